@@ -1,0 +1,272 @@
+//! The command line: clap definitions and one handler per command. Human output by default,
+//! `--json` for scripts (the same shapes the HTTP API serves).
+
+mod demo;
+mod render;
+
+use crate::model::parse_time_arg;
+use crate::pipeline;
+use crate::query::{self, ResourceSelector, VersionSelector};
+use crate::store::{HistoryOrder, HistoryQuery, PageToken, Store};
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Exit code when some records were rejected (the others were ingested).
+pub const EXIT_RECORDS_REJECTED: u8 = 3;
+
+/// Default data directory when neither `--data-dir` nor `CONFTRAIL_DATA_DIR` is given.
+pub const DEFAULT_DATA_DIR: &str = "conftrail-data";
+
+/// conftrail: configuration history, attribution and compliance, in one binary.
+#[derive(Debug, Parser)]
+#[command(name = "conftrail", version, about)]
+pub struct Cli {
+    /// Data directory (created if missing).
+    #[arg(long, global = true, env = "CONFTRAIL_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+    /// Log level filter (also RUST_LOG), e.g. `info` or `conftrail=debug`.
+    #[arg(long, global = true, default_value = "warn", value_name = "FILTER")]
+    pub log_level: String,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Record configuration items from files and directories (.json, .jsonl, .gz; recursive).
+    Ingest(IngestArgs),
+    /// List recorded resources with their latest state.
+    Resources(ResourcesArgs),
+    /// List a resource's versions (newest first by default).
+    History(HistoryArgs),
+    /// Print one version of a resource.
+    Show(ShowArgs),
+    /// Show what changed between two versions (default: latest vs the one before).
+    Diff(DiffArgs),
+    /// Ingest the bundled example data into a fresh store and show a resource's history and diffs.
+    Demo(DemoArgs),
+}
+
+/// Arguments of `ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Files or directories to read.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `resources`.
+#[derive(Debug, Args)]
+pub struct ResourcesArgs {
+    /// Only this resource type, e.g. AWS::EC2::SecurityGroup.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub resource_type: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Which resource, for commands about one resource.
+#[derive(Debug, Args)]
+pub struct ResourceArgs {
+    /// Resource type, e.g. AWS::EC2::SecurityGroup.
+    pub resource_type: String,
+    /// Resource id, e.g. sg-0123.
+    pub resource_id: String,
+    /// Account, when the id exists in several.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Region, when the id exists in several.
+    #[arg(long)]
+    pub region: Option<String>,
+}
+
+impl ResourceArgs {
+    fn selector(&self) -> ResourceSelector {
+        ResourceSelector {
+            resource_type: self.resource_type.clone(),
+            resource_id: self.resource_id.clone(),
+            account_id: self.account.clone(),
+            region: self.region.clone(),
+        }
+    }
+}
+
+/// Listing order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OrderArg {
+    /// Oldest first.
+    Forward,
+    /// Newest first.
+    Reverse,
+}
+
+/// Arguments of `history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    resource: ResourceArgs,
+    /// Earliest capture time included (RFC 3339, date, or epoch seconds).
+    #[arg(long, value_parser = parse_time_arg)]
+    since: Option<crate::model::Timestamp>,
+    /// Latest capture time included.
+    #[arg(long, value_parser = parse_time_arg)]
+    until: Option<crate::model::Timestamp>,
+    /// Order of the listing.
+    #[arg(long, value_enum, default_value_t = OrderArg::Reverse)]
+    order: OrderArg,
+    /// Versions per page (1 to 1000).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    limit: u16,
+    /// Continue from a previous page's nextToken.
+    #[arg(long, value_name = "TOKEN", value_parser = PageToken::decode)]
+    next: Option<PageToken>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    resource: ResourceArgs,
+    /// The version in force at this time.
+    #[arg(long, value_parser = parse_time_arg, conflicts_with = "version")]
+    at: Option<crate::model::Timestamp>,
+    /// The version with this number.
+    #[arg(long)]
+    version: Option<u64>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    resource: ResourceArgs,
+    /// Older version number (default: the version before --to).
+    #[arg(long)]
+    from: Option<u64>,
+    /// Newer version number (default: latest).
+    #[arg(long)]
+    to: Option<u64>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {}
+
+/// Runs a parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> Result<u8> {
+    let data_dir = cli.data_dir.clone();
+    let open = || open_store(data_dir.as_deref().unwrap_or(Path::new(DEFAULT_DATA_DIR)));
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match cli.command {
+        Command::Ingest(args) => {
+            let store = open()?;
+            let report = pipeline::ingest_paths(&store, &args.paths)?;
+            if args.json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+            } else {
+                for problem in &report.problems {
+                    eprintln!("{problem}");
+                }
+                writeln!(out, "{}", report.summary())?;
+            }
+            Ok(if report.errors > 0 {
+                EXIT_RECORDS_REJECTED
+            } else {
+                0
+            })
+        }
+        Command::Resources(args) => {
+            let store = open()?;
+            let entries = query::resources(&store, args.resource_type.as_deref());
+            if args.json {
+                render::resources_json(&mut out, entries)?;
+            } else {
+                render::resources_table(&mut out, entries)?;
+            }
+            Ok(0)
+        }
+        Command::History(args) => {
+            let store = open()?;
+            let key = query::resolve(&store, &args.resource.selector())?;
+            let q = HistoryQuery {
+                since: args.since,
+                until: args.until,
+                order: match args.order {
+                    OrderArg::Forward => HistoryOrder::Forward,
+                    OrderArg::Reverse => HistoryOrder::Reverse,
+                },
+                limit: usize::from(args.limit),
+                after: args.next,
+            };
+            let page = query::history(&store, &key, &q)?;
+            if args.json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&page)?)?;
+            } else {
+                render::history_table(&mut out, &key, &page)?;
+            }
+            Ok(0)
+        }
+        Command::Show(args) => {
+            let store = open()?;
+            let key = query::resolve(&store, &args.resource.selector())?;
+            let which = match (args.at, args.version) {
+                (Some(at), _) => VersionSelector::At(at),
+                (None, Some(n)) => VersionSelector::Number(n),
+                (None, None) => VersionSelector::Latest,
+            };
+            let item = query::show(&store, &key, which)?;
+            if args.json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&item)?)?;
+            } else {
+                render::item_text(&mut out, &item)?;
+            }
+            Ok(0)
+        }
+        Command::Diff(args) => {
+            let store = open()?;
+            let key = query::resolve(&store, &args.resource.selector())?;
+            let diff = query::diff(&store, &key, args.from, args.to)?;
+            if args.json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&diff)?)?;
+            } else {
+                render::diff_text(&mut out, &diff)?;
+            }
+            Ok(0)
+        }
+        Command::Demo(_) => demo::run(&mut out, data_dir.as_deref()),
+    }
+}
+
+fn open_store(dir: &Path) -> Result<Store> {
+    Ok(Store::open(dir)?)
+}

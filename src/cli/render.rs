@@ -1,0 +1,217 @@
+//! Human-readable (and streamed JSON) output of the CLI.
+
+use crate::diff::ChangeType;
+use crate::model::{format_time, ConfigurationItem, ResourceKey};
+use crate::query::{DiffResponse, HistoryResponse, QueryError, ResourceEntry};
+use std::io::{self, Write};
+
+fn dash(s: &str) -> &str {
+    if s.is_empty() {
+        "-"
+    } else {
+        s
+    }
+}
+
+/// Prints rows as left-aligned columns.
+fn table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |out: &mut dyn Write, cells: Vec<&str>| -> io::Result<()> {
+        let mut text = String::new();
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            if i + 1 == cells.len() {
+                text.push_str(cell);
+            } else {
+                text.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        writeln!(out, "{}", text.trim_end())
+    };
+    line(out, header.to_vec())?;
+    for row in rows {
+        line(out, row.iter().map(String::as_str).collect())?;
+    }
+    Ok(())
+}
+
+/// The resource listing as a table.
+pub fn resources_table(
+    out: &mut impl Write,
+    entries: impl Iterator<Item = Result<ResourceEntry, QueryError>>,
+) -> anyhow::Result<()> {
+    let mut rows = Vec::new();
+    for e in entries {
+        let e = e?;
+        rows.push(vec![
+            e.resource_type,
+            e.resource_id,
+            dash(&e.account_id).to_string(),
+            dash(&e.aws_region).to_string(),
+            e.resource_name.unwrap_or_else(|| "-".to_string()),
+            e.configuration_item_status,
+            e.configuration_item_capture_time,
+            e.version_count.to_string(),
+        ]);
+    }
+    let count = rows.len();
+    table(
+        out,
+        &[
+            "TYPE", "ID", "ACCOUNT", "REGION", "NAME", "STATUS", "CAPTURED", "VERSIONS",
+        ],
+        &rows,
+    )?;
+    writeln!(out, "{count} resources")?;
+    Ok(())
+}
+
+/// The resource listing as one JSON document, written as it is read from the store.
+pub fn resources_json(
+    out: &mut impl Write,
+    entries: impl Iterator<Item = Result<ResourceEntry, QueryError>>,
+) -> anyhow::Result<()> {
+    write!(out, "{{\"resources\":[")?;
+    for (i, e) in entries.enumerate() {
+        if i > 0 {
+            write!(out, ",")?;
+        }
+        write!(out, "\n  {}", serde_json::to_string(&e?)?)?;
+    }
+    writeln!(out, "\n]}}")?;
+    Ok(())
+}
+
+/// A history page as a table.
+pub fn history_table(
+    out: &mut impl Write,
+    key: &ResourceKey,
+    page: &HistoryResponse,
+) -> io::Result<()> {
+    writeln!(out, "{key}")?;
+    let rows: Vec<Vec<String>> = page
+        .configuration_items
+        .iter()
+        .map(|item| {
+            let meta = item.meta.as_ref();
+            vec![
+                meta.map_or("-".to_string(), |m| m.version.to_string()),
+                format_time(&item.configuration_item_capture_time),
+                item.configuration_item_status.to_string(),
+                item.resource_name
+                    .clone()
+                    .unwrap_or_else(|| "-".to_string()),
+                meta.map_or("-".to_string(), |m| {
+                    m.content_hash.chars().take(12).collect()
+                }),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &["VERSION", "CAPTURED", "STATUS", "NAME", "CONTENT"],
+        &rows,
+    )?;
+    if let Some(token) = &page.next_token {
+        writeln!(out, "more: --next {token}")?;
+    }
+    Ok(())
+}
+
+/// One version for people: identity, metadata, then the configuration as indented JSON.
+pub fn item_text(out: &mut impl Write, item: &ConfigurationItem) -> anyhow::Result<()> {
+    writeln!(out, "{}", item.key())?;
+    if let Some(meta) = &item.meta {
+        writeln!(
+            out,
+            "version {}  captured {}  status {}  recorded {}",
+            meta.version,
+            format_time(&item.configuration_item_capture_time),
+            item.configuration_item_status,
+            format_time(&meta.recorded_at)
+        )?;
+    }
+    if let Some(name) = &item.resource_name {
+        writeln!(out, "name: {name}")?;
+    }
+    if let Some(arn) = &item.arn {
+        writeln!(out, "arn: {arn}")?;
+    }
+    if !item.tags.is_empty() {
+        let tags: Vec<String> = item.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        writeln!(out, "tags: {}", tags.join(", "))?;
+    }
+    for rel in &item.relationships {
+        writeln!(
+            out,
+            "relationship: {} {} {}",
+            rel.name,
+            rel.resource_type,
+            rel.resource_id
+                .as_deref()
+                .or(rel.resource_name.as_deref())
+                .unwrap_or("-")
+        )?;
+    }
+    writeln!(out, "configuration:")?;
+    writeln!(
+        out,
+        "{}",
+        serde_json::to_string_pretty(&item.configuration)?
+    )?;
+    if !item.supplementary_configuration.is_empty() {
+        writeln!(out, "supplementaryConfiguration:")?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&item.supplementary_configuration)?
+        )?;
+    }
+    Ok(())
+}
+
+/// A diff for people: the changed paths, then the unified text diff.
+pub fn diff_text(out: &mut impl Write, diff: &DiffResponse) -> anyhow::Result<()> {
+    let from = match (diff.from_version, &diff.from_capture_time) {
+        (Some(v), Some(t)) => format!("version {v} ({t})"),
+        _ => "(nothing)".to_string(),
+    };
+    let change = |c: ChangeType| match c {
+        ChangeType::Create => "CREATE",
+        ChangeType::Update => "UPDATE",
+        ChangeType::Delete => "DELETE",
+    };
+    writeln!(
+        out,
+        "{} {}: {from} -> version {} ({}): {}",
+        diff.resource_type,
+        diff.resource_id,
+        diff.to_version,
+        diff.to_capture_time,
+        change(diff.configuration_item_diff.change_type)
+    )?;
+    for (path, p) in &diff.configuration_item_diff.changed_properties {
+        writeln!(out, "  {:<6} {path}", change(p.change_type))?;
+        if !p.previous_value.is_null() {
+            writeln!(
+                out,
+                "           - {}",
+                serde_json::to_string(&p.previous_value)?
+            )?;
+        }
+        if !p.updated_value.is_null() {
+            writeln!(
+                out,
+                "           + {}",
+                serde_json::to_string(&p.updated_value)?
+            )?;
+        }
+    }
+    writeln!(out)?;
+    write!(out, "{}", diff.unified_diff)?;
+    Ok(())
+}

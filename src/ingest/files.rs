@@ -1,0 +1,150 @@
+//! Finding input files in directory trees and reading them, gzipped or not.
+
+use flate2::read::MultiGzDecoder;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Largest document accepted, after decompression; protects against gzip bombs.
+pub const MAX_DOCUMENT_BYTES: u64 = 512 * 1024 * 1024;
+
+/// A file that could not be found or read.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// The path does not exist or cannot be listed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The gzip stream is corrupt.
+    #[error("{path}: not a valid gzip stream: {source}")]
+    Gzip {
+        /// The path concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The document is larger than [`MAX_DOCUMENT_BYTES`].
+    #[error("{path}: larger than {limit} bytes (after decompression); split it")]
+    TooLarge {
+        /// The path concerned.
+        path: PathBuf,
+        /// The limit in bytes.
+        limit: u64,
+    },
+}
+
+impl FileError {
+    /// What went wrong, without the path.
+    pub fn reason(&self) -> String {
+        match self {
+            FileError::Io { source, .. } => source.to_string(),
+            FileError::Gzip { source, .. } => format!("not a valid gzip stream: {source}"),
+            FileError::TooLarge { limit, .. } => {
+                format!("larger than {limit} bytes (after decompression); split it")
+            }
+        }
+    }
+}
+
+/// Extensions picked up when walking a directory (a named file is always read).
+const INPUT_EXTENSIONS: [&str; 4] = ["json", "jsonl", "ndjson", "gz"];
+
+/// Expands files and directories (recursively) into the files to read, in a stable order.
+///
+/// Files named directly are always included; inside directories only `.json`, `.jsonl`,
+/// `.ndjson` and `.gz` files are, and hidden entries are passed over.
+pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FileError> {
+    let mut out = Vec::new();
+    for path in paths {
+        let meta = fs::metadata(path).map_err(|source| FileError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            walk_dir(path, &mut out)?;
+        } else {
+            out.push(path.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), FileError> {
+    let io_err = |source| FileError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut entries: Vec<_> = fs::read_dir(dir)
+        .map_err(io_err)?
+        .collect::<Result<_, _>>()
+        .map_err(io_err)?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        // file_type() does not follow symlinks, so a link cannot make the walk loop.
+        let file_type = entry.file_type().map_err(|source| FileError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        if file_type.is_dir() {
+            walk_dir(&path, out)?;
+        } else if has_input_extension(&path) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn has_input_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| INPUT_EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)))
+}
+
+/// Reads a whole document, decompressing gzip (recognised by its magic bytes, not its name).
+pub fn read_document(path: &Path) -> Result<Vec<u8>, FileError> {
+    let file = fs::File::open(path).map_err(|source| FileError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    read_limited(file, path)
+}
+
+fn read_limited(reader: impl Read, path: &Path) -> Result<Vec<u8>, FileError> {
+    let mut raw = Vec::new();
+    reader
+        .take(MAX_DOCUMENT_BYTES + 1)
+        .read_to_end(&mut raw)
+        .map_err(|source| FileError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        MultiGzDecoder::new(raw.as_slice())
+            .take(MAX_DOCUMENT_BYTES + 1)
+            .read_to_end(&mut out)
+            .map_err(|source| FileError::Gzip {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        out
+    } else {
+        raw
+    };
+    if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
+        return Err(FileError::TooLarge {
+            path: path.to_path_buf(),
+            limit: MAX_DOCUMENT_BYTES,
+        });
+    }
+    Ok(bytes)
+}

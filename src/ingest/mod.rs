@@ -1,0 +1,46 @@
+//! Parsing only: every real-world shape of configuration items in, model types out.
+//!
+//! A document (one file or request body) holds records. Each record either becomes a
+//! [`ConfigurationItem`], is skipped with a note (it carries no configuration), or is invalid
+//! with a reason. One bad record never stops the others.
+
+mod config_item;
+mod files;
+mod shapes;
+
+pub use files::{collect_files, read_document, FileError, MAX_DOCUMENT_BYTES};
+
+use crate::model::ConfigurationItem;
+
+/// What became of one record of a document.
+#[derive(Debug, Clone)]
+pub enum RecordOutcome {
+    /// A configuration item to record.
+    Item(Box<ConfigurationItem>),
+    /// A record that carries no configuration item (a scheduled notification, a CloudTrail file, …).
+    Skipped(String),
+    /// A record that could not be read, and why.
+    Invalid(String),
+}
+
+/// One record of a document with where it sits in the document.
+#[derive(Debug, Clone)]
+pub struct ParsedRecord {
+    /// Where the record is: `line 3`, `configurationItems[2]`, `Message > configurationItem`;
+    /// empty for the document as a whole.
+    pub location: String,
+    /// What became of it.
+    pub outcome: RecordOutcome,
+}
+
+/// Parses one document's bytes (already decompressed) into its records.
+///
+/// Accepts a single JSON value of any supported shape, or JSON lines (one value per line).
+pub fn parse_document(bytes: &[u8]) -> Vec<ParsedRecord> {
+    let mut out = Vec::new();
+    shapes::parse_document(bytes, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,121 @@
+//! Timestamps: one UTC type, one textual form out, many forms in.
+
+use chrono::{
+    DateTime, DurationRound, NaiveDate, NaiveDateTime, SecondsFormat, TimeDelta, TimeZone, Utc,
+};
+
+/// A point in time, always UTC.
+pub type Timestamp = DateTime<Utc>;
+
+/// Formats a timestamp as AWS does: RFC 3339, milliseconds, `Z`.
+pub fn format_time(t: &Timestamp) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Parses the textual timestamp forms found in real inputs.
+///
+/// Accepts RFC 3339 with any fraction and offset (`2017-02-04T06:10:33.880000-05:00`), the same
+/// without an offset or with a space instead of `T` (taken as UTC, as Panther writes them), a bare
+/// date (midnight UTC), and epoch seconds or milliseconds written as digits.
+pub fn parse_timestamp_text(text: &str) -> Option<Timestamp> {
+    let s = text.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    // RFC 3339 forbids some forms that real data uses: a space separator, or no seconds.
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M%:z",
+        "%Y-%m-%d %H:%M:%S%.f%z",
+    ] {
+        if let Ok(t) = DateTime::parse_from_str(s, fmt) {
+            return Some(t.with_timezone(&Utc));
+        }
+    }
+    let naive = s.strip_suffix('Z').unwrap_or(s);
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(naive, fmt) {
+            return Some(Utc.from_utc_datetime(&t));
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return d.and_hms_opt(0, 0, 0).map(|t| Utc.from_utc_datetime(&t));
+    }
+    if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return s.parse::<f64>().ok().and_then(epoch_to_time);
+    }
+    None
+}
+
+/// Truncates to whole milliseconds, the precision conftrail stores and prints.
+pub fn truncate_to_millis(t: Timestamp) -> Timestamp {
+    t.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(t)
+}
+
+/// The current time, to the millisecond.
+pub fn now_millis() -> Timestamp {
+    truncate_to_millis(Utc::now())
+}
+
+/// Interprets an epoch number: seconds, or milliseconds when it is too large to be seconds.
+pub fn epoch_to_time(n: f64) -> Option<Timestamp> {
+    if !n.is_finite() || n < 0.0 {
+        return None;
+    }
+    // 1e11 seconds is the year 5138; anything larger is milliseconds.
+    let millis = if n >= 1e11 { n } else { n * 1000.0 };
+    if millis > 8.0e15 {
+        return None;
+    }
+    Utc.timestamp_millis_opt(millis.round() as i64).single()
+}
+
+/// Parses a command-line or query time (`--since`, `--at`): any form [`parse_timestamp_text`] accepts.
+pub fn parse_time_arg(text: &str) -> Result<Timestamp, String> {
+    parse_timestamp_text(text).ok_or_else(|| {
+        format!(
+            "invalid time {text:?}: expected RFC 3339 (2024-05-01T12:00:00Z), a date (2024-05-01) or epoch seconds"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_real_world_forms() {
+        let cases = [
+            ("2016-06-09T08:59:59.139Z", "2016-06-09T08:59:59.139Z"),
+            (
+                "2017-02-04T06:10:33.880000-05:00",
+                "2017-02-04T11:10:33.880Z",
+            ),
+            ("2021-01-24 04:55:45.000", "2021-01-24T04:55:45.000Z"),
+            ("2021-01-24T04:55:45", "2021-01-24T04:55:45.000Z"),
+            ("2024-05-01", "2024-05-01T00:00:00.000Z"),
+            ("1481454243", "2016-12-11T11:04:03.000Z"),
+            ("1481454243800", "2016-12-11T11:04:03.800Z"),
+        ];
+        for (input, want) in cases {
+            let t = parse_timestamp_text(input).unwrap_or_else(|| panic!("{input} did not parse"));
+            assert_eq!(format_time(&t), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn rejects_garbage_with_a_message() {
+        assert!(parse_timestamp_text("datetime.datetime(2020, 4, 22)").is_none());
+        assert!(parse_timestamp_text("").is_none());
+        let err = parse_time_arg("yesterday").unwrap_err();
+        assert!(err.contains("yesterday"), "{err}");
+    }
+}

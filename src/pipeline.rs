@@ -1,0 +1,185 @@
+//! Runs the pipeline over documents: ingest (parse) → record, then flush before reporting.
+
+use crate::ingest::{self, FileError, RecordOutcome};
+use crate::recorder::{Recorded, Recorder};
+use crate::store::{Store, StoreError};
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// At most this many problems are listed in a report; all are counted.
+pub const MAX_LISTED_PROBLEMS: usize = 1000;
+
+/// Whether a problem rejected a record or only skipped one that carries nothing to record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProblemKind {
+    /// The record was rejected.
+    Error,
+    /// The record carries no configuration item.
+    Skipped,
+}
+
+/// One rejected or skipped record, with where it was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// Error or skipped.
+    pub kind: ProblemKind,
+    /// The file (or request) the record came from.
+    pub source: String,
+    /// Where in it: `line 3`, `configurationItems[2]`; empty for the whole document.
+    pub location: String,
+    /// What was wrong, or why it was skipped.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.kind {
+            ProblemKind::Error => "error",
+            ProblemKind::Skipped => "skipped",
+        };
+        if self.location.is_empty() {
+            write!(f, "{kind}: {}: {}", self.source, self.reason)
+        } else {
+            write!(
+                f,
+                "{kind}: {}: {}: {}",
+                self.source, self.location, self.reason
+            )
+        }
+    }
+}
+
+/// Counts of what an ingest did. `records = items + skipped + errors` and
+/// `items = new_versions + deleted + unchanged`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IngestReport {
+    /// Documents (files or bodies) read.
+    pub documents: usize,
+    /// Configuration items read.
+    pub items: usize,
+    /// New versions stored (deletions not included).
+    pub new_versions: usize,
+    /// Deletion versions stored.
+    pub deleted: usize,
+    /// Items whose content equalled a neighbouring version: not stored.
+    pub unchanged: usize,
+    /// New versions (or deletions) that arrived after a later version: placed in history, not latest.
+    pub out_of_order: usize,
+    /// Records that carry no configuration item.
+    pub skipped: usize,
+    /// Records (or whole documents) rejected.
+    pub errors: usize,
+    /// The first [`MAX_LISTED_PROBLEMS`] errors and skips.
+    pub problems: Vec<Problem>,
+}
+
+impl IngestReport {
+    /// The one-line summary printed after an ingest.
+    pub fn summary(&self) -> String {
+        format!(
+            "read {} document{}: {} items, {} new versions, {} unchanged, {} deleted, {} out of order, {} skipped, {} errors",
+            self.documents,
+            if self.documents == 1 { "" } else { "s" },
+            self.items,
+            self.new_versions,
+            self.unchanged,
+            self.deleted,
+            self.out_of_order,
+            self.skipped,
+            self.errors
+        )
+    }
+
+    fn note(&mut self, kind: ProblemKind, source: &str, location: String, reason: String) {
+        match kind {
+            ProblemKind::Error => self.errors += 1,
+            ProblemKind::Skipped => self.skipped += 1,
+        }
+        if self.problems.len() < MAX_LISTED_PROBLEMS {
+            self.problems.push(Problem {
+                kind,
+                source: source.to_string(),
+                location,
+                reason,
+            });
+        }
+    }
+}
+
+/// Errors that stop an ingest (as opposed to bad records, which are reported and skipped).
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// A named input path cannot be read.
+    #[error(transparent)]
+    Input(#[from] FileError),
+    /// The store failed; what was acknowledged before is intact.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Ingests files and directory trees, then flushes. Unreadable files and bad records are reported.
+pub fn ingest_paths(store: &Store, paths: &[PathBuf]) -> Result<IngestReport, IngestError> {
+    let files = ingest::collect_files(paths)?;
+    let mut report = IngestReport::default();
+    let recorder = Recorder::new(store);
+    for file in files {
+        let source = file.display().to_string();
+        match ingest::read_document(&file) {
+            Ok(bytes) => record_document(&recorder, &source, &bytes, &mut report)?,
+            Err(e) => {
+                report.documents += 1;
+                report.note(ProblemKind::Error, &source, String::new(), e.reason());
+            }
+        }
+    }
+    store.flush()?;
+    Ok(report)
+}
+
+/// Ingests one in-memory document (already decompressed), then flushes.
+pub fn ingest_bytes(store: &Store, source: &str, bytes: &[u8]) -> Result<IngestReport, StoreError> {
+    let mut report = IngestReport::default();
+    record_document(&Recorder::new(store), source, bytes, &mut report)?;
+    store.flush()?;
+    Ok(report)
+}
+
+fn record_document(
+    recorder: &Recorder<'_>,
+    source: &str,
+    bytes: &[u8],
+    report: &mut IngestReport,
+) -> Result<(), StoreError> {
+    report.documents += 1;
+    for record in ingest::parse_document(bytes) {
+        match record.outcome {
+            RecordOutcome::Item(item) => {
+                report.items += 1;
+                match recorder.record(*item)? {
+                    Recorded::Unchanged { .. } => report.unchanged += 1,
+                    Recorded::NewVersion {
+                        latest, deletion, ..
+                    } => {
+                        if deletion {
+                            report.deleted += 1;
+                        } else {
+                            report.new_versions += 1;
+                        }
+                        if !latest {
+                            report.out_of_order += 1;
+                        }
+                    }
+                }
+            }
+            RecordOutcome::Skipped(note) => {
+                report.note(ProblemKind::Skipped, source, record.location, note)
+            }
+            RecordOutcome::Invalid(reason) => {
+                report.note(ProblemKind::Error, source, record.location, reason)
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,414 @@
+//! The configuration family: versions in time order, a version-number index, latest state.
+
+use super::keys::{self, LATEST, VERSION, VERSION_NUMBER};
+use super::{Store, StoreError};
+use crate::model::{ConfigurationItem, ResourceKey, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::ops::Bound;
+
+/// Format byte in front of every stored value of this family.
+const FORMAT_V1: u8 = 1;
+const HASH_LEN: usize = 32;
+
+/// Where one version sits: its number, capture time and content hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionHead {
+    /// Version number (order of arrival, from 1).
+    pub version: u64,
+    /// Capture time in epoch milliseconds.
+    pub time_ms: i64,
+    /// SHA-256 of the version's canonical content.
+    pub content_hash: [u8; HASH_LEN],
+}
+
+/// What the store keeps per resource to answer "latest" without a scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatestState {
+    /// The version latest in capture time.
+    pub latest: VersionHead,
+    /// Its status (`OK`, `ResourceDeleted`, …).
+    pub status: String,
+    /// Its resource name.
+    pub resource_name: Option<String>,
+    /// How many versions are stored.
+    pub version_count: u64,
+    /// The number the next version will get.
+    pub next_version: u64,
+    /// Capture time of the earliest version, epoch milliseconds.
+    pub first_time_ms: i64,
+}
+
+/// A resource and its latest state, as listed by [`Store::resources`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceSummary {
+    /// The resource.
+    pub key: ResourceKey,
+    /// Its latest state.
+    pub state: LatestState,
+}
+
+/// Order of a history listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HistoryOrder {
+    /// Oldest first.
+    Forward,
+    /// Newest first (AWS's default).
+    #[default]
+    Reverse,
+}
+
+/// Position after which the next page starts (opaque to users).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageToken {
+    time_ms: i64,
+    version: u64,
+}
+
+impl PageToken {
+    /// The textual form handed to users.
+    pub fn encode(&self) -> String {
+        format!("{:016x}{:016x}", self.time_ms as u64, self.version)
+    }
+
+    /// Parses a token produced by [`PageToken::encode`].
+    pub fn decode(text: &str) -> Result<PageToken, String> {
+        let bad = || {
+            format!("invalid page token {text:?}: pass the nextToken of a previous page unchanged")
+        };
+        if text.len() != 32 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        let time = u64::from_str_radix(&text[..16], 16).map_err(|_| bad())?;
+        let version = u64::from_str_radix(&text[16..], 16).map_err(|_| bad())?;
+        if version == 0 {
+            return Err(bad());
+        }
+        Ok(PageToken {
+            time_ms: time as i64,
+            version,
+        })
+    }
+}
+
+/// A history request, as AWS's GetResourceConfigHistory takes it.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryQuery {
+    /// Earliest capture time included.
+    pub since: Option<Timestamp>,
+    /// Latest capture time included.
+    pub until: Option<Timestamp>,
+    /// Order of the listing.
+    pub order: HistoryOrder,
+    /// Page size.
+    pub limit: usize,
+    /// Continue after this position.
+    pub after: Option<PageToken>,
+}
+
+/// One page of history.
+#[derive(Debug, Clone)]
+pub struct HistoryPage {
+    /// The versions, each with its `conftrail` metadata.
+    pub items: Vec<ConfigurationItem>,
+    /// Token for the next page, when there is one.
+    pub next: Option<PageToken>,
+}
+
+fn corrupt(what: &'static str, detail: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        what,
+        detail: detail.into(),
+    }
+}
+
+fn encode_latest(state: &LatestState) -> Result<Vec<u8>, StoreError> {
+    let mut out = vec![FORMAT_V1];
+    let body = postcard::to_allocvec(state).map_err(|e| StoreError::Encode {
+        what: "latest state",
+        detail: e.to_string(),
+    })?;
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+fn decode_latest(bytes: &[u8]) -> Result<LatestState, StoreError> {
+    match bytes.split_first() {
+        Some((&FORMAT_V1, body)) => {
+            postcard::from_bytes(body).map_err(|e| corrupt("latest state", e.to_string()))
+        }
+        Some((other, _)) => Err(corrupt(
+            "latest state",
+            format!("unknown format byte {other}"),
+        )),
+        None => Err(corrupt("latest state", "empty value")),
+    }
+}
+
+/// Splits a version value into its content hash and item JSON.
+fn split_version_value(bytes: &[u8]) -> Result<([u8; HASH_LEN], &[u8]), StoreError> {
+    match bytes.split_first() {
+        Some((&FORMAT_V1, rest)) if rest.len() >= HASH_LEN => {
+            let (hash, json) = rest.split_at(HASH_LEN);
+            let hash: [u8; HASH_LEN] = hash
+                .try_into()
+                .map_err(|_| corrupt("configuration version", "short hash"))?;
+            Ok((hash, json))
+        }
+        Some((&FORMAT_V1, _)) => Err(corrupt("configuration version", "truncated value")),
+        Some((other, _)) => Err(corrupt(
+            "configuration version",
+            format!("unknown format byte {other}"),
+        )),
+        None => Err(corrupt("configuration version", "empty value")),
+    }
+}
+
+fn decode_item(bytes: &[u8]) -> Result<ConfigurationItem, StoreError> {
+    let (_, json) = split_version_value(bytes)?;
+    serde_json::from_slice(json).map_err(|e| corrupt("configuration version", e.to_string()))
+}
+
+fn head_from_entry(prefix_len: usize, key: &[u8], value: &[u8]) -> Result<VersionHead, StoreError> {
+    let (time_ms, version) = key
+        .get(prefix_len..)
+        .and_then(keys::decode_version_suffix)
+        .ok_or_else(|| corrupt("configuration version key", "bad suffix"))?;
+    let (content_hash, _) = split_version_value(value)?;
+    Ok(VersionHead {
+        version,
+        time_ms,
+        content_hash,
+    })
+}
+
+impl Store {
+    /// Latest state of a resource, if it was ever recorded.
+    pub fn latest_state(&self, key: &ResourceKey) -> Result<Option<LatestState>, StoreError> {
+        self.config
+            .get(keys::family_resource(LATEST, key))?
+            .map(|v| decode_latest(&v))
+            .transpose()
+    }
+
+    /// The version at or before `time_ms` (latest such) and the first version after it.
+    pub fn neighbours(
+        &self,
+        key: &ResourceKey,
+        time_ms: i64,
+    ) -> Result<(Option<VersionHead>, Option<VersionHead>), StoreError> {
+        let prefix = keys::family_resource(VERSION, key);
+        let split = keys::version(&prefix, time_ms, u64::MAX);
+        let before = self
+            .config
+            .range(prefix.clone()..=split.clone())
+            .next_back()
+            .transpose()?
+            .map(|(k, v)| head_from_entry(prefix.len(), &k, &v))
+            .transpose()?;
+        let after = match keys::prefix_end(&prefix) {
+            Some(end) => self
+                .config
+                .range((Bound::Excluded(split), Bound::Excluded(end)))
+                .next()
+                .transpose()?
+                .map(|(k, v)| head_from_entry(prefix.len(), &k, &v))
+                .transpose()?,
+            None => None,
+        };
+        Ok((before, after))
+    }
+
+    /// Writes one version, its index entry and the resource's new latest state in one atomic batch.
+    pub(crate) fn write_version(
+        &self,
+        key: &ResourceKey,
+        head: &VersionHead,
+        item_json: &[u8],
+        state: &LatestState,
+    ) -> Result<(), StoreError> {
+        let resource = keys::resource(key);
+        let family_key = |family: u8| {
+            let mut k = Vec::with_capacity(resource.len() + 17);
+            k.push(family);
+            k.extend_from_slice(&resource);
+            k
+        };
+        let version_key = keys::version(&family_key(VERSION), head.time_ms, head.version);
+        let number_key = keys::version_number(&family_key(VERSION_NUMBER), head.version);
+        let mut value = Vec::with_capacity(1 + HASH_LEN + item_json.len());
+        value.push(FORMAT_V1);
+        value.extend_from_slice(&head.content_hash);
+        value.extend_from_slice(item_json);
+        let mut batch = sled::Batch::default();
+        batch.insert(version_key, value);
+        batch.insert(number_key, keys::time(head.time_ms).to_vec());
+        batch.insert(family_key(LATEST), encode_latest(state)?);
+        self.config.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Every recorded resource (of one type, when given) with its latest state, in key order.
+    pub fn resources(
+        &self,
+        resource_type: Option<&str>,
+    ) -> impl Iterator<Item = Result<ResourceSummary, StoreError>> + '_ {
+        let prefix = keys::family_type_prefix(LATEST, resource_type);
+        self.config.scan_prefix(prefix).map(|entry| {
+            let (k, v) = entry?;
+            let (key, _) = keys::decode_resource(&k[1..])
+                .ok_or_else(|| corrupt("latest state key", "undecodable resource"))?;
+            Ok(ResourceSummary {
+                key,
+                state: decode_latest(&v)?,
+            })
+        })
+    }
+
+    /// Every account/region copy of a resource type and id.
+    pub fn find_resources(
+        &self,
+        resource_type: &str,
+        resource_id: &str,
+    ) -> Result<Vec<ResourceKey>, StoreError> {
+        let prefix = keys::family_type_id_prefix(LATEST, resource_type, resource_id);
+        self.config
+            .scan_prefix(prefix)
+            .keys()
+            .map(|k| {
+                let k = k?;
+                keys::decode_resource(&k[1..])
+                    .map(|(key, _)| key)
+                    .ok_or_else(|| corrupt("latest state key", "undecodable resource"))
+            })
+            .collect()
+    }
+
+    /// One version by number.
+    pub fn version(
+        &self,
+        key: &ResourceKey,
+        version: u64,
+    ) -> Result<Option<ConfigurationItem>, StoreError> {
+        let number_key = keys::version_number(&keys::family_resource(VERSION_NUMBER, key), version);
+        let Some(time) = self.config.get(number_key)? else {
+            return Ok(None);
+        };
+        let time: [u8; 8] = time
+            .as_ref()
+            .try_into()
+            .map_err(|_| corrupt("version number index", "bad time"))?;
+        let version_key = keys::version(
+            &keys::family_resource(VERSION, key),
+            keys::decode_time(time),
+            version,
+        );
+        self.config
+            .get(version_key)?
+            .map(|v| decode_item(&v))
+            .transpose()
+    }
+
+    /// The version in force at a time: the latest captured at or before it.
+    pub fn version_at(
+        &self,
+        key: &ResourceKey,
+        at: Timestamp,
+    ) -> Result<Option<ConfigurationItem>, StoreError> {
+        let prefix = keys::family_resource(VERSION, key);
+        let upper = keys::version(&prefix, at.timestamp_millis(), u64::MAX);
+        self.config
+            .range(prefix..=upper)
+            .next_back()
+            .transpose()?
+            .map(|(_, v)| decode_item(&v))
+            .transpose()
+    }
+
+    /// The version just before `item` in capture-time order.
+    pub fn previous_version(
+        &self,
+        item: &ConfigurationItem,
+    ) -> Result<Option<ConfigurationItem>, StoreError> {
+        let Some(version) = item.version_number() else {
+            return Ok(None);
+        };
+        let prefix = keys::family_resource(VERSION, &item.key());
+        let this = keys::version(
+            &prefix,
+            item.configuration_item_capture_time.timestamp_millis(),
+            version,
+        );
+        self.config
+            .range(prefix..this)
+            .next_back()
+            .transpose()?
+            .map(|(_, v)| decode_item(&v))
+            .transpose()
+    }
+
+    /// One page of a resource's history: a single range scan.
+    pub fn history(
+        &self,
+        key: &ResourceKey,
+        query: &HistoryQuery,
+    ) -> Result<HistoryPage, StoreError> {
+        let prefix = keys::family_resource(VERSION, key);
+        let mut lower = Bound::Included(match query.since {
+            Some(t) => keys::version(&prefix, t.timestamp_millis(), 0),
+            None => prefix.clone(),
+        });
+        let mut upper = match (query.until, keys::prefix_end(&prefix)) {
+            (Some(t), _) => Bound::Included(keys::version(&prefix, t.timestamp_millis(), u64::MAX)),
+            (None, Some(end)) => Bound::Excluded(end),
+            (None, None) => Bound::Unbounded,
+        };
+        if let Some(token) = query.after {
+            let at = keys::version(&prefix, token.time_ms, token.version);
+            match query.order {
+                HistoryOrder::Forward => lower = max_lower(lower, at),
+                HistoryOrder::Reverse => upper = min_upper(upper, at),
+            }
+        }
+        let limit = query.limit.max(1);
+        let range = self.config.range::<Vec<u8>, _>((lower, upper));
+        let entries: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> =
+            match query.order {
+                HistoryOrder::Forward => Box::new(range),
+                HistoryOrder::Reverse => Box::new(range.rev()),
+            };
+        let mut items = Vec::with_capacity(limit.min(1024));
+        let mut next = None;
+        for entry in entries {
+            let (_, v) = entry?;
+            if items.len() == limit {
+                // There is more: the token points at the last item returned.
+                let last: &ConfigurationItem = &items[limit - 1];
+                next = last.version_number().map(|version| PageToken {
+                    time_ms: last.configuration_item_capture_time.timestamp_millis(),
+                    version,
+                });
+                break;
+            }
+            items.push(decode_item(&v)?);
+        }
+        Ok(HistoryPage { items, next })
+    }
+}
+
+/// The tighter of an existing lower bound and "strictly after `at`".
+fn max_lower(current: Bound<Vec<u8>>, at: Vec<u8>) -> Bound<Vec<u8>> {
+    match current {
+        Bound::Included(k) if k > at => Bound::Included(k),
+        Bound::Excluded(k) if k >= at => Bound::Excluded(k),
+        _ => Bound::Excluded(at),
+    }
+}
+
+/// The tighter of an existing upper bound and "strictly before `at`".
+fn min_upper(current: Bound<Vec<u8>>, at: Vec<u8>) -> Bound<Vec<u8>> {
+    match current {
+        Bound::Included(k) if k < at => Bound::Included(k),
+        Bound::Excluded(k) if k <= at => Bound::Excluded(k),
+        _ => Bound::Excluded(at),
+    }
+}

@@ -1,0 +1,139 @@
+//! The only code that touches sled: key encoding, value codecs, one sub-module per family.
+//!
+//! One sled tree per family. Configuration versions, their number index and the latest-state
+//! records share the `config` tree (under different one-byte prefixes) so that recording a
+//! version is a single atomic batch.
+
+mod config_versions;
+mod keys;
+
+pub use config_versions::{
+    HistoryOrder, HistoryPage, HistoryQuery, LatestState, PageToken, ResourceSummary, VersionHead,
+};
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+/// Store layout version, written once; a store from a newer conftrail is refused.
+const LAYOUT_VERSION: u8 = 1;
+const LAYOUT_KEY: &[u8] = b"layout";
+
+/// Errors from the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process holds the data directory.
+    #[error("data directory {path} is in use by another conftrail process")]
+    Locked {
+        /// The data directory.
+        path: PathBuf,
+    },
+    /// The data directory could not be opened.
+    #[error("cannot open data directory {path}: {source}")]
+    Open {
+        /// The data directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: sled::Error,
+    },
+    /// The data directory was written by a newer conftrail.
+    #[error("data directory {path} has layout version {found}; this conftrail reads version {LAYOUT_VERSION}")]
+    Layout {
+        /// The data directory.
+        path: PathBuf,
+        /// The layout version found.
+        found: u8,
+    },
+    /// A read or write failed.
+    #[error("store I/O error: {0}")]
+    Io(#[from] sled::Error),
+    /// A stored value could not be decoded.
+    #[error("corrupt stored record ({what}): {detail}")]
+    Corrupt {
+        /// Which record.
+        what: &'static str,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// An item cannot be encoded.
+    #[error("cannot encode {what}: {detail}")]
+    Encode {
+        /// Which record.
+        what: &'static str,
+        /// Why.
+        detail: String,
+    },
+}
+
+/// The embedded store: a sled database in a data directory.
+pub struct Store {
+    db: sled::Db,
+    config: sled::Tree,
+    path: PathBuf,
+    /// Serialises read-compare-write sequences of the recorder.
+    config_writer: Mutex<()>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let path = dir.to_path_buf();
+        let db = sled::Config::new()
+            .path(dir)
+            .open()
+            .map_err(|source| match &source {
+                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+                    StoreError::Locked { path: path.clone() }
+                }
+                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                    StoreError::Locked { path: path.clone() }
+                }
+                _ => StoreError::Open {
+                    path: path.clone(),
+                    source,
+                },
+            })?;
+        match db.get(LAYOUT_KEY)? {
+            None => {
+                db.insert(LAYOUT_KEY, &[LAYOUT_VERSION])?;
+            }
+            Some(v) if v.as_ref() == [LAYOUT_VERSION] => {}
+            Some(v) => {
+                return Err(StoreError::Layout {
+                    path,
+                    found: v.first().copied().unwrap_or(0),
+                })
+            }
+        }
+        let config = db.open_tree("config")?;
+        Ok(Store {
+            db,
+            config,
+            path,
+            config_writer: Mutex::new(()),
+        })
+    }
+
+    /// The data directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Makes everything written so far durable. Ingest calls this before reporting success.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Bytes the database occupies on disk.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.db.size_on_disk()?)
+    }
+
+    /// Holds off other writers of configuration versions while a recorder decides and writes.
+    pub(crate) fn lock_config_writes(&self) -> MutexGuard<'_, ()> {
+        // A poisoned lock only means another writer panicked; the store itself is consistent.
+        self.config_writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
