@@ -237,3 +237,127 @@ pub fn unified_diff(
         .header(previous_label, current_label)
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ItemStatus, Relationship};
+    use serde_json::json;
+
+    fn item(configuration: Value) -> ConfigurationItem {
+        serde_json::from_value(json!({
+            "configurationItemVersion": "1.3", "awsAccountId": "1", "configurationItemCaptureTime": "2024-01-01T00:00:00.000Z",
+            "configurationItemStatus": "OK", "configurationStateId": null, "configurationStateMd5Hash": null, "ARN": null,
+            "resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-1", "resourceName": null, "awsRegion": "r",
+            "availabilityZone": null, "resourceCreationTime": null, "tags": {"team": "web"}, "relatedEvents": [],
+            "relationships": [], "configuration": configuration, "supplementaryConfiguration": {}
+        }))
+        .expect("test item")
+    }
+
+    fn paths(diff: &ItemDiff) -> Vec<(String, ChangeType)> {
+        diff.changed_properties
+            .iter()
+            .map(|(p, c)| (p.clone(), c.change_type))
+            .collect()
+    }
+
+    fn perm(port: u16, cidr: &str) -> Value {
+        json!({"ipProtocol": "tcp", "fromPort": port, "toPort": port, "ipv4Ranges": [{"cidrIp": cidr}]})
+    }
+
+    #[test]
+    fn first_version_is_a_create_without_properties() {
+        let d = diff_items(None, &item(json!({"a": 1})));
+        assert_eq!(d.change_type, ChangeType::Create);
+        assert!(d.changed_properties.is_empty());
+    }
+
+    #[test]
+    fn array_element_changed_in_place_is_an_update_at_its_index() {
+        let a = item(json!({"ipPermissions": [perm(22, "0.0.0.0/0"), perm(443, "0.0.0.0/0")]}));
+        let b = item(json!({"ipPermissions": [perm(22, "10.0.0.0/8"), perm(443, "0.0.0.0/0")]}));
+        let d = diff_items(Some(&a), &b);
+        assert_eq!(d.change_type, ChangeType::Update);
+        assert_eq!(paths(&d), vec![("Configuration.IpPermissions.0".to_string(), ChangeType::Update)]);
+        let change = &d.changed_properties["Configuration.IpPermissions.0"];
+        assert_eq!(change.previous_value, perm(22, "0.0.0.0/0"));
+        assert_eq!(change.updated_value, perm(22, "10.0.0.0/8"));
+    }
+
+    #[test]
+    fn arrays_compare_as_multisets() {
+        let a = item(json!({"ipPermissions": [perm(22, "0.0.0.0/0"), perm(443, "0.0.0.0/0")]}));
+        let reordered = item(json!({"ipPermissions": [perm(443, "0.0.0.0/0"), perm(22, "0.0.0.0/0")]}));
+        assert!(diff_items(Some(&a), &reordered).changed_properties.is_empty());
+        let removed_first = item(json!({"ipPermissions": [perm(443, "0.0.0.0/0")]}));
+        assert_eq!(
+            paths(&diff_items(Some(&a), &removed_first)),
+            vec![("Configuration.IpPermissions.0".to_string(), ChangeType::Delete)]
+        );
+        let added = item(json!({"ipPermissions": [perm(22, "0.0.0.0/0"), perm(443, "0.0.0.0/0"), perm(80, "0.0.0.0/0")]}));
+        let d = diff_items(Some(&a), &added);
+        assert_eq!(paths(&d), vec![("Configuration.IpPermissions.2".to_string(), ChangeType::Create)]);
+        assert_eq!(d.changed_properties["Configuration.IpPermissions.2"].previous_value, Value::Null);
+    }
+
+    #[test]
+    fn nested_scalars_supplementary_relationships_and_tags() {
+        let mut a = item(json!({"description": "old", "vpcId": "vpc-1"}));
+        a.supplementary_configuration
+            .insert("BucketVersioningConfiguration".into(), json!({"status": "Off"}));
+        let mut b = item(json!({"description": "new", "vpcId": "vpc-1", "groupName": "g"}));
+        b.supplementary_configuration
+            .insert("BucketVersioningConfiguration".into(), json!({"status": "Enabled"}));
+        b.relationships.push(Relationship {
+            resource_type: "AWS::EC2::VPC".into(),
+            resource_id: Some("vpc-1".into()),
+            resource_name: None,
+            name: "Is contained in Vpc".into(),
+        });
+        b.tags.insert("team".into(), "data".into());
+        b.tags.insert("env".into(), "prod".into());
+        assert_eq!(
+            paths(&diff_items(Some(&a), &b)),
+            vec![
+                ("Configuration.Description".to_string(), ChangeType::Update),
+                ("Configuration.GroupName".to_string(), ChangeType::Create),
+                ("Relationships.0".to_string(), ChangeType::Create),
+                ("SupplementaryConfiguration.BucketVersioningConfiguration.Status".to_string(), ChangeType::Update),
+                ("Tags.env".to_string(), ChangeType::Create),
+                ("Tags.team".to_string(), ChangeType::Update),
+            ]
+        );
+    }
+
+    #[test]
+    fn deletion_is_a_delete() {
+        let a = item(json!({"groupId": "sg-1"}));
+        let mut b = item(Value::Null);
+        b.configuration_item_status = ItemStatus::ResourceDeleted;
+        b.tags.clear();
+        let d = diff_items(Some(&a), &b);
+        assert_eq!(d.change_type, ChangeType::Delete);
+        assert_eq!(
+            paths(&d),
+            vec![
+                ("Configuration".to_string(), ChangeType::Delete),
+                ("ConfigurationItemStatus".to_string(), ChangeType::Update),
+                ("Tags.team".to_string(), ChangeType::Delete),
+            ]
+        );
+        let json = serde_json::to_value(&d).expect("serializes");
+        assert_eq!(json["changeType"], "DELETE");
+        assert_eq!(json["changedProperties"]["Configuration"]["previousValue"], json!({"groupId": "sg-1"}));
+    }
+
+    #[test]
+    fn unified_diff_shows_changed_lines() {
+        let a = item(json!({"description": "old"}));
+        let b = item(json!({"description": "new"}));
+        let text = unified_diff(Some(&a), &b, "v1", "v2");
+        assert!(text.starts_with("--- v1\n+++ v2\n"), "{text}");
+        assert!(text.contains("-    \"description\": \"old\""), "{text}");
+        assert!(text.contains("+    \"description\": \"new\""), "{text}");
+    }
+}

@@ -1,0 +1,218 @@
+//! The `conftrail` binary end to end: real processes, a real data directory.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const WEB_SG: [&str; 2] = ["AWS::EC2::SecurityGroup", "sg-0a1b2c3d4e5f60718"];
+
+fn conftrail(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_conftrail"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .output()
+        .expect("run conftrail")
+}
+
+fn ok_stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_str(&ok_stdout(out)).expect("stdout is JSON")
+}
+
+fn examples() -> String {
+    format!("{}/examples/data", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn ingest_then_query_every_command() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path();
+    let summary = ok_stdout(&conftrail(data, &["ingest", &examples()]));
+    assert!(
+        summary.contains("read 4 documents: 10 items, 8 new versions, 1 unchanged, 1 deleted, 1 out of order, 0 skipped, 0 errors"),
+        "{summary}"
+    );
+
+    let listed = json(&conftrail(data, &["resources", "--json"]));
+    let resources = listed["resources"].as_array().expect("array");
+    assert_eq!(resources.len(), 4);
+    let sgs = json(&conftrail(data, &["resources", "--type", WEB_SG[0], "--json"]));
+    assert_eq!(sgs["resources"].as_array().expect("array").len(), 3);
+    let web = sgs["resources"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|r| r["resourceId"] == WEB_SG[1])
+        .expect("web sg listed");
+    assert_eq!(web["versionCount"], 4);
+    assert_eq!(web["latestVersion"], 3);
+    let table = ok_stdout(&conftrail(data, &["resources"]));
+    assert!(table.starts_with("TYPE"), "{table}");
+    assert!(table.contains("acme-invoices") && table.contains("4 resources"), "{table}");
+
+    // History, newest first, one per page, following the token.
+    let mut versions = Vec::new();
+    let mut args: Vec<String> = vec!["history".into(), WEB_SG[0].into(), WEB_SG[1].into(), "--limit".into(), "1".into(), "--json".into()];
+    loop {
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let page = json(&conftrail(data, &argv));
+        let items = page["configurationItems"].as_array().expect("items");
+        assert_eq!(items.len(), 1);
+        versions.push(items[0]["conftrail"]["version"].as_u64().expect("version"));
+        match page["nextToken"].as_str() {
+            Some(token) => {
+                args.truncate(6);
+                args.extend(["--next".to_string(), token.to_string()]);
+            }
+            None => break,
+        }
+    }
+    assert_eq!(versions, vec![3, 2, 4, 1]);
+    let window = json(&conftrail(
+        data,
+        &["history", WEB_SG[0], WEB_SG[1], "--since", "2024-05-02", "--until", "2024-05-02T23:59:59Z", "--order", "forward", "--json"],
+    ));
+    let in_window: Vec<u64> = window["configurationItems"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["conftrail"]["version"].as_u64())
+        .collect();
+    assert_eq!(in_window, vec![4, 2]);
+
+    let shown = json(&conftrail(data, &["show", WEB_SG[0], WEB_SG[1], "--version", "1", "--json"]));
+    assert_eq!(shown["configurationItemCaptureTime"], "2024-05-01T09:00:00.000Z");
+    assert_eq!(shown["configuration"]["groupName"], "web-frontend");
+    let at = json(&conftrail(data, &["show", WEB_SG[0], WEB_SG[1], "--at", "2024-05-02T14:30:00Z", "--json"]));
+    assert_eq!(at["conftrail"]["version"], 2);
+    let text = ok_stdout(&conftrail(data, &["show", WEB_SG[0], WEB_SG[1]]));
+    assert!(text.contains("version 3") && text.contains("\"groupName\": \"web-frontend\""), "{text}");
+
+    // The API-spelled bucket: supplementary values decoded, the double-encoded ACL too.
+    let bucket = json(&conftrail(data, &["show", "AWS::S3::Bucket", "acme-invoices", "--json"]));
+    assert_eq!(bucket["supplementaryConfiguration"]["AccessControlList"]["grantList"][1]["grantee"], "AllUsers");
+
+    let diff = json(&conftrail(data, &["diff", WEB_SG[0], WEB_SG[1], "--json"]));
+    assert_eq!((diff["fromVersion"].as_u64(), diff["toVersion"].as_u64()), (Some(2), Some(3)));
+    let change = &diff["configurationItemDiff"]["changedProperties"]["Configuration.IpPermissions.3"];
+    assert_eq!(change["changeType"], "UPDATE");
+    assert_eq!(change["previousValue"]["ipv4Ranges"][0]["cidrIp"], "0.0.0.0/0");
+    assert_eq!(change["updatedValue"]["ipv4Ranges"][0]["cidrIp"], "10.20.0.0/16");
+    assert!(diff["unifiedDiff"].as_str().expect("text").contains("+          \"10.20.0.0/16\""));
+    let first = json(&conftrail(data, &["diff", WEB_SG[0], WEB_SG[1], "--to", "1", "--json"]));
+    assert_eq!(first["configurationItemDiff"]["changeType"], "CREATE");
+    assert!(first["fromVersion"].is_null());
+    let bucket_diff = json(&conftrail(data, &["diff", "AWS::S3::Bucket", "acme-invoices", "--from", "1", "--to", "2", "--json"]));
+    assert!(bucket_diff["configurationItemDiff"]["changedProperties"]
+        .get("SupplementaryConfiguration.AccessControlList.GrantList.1")
+        .is_some(), "{bucket_diff}");
+
+    // Re-ingesting is idempotent.
+    let again = ok_stdout(&conftrail(data, &["ingest", &examples()]));
+    assert!(again.contains("0 new versions, 10 unchanged, 0 deleted"), "{again}");
+}
+
+#[test]
+fn bad_records_are_reported_with_file_and_place_and_set_the_exit_code() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inputs = dir.path().join("inputs");
+    std::fs::create_dir_all(inputs.join("nested")).expect("mkdir");
+    std::fs::write(
+        inputs.join("nested/mixed.jsonl"),
+        "{\"resourceType\":\"AWS::S3::Bucket\",\"resourceId\":\"b1\",\"configuration\":{}}\n{\"resourceType\":\"AWS::S3::Bucket\"}\n",
+    )
+    .expect("write");
+    std::fs::write(inputs.join("notes.txt"), "not picked up in a directory walk").expect("write");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, b"{\"resourceType\":\"AWS::S3::Bucket\",\"resourceId\":\"b2\"}").expect("gz");
+    std::fs::write(inputs.join("b2.json.gz"), gz.finish().expect("gz")).expect("write");
+    let data = dir.path().join("data");
+    let out = conftrail(&data, &["ingest", inputs.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("mixed.jsonl: line 2: missing resourceId"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("read 2 documents: 2 items, 2 new versions"), "{stdout}");
+    assert!(stdout.contains("1 errors"), "{stdout}");
+
+    let report: Value = {
+        let out = conftrail(&data, &["ingest", "--json", inputs.to_str().expect("utf8")]);
+        assert_eq!(out.status.code(), Some(3));
+        serde_json::from_slice(&out.stdout).expect("json report")
+    };
+    assert_eq!(report["unchanged"], 2);
+    assert_eq!(report["problems"][0]["location"], "line 2");
+    assert_eq!(report["problems"][0]["kind"], "error");
+
+    let missing = conftrail(&data, &["ingest", "/definitely/not/here"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/definitely/not/here"));
+}
+
+#[test]
+fn query_errors_are_clear() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path();
+    ok_stdout(&conftrail(data, &["ingest", &examples()]));
+    let cases: [(&[&str], &str); 5] = [
+        (&["show", "AWS::EC2::SecurityGroup", "sg-nope"], "no resource AWS::EC2::SecurityGroup sg-nope has been recorded"),
+        (&["show", WEB_SG[0], WEB_SG[1], "--version", "9"], "has no version 9 (it has versions 1 to 4)"),
+        (&["show", WEB_SG[0], WEB_SG[1], "--at", "2020-01-01"], "has no version captured at or before 2020-01-01T00:00:00.000Z"),
+        (&["history", WEB_SG[0], WEB_SG[1], "--next", "garbage"], "invalid page token"),
+        (&["history", WEB_SG[0], WEB_SG[1], "--since", "last tuesday"], "invalid time \"last tuesday\""),
+    ];
+    for (args, want) in cases {
+        let out = conftrail(data, args);
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(want), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn data_dir_comes_from_the_environment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_conftrail"))
+        .env("CONFTRAIL_DATA_DIR", dir.path())
+        .args(["ingest", &examples()])
+        .output()
+        .expect("run");
+    ok_stdout(&out);
+    let listed = json(&conftrail(dir.path(), &["resources", "--json"]));
+    assert_eq!(listed["resources"].as_array().expect("array").len(), 4);
+}
+
+#[test]
+fn demo_shows_history_and_the_change_that_opened_ssh() {
+    let out = Command::new(env!("CARGO_BIN_EXE_conftrail"))
+        .arg("demo")
+        .env_remove("CONFTRAIL_DATA_DIR")
+        .output()
+        .expect("run demo");
+    let text = ok_stdout(&out);
+    assert!(text.contains("== History, newest first"), "{text}");
+    assert!(text.contains("version 4 (2024-05-02T10:00:00.000Z) -> version 2 (2024-05-02T14:03:12.000Z): UPDATE"), "{text}");
+    assert!(text.contains("CREATE Configuration.IpPermissions.3"), "{text}");
+    assert!(text.contains("0 errors"), "{text}");
+}
+
+#[test]
+fn a_second_process_on_the_same_data_dir_is_told_why_it_cannot_open() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let _held = conftrail::store::Store::open(dir.path()).expect("open");
+    let out = conftrail(dir.path(), &["resources"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("in use by another conftrail process"), "{stderr}");
+}
