@@ -1,1 +1,264 @@
-fn main() {}
+//! Recorder benchmark (release): `cargo bench --bench recorder`.
+//!
+//! Measures, on a real sled store in a temporary directory:
+//! - ingest throughput of changed items (1.5 KB security groups, each a new version),
+//! - ingest throughput of unchanged re-deliveries,
+//! - time of a 100-item history page on a resource with 10,000 versions,
+//! - bytes on disk per version.
+//!
+//! Items follow the shape of `shared/bench/gen_security_groups.py` (legacy `ipRanges` strings,
+//! `ipv4Ranges`, `ipv6Ranges`, protocol `-1` without ports), generated here so the benchmark
+//! needs nothing outside the repository. `BENCH_GROUPS` and `BENCH_ROUNDS` scale it.
+
+use conftrail::pipeline::{ingest_bytes, ingest_paths};
+use conftrail::query;
+use conftrail::store::{HistoryOrder, HistoryQuery, Store};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+/// The same allocator as the `conftrail` binary, so the figures match it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const ACCOUNT: &str = "123456789012";
+const ITEMS_PER_DOCUMENT: usize = 1000;
+const HISTORY_VERSIONS: usize = 10_000;
+const HISTORY_PAGE: usize = 100;
+const PAGE_REPEATS: usize = 300;
+
+/// A small deterministic generator (no external randomness, so runs are comparable).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+fn permission(rng: &mut Lcg, salt: u64) -> Value {
+    let port = 1000 + (salt % 60_000);
+    match rng.next(4) {
+        0 => {
+            json!({"ipProtocol": "tcp", "fromPort": port, "toPort": port, "ipv6Ranges": [{"cidrIpv6": "::/0"}],
+                     "prefixListIds": [], "userIdGroupPairs": [], "ipv4Ranges": [{"cidrIp": "0.0.0.0/0"}], "ipRanges": ["0.0.0.0/0"]})
+        }
+        1 => json!({"ipProtocol": "tcp", "fromPort": port, "toPort": port + 10, "ipv6Ranges": [],
+                     "prefixListIds": [], "userIdGroupPairs": [], "ipv4Ranges": [{"cidrIp": "10.0.0.0/8"}], "ipRanges": ["10.0.0.0/8"]}),
+        2 => json!({"ipProtocol": "-1", "ipv6Ranges": [], "prefixListIds": [],
+                     "userIdGroupPairs": [{"groupId": "sg-0aaaabbbbccccdddd", "userId": ACCOUNT}], "ipv4Ranges": [], "ipRanges": []}),
+        _ => json!({"ipProtocol": "udp", "fromPort": 53, "toPort": 53, "ipv6Ranges": [],
+                     "prefixListIds": [], "userIdGroupPairs": [], "ipv4Ranges": [{"cidrIp": "0.0.0.0/0"}], "ipRanges": ["0.0.0.0/0"]}),
+    }
+}
+
+/// Security group `group` in round `round`: the round changes one port, so every item is new.
+fn security_group(group: usize, round: usize) -> Value {
+    let mut rng = Lcg(group as u64 * 7919 + 1);
+    let id = format!("sg-{:017x}", 0x0abc_0000_0000_0000_u64 + group as u64);
+    let vpc = format!(
+        "vpc-{:017x}",
+        0x0def_0000_0000_0000_u64 + (group % 7) as u64
+    );
+    let name = format!("app-{group:05}-sg");
+    let mut perms: Vec<Value> = (0..2).map(|i| permission(&mut rng, i)).collect();
+    perms.push(json!({"ipProtocol": "tcp", "fromPort": 20_000 + round, "toPort": 20_000 + round,
+        "ipv6Ranges": [], "prefixListIds": [], "userIdGroupPairs": [], "ipv4Ranges": [{"cidrIp": "10.1.0.0/16"}], "ipRanges": ["10.1.0.0/16"]}));
+    let team = ["web", "data", "ops"][group % 3];
+    let env = ["prod", "dev"][group % 2];
+    let minutes = round as i64 * 60 + (group % 60) as i64;
+    let time =
+        chrono::DateTime::from_timestamp(1_735_689_600 + minutes * 60, 0).unwrap_or_default();
+    json!({
+        "version": "1.3", "accountId": ACCOUNT,
+        "configurationItemCaptureTime": conftrail::model::format_time(&time),
+        "configurationItemStatus": "OK", "configurationStateId": (time.timestamp_millis()).to_string(),
+        "configurationItemMD5Hash": "", "arn": format!("arn:aws:ec2:us-east-1:{ACCOUNT}:security-group/{id}"),
+        "resourceType": "AWS::EC2::SecurityGroup", "resourceId": id, "resourceName": name,
+        "awsRegion": "us-east-1", "availabilityZone": "Not Applicable", "resourceCreationTime": null,
+        "tags": {"team": team, "env": env},
+        "relatedEvents": [], "relationships": [{"resourceId": vpc, "resourceType": "AWS::EC2::VPC", "name": "Is contained in Vpc"}],
+        "configuration": {"description": format!("security group for {name}"), "groupName": name, "ipPermissions": perms,
+            "ownerId": ACCOUNT, "groupId": id,
+            "ipPermissionsEgress": [{"ipProtocol": "-1", "ipv6Ranges": [], "prefixListIds": [], "userIdGroupPairs": [], "ipv4Ranges": [{"cidrIp": "0.0.0.0/0"}], "ipRanges": ["0.0.0.0/0"]}],
+            "tags": [{"key": "team", "value": "x"}], "vpcId": vpc},
+        "supplementaryConfiguration": {}
+    })
+}
+
+/// Documents of [`ITEMS_PER_DOCUMENT`] items each, as JSON bytes (serialised before timing).
+fn documents(items: impl Iterator<Item = Value>) -> (Vec<Vec<u8>>, usize, usize) {
+    let mut docs = Vec::new();
+    let mut batch = Vec::new();
+    let (mut count, mut bytes) = (0, 0);
+    for item in items {
+        let text = item.to_string();
+        bytes += text.len();
+        count += 1;
+        batch.push(text);
+        if batch.len() == ITEMS_PER_DOCUMENT {
+            docs.push(format!("[{}]", batch.join(",")).into_bytes());
+            batch.clear();
+        }
+    }
+    if !batch.is_empty() {
+        docs.push(format!("[{}]", batch.join(",")).into_bytes());
+    }
+    (docs, count, bytes)
+}
+
+fn ingest_all(store: &Store, docs: &[Vec<u8>]) -> (Duration, conftrail::pipeline::IngestReport) {
+    let mut total = conftrail::pipeline::IngestReport::default();
+    let start = Instant::now();
+    for doc in docs {
+        let r = ingest_bytes(store, "bench", doc).expect("ingest");
+        total.items += r.items;
+        total.new_versions += r.new_versions;
+        total.unchanged += r.unchanged;
+        total.errors += r.errors;
+    }
+    (start.elapsed(), total)
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn dir_bytes(path: &std::path::Path) -> u64 {
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument is accepted and ignored.
+    let groups = env_usize("BENCH_GROUPS", 2_000);
+    let rounds = env_usize("BENCH_ROUNDS", 10);
+    println!("conftrail recorder benchmark ({groups} security groups x {rounds} rounds, {ITEMS_PER_DOCUMENT} items per document)");
+
+    // As `conftrail ingest DIR`: files on disk, one flush at the end.
+    let inputs = tempfile::tempdir().expect("tempdir");
+    let (changed_docs, n, bytes) =
+        documents((0..rounds).flat_map(|r| (0..groups).map(move |g| security_group(g, r))));
+    for (i, doc) in changed_docs.iter().enumerate() {
+        std::fs::write(inputs.path().join(format!("doc-{i:04}.json")), doc).expect("write input");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open store");
+    let start = Instant::now();
+    let report = ingest_paths(&store, &[inputs.path().to_path_buf()]).expect("ingest");
+    let elapsed = start.elapsed();
+    assert_eq!(
+        (report.new_versions, report.errors),
+        (n, 0),
+        "every item must be a new version"
+    );
+    println!(
+        "changed items:     {n} items ({:.0} bytes avg) from {} files in {:.2} s = {:.0} items/s (one flush at the end)",
+        bytes as f64 / n as f64,
+        changed_docs.len(),
+        elapsed.as_secs_f64(),
+        n as f64 / elapsed.as_secs_f64()
+    );
+    let start = Instant::now();
+    let report = ingest_paths(&store, &[inputs.path().to_path_buf()]).expect("ingest");
+    let elapsed = start.elapsed();
+    assert_eq!(report.unchanged, n, "every re-delivery must be unchanged");
+    println!(
+        "unchanged items:   {n} re-deliveries in {:.2} s = {:.0} items/s",
+        elapsed.as_secs_f64(),
+        n as f64 / elapsed.as_secs_f64()
+    );
+    let versions = n as u64;
+    println!(
+        "bytes on disk:     {:.0} per version (data directory {} bytes for {versions} versions)",
+        dir_bytes(dir.path()) as f64 / versions as f64,
+        dir_bytes(dir.path()),
+    );
+    drop(store);
+
+    // As an acknowledged batch request: every document flushed before the next.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open store");
+    let (elapsed, report) = ingest_all(&store, &changed_docs);
+    assert_eq!(report.new_versions, n);
+    println!(
+        "changed, flushed:  {n} items in {ITEMS_PER_DOCUMENT}-item documents each flushed: {:.2} s = {:.0} items/s",
+        elapsed.as_secs_f64(),
+        n as f64 / elapsed.as_secs_f64()
+    );
+    drop(store);
+
+    // One resource with HISTORY_VERSIONS versions.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open store");
+    let (docs, _, _) = documents((0..HISTORY_VERSIONS).map(|r| security_group(0, r)));
+    let (_, report) = ingest_all(&store, &docs);
+    assert_eq!(report.new_versions, HISTORY_VERSIONS);
+    let key = query::resources(&store, None)
+        .next()
+        .expect("one resource")
+        .expect("read");
+    let key = conftrail::model::ResourceKey::new(
+        key.account_id,
+        key.aws_region,
+        key.resource_type,
+        key.resource_id,
+    );
+    let mut timings = Vec::with_capacity(PAGE_REPEATS);
+    let mut middle = None;
+    for i in 0..PAGE_REPEATS {
+        // Alternate the newest page and a page from the middle of the history (via its token).
+        let q = HistoryQuery {
+            order: HistoryOrder::Reverse,
+            limit: HISTORY_PAGE,
+            after: if i % 2 == 1 { middle } else { None },
+            ..Default::default()
+        };
+        let start = Instant::now();
+        let page = query::history(&store, &key, &q).expect("history");
+        timings.push(start.elapsed());
+        assert_eq!(page.configuration_items.len(), HISTORY_PAGE);
+        if middle.is_none() {
+            // Walk to the middle once to get a token there.
+            let mut token = None;
+            for _ in 0..(HISTORY_VERSIONS / HISTORY_PAGE / 2) {
+                let p = store
+                    .history(
+                        &key,
+                        &HistoryQuery {
+                            order: HistoryOrder::Reverse,
+                            limit: HISTORY_PAGE,
+                            after: token,
+                            ..Default::default()
+                        },
+                    )
+                    .expect("walk");
+                token = p.next;
+            }
+            middle = token;
+        }
+    }
+    timings.sort();
+    let pct = |p: f64| timings[((timings.len() - 1) as f64 * p) as usize].as_secs_f64() * 1e3;
+    println!(
+        "history page:      {HISTORY_PAGE} of {HISTORY_VERSIONS} versions: median {:.3} ms, p99 {:.3} ms (full items decoded and serialisable)",
+        pct(0.5),
+        pct(0.99)
+    );
+}

@@ -279,7 +279,13 @@ mod tests {
         let b = item(json!({"ipPermissions": [perm(22, "10.0.0.0/8"), perm(443, "0.0.0.0/0")]}));
         let d = diff_items(Some(&a), &b);
         assert_eq!(d.change_type, ChangeType::Update);
-        assert_eq!(paths(&d), vec![("Configuration.IpPermissions.0".to_string(), ChangeType::Update)]);
+        assert_eq!(
+            paths(&d),
+            vec![(
+                "Configuration.IpPermissions.0".to_string(),
+                ChangeType::Update
+            )]
+        );
         let change = &d.changed_properties["Configuration.IpPermissions.0"];
         assert_eq!(change.previous_value, perm(22, "0.0.0.0/0"));
         assert_eq!(change.updated_value, perm(22, "10.0.0.0/8"));
@@ -288,27 +294,48 @@ mod tests {
     #[test]
     fn arrays_compare_as_multisets() {
         let a = item(json!({"ipPermissions": [perm(22, "0.0.0.0/0"), perm(443, "0.0.0.0/0")]}));
-        let reordered = item(json!({"ipPermissions": [perm(443, "0.0.0.0/0"), perm(22, "0.0.0.0/0")]}));
-        assert!(diff_items(Some(&a), &reordered).changed_properties.is_empty());
+        let reordered =
+            item(json!({"ipPermissions": [perm(443, "0.0.0.0/0"), perm(22, "0.0.0.0/0")]}));
+        assert!(diff_items(Some(&a), &reordered)
+            .changed_properties
+            .is_empty());
         let removed_first = item(json!({"ipPermissions": [perm(443, "0.0.0.0/0")]}));
         assert_eq!(
             paths(&diff_items(Some(&a), &removed_first)),
-            vec![("Configuration.IpPermissions.0".to_string(), ChangeType::Delete)]
+            vec![(
+                "Configuration.IpPermissions.0".to_string(),
+                ChangeType::Delete
+            )]
         );
-        let added = item(json!({"ipPermissions": [perm(22, "0.0.0.0/0"), perm(443, "0.0.0.0/0"), perm(80, "0.0.0.0/0")]}));
+        let added = item(
+            json!({"ipPermissions": [perm(22, "0.0.0.0/0"), perm(443, "0.0.0.0/0"), perm(80, "0.0.0.0/0")]}),
+        );
         let d = diff_items(Some(&a), &added);
-        assert_eq!(paths(&d), vec![("Configuration.IpPermissions.2".to_string(), ChangeType::Create)]);
-        assert_eq!(d.changed_properties["Configuration.IpPermissions.2"].previous_value, Value::Null);
+        assert_eq!(
+            paths(&d),
+            vec![(
+                "Configuration.IpPermissions.2".to_string(),
+                ChangeType::Create
+            )]
+        );
+        assert_eq!(
+            d.changed_properties["Configuration.IpPermissions.2"].previous_value,
+            Value::Null
+        );
     }
 
     #[test]
     fn nested_scalars_supplementary_relationships_and_tags() {
         let mut a = item(json!({"description": "old", "vpcId": "vpc-1"}));
-        a.supplementary_configuration
-            .insert("BucketVersioningConfiguration".into(), json!({"status": "Off"}));
+        a.supplementary_configuration.insert(
+            "BucketVersioningConfiguration".into(),
+            json!({"status": "Off"}),
+        );
         let mut b = item(json!({"description": "new", "vpcId": "vpc-1", "groupName": "g"}));
-        b.supplementary_configuration
-            .insert("BucketVersioningConfiguration".into(), json!({"status": "Enabled"}));
+        b.supplementary_configuration.insert(
+            "BucketVersioningConfiguration".into(),
+            json!({"status": "Enabled"}),
+        );
         b.relationships.push(Relationship {
             resource_type: "AWS::EC2::VPC".into(),
             resource_id: Some("vpc-1".into()),
@@ -323,7 +350,10 @@ mod tests {
                 ("Configuration.Description".to_string(), ChangeType::Update),
                 ("Configuration.GroupName".to_string(), ChangeType::Create),
                 ("Relationships.0".to_string(), ChangeType::Create),
-                ("SupplementaryConfiguration.BucketVersioningConfiguration.Status".to_string(), ChangeType::Update),
+                (
+                    "SupplementaryConfiguration.BucketVersioningConfiguration.Status".to_string(),
+                    ChangeType::Update
+                ),
                 ("Tags.env".to_string(), ChangeType::Create),
                 ("Tags.team".to_string(), ChangeType::Update),
             ]
@@ -348,7 +378,10 @@ mod tests {
         );
         let json = serde_json::to_value(&d).expect("serializes");
         assert_eq!(json["changeType"], "DELETE");
-        assert_eq!(json["changedProperties"]["Configuration"]["previousValue"], json!({"groupId": "sg-1"}));
+        assert_eq!(
+            json["changedProperties"]["Configuration"]["previousValue"],
+            json!({"groupId": "sg-1"})
+        );
     }
 
     #[test]

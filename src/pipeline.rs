@@ -17,6 +17,8 @@ pub enum ProblemKind {
     Error,
     /// The record carries no configuration item.
     Skipped,
+    /// The record was recorded, but a malformed optional field was left empty.
+    Warning,
 }
 
 /// One rejected or skipped record, with where it was.
@@ -37,6 +39,7 @@ impl std::fmt::Display for Problem {
         let kind = match self.kind {
             ProblemKind::Error => "error",
             ProblemKind::Skipped => "skipped",
+            ProblemKind::Warning => "warning",
         };
         if self.location.is_empty() {
             write!(f, "{kind}: {}: {}", self.source, self.reason)
@@ -65,13 +68,17 @@ pub struct IngestReport {
     pub deleted: usize,
     /// Items whose content equalled a neighbouring version: not stored.
     pub unchanged: usize,
+    /// Of the unchanged, those seen earlier than the version they equal: it now starts earlier.
+    pub backdated: usize,
     /// New versions (or deletions) that arrived after a later version: placed in history, not latest.
     pub out_of_order: usize,
     /// Records that carry no configuration item.
     pub skipped: usize,
     /// Records (or whole documents) rejected.
     pub errors: usize,
-    /// The first [`MAX_LISTED_PROBLEMS`] errors and skips.
+    /// Recorded items with a malformed optional field left empty.
+    pub warnings: usize,
+    /// The first [`MAX_LISTED_PROBLEMS`] errors, skips and warnings.
     pub problems: Vec<Problem>,
 }
 
@@ -79,7 +86,7 @@ impl IngestReport {
     /// The one-line summary printed after an ingest.
     pub fn summary(&self) -> String {
         format!(
-            "read {} document{}: {} items, {} new versions, {} unchanged, {} deleted, {} out of order, {} skipped, {} errors",
+            "read {} document{}: {} items, {} new versions, {} unchanged, {} deleted, {} out of order, {} skipped, {} errors, {} warnings",
             self.documents,
             if self.documents == 1 { "" } else { "s" },
             self.items,
@@ -88,7 +95,8 @@ impl IngestReport {
             self.deleted,
             self.out_of_order,
             self.skipped,
-            self.errors
+            self.errors,
+            self.warnings
         )
     }
 
@@ -96,6 +104,7 @@ impl IngestReport {
         match kind {
             ProblemKind::Error => self.errors += 1,
             ProblemKind::Skipped => self.skipped += 1,
+            ProblemKind::Warning => self.warnings += 1,
         }
         if self.problems.len() < MAX_LISTED_PROBLEMS {
             self.problems.push(Problem {
@@ -120,20 +129,37 @@ pub enum IngestError {
 }
 
 /// Ingests files and directory trees, then flushes. Unreadable files and bad records are reported.
+///
+/// Files are read and parsed on a second thread while this one records, so parsing the next
+/// file overlaps with writing the previous one.
 pub fn ingest_paths(store: &Store, paths: &[PathBuf]) -> Result<IngestReport, IngestError> {
     let files = ingest::collect_files(paths)?;
     let mut report = IngestReport::default();
-    let recorder = Recorder::new(store);
-    for file in files {
-        let source = file.display().to_string();
-        match ingest::read_document(&file) {
-            Ok(bytes) => record_document(&recorder, &source, &bytes, &mut report)?,
-            Err(e) => {
-                report.documents += 1;
-                report.note(ProblemKind::Error, &source, String::new(), e.reason());
+    let mut recorder = Recorder::new(store);
+    std::thread::scope(|scope| -> Result<(), IngestError> {
+        // A small bound keeps at most a couple of parsed files in memory.
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        scope.spawn(move || {
+            for file in files {
+                let parsed =
+                    ingest::read_document(&file).map(|bytes| ingest::parse_document(&bytes));
+                if tx.send((file, parsed)).is_err() {
+                    // The recorder stopped (a store error); nothing more to parse.
+                    return;
+                }
+            }
+        });
+        for (file, parsed) in rx {
+            let source = file.display().to_string();
+            report.documents += 1;
+            match parsed {
+                Ok(records) => record_records(&mut recorder, &source, records, &mut report)?,
+                Err(e) => report.note(ProblemKind::Error, &source, String::new(), e.reason()),
             }
         }
-    }
+        Ok(())
+    })?;
+    recorder.finish()?;
     store.flush()?;
     Ok(report)
 }
@@ -141,24 +167,47 @@ pub fn ingest_paths(store: &Store, paths: &[PathBuf]) -> Result<IngestReport, In
 /// Ingests one in-memory document (already decompressed), then flushes.
 pub fn ingest_bytes(store: &Store, source: &str, bytes: &[u8]) -> Result<IngestReport, StoreError> {
     let mut report = IngestReport::default();
-    record_document(&Recorder::new(store), source, bytes, &mut report)?;
+    let mut recorder = Recorder::new(store);
+    record_document(&mut recorder, source, bytes, &mut report)?;
+    recorder.finish()?;
     store.flush()?;
     Ok(report)
 }
 
 fn record_document(
-    recorder: &Recorder<'_>,
+    recorder: &mut Recorder<'_>,
     source: &str,
     bytes: &[u8],
     report: &mut IngestReport,
 ) -> Result<(), StoreError> {
     report.documents += 1;
-    for record in ingest::parse_document(bytes) {
+    record_records(recorder, source, ingest::parse_document(bytes), report)
+}
+
+fn record_records(
+    recorder: &mut Recorder<'_>,
+    source: &str,
+    records: Vec<ingest::ParsedRecord>,
+    report: &mut IngestReport,
+) -> Result<(), StoreError> {
+    for record in records {
         match record.outcome {
             RecordOutcome::Item(item) => {
                 report.items += 1;
+                for warning in record.warnings {
+                    report.note(
+                        ProblemKind::Warning,
+                        source,
+                        record.location.clone(),
+                        warning,
+                    );
+                }
                 match recorder.record(*item)? {
                     Recorded::Unchanged { .. } => report.unchanged += 1,
+                    Recorded::Backdated { .. } => {
+                        report.unchanged += 1;
+                        report.backdated += 1;
+                    }
                     Recorded::NewVersion {
                         latest, deletion, ..
                     } => {

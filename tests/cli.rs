@@ -47,7 +47,10 @@ fn ingest_then_query_every_command() {
     let listed = json(&conftrail(data, &["resources", "--json"]));
     let resources = listed["resources"].as_array().expect("array");
     assert_eq!(resources.len(), 4);
-    let sgs = json(&conftrail(data, &["resources", "--type", WEB_SG[0], "--json"]));
+    let sgs = json(&conftrail(
+        data,
+        &["resources", "--type", WEB_SG[0], "--json"],
+    ));
     assert_eq!(sgs["resources"].as_array().expect("array").len(), 3);
     let web = sgs["resources"]
         .as_array()
@@ -59,11 +62,21 @@ fn ingest_then_query_every_command() {
     assert_eq!(web["latestVersion"], 3);
     let table = ok_stdout(&conftrail(data, &["resources"]));
     assert!(table.starts_with("TYPE"), "{table}");
-    assert!(table.contains("acme-invoices") && table.contains("4 resources"), "{table}");
+    assert!(
+        table.contains("acme-invoices") && table.contains("4 resources"),
+        "{table}"
+    );
 
     // History, newest first, one per page, following the token.
     let mut versions = Vec::new();
-    let mut args: Vec<String> = vec!["history".into(), WEB_SG[0].into(), WEB_SG[1].into(), "--limit".into(), "1".into(), "--json".into()];
+    let mut args: Vec<String> = vec![
+        "history".into(),
+        WEB_SG[0].into(),
+        WEB_SG[1].into(),
+        "--limit".into(),
+        "1".into(),
+        "--json".into(),
+    ];
     loop {
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
         let page = json(&conftrail(data, &argv));
@@ -81,7 +94,18 @@ fn ingest_then_query_every_command() {
     assert_eq!(versions, vec![3, 2, 4, 1]);
     let window = json(&conftrail(
         data,
-        &["history", WEB_SG[0], WEB_SG[1], "--since", "2024-05-02", "--until", "2024-05-02T23:59:59Z", "--order", "forward", "--json"],
+        &[
+            "history",
+            WEB_SG[0],
+            WEB_SG[1],
+            "--since",
+            "2024-05-02",
+            "--until",
+            "2024-05-02T23:59:59Z",
+            "--order",
+            "forward",
+            "--json",
+        ],
     ));
     let in_window: Vec<u64> = window["configurationItems"]
         .as_array()
@@ -91,36 +115,95 @@ fn ingest_then_query_every_command() {
         .collect();
     assert_eq!(in_window, vec![4, 2]);
 
-    let shown = json(&conftrail(data, &["show", WEB_SG[0], WEB_SG[1], "--version", "1", "--json"]));
-    assert_eq!(shown["configurationItemCaptureTime"], "2024-05-01T09:00:00.000Z");
+    let shown = json(&conftrail(
+        data,
+        &["show", WEB_SG[0], WEB_SG[1], "--version", "1", "--json"],
+    ));
+    assert_eq!(
+        shown["configurationItemCaptureTime"],
+        "2024-05-01T09:00:00.000Z"
+    );
     assert_eq!(shown["configuration"]["groupName"], "web-frontend");
-    let at = json(&conftrail(data, &["show", WEB_SG[0], WEB_SG[1], "--at", "2024-05-02T14:30:00Z", "--json"]));
+    let at = json(&conftrail(
+        data,
+        &[
+            "show",
+            WEB_SG[0],
+            WEB_SG[1],
+            "--at",
+            "2024-05-02T14:30:00Z",
+            "--json",
+        ],
+    ));
     assert_eq!(at["conftrail"]["version"], 2);
     let text = ok_stdout(&conftrail(data, &["show", WEB_SG[0], WEB_SG[1]]));
-    assert!(text.contains("version 3") && text.contains("\"groupName\": \"web-frontend\""), "{text}");
+    assert!(
+        text.contains("version 3") && text.contains("\"groupName\": \"web-frontend\""),
+        "{text}"
+    );
 
     // The API-spelled bucket: supplementary values decoded, the double-encoded ACL too.
-    let bucket = json(&conftrail(data, &["show", "AWS::S3::Bucket", "acme-invoices", "--json"]));
-    assert_eq!(bucket["supplementaryConfiguration"]["AccessControlList"]["grantList"][1]["grantee"], "AllUsers");
+    let bucket = json(&conftrail(
+        data,
+        &["show", "AWS::S3::Bucket", "acme-invoices", "--json"],
+    ));
+    assert_eq!(
+        bucket["supplementaryConfiguration"]["AccessControlList"]["grantList"][1]["grantee"],
+        "AllUsers"
+    );
 
     let diff = json(&conftrail(data, &["diff", WEB_SG[0], WEB_SG[1], "--json"]));
-    assert_eq!((diff["fromVersion"].as_u64(), diff["toVersion"].as_u64()), (Some(2), Some(3)));
-    let change = &diff["configurationItemDiff"]["changedProperties"]["Configuration.IpPermissions.3"];
+    assert_eq!(
+        (diff["fromVersion"].as_u64(), diff["toVersion"].as_u64()),
+        (Some(2), Some(3))
+    );
+    let change =
+        &diff["configurationItemDiff"]["changedProperties"]["Configuration.IpPermissions.3"];
     assert_eq!(change["changeType"], "UPDATE");
-    assert_eq!(change["previousValue"]["ipv4Ranges"][0]["cidrIp"], "0.0.0.0/0");
-    assert_eq!(change["updatedValue"]["ipv4Ranges"][0]["cidrIp"], "10.20.0.0/16");
-    assert!(diff["unifiedDiff"].as_str().expect("text").contains("+          \"10.20.0.0/16\""));
-    let first = json(&conftrail(data, &["diff", WEB_SG[0], WEB_SG[1], "--to", "1", "--json"]));
+    assert_eq!(
+        change["previousValue"]["ipv4Ranges"][0]["cidrIp"],
+        "0.0.0.0/0"
+    );
+    assert_eq!(
+        change["updatedValue"]["ipv4Ranges"][0]["cidrIp"],
+        "10.20.0.0/16"
+    );
+    assert!(diff["unifiedDiff"]
+        .as_str()
+        .expect("text")
+        .contains("+          \"10.20.0.0/16\""));
+    let first = json(&conftrail(
+        data,
+        &["diff", WEB_SG[0], WEB_SG[1], "--to", "1", "--json"],
+    ));
     assert_eq!(first["configurationItemDiff"]["changeType"], "CREATE");
     assert!(first["fromVersion"].is_null());
-    let bucket_diff = json(&conftrail(data, &["diff", "AWS::S3::Bucket", "acme-invoices", "--from", "1", "--to", "2", "--json"]));
-    assert!(bucket_diff["configurationItemDiff"]["changedProperties"]
-        .get("SupplementaryConfiguration.AccessControlList.GrantList.1")
-        .is_some(), "{bucket_diff}");
+    let bucket_diff = json(&conftrail(
+        data,
+        &[
+            "diff",
+            "AWS::S3::Bucket",
+            "acme-invoices",
+            "--from",
+            "1",
+            "--to",
+            "2",
+            "--json",
+        ],
+    ));
+    assert!(
+        bucket_diff["configurationItemDiff"]["changedProperties"]
+            .get("SupplementaryConfiguration.AccessControlList.GrantList.1")
+            .is_some(),
+        "{bucket_diff}"
+    );
 
     // Re-ingesting is idempotent.
     let again = ok_stdout(&conftrail(data, &["ingest", &examples()]));
-    assert!(again.contains("0 new versions, 10 unchanged, 0 deleted"), "{again}");
+    assert!(
+        again.contains("0 new versions, 10 unchanged, 0 deleted"),
+        "{again}"
+    );
 }
 
 #[test]
@@ -133,17 +216,31 @@ fn bad_records_are_reported_with_file_and_place_and_set_the_exit_code() {
         "{\"resourceType\":\"AWS::S3::Bucket\",\"resourceId\":\"b1\",\"configuration\":{}}\n{\"resourceType\":\"AWS::S3::Bucket\"}\n",
     )
     .expect("write");
-    std::fs::write(inputs.join("notes.txt"), "not picked up in a directory walk").expect("write");
+    std::fs::write(
+        inputs.join("notes.txt"),
+        "not picked up in a directory walk",
+    )
+    .expect("write");
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    std::io::Write::write_all(&mut gz, b"{\"resourceType\":\"AWS::S3::Bucket\",\"resourceId\":\"b2\"}").expect("gz");
+    std::io::Write::write_all(
+        &mut gz,
+        b"{\"resourceType\":\"AWS::S3::Bucket\",\"resourceId\":\"b2\"}",
+    )
+    .expect("gz");
     std::fs::write(inputs.join("b2.json.gz"), gz.finish().expect("gz")).expect("write");
     let data = dir.path().join("data");
     let out = conftrail(&data, &["ingest", inputs.to_str().expect("utf8")]);
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("mixed.jsonl: line 2: missing resourceId"), "{stderr}");
+    assert!(
+        stderr.contains("mixed.jsonl: line 2: missing resourceId"),
+        "{stderr}"
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("read 2 documents: 2 items, 2 new versions"), "{stdout}");
+    assert!(
+        stdout.contains("read 2 documents: 2 items, 2 new versions"),
+        "{stdout}"
+    );
     assert!(stdout.contains("1 errors"), "{stdout}");
 
     let report: Value = {
@@ -166,11 +263,26 @@ fn query_errors_are_clear() {
     let data = dir.path();
     ok_stdout(&conftrail(data, &["ingest", &examples()]));
     let cases: [(&[&str], &str); 5] = [
-        (&["show", "AWS::EC2::SecurityGroup", "sg-nope"], "no resource AWS::EC2::SecurityGroup sg-nope has been recorded"),
-        (&["show", WEB_SG[0], WEB_SG[1], "--version", "9"], "has no version 9 (it has versions 1 to 4)"),
-        (&["show", WEB_SG[0], WEB_SG[1], "--at", "2020-01-01"], "has no version captured at or before 2020-01-01T00:00:00.000Z"),
-        (&["history", WEB_SG[0], WEB_SG[1], "--next", "garbage"], "invalid page token"),
-        (&["history", WEB_SG[0], WEB_SG[1], "--since", "last tuesday"], "invalid time \"last tuesday\""),
+        (
+            &["show", "AWS::EC2::SecurityGroup", "sg-nope"],
+            "no resource AWS::EC2::SecurityGroup sg-nope has been recorded",
+        ),
+        (
+            &["show", WEB_SG[0], WEB_SG[1], "--version", "9"],
+            "has no version 9 (it has versions 1 to 4)",
+        ),
+        (
+            &["show", WEB_SG[0], WEB_SG[1], "--at", "2020-01-01"],
+            "has no version captured at or before 2020-01-01T00:00:00.000Z",
+        ),
+        (
+            &["history", WEB_SG[0], WEB_SG[1], "--next", "garbage"],
+            "invalid page token",
+        ),
+        (
+            &["history", WEB_SG[0], WEB_SG[1], "--since", "last tuesday"],
+            "invalid time \"last tuesday\"",
+        ),
     ];
     for (args, want) in cases {
         let out = conftrail(data, args);
@@ -202,8 +314,16 @@ fn demo_shows_history_and_the_change_that_opened_ssh() {
         .expect("run demo");
     let text = ok_stdout(&out);
     assert!(text.contains("== History, newest first"), "{text}");
-    assert!(text.contains("version 4 (2024-05-02T10:00:00.000Z) -> version 2 (2024-05-02T14:03:12.000Z): UPDATE"), "{text}");
-    assert!(text.contains("CREATE Configuration.IpPermissions.3"), "{text}");
+    assert!(
+        text.contains(
+            "version 4 (2024-05-02T10:00:00.000Z) -> version 2 (2024-05-02T14:03:12.000Z): UPDATE"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("CREATE Configuration.IpPermissions.3"),
+        "{text}"
+    );
     assert!(text.contains("0 errors"), "{text}");
 }
 
@@ -214,5 +334,8 @@ fn a_second_process_on_the_same_data_dir_is_told_why_it_cannot_open() {
     let out = conftrail(dir.path(), &["resources"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("in use by another conftrail process"), "{stderr}");
+    assert!(
+        stderr.contains("in use by another conftrail process"),
+        "{stderr}"
+    );
 }

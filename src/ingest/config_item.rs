@@ -1,5 +1,9 @@
 //! Reading one configuration item in either spelling (API or stream, v1.2 or v1.3) or the
 //! minimal generic shape, with errors that name the field.
+//!
+//! Identity, capture time, status and content must be right or the item is rejected. Optional
+//! metadata that is malformed (a creation time written as a Python repr, say) is dropped with a
+//! warning instead, so one odd field does not lose a whole configuration.
 
 use super::shapes::type_name;
 use crate::model::{
@@ -17,17 +21,35 @@ const MAX_EMBEDDED_DEPTH: usize = 3;
 
 type FieldResult<T> = Result<T, String>;
 
+/// An item read from JSON, with notes on optional fields that had to be dropped.
+pub(super) struct ParsedItem {
+    pub item: ConfigurationItem,
+    pub warnings: Vec<String>,
+}
+
 /// Builds a [`ConfigurationItem`] from a JSON object, or says which field is wrong and why.
-pub(super) fn parse_item(mut obj: Map<String, Value>) -> FieldResult<ConfigurationItem> {
-    let resource_type = required_text(&obj, "resourceType")?;
-    let resource_id = required_text(&obj, "resourceId")?;
+pub(super) fn parse_item(mut obj: Map<String, Value>) -> FieldResult<ParsedItem> {
+    let mut warnings = Vec::new();
+    let resource_type = required_text(&mut obj, "resourceType")?;
+    let resource_id = required_text(&mut obj, "resourceId")?;
     if resource_id.len() > MAX_RESOURCE_ID_LEN {
         return Err(format!(
             "resourceId: longer than {MAX_RESOURCE_ID_LEN} characters"
         ));
     }
-    let account_id = opt_text(&obj, &["awsAccountId", "accountId"])?.unwrap_or_default();
-    let aws_region = opt_text(&obj, &["awsRegion", "region"])?.unwrap_or_default();
+    let arn = opt_text(&mut obj, &["ARN", "arn"])?;
+    let availability_zone = opt_text(&mut obj, &["availabilityZone"])?;
+    let account_id = match opt_text(&mut obj, &["awsAccountId", "accountId"])? {
+        Some(a) => a,
+        None => arn_part(arn.as_deref(), 4).unwrap_or_default(),
+    };
+    let aws_region = match opt_text(&mut obj, &["awsRegion", "region"])? {
+        Some(r) => r,
+        // Old items (1.0) carry no region; their zone or ARN still says where they live.
+        None => region_of_zone(availability_zone.as_deref())
+            .or_else(|| arn_part(arn.as_deref(), 3).filter(|r| looks_like_region(r)))
+            .unwrap_or_default(),
+    };
     for (field, value) in [
         ("resourceType", &resource_type),
         ("resourceId", &resource_id),
@@ -38,19 +60,15 @@ pub(super) fn parse_item(mut obj: Map<String, Value>) -> FieldResult<Configurati
             return Err(format!("{field}: contains a NUL character"));
         }
     }
-    let capture_time = match pick(&obj, &["configurationItemCaptureTime", "captureTime"]) {
-        Some((name, v)) => timestamp(name, v)?,
+    let capture_time = match take(&mut obj, &["configurationItemCaptureTime", "captureTime"]) {
+        Some((name, v)) => timestamp(name, &v)?,
         // The generic shape may leave it out: the observation is "now".
         None => Utc::now(),
     };
-    let status = match pick(&obj, &["configurationItemStatus"]) {
-        Some((name, Value::String(s))) => {
-            if s.is_empty() {
-                return Err(format!("{name}: empty"));
-            }
-            ItemStatus::from(s.as_str())
-        }
-        Some((name, other)) => return Err(expected(name, "a string", other)),
+    let status = match take(&mut obj, &["configurationItemStatus"]) {
+        Some((name, Value::String(s))) if s.is_empty() => return Err(format!("{name}: empty")),
+        Some((_, Value::String(s))) => ItemStatus::from(s.as_str()),
+        Some((name, other)) => return Err(expected(name, "a string", &other)),
         None => ItemStatus::Ok,
     };
     let configuration = match obj.remove("configuration") {
@@ -59,52 +77,58 @@ pub(super) fn parse_item(mut obj: Map<String, Value>) -> FieldResult<Configurati
         Some(other) => other,
     };
     let supplementary_configuration = supplementary(obj.remove("supplementaryConfiguration"))?;
-    let mut relationships = relationships(obj.get("relationships"))?;
+    let mut relationships = relationships(obj.remove("relationships"))?;
     // AWS does not keep relationships in a stable order; a reorder is not a change.
     relationships.sort();
-    Ok(ConfigurationItem {
-        item_version: opt_text_or_number(&obj, &["configurationItemVersion", "version"])?,
+    let item = ConfigurationItem {
+        item_version: opt_text_or_number(&mut obj, &["configurationItemVersion", "version"])?,
         account_id,
         configuration_item_capture_time: truncate_to_millis(capture_time),
         configuration_item_status: status,
-        configuration_state_id: state_id(&obj)?,
+        configuration_state_id: state_id(&mut obj)?,
         md5_hash: opt_text(
-            &obj,
+            &mut obj,
             &["configurationStateMd5Hash", "configurationItemMD5Hash"],
         )?,
-        arn: opt_text(&obj, &["ARN", "arn"])?,
+        arn,
         resource_type,
         resource_id,
-        resource_name: opt_text(&obj, &["resourceName"])?,
+        resource_name: opt_text(&mut obj, &["resourceName"])?,
         aws_region,
-        availability_zone: opt_text(&obj, &["availabilityZone"])?,
-        resource_creation_time: opt_timestamp(&obj, "resourceCreationTime")?,
-        tags: tags(obj.get("tags"))?,
-        related_events: related_events(obj.get("relatedEvents"))?,
+        availability_zone,
+        resource_creation_time: optional_timestamp(&mut obj, "resourceCreationTime", &mut warnings),
+        tags: tags(obj.remove("tags"))?,
+        related_events: related_events(obj.remove("relatedEvents"))?,
         relationships,
         configuration,
         supplementary_configuration,
-        recording_frequency: opt_text(&obj, &["recordingFrequency"])?,
-        configuration_item_delivery_time: opt_timestamp(&obj, "configurationItemDeliveryTime")?,
+        recording_frequency: opt_text(&mut obj, &["recordingFrequency"])?,
+        configuration_item_delivery_time: optional_timestamp(
+            &mut obj,
+            "configurationItemDeliveryTime",
+            &mut warnings,
+        ),
         meta: None,
-    })
+    };
+    Ok(ParsedItem { item, warnings })
 }
 
-/// The first of `names` present with a non-null value.
-fn pick<'a>(
-    obj: &'a Map<String, Value>,
-    names: &[&'static str],
-) -> Option<(&'static str, &'a Value)> {
-    names
-        .iter()
-        .find_map(|n| obj.get(*n).filter(|v| !v.is_null()).map(|v| (*n, v)))
+/// Removes and returns the first of `names` present with a non-null value.
+fn take(obj: &mut Map<String, Value>, names: &[&'static str]) -> Option<(&'static str, Value)> {
+    for name in names {
+        match obj.remove(*name) {
+            Some(Value::Null) | None => continue,
+            Some(v) => return Some((name, v)),
+        }
+    }
+    None
 }
 
 fn expected(field: &str, what: &str, found: &Value) -> String {
     format!("{field}: expected {what}, found {}", type_name(found))
 }
 
-fn required_text(obj: &Map<String, Value>, name: &'static str) -> FieldResult<String> {
+fn required_text(obj: &mut Map<String, Value>, name: &'static str) -> FieldResult<String> {
     match opt_text(obj, &[name])? {
         Some(s) if !s.is_empty() => Ok(s),
         Some(_) => Err(format!("{name}: empty")),
@@ -112,46 +136,85 @@ fn required_text(obj: &Map<String, Value>, name: &'static str) -> FieldResult<St
     }
 }
 
-fn opt_text(obj: &Map<String, Value>, names: &[&'static str]) -> FieldResult<Option<String>> {
-    match pick(obj, names) {
+fn opt_text(obj: &mut Map<String, Value>, names: &[&'static str]) -> FieldResult<Option<String>> {
+    match take(obj, names) {
         None => Ok(None),
-        Some((_, Value::String(s))) => Ok(Some(s.clone())),
-        Some((name, other)) => Err(expected(name, "a string", other)),
+        Some((_, Value::String(s))) => Ok(Some(s)),
+        Some((name, other)) => Err(expected(name, "a string", &other)),
     }
 }
 
 fn opt_text_or_number(
-    obj: &Map<String, Value>,
+    obj: &mut Map<String, Value>,
     names: &[&'static str],
 ) -> FieldResult<Option<String>> {
-    match pick(obj, names) {
+    match take(obj, names) {
+        None => Ok(None),
+        Some((_, Value::String(s))) => Ok(Some(s)),
         Some((_, Value::Number(n))) => Ok(Some(n.to_string())),
-        _ => opt_text(obj, names),
+        Some((name, other)) => Err(expected(name, "a string", &other)),
     }
 }
 
-fn state_id(obj: &Map<String, Value>) -> FieldResult<Option<i64>> {
-    match pick(obj, &["configurationStateId"]) {
+/// `arn:partition:service:region:account:resource` → the part at `index`, when not empty.
+fn arn_part(arn: Option<&str>, index: usize) -> Option<String> {
+    let part = arn?.split(':').nth(index)?;
+    (!part.is_empty()).then(|| part.to_string())
+}
+
+/// `us-east-1`, `ap-southeast-2`, `us-gov-west-1`: letters, dashes, a final number.
+fn looks_like_region(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let first_ok = parts
+        .next()
+        .is_some_and(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_lowercase()));
+    let rest: Vec<&str> = parts.collect();
+    first_ok
+        && rest.len() >= 2
+        && rest[..rest.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && rest[rest.len() - 1].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `us-west-2b` → `us-west-2`.
+fn region_of_zone(zone: Option<&str>) -> Option<String> {
+    let zone = zone?;
+    let region = zone.strip_suffix(|c: char| c.is_ascii_lowercase())?;
+    looks_like_region(region).then(|| region.to_string())
+}
+
+/// AWS writes epoch milliseconds (a number, or a numeric string in the API spelling); a few
+/// sources put other text there, which is kept as it is.
+fn state_id(obj: &mut Map<String, Value>) -> FieldResult<Option<Value>> {
+    match take(obj, &["configurationStateId"]) {
         None => Ok(None),
-        Some((_, Value::Number(n))) => n
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| format!("configurationStateId: {n} is not an integer")),
+        Some((_, Value::Number(n))) => Ok(Some(Value::Number(n))),
         Some((_, Value::String(s))) if s.is_empty() => Ok(None),
-        Some((_, Value::String(s))) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| format!("configurationStateId: {s:?} is not an integer")),
-        Some((name, other)) => Err(expected(name, "an integer", other)),
+        Some((_, Value::String(s))) => Ok(Some(match s.trim().parse::<i64>() {
+            Ok(n) => Value::from(n),
+            Err(_) => Value::String(s),
+        })),
+        Some((name, other)) => Err(expected(name, "a number or string", &other)),
     }
 }
 
-fn opt_timestamp(obj: &Map<String, Value>, name: &'static str) -> FieldResult<Option<Timestamp>> {
-    match pick(obj, &[name]) {
-        None => Ok(None),
-        Some((_, Value::String(s))) if s.is_empty() => Ok(None),
-        Some((name, v)) => timestamp(name, v).map(|t| Some(truncate_to_millis(t))),
+/// An optional timestamp; a malformed one is dropped with a warning.
+fn optional_timestamp(
+    obj: &mut Map<String, Value>,
+    name: &'static str,
+    warnings: &mut Vec<String>,
+) -> Option<Timestamp> {
+    match take(obj, &[name]) {
+        None => None,
+        Some((_, Value::String(s))) if s.is_empty() => None,
+        Some((name, v)) => match timestamp(name, &v) {
+            Ok(t) => Some(truncate_to_millis(t)),
+            Err(reason) => {
+                warnings.push(format!("{reason}; field left empty"));
+                None
+            }
+        },
     }
 }
 
@@ -208,10 +271,7 @@ fn supplementary(value: Option<Value>) -> FieldResult<BTreeMap<String, Value>> {
     };
     Ok(map
         .into_iter()
-        .map(|(k, v)| {
-            let decoded = decode_supplementary_value(v);
-            (k, decoded)
-        })
+        .map(|(k, v)| (k, decode_supplementary_value(v)))
         .collect())
 }
 
@@ -231,79 +291,104 @@ fn decode_supplementary_value(mut value: Value) -> Value {
 }
 
 /// Tags as a map, or as a list of `{key, value}` / `{Key, Value}` pairs.
-fn tags(value: Option<&Value>) -> FieldResult<BTreeMap<String, String>> {
-    let tag_value = |k: &str, v: &Value| -> FieldResult<String> {
+fn tags(value: Option<Value>) -> FieldResult<BTreeMap<String, String>> {
+    let tag_value = |k: &str, v: Value| -> FieldResult<String> {
         match v {
-            Value::String(s) => Ok(s.clone()),
+            Value::String(s) => Ok(s),
             Value::Null => Ok(String::new()),
             Value::Number(_) | Value::Bool(_) => Ok(v.to_string()),
-            other => Err(expected(&format!("tags.{k}"), "a string", other)),
+            other => Err(expected(&format!("tags.{k}"), "a string", &other)),
         }
     };
     match value {
         None | Some(Value::Null) => Ok(BTreeMap::new()),
         Some(Value::Object(map)) => map
-            .iter()
-            .map(|(k, v)| Ok((k.clone(), tag_value(k, v)?)))
-            .collect(),
-        Some(Value::Array(list)) => list
-            .iter()
-            .enumerate()
-            .map(|(i, pair)| {
-                let key = pair
-                    .get("key")
-                    .or_else(|| pair.get("Key"))
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| format!("tags[{i}]: expected an object with a string key"))?;
-                let value = pair
-                    .get("value")
-                    .or_else(|| pair.get("Value"))
-                    .unwrap_or(&Value::Null);
-                Ok((key.to_string(), tag_value(key, value)?))
+            .into_iter()
+            .map(|(k, v)| {
+                let v = tag_value(&k, v)?;
+                Ok((k, v))
             })
             .collect(),
-        Some(other) => Err(expected("tags", "an object", other)),
+        Some(Value::Array(list)) => list
+            .into_iter()
+            .enumerate()
+            .map(|(i, pair)| {
+                let Value::Object(mut pair) = pair else {
+                    return Err(expected(&format!("tags[{i}]"), "an object", &pair));
+                };
+                let key = match take(&mut pair, &["key", "Key"]) {
+                    Some((_, Value::String(k))) => k,
+                    _ => return Err(format!("tags[{i}]: expected an object with a string key")),
+                };
+                let value = take(&mut pair, &["value", "Value"]).map_or(Value::Null, |(_, v)| v);
+                let value = tag_value(&key, value)?;
+                Ok((key, value))
+            })
+            .collect(),
+        Some(other) => Err(expected("tags", "an object", &other)),
     }
 }
 
-fn related_events(value: Option<&Value>) -> FieldResult<Vec<String>> {
+fn related_events(value: Option<Value>) -> FieldResult<Vec<String>> {
     match value {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(list)) => list
-            .iter()
+            .into_iter()
             .enumerate()
             .map(|(i, v)| match v {
-                Value::String(s) => Ok(s.clone()),
-                other => Err(expected(&format!("relatedEvents[{i}]"), "a string", other)),
+                Value::String(s) => Ok(s),
+                other => Err(expected(&format!("relatedEvents[{i}]"), "a string", &other)),
             })
             .collect(),
-        Some(other) => Err(expected("relatedEvents", "an array", other)),
+        Some(other) => Err(expected("relatedEvents", "an array", &other)),
     }
 }
 
-fn relationships(value: Option<&Value>) -> FieldResult<Vec<Relationship>> {
+fn relationships(value: Option<Value>) -> FieldResult<Vec<Relationship>> {
     let list = match value {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(list)) => list,
-        Some(other) => return Err(expected("relationships", "an array", other)),
+        Some(other) => return Err(expected("relationships", "an array", &other)),
     };
-    list.iter()
+    list.into_iter()
         .enumerate()
         .map(|(i, rel)| {
-            let field = |name: &str| format!("relationships[{i}].{name}");
-            let Value::Object(rel) = rel else {
-                return Err(expected(&format!("relationships[{i}]"), "an object", rel));
+            let Value::Object(mut rel) = rel else {
+                return Err(expected(&format!("relationships[{i}]"), "an object", &rel));
             };
-            let text = |names: &[&'static str]| -> FieldResult<Option<String>> {
-                opt_text(rel, names).map_err(|e| format!("relationships[{i}].{e}"))
+            let mut text = |names: &[&'static str]| -> FieldResult<Option<String>> {
+                opt_text(&mut rel, names).map_err(|e| format!("relationships[{i}].{e}"))
             };
             Ok(Relationship {
                 resource_type: text(&["resourceType"])?
-                    .ok_or_else(|| format!("missing {}", field("resourceType")))?,
+                    .ok_or_else(|| format!("missing relationships[{i}].resourceType"))?,
                 resource_id: text(&["resourceId"])?,
                 resource_name: text(&["resourceName"])?,
                 name: text(&["name", "relationshipName"])?.unwrap_or_default(),
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_from_zones_and_arns() {
+        assert!(looks_like_region("us-east-1"));
+        assert!(looks_like_region("us-gov-west-1"));
+        assert!(!looks_like_region("us-west-2b"));
+        assert!(!looks_like_region("Regional"));
+        assert_eq!(
+            region_of_zone(Some("us-west-2b")).as_deref(),
+            Some("us-west-2")
+        );
+        assert_eq!(region_of_zone(Some("Not Applicable")), None);
+        assert_eq!(arn_part(Some("arn:aws:s3:::bucket"), 3), None);
+        assert_eq!(
+            arn_part(Some("arn:aws:ec2:eu-west-1:123:sg/x"), 4).as_deref(),
+            Some("123")
+        );
+    }
 }

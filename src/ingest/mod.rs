@@ -31,6 +31,8 @@ pub struct ParsedRecord {
     pub location: String,
     /// What became of it.
     pub outcome: RecordOutcome,
+    /// Optional fields of an item that were malformed and left empty.
+    pub warnings: Vec<String>,
 }
 
 /// Parses one document's bytes (already decompressed) into its records.

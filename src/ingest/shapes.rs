@@ -53,6 +53,7 @@ fn invalid(location: String, reason: String) -> ParsedRecord {
     ParsedRecord {
         location,
         outcome: RecordOutcome::Invalid(reason),
+        warnings: Vec::new(),
     }
 }
 
@@ -60,6 +61,7 @@ fn skipped(location: String, note: String) -> ParsedRecord {
     ParsedRecord {
         location,
         outcome: RecordOutcome::Skipped(note),
+        warnings: Vec::new(),
     }
 }
 
@@ -218,6 +220,19 @@ fn classify_object(
         let loc = join(&location, "configurationItem");
         match item {
             Value::Object(item) => push_item(item, loc, out),
+            // Early notifications (item version 1.0) hold a list of items.
+            Value::Array(items) => {
+                for (i, item) in items.into_iter().enumerate() {
+                    let loc = format!("{loc}[{i}]");
+                    match item {
+                        Value::Object(item) => push_item(item, loc, out),
+                        other => out.push(invalid(
+                            loc,
+                            format!("expected an object, found {}", type_name(&other)),
+                        )),
+                    }
+                }
+            }
             other => out.push(invalid(
                 loc,
                 format!("expected an object, found {}", type_name(&other)),
@@ -244,9 +259,12 @@ fn classify_object(
 }
 
 fn push_item(obj: Map<String, Value>, location: String, out: &mut Vec<ParsedRecord>) {
-    let outcome = match parse_item(obj) {
-        Ok(item) => RecordOutcome::Item(Box::new(item)),
-        Err(reason) => RecordOutcome::Invalid(reason),
-    };
-    out.push(ParsedRecord { location, outcome });
+    out.push(match parse_item(obj) {
+        Ok(parsed) => ParsedRecord {
+            location,
+            outcome: RecordOutcome::Item(Box::new(parsed.item)),
+            warnings: parsed.warnings,
+        },
+        Err(reason) => invalid(location, reason),
+    });
 }

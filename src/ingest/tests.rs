@@ -43,12 +43,18 @@ fn stream_form_v13() {
     assert_eq!(item.item_version.as_deref(), Some("1.3"));
     assert_eq!(item.account_id, "111122223333");
     assert_eq!(item.aws_region, "us-east-1");
-    assert_eq!(item.configuration_state_id, Some(1714554000123));
-    assert_eq!(item.arn.as_deref(), Some("arn:aws:ec2:us-east-1:111122223333:security-group/sg-1"));
+    assert_eq!(item.configuration_state_id, Some(json!(1714554000123_i64)));
+    assert_eq!(
+        item.arn.as_deref(),
+        Some("arn:aws:ec2:us-east-1:111122223333:security-group/sg-1")
+    );
     assert_eq!(item.relationships[0].name, "Is contained in Vpc");
     assert_eq!(item.configuration["ipPermissions"][0]["fromPort"], 22);
     assert_eq!(item.recording_frequency.as_deref(), Some("CONTINUOUS"));
-    assert_eq!(crate::model::format_time(&item.configuration_item_capture_time), "2024-05-01T09:00:00.123Z");
+    assert_eq!(
+        crate::model::format_time(&item.configuration_item_capture_time),
+        "2024-05-01T09:00:00.123Z"
+    );
 }
 
 #[test]
@@ -71,12 +77,21 @@ fn api_form_v12_with_string_configuration_and_double_encoded_acl() {
     let item = &items(&doc.to_string())[0];
     assert_eq!(item.item_version.as_deref(), Some("1.2"));
     assert_eq!(item.md5_hash.as_deref(), Some("abc"));
-    assert_eq!(item.configuration_state_id, Some(1481454243800));
-    assert_eq!(item.configuration_item_status, ItemStatus::ResourceDiscovered);
-    assert_eq!(crate::model::format_time(&item.configuration_item_capture_time), "2016-12-11T11:04:03.800Z");
+    assert_eq!(item.configuration_state_id, Some(json!(1481454243800_i64)));
+    assert_eq!(
+        item.configuration_item_status,
+        ItemStatus::ResourceDiscovered
+    );
+    assert_eq!(
+        crate::model::format_time(&item.configuration_item_capture_time),
+        "2016-12-11T11:04:03.800Z"
+    );
     assert_eq!(item.configuration, json!({"name": "b"}));
     let sup = &item.supplementary_configuration;
-    assert_eq!(sup["AccessControlList"]["grantList"][0]["grantee"], "AllUsers");
+    assert_eq!(
+        sup["AccessControlList"]["grantList"][0]["grantee"],
+        "AllUsers"
+    );
     assert_eq!(sup["BucketVersioningConfiguration"]["status"], "Enabled");
     assert_eq!(sup["IsRequesterPaysEnabled"], json!(false));
     assert_eq!(sup["SomePlainText"], "Enabled");
@@ -88,12 +103,18 @@ fn containers_arrays_history_files_and_json_lines() {
     let one = STREAM_V13.replace('\n', " ");
     assert_eq!(items(&format!("[{one}, {one}]")).len(), 2);
     assert_eq!(
-        items(&format!("{{\"fileVersion\": \"1.0\", \"configurationItems\": [{one}, {one}, {one}]}}")).len(),
+        items(&format!(
+            "{{\"fileVersion\": \"1.0\", \"configurationItems\": [{one}, {one}, {one}]}}"
+        ))
+        .len(),
         3
     );
     assert_eq!(items(&format!("{one}\n\n{one}\n")).len(), 2);
     assert_eq!(
-        items(&format!("{{\"status_code\": 200, \"data\": {{\"configurationItems\": [{one}]}}}}")).len(),
+        items(&format!(
+            "{{\"status_code\": 200, \"data\": {{\"configurationItems\": [{one}]}}}}"
+        ))
+        .len(),
         1
     );
 }
@@ -105,14 +126,20 @@ fn notifications_bare_sns_eventbridge_and_rule_invocation() {
     );
     assert_eq!(items(&notification)[0].resource_id, "sg-1");
     let value: serde_json::Value = serde_json::from_str(&notification).unwrap();
-    let sns_string = json!({"Type": "Notification", "TopicArn": "arn:aws:sns:x", "Message": value.to_string()});
-    let sns_object = json!({"Type": "Notification", "TopicArn": "arn:aws:sns:x", "Message": value.clone()});
+    let sns_string =
+        json!({"Type": "Notification", "TopicArn": "arn:aws:sns:x", "Message": value.to_string()});
+    let sns_object =
+        json!({"Type": "Notification", "TopicArn": "arn:aws:sns:x", "Message": value.clone()});
     let eventbridge = json!({"detail-type": "Config Configuration Item Change", "source": "aws.config", "detail": value.clone()});
-    let invocation = json!({"invokingEvent": value.to_string(), "ruleParameters": "{}", "configRuleName": "r"});
+    let invocation =
+        json!({"invokingEvent": value.to_string(), "ruleParameters": "{}", "configRuleName": "r"});
     for doc in [sns_string, sns_object, eventbridge, invocation] {
         let records = parse_document(doc.to_string().as_bytes());
         assert_eq!(records.len(), 1, "{doc}");
-        assert!(matches!(records[0].outcome, RecordOutcome::Item(_)), "{doc}: {records:?}");
+        assert!(
+            matches!(records[0].outcome, RecordOutcome::Item(_)),
+            "{doc}: {records:?}"
+        );
     }
     let (location, _) = {
         let records = parse_document(sns_string_with_bad_item().as_bytes());
@@ -129,22 +156,35 @@ fn sns_string_with_bad_item() -> String {
 #[test]
 fn generic_shape_defaults_account_region_and_time() {
     let before = chrono::Utc::now() - chrono::TimeDelta::seconds(1);
-    let item = &items(r#"{"resourceType": "Custom::Thing", "resourceId": "t-1", "configuration": {"a": 1}, "tags": [{"Key": "k", "Value": "v"}]}"#)[0];
+    let item = &items(
+        r#"{"resourceType": "Custom::Thing", "resourceId": "t-1", "configuration": {"a": 1}, "tags": [{"Key": "k", "Value": "v"}]}"#,
+    )[0];
     assert_eq!(item.account_id, "");
     assert_eq!(item.aws_region, "");
     assert_eq!(item.configuration_item_status, ItemStatus::Ok);
     assert!(item.configuration_item_capture_time >= before);
     assert_eq!(item.tags["k"], "v");
-    let with_time = &items(r#"{"resourceType": "Custom::Thing", "resourceId": "t-1", "captureTime": "2024-01-02", "accountId": "a", "region": "r"}"#)[0];
-    assert_eq!(crate::model::format_time(&with_time.configuration_item_capture_time), "2024-01-02T00:00:00.000Z");
-    assert_eq!((with_time.account_id.as_str(), with_time.aws_region.as_str()), ("a", "r"));
+    let with_time = &items(
+        r#"{"resourceType": "Custom::Thing", "resourceId": "t-1", "captureTime": "2024-01-02", "accountId": "a", "region": "r"}"#,
+    )[0];
+    assert_eq!(
+        crate::model::format_time(&with_time.configuration_item_capture_time),
+        "2024-01-02T00:00:00.000Z"
+    );
+    assert_eq!(
+        (with_time.account_id.as_str(), with_time.aws_region.as_str()),
+        ("a", "r")
+    );
 }
 
 #[test]
 fn notes_for_records_without_items() {
-    let (_, note) = single_problem(r#"{"messageType": "ScheduledNotification", "awsAccountId": "1"}"#);
+    let (_, note) =
+        single_problem(r#"{"messageType": "ScheduledNotification", "awsAccountId": "1"}"#);
     assert!(note.contains("ScheduledNotification"), "{note}");
-    let (_, note) = single_problem(r#"{"invokingEvent": "{\"messageType\":\"OversizedConfigurationItemChangeNotification\",\"configurationItemSummary\":{}}"}"#);
+    let (_, note) = single_problem(
+        r#"{"invokingEvent": "{\"messageType\":\"OversizedConfigurationItemChangeNotification\",\"configurationItemSummary\":{}}"}"#,
+    );
     assert!(note.contains("oversized"), "{note}");
     let (_, note) = single_problem(r#"{"Records": []}"#);
     assert!(note.contains("CloudTrail"), "{note}");
@@ -153,35 +193,84 @@ fn notes_for_records_without_items() {
 #[test]
 fn precise_errors_name_the_field_and_place() {
     let cases = [
-        (r#"{"resourceType": "AWS::S3::Bucket"}"#, "", "missing resourceId"),
-        (r#"{"resourceType": "T", "resourceId": 7}"#, "", "resourceId: expected a string, found a number"),
-        (r#"{"resourceType": "T", "resourceId": "x", "configurationItemCaptureTime": "datetime.datetime(2020, 4, 22)"}"#, "", "configurationItemCaptureTime: invalid timestamp"),
-        (r#"{"resourceType": "T", "resourceId": "x", "configuration": "{not json"}"#, "", "configuration: string is not valid JSON"),
-        (r#"{"resourceType": "T", "resourceId": "x", "relationships": [{"name": "n"}]}"#, "", "missing relationships[0].resourceType"),
-        (r#"{"resourceType": "T", "resourceId": "x", "tags": 5}"#, "", "tags: expected an object"),
-        (r#"{"resourceType": "T", "resourceId": "x", "configurationStateId": "abc"}"#, "", "configurationStateId: \"abc\" is not an integer"),
-        (r#"{"resourceType": "T", "resourceId": "x\u0000y"}"#, "", "resourceId: contains a NUL character"),
+        (
+            r#"{"resourceType": "AWS::S3::Bucket"}"#,
+            "",
+            "missing resourceId",
+        ),
+        (
+            r#"{"resourceType": "T", "resourceId": 7}"#,
+            "",
+            "resourceId: expected a string, found a number",
+        ),
+        (
+            r#"{"resourceType": "T", "resourceId": "x", "configurationItemCaptureTime": "datetime.datetime(2020, 4, 22)"}"#,
+            "",
+            "configurationItemCaptureTime: invalid timestamp",
+        ),
+        (
+            r#"{"resourceType": "T", "resourceId": "x", "configuration": "{not json"}"#,
+            "",
+            "configuration: string is not valid JSON",
+        ),
+        (
+            r#"{"resourceType": "T", "resourceId": "x", "relationships": [{"name": "n"}]}"#,
+            "",
+            "missing relationships[0].resourceType",
+        ),
+        (
+            r#"{"resourceType": "T", "resourceId": "x", "tags": 5}"#,
+            "",
+            "tags: expected an object",
+        ),
+        (
+            r#"{"resourceType": "T", "resourceId": "x", "configurationStateId": [1]}"#,
+            "",
+            "configurationStateId: expected a number or string, found an array",
+        ),
+        (
+            r#"{"resourceType": "T", "resourceId": "x\u0000y"}"#,
+            "",
+            "resourceId: contains a NUL character",
+        ),
         (r#"{"hello": 1}"#, "", "unrecognized shape"),
         (r#"[1]"#, "[0]", "expected a JSON object, found a number"),
-        (r#"{"configurationItems": [{"resourceType": "T"}]}"#, "configurationItems[0]", "missing resourceId"),
-        ("{\"resourceType\": \"T\",", "", "not valid JSON: EOF while parsing a value at line 1 column 21"),
+        (
+            r#"{"configurationItems": [{"resourceType": "T"}]}"#,
+            "configurationItems[0]",
+            "missing resourceId",
+        ),
+        (
+            "{\"resourceType\": \"T\",",
+            "",
+            "not valid JSON: EOF while parsing a value at line 1 column 21",
+        ),
         ("  \n ", "", "empty document"),
     ];
     for (doc, want_location, want_reason) in cases {
         let (location, reason) = single_problem(doc);
         assert_eq!(location, want_location, "{doc}");
-        assert!(reason.contains(want_reason), "{doc}: {reason:?} lacks {want_reason:?}");
+        assert!(
+            reason.contains(want_reason),
+            "{doc}: {reason:?} lacks {want_reason:?}"
+        );
     }
 }
 
 #[test]
 fn json_lines_report_bad_lines_and_keep_the_rest() {
-    let doc = format!("{}\n{{broken\n{}\n", STREAM_V13.replace('\n', " "), STREAM_V13.replace('\n', " "));
+    let doc = format!(
+        "{}\n{{broken\n{}\n",
+        STREAM_V13.replace('\n', " "),
+        STREAM_V13.replace('\n', " ")
+    );
     let records = parse_document(doc.as_bytes());
     assert_eq!(records.len(), 3);
     assert!(matches!(records[0].outcome, RecordOutcome::Item(_)));
     assert_eq!(records[1].location, "line 2");
-    assert!(matches!(&records[1].outcome, RecordOutcome::Invalid(r) if r.contains("not valid JSON")));
+    assert!(
+        matches!(&records[1].outcome, RecordOutcome::Invalid(r) if r.contains("not valid JSON"))
+    );
     assert!(matches!(records[2].outcome, RecordOutcome::Item(_)));
 }
 
@@ -200,4 +289,33 @@ fn deep_nesting_is_an_error_not_a_crash() {
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     let (_, reason) = single_problem(&deep);
     assert!(reason.contains("recursion limit"), "{reason}");
+}
+
+#[test]
+fn odd_optional_fields_are_kept_or_dropped_with_a_warning() {
+    let records = parse_document(
+        br#"{"resourceType": "T", "resourceId": "x", "configurationStateId": "test",
+             "resourceCreationTime": "datetime.datetime(2020, 1, 16, 0, 0)"}"#,
+    );
+    let RecordOutcome::Item(item) = &records[0].outcome else {
+        panic!("expected an item: {records:?}");
+    };
+    assert_eq!(item.configuration_state_id, Some(json!("test")));
+    assert_eq!(item.resource_creation_time, None);
+    assert_eq!(records[0].warnings.len(), 1);
+    assert!(records[0].warnings[0].starts_with("resourceCreationTime: invalid timestamp"));
+}
+
+#[test]
+fn early_notifications_hold_a_list_and_no_region() {
+    let doc = json!({"messageType": "ConfigurationItemChangeNotification", "configurationItem": [{
+        "configurationItemVersion": "1.0", "resourceType": "AWS::EC2::VOLUME", "resourceId": "vol-1",
+        "accountId": "123", "availabilityZone": "us-west-2b", "configurationItemCaptureTime": "2014-03-07T23:47:08.918Z"
+    }]});
+    let records = parse_document(doc.to_string().as_bytes());
+    assert_eq!(records[0].location, "configurationItem[0]");
+    let RecordOutcome::Item(item) = &records[0].outcome else {
+        panic!("expected an item: {records:?}");
+    };
+    assert_eq!(item.aws_region, "us-west-2");
 }

@@ -122,8 +122,9 @@ pub struct ConfigurationItem {
     pub configuration_item_capture_time: Timestamp,
     /// Status: OK, ResourceDiscovered, ResourceDeleted, …
     pub configuration_item_status: ItemStatus,
-    /// AWS's own monotonically increasing state id (epoch milliseconds).
-    pub configuration_state_id: Option<i64>,
+    /// AWS's own increasing state id: epoch milliseconds as a number, or the source's text
+    /// when it is not a number.
+    pub configuration_state_id: Option<Value>,
     /// MD5 of the state (empty since item version 1.3).
     #[serde(rename = "configurationStateMd5Hash")]
     pub md5_hash: Option<String>,

@@ -9,19 +9,15 @@ use std::io::{self, Write};
 pub fn write_canonical<W: Write>(value: &Value, out: &mut W) -> io::Result<()> {
     match value {
         Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            // serde_json's map may keep insertion order (a feature another crate can switch on).
-            entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.write_all(b"{")?;
-            for (i, (k, v)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.write_all(b",")?;
-                }
-                serde_json::to_writer(&mut *out, k)?;
-                out.write_all(b":")?;
-                write_canonical(v, out)?;
+            // serde_json's map may keep insertion order (a feature another crate can switch on);
+            // its default map iterates sorted already, so sort only when needed.
+            if map.keys().is_sorted_by(|a, b| a.as_bytes() <= b.as_bytes()) {
+                write_object(map.iter(), out)
+            } else {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+                write_object(entries.into_iter(), out)
             }
-            out.write_all(b"}")
         }
         Value::Array(items) => {
             out.write_all(b"[")?;
@@ -37,6 +33,23 @@ pub fn write_canonical<W: Write>(value: &Value, out: &mut W) -> io::Result<()> {
     }
 }
 
+/// Writes `{"key":value,…}` from entries already in canonical order.
+fn write_object<'a, W: Write>(
+    entries: impl Iterator<Item = (&'a String, &'a Value)>,
+    out: &mut W,
+) -> io::Result<()> {
+    out.write_all(b"{")?;
+    for (i, (k, v)) in entries.enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *out, k)?;
+        out.write_all(b":")?;
+        write_canonical(v, out)?;
+    }
+    out.write_all(b"}")
+}
+
 /// Canonical JSON text of a value.
 pub fn canonical_string(value: &Value) -> String {
     let mut out = Vec::new();
@@ -45,49 +58,30 @@ pub fn canonical_string(value: &Value) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-struct HashWriter(Sha256);
-
-impl Write for HashWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 /// SHA-256 over what makes a version different from another: status, tags, relationships,
 /// configuration and supplementary configuration. Capture time and AWS's ids are left out.
 pub fn content_hash(item: &ConfigurationItem) -> [u8; 32] {
-    let mut w = HashWriter(Sha256::new());
-    // HashWriter never fails, so neither can this.
-    let _ = write_hashed_content(item, &mut w);
-    w.0.finalize().into()
+    // One buffer hashed at once is faster than many small hasher updates.
+    let mut buf = Vec::with_capacity(2048);
+    // Writing into a Vec never fails.
+    let _ = write_hashed_content(item, &mut buf);
+    Sha256::digest(&buf).into()
 }
 
 /// The hashed content as one canonical JSON object.
 fn write_hashed_content<W: Write>(item: &ConfigurationItem, w: &mut W) -> io::Result<()> {
-    let to_value = |v: Result<Value, serde_json::Error>| v.map_err(io::Error::from);
-    let status = Value::String(item.configuration_item_status.as_str().to_string());
-    let relationships = to_value(serde_json::to_value(&item.relationships))?;
-    let supplementary = to_value(serde_json::to_value(&item.supplementary_configuration))?;
-    let tags = to_value(serde_json::to_value(&item.tags))?;
-    let parts: [(&str, &Value); 5] = [
-        ("configuration", &item.configuration),
-        ("configurationItemStatus", &status),
-        ("relationships", &relationships),
-        ("supplementaryConfiguration", &supplementary),
-        ("tags", &tags),
-    ];
-    w.write_all(b"{")?;
-    for (i, (name, value)) in parts.iter().enumerate() {
-        if i > 0 {
-            w.write_all(b",")?;
-        }
-        write!(w, "\"{name}\":")?;
-        write_canonical(value, w)?;
-    }
+    // Keys in sorted order, as write_canonical would put them.
+    w.write_all(b"{\"configuration\":")?;
+    write_canonical(&item.configuration, w)?;
+    w.write_all(b",\"configurationItemStatus\":")?;
+    serde_json::to_writer(&mut *w, item.configuration_item_status.as_str())?;
+    w.write_all(b",\"relationships\":")?;
+    // Relationship is a flat struct whose fields serialize in a fixed order.
+    serde_json::to_writer(&mut *w, &item.relationships)?;
+    w.write_all(b",\"supplementaryConfiguration\":")?;
+    write_object(item.supplementary_configuration.iter(), w)?;
+    w.write_all(b",\"tags\":")?;
+    serde_json::to_writer(&mut *w, &item.tags)?;
     w.write_all(b"}")
 }
 

@@ -4,11 +4,15 @@
 //! late, the one just after it). Equal content there means nothing new happened: the item is
 //! counted, not stored. So history never holds two neighbouring versions with the same content,
 //! re-delivery is a no-op, and a late item takes its place in time without becoming "latest".
+//! A late item equal to the version after it is an earlier sighting of that version: the
+//! version moves back to the earlier capture time (keeping its number).
 
 pub mod canonical;
 
-use crate::model::{ConfigurationItem, VersionMeta};
-use crate::store::{LatestState, Store, StoreError, VersionHead};
+use crate::model::{now_millis, ConfigurationItem, ResourceKey, VersionMeta};
+use crate::store::{LatestState, PendingWrites, Store, StoreError, VersionHead};
+use std::collections::HashMap;
+use std::sync::MutexGuard;
 
 /// What recording one item did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,51 +31,121 @@ pub enum Recorded {
         /// The version it equals.
         same_as: u64,
     },
+    /// The content equals the next version, seen earlier: that version now starts here.
+    Backdated {
+        /// The version moved to the earlier capture time.
+        version: u64,
+    },
 }
 
-/// Records configuration items into a [`Store`].
+/// Versions written per atomic batch; sled's cost per write falls steeply with batch size.
+const BATCH_VERSIONS: usize = 128;
+
+/// Records configuration items into a [`Store`], batching writes.
+///
+/// Holds the store's writer lock while it lives. Call [`Recorder::finish`] to write what is
+/// still pending; then [`Store::flush`] before acknowledging.
 pub struct Recorder<'s> {
     store: &'s Store,
+    _writer: MutexGuard<'s, ()>,
+    pending: PendingWrites,
+    /// Latest state of every resource with a pending write, as it will be once applied.
+    pending_states: HashMap<ResourceKey, LatestState>,
 }
 
 impl<'s> Recorder<'s> {
-    /// A recorder writing into `store`.
+    /// A recorder writing into `store` (waits while another recorder is writing).
     pub fn new(store: &'s Store) -> Self {
-        Recorder { store }
+        Recorder {
+            store,
+            _writer: store.lock_config_writes(),
+            pending: PendingWrites::new(),
+            pending_states: HashMap::new(),
+        }
     }
 
-    /// Records one item: stores a new version if its content is new at its place in time.
-    ///
-    /// Writes are batched atomically per item but not flushed; call [`Store::flush`] before
-    /// acknowledging.
-    pub fn record(&self, mut item: ConfigurationItem) -> Result<Recorded, StoreError> {
+    /// Records one item: a new version if its content is new at its place in time.
+    pub fn record(&mut self, item: ConfigurationItem) -> Result<Recorded, StoreError> {
         let key = item.key();
         let hash = canonical::content_hash(&item);
         let time_ms = item.configuration_item_capture_time.timestamp_millis();
-        let _guard = self.store.lock_config_writes();
-        let latest = self.store.latest_state(&key)?;
+        let latest = match self.pending_states.get(&key) {
+            Some(state) => Some(state.clone()),
+            None => self.store.latest_state(&key)?,
+        };
 
         // Common case first: newer than everything stored, compared with the latest only.
         let (before, after) = match &latest {
             None => (None, None),
             Some(state) if state.latest.time_ms < time_ms => (Some(state.latest), None),
-            Some(_) => self.store.neighbours(&key, time_ms)?,
+            Some(_) => {
+                // Looking back in history reads the store, which must hold this resource's writes.
+                if self.pending_states.contains_key(&key) {
+                    self.commit()?;
+                }
+                self.store.neighbours(&key, time_ms)?
+            }
         };
-        for neighbour in [before, after].into_iter().flatten() {
-            if neighbour.content_hash == hash {
+        if let Some(before) = before {
+            if before.content_hash == hash {
                 return Ok(Recorded::Unchanged {
-                    same_as: neighbour.version,
+                    same_as: before.version,
                 });
             }
+            // Several versions may share a capture time; a re-delivery of any of them is a no-op.
+            if before.time_ms == time_ms {
+                if let Some(same) = self
+                    .store
+                    .heads_at(&key, time_ms)?
+                    .into_iter()
+                    .find(|h| h.content_hash == hash)
+                {
+                    return Ok(Recorded::Unchanged {
+                        same_as: same.version,
+                    });
+                }
+            }
         }
+        let outcome = match (latest, after) {
+            (Some(state), Some(after)) if after.content_hash == hash => {
+                self.backdate(key, item, state, after, time_ms)?
+            }
+            (latest, after) => self.insert(key, item, latest, after.is_none(), hash)?,
+        };
+        if self.pending.len() >= BATCH_VERSIONS {
+            self.commit()?;
+        }
+        Ok(outcome)
+    }
 
+    /// Writes everything still pending (not yet flushed to disk: see [`Store::flush`]).
+    pub fn finish(mut self) -> Result<(), StoreError> {
+        self.commit()
+    }
+
+    fn commit(&mut self) -> Result<(), StoreError> {
+        if !self.pending.is_empty() {
+            self.store.apply(&mut self.pending)?;
+        }
+        self.pending_states.clear();
+        Ok(())
+    }
+
+    fn insert(
+        &mut self,
+        key: ResourceKey,
+        item: ConfigurationItem,
+        latest: Option<LatestState>,
+        becomes_latest: bool,
+        hash: [u8; 32],
+    ) -> Result<Recorded, StoreError> {
+        let time_ms = item.configuration_item_capture_time.timestamp_millis();
         let version = latest.as_ref().map_or(1, |s| s.next_version);
         let head = VersionHead {
             version,
             time_ms,
             content_hash: hash,
         };
-        let becomes_latest = after.is_none();
         let deletion = item.configuration_item_status.is_deletion();
         let state = match latest {
             Some(old) if !becomes_latest => LatestState {
@@ -89,20 +163,53 @@ impl<'s> Recorder<'s> {
                 first_time_ms: old.map_or(time_ms, |s| s.first_time_ms.min(time_ms)),
             },
         };
-        item.meta = Some(VersionMeta {
-            version,
-            content_hash: canonical::hex(&hash),
-            recorded_at: crate::model::now_millis(),
-        });
-        let json = serde_json::to_vec(&item).map_err(|e| StoreError::Encode {
-            what: "configuration item",
-            detail: e.to_string(),
-        })?;
-        self.store.write_version(&key, &head, &json, &state)?;
+        let json = encode(item, &head)?;
+        self.pending.put_version(&key, &head, &json, &state)?;
+        self.pending_states.insert(key, state);
         Ok(Recorded::NewVersion {
             version,
             latest: becomes_latest,
             deletion,
         })
     }
+
+    fn backdate(
+        &mut self,
+        key: ResourceKey,
+        item: ConfigurationItem,
+        state: LatestState,
+        after: VersionHead,
+        time_ms: i64,
+    ) -> Result<Recorded, StoreError> {
+        let moved = VersionHead { time_ms, ..after };
+        let state = LatestState {
+            latest: if state.latest.version == after.version {
+                moved
+            } else {
+                state.latest
+            },
+            first_time_ms: state.first_time_ms.min(time_ms),
+            ..state
+        };
+        let json = encode(item, &moved)?;
+        self.pending
+            .move_version(&key, &after, time_ms, &json, &state)?;
+        self.pending_states.insert(key, state);
+        Ok(Recorded::Backdated {
+            version: after.version,
+        })
+    }
+}
+
+/// The stored JSON of an item as version `head`.
+fn encode(mut item: ConfigurationItem, head: &VersionHead) -> Result<Vec<u8>, StoreError> {
+    item.meta = Some(VersionMeta {
+        version: head.version,
+        content_hash: canonical::hex(&head.content_hash),
+        recorded_at: now_millis(),
+    });
+    serde_json::to_vec(&item).map_err(|e| StoreError::Encode {
+        what: "configuration item",
+        detail: e.to_string(),
+    })
 }

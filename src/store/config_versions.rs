@@ -144,7 +144,7 @@ fn decode_latest(bytes: &[u8]) -> Result<LatestState, StoreError> {
     }
 }
 
-/// Splits a version value into its content hash and item JSON.
+/// Splits a version value into its content hash and LZ4-compressed item JSON.
 fn split_version_value(bytes: &[u8]) -> Result<([u8; HASH_LEN], &[u8]), StoreError> {
     match bytes.split_first() {
         Some((&FORMAT_V1, rest)) if rest.len() >= HASH_LEN => {
@@ -164,8 +164,10 @@ fn split_version_value(bytes: &[u8]) -> Result<([u8; HASH_LEN], &[u8]), StoreErr
 }
 
 fn decode_item(bytes: &[u8]) -> Result<ConfigurationItem, StoreError> {
-    let (_, json) = split_version_value(bytes)?;
-    serde_json::from_slice(json).map_err(|e| corrupt("configuration version", e.to_string()))
+    let (_, compressed) = split_version_value(bytes)?;
+    let json = lz4_flex::decompress_size_prepended(compressed)
+        .map_err(|e| corrupt("configuration version", e.to_string()))?;
+    serde_json::from_slice(&json).map_err(|e| corrupt("configuration version", e.to_string()))
 }
 
 fn head_from_entry(prefix_len: usize, key: &[u8], value: &[u8]) -> Result<VersionHead, StoreError> {
@@ -179,6 +181,82 @@ fn head_from_entry(prefix_len: usize, key: &[u8], value: &[u8]) -> Result<Versio
         time_ms,
         content_hash,
     })
+}
+
+/// Version writes collected for one atomic batch (sled costs far less per write in batches).
+#[derive(Default)]
+pub struct PendingWrites {
+    batch: sled::Batch,
+    versions: usize,
+}
+
+impl PendingWrites {
+    /// No writes yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many versions are pending.
+    pub fn len(&self) -> usize {
+        self.versions
+    }
+
+    /// Whether nothing is pending.
+    pub fn is_empty(&self) -> bool {
+        self.versions == 0
+    }
+
+    /// Adds a version, its number-index entry and the resource's new latest state.
+    pub fn put_version(
+        &mut self,
+        key: &ResourceKey,
+        head: &VersionHead,
+        item_json: &[u8],
+        state: &LatestState,
+    ) -> Result<(), StoreError> {
+        let resource = keys::resource(key);
+        let family_key = |family: u8| {
+            let mut k = Vec::with_capacity(resource.len() + 17);
+            k.push(family);
+            k.extend_from_slice(&resource);
+            k
+        };
+        let version_key = keys::version(&family_key(VERSION), head.time_ms, head.version);
+        let number_key = keys::version_number(&family_key(VERSION_NUMBER), head.version);
+        // JSON repeats its keys; LZ4 shrinks an item about 3x for a few microseconds.
+        let compressed = lz4_flex::compress_prepend_size(item_json);
+        let mut value = Vec::with_capacity(1 + HASH_LEN + compressed.len());
+        value.push(FORMAT_V1);
+        value.extend_from_slice(&head.content_hash);
+        value.extend_from_slice(&compressed);
+        self.batch.insert(version_key, value);
+        self.batch
+            .insert(number_key, keys::time(head.time_ms).to_vec());
+        self.batch.insert(family_key(LATEST), encode_latest(state)?);
+        self.versions += 1;
+        Ok(())
+    }
+
+    /// Moves a version to an earlier capture time (an earlier sighting of the same content),
+    /// replacing its stored item; its index entry and the latest state follow.
+    pub fn move_version(
+        &mut self,
+        key: &ResourceKey,
+        old: &VersionHead,
+        new_time_ms: i64,
+        item_json: &[u8],
+        state: &LatestState,
+    ) -> Result<(), StoreError> {
+        let moved = VersionHead {
+            time_ms: new_time_ms,
+            ..*old
+        };
+        self.put_version(key, &moved, item_json, state)?;
+        let prefix = keys::family_resource(VERSION, key);
+        self.batch
+            .remove(keys::version(&prefix, old.time_ms, old.version));
+        Ok(())
+    }
 }
 
 impl Store {
@@ -218,31 +296,28 @@ impl Store {
         Ok((before, after))
     }
 
-    /// Writes one version, its index entry and the resource's new latest state in one atomic batch.
-    pub(crate) fn write_version(
+    /// Every version captured exactly at `time_ms` (several differ only in content).
+    pub fn heads_at(
         &self,
         key: &ResourceKey,
-        head: &VersionHead,
-        item_json: &[u8],
-        state: &LatestState,
-    ) -> Result<(), StoreError> {
-        let resource = keys::resource(key);
-        let family_key = |family: u8| {
-            let mut k = Vec::with_capacity(resource.len() + 17);
-            k.push(family);
-            k.extend_from_slice(&resource);
-            k
-        };
-        let version_key = keys::version(&family_key(VERSION), head.time_ms, head.version);
-        let number_key = keys::version_number(&family_key(VERSION_NUMBER), head.version);
-        let mut value = Vec::with_capacity(1 + HASH_LEN + item_json.len());
-        value.push(FORMAT_V1);
-        value.extend_from_slice(&head.content_hash);
-        value.extend_from_slice(item_json);
-        let mut batch = sled::Batch::default();
-        batch.insert(version_key, value);
-        batch.insert(number_key, keys::time(head.time_ms).to_vec());
-        batch.insert(family_key(LATEST), encode_latest(state)?);
+        time_ms: i64,
+    ) -> Result<Vec<VersionHead>, StoreError> {
+        let prefix = keys::family_resource(VERSION, key);
+        let from = keys::version(&prefix, time_ms, 0);
+        let to = keys::version(&prefix, time_ms, u64::MAX);
+        self.config
+            .range(from..=to)
+            .map(|entry| {
+                let (k, v) = entry?;
+                head_from_entry(prefix.len(), &k, &v)
+            })
+            .collect()
+    }
+
+    /// Applies pending writes as one atomic batch and empties them.
+    pub fn apply(&self, writes: &mut PendingWrites) -> Result<(), StoreError> {
+        let batch = std::mem::take(&mut writes.batch);
+        writes.versions = 0;
         self.config.apply_batch(batch)?;
         Ok(())
     }

@@ -8,7 +8,8 @@ mod config_versions;
 mod keys;
 
 pub use config_versions::{
-    HistoryOrder, HistoryPage, HistoryQuery, LatestState, PageToken, ResourceSummary, VersionHead,
+    HistoryOrder, HistoryPage, HistoryQuery, LatestState, PageToken, PendingWrites,
+    ResourceSummary, VersionHead,
 };
 
 use std::path::{Path, PathBuf};
