@@ -25,6 +25,8 @@ const ITEMS_PER_DOCUMENT: usize = 1000;
 const HISTORY_VERSIONS: usize = 10_000;
 const HISTORY_PAGE: usize = 100;
 const PAGE_REPEATS: usize = 300;
+/// Runs per throughput figure; the median is reported with the range.
+const REPEATS: usize = 3;
 
 /// A small deterministic generator (no external randomness, so runs are comparable).
 struct Lcg(u64);
@@ -145,64 +147,76 @@ fn dir_bytes(path: &std::path::Path) -> u64 {
         .unwrap_or(0)
 }
 
+/// "median (min–max)" of a few measurements.
+fn spread(values: &mut [f64]) -> String {
+    values.sort_by(|a, b| a.total_cmp(b));
+    format!(
+        "{:.0} ({:.0}-{:.0})",
+        values[values.len() / 2],
+        values[0],
+        values[values.len() - 1]
+    )
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is accepted and ignored.
     let groups = env_usize("BENCH_GROUPS", 2_000);
     let rounds = env_usize("BENCH_ROUNDS", 10);
     println!("conftrail recorder benchmark ({groups} security groups x {rounds} rounds, {ITEMS_PER_DOCUMENT} items per document)");
 
-    // As `conftrail ingest DIR`: files on disk, one flush at the end.
+    // As `conftrail ingest DIR`: files on disk, one flush at the end. Each figure is the median
+    // of REPEATS runs on fresh stores: this machine's timing varies from run to run.
     let inputs = tempfile::tempdir().expect("tempdir");
     let (changed_docs, n, bytes) =
         documents((0..rounds).flat_map(|r| (0..groups).map(move |g| security_group(g, r))));
     for (i, doc) in changed_docs.iter().enumerate() {
         std::fs::write(inputs.path().join(format!("doc-{i:04}.json")), doc).expect("write input");
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path()).expect("open store");
-    let start = Instant::now();
-    let report = ingest_paths(&store, &[inputs.path().to_path_buf()]).expect("ingest");
-    let elapsed = start.elapsed();
-    assert_eq!(
-        (report.new_versions, report.errors),
-        (n, 0),
-        "every item must be a new version"
-    );
-    println!(
-        "changed items:     {n} items ({:.0} bytes avg) from {} files in {:.2} s = {:.0} items/s (one flush at the end)",
-        bytes as f64 / n as f64,
-        changed_docs.len(),
-        elapsed.as_secs_f64(),
-        n as f64 / elapsed.as_secs_f64()
-    );
-    let start = Instant::now();
-    let report = ingest_paths(&store, &[inputs.path().to_path_buf()]).expect("ingest");
-    let elapsed = start.elapsed();
-    assert_eq!(report.unchanged, n, "every re-delivery must be unchanged");
-    println!(
-        "unchanged items:   {n} re-deliveries in {:.2} s = {:.0} items/s",
-        elapsed.as_secs_f64(),
-        n as f64 / elapsed.as_secs_f64()
-    );
-    let versions = n as u64;
-    println!(
-        "bytes on disk:     {:.0} per version (data directory {} bytes for {versions} versions)",
-        dir_bytes(dir.path()) as f64 / versions as f64,
-        dir_bytes(dir.path()),
-    );
-    drop(store);
+    let paths = [inputs.path().to_path_buf()];
+    let (mut changed, mut unchanged, mut flushed, mut disk) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..REPEATS {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open store");
+        let start = Instant::now();
+        let report = ingest_paths(&store, &paths).expect("ingest");
+        changed.push(n as f64 / start.elapsed().as_secs_f64());
+        assert_eq!(
+            (report.new_versions, report.errors),
+            (n, 0),
+            "every item must be a new version"
+        );
+        let start = Instant::now();
+        let report = ingest_paths(&store, &paths).expect("ingest");
+        unchanged.push(n as f64 / start.elapsed().as_secs_f64());
+        assert_eq!(report.unchanged, n, "every re-delivery must be unchanged");
+        disk.push(dir_bytes(dir.path()) as f64 / n as f64);
+        drop(store);
 
-    // As an acknowledged batch request: every document flushed before the next.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path()).expect("open store");
-    let (elapsed, report) = ingest_all(&store, &changed_docs);
-    assert_eq!(report.new_versions, n);
+        // As acknowledged batch requests: every document flushed before the next.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open store");
+        let (elapsed, report) = ingest_all(&store, &changed_docs);
+        assert_eq!(report.new_versions, n);
+        flushed.push(n as f64 / elapsed.as_secs_f64());
+    }
     println!(
-        "changed, flushed:  {n} items in {ITEMS_PER_DOCUMENT}-item documents each flushed: {:.2} s = {:.0} items/s",
-        elapsed.as_secs_f64(),
-        n as f64 / elapsed.as_secs_f64()
+        "items: {n} security groups of {:.0} bytes on average, in {} files of {ITEMS_PER_DOCUMENT}",
+        bytes as f64 / n as f64,
+        changed_docs.len()
     );
-    drop(store);
+    println!(
+        "changed items:     {} items/s (ingest of the files, one flush at the end)",
+        spread(&mut changed)
+    );
+    println!(
+        "unchanged items:   {} items/s (the same files again)",
+        spread(&mut unchanged)
+    );
+    println!("changed, flushed:  {} items/s (each {ITEMS_PER_DOCUMENT}-item document flushed, as an acknowledged request)", spread(&mut flushed));
+    println!(
+        "bytes on disk:     {} per version (whole data directory)",
+        spread(&mut disk)
+    );
 
     // One resource with HISTORY_VERSIONS versions.
     let dir = tempfile::tempdir().expect("tempdir");

@@ -1,7 +1,7 @@
 //! Runs the pipeline over documents: ingest (parse) → record, then flush before reporting.
 
 use crate::ingest::{self, FileError, RecordOutcome};
-use crate::recorder::{Recorded, Recorder};
+use crate::recorder::{prepare, PreparedItem, Recorded, Recorder};
 use crate::store::{Store, StoreError};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -126,6 +126,9 @@ pub enum IngestError {
     /// The store failed; what was acknowledged before is intact.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The parsing thread could not be started.
+    #[error("cannot start the parsing thread: {0}")]
+    Thread(std::io::Error),
 }
 
 /// Ingests files and directory trees, then flushes. Unreadable files and bad records are reported.
@@ -139,16 +142,20 @@ pub fn ingest_paths(store: &Store, paths: &[PathBuf]) -> Result<IngestReport, In
     std::thread::scope(|scope| -> Result<(), IngestError> {
         // A small bound keeps at most a couple of parsed files in memory.
         let (tx, rx) = std::sync::mpsc::sync_channel(2);
-        scope.spawn(move || {
+        let parse = move || {
             for file in files {
                 let parsed =
-                    ingest::read_document(&file).map(|bytes| ingest::parse_document(&bytes));
+                    ingest::read_document(&file).map(|bytes| stage(ingest::parse_document(&bytes)));
                 if tx.send((file, parsed)).is_err() {
                     // The recorder stopped (a store error); nothing more to parse.
                     return;
                 }
             }
-        });
+        };
+        std::thread::Builder::new()
+            .name("conftrail-parse".to_string())
+            .spawn_scoped(scope, parse)
+            .map_err(IngestError::Thread)?;
         for (file, parsed) in rx {
             let source = file.display().to_string();
             report.documents += 1;
@@ -181,18 +188,52 @@ fn record_document(
     report: &mut IngestReport,
 ) -> Result<(), StoreError> {
     report.documents += 1;
-    record_records(recorder, source, ingest::parse_document(bytes), report)
+    record_records(
+        recorder,
+        source,
+        stage(ingest::parse_document(bytes)),
+        report,
+    )
+}
+
+/// A parsed record, its item (if any) hashed, ready for the recorder.
+struct StagedRecord {
+    location: String,
+    warnings: Vec<String>,
+    outcome: Staged,
+}
+
+enum Staged {
+    Item(Box<PreparedItem>),
+    Skipped(String),
+    Invalid(String),
+}
+
+/// Hashes the items of parsed records (work that needs no store).
+fn stage(records: Vec<ingest::ParsedRecord>) -> Vec<StagedRecord> {
+    records
+        .into_iter()
+        .map(|record| StagedRecord {
+            location: record.location,
+            warnings: record.warnings,
+            outcome: match record.outcome {
+                RecordOutcome::Item(item) => Staged::Item(Box::new(prepare(*item))),
+                RecordOutcome::Skipped(note) => Staged::Skipped(note),
+                RecordOutcome::Invalid(reason) => Staged::Invalid(reason),
+            },
+        })
+        .collect()
 }
 
 fn record_records(
     recorder: &mut Recorder<'_>,
     source: &str,
-    records: Vec<ingest::ParsedRecord>,
+    records: Vec<StagedRecord>,
     report: &mut IngestReport,
 ) -> Result<(), StoreError> {
     for record in records {
         match record.outcome {
-            RecordOutcome::Item(item) => {
+            Staged::Item(item) => {
                 report.items += 1;
                 for warning in record.warnings {
                     report.note(
@@ -222,10 +263,10 @@ fn record_records(
                     }
                 }
             }
-            RecordOutcome::Skipped(note) => {
+            Staged::Skipped(note) => {
                 report.note(ProblemKind::Skipped, source, record.location, note)
             }
-            RecordOutcome::Invalid(reason) => {
+            Staged::Invalid(reason) => {
                 report.note(ProblemKind::Error, source, record.location, reason)
             }
         }

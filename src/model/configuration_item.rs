@@ -91,6 +91,17 @@ pub struct Relationship {
     pub name: String,
 }
 
+/// Lowercase hex of a content hash, as [`VersionMeta::content_hash`] shows it.
+pub fn hash_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
+}
+
 /// What conftrail adds to a stored item: its version number, content hash and arrival time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -99,7 +110,7 @@ pub struct VersionMeta {
     pub version: u64,
     /// SHA-256 (hex) of the canonical status, tags, relationships, configuration and supplementary configuration.
     pub content_hash: String,
-    /// When conftrail recorded this version.
+    /// When conftrail recorded this version (or last moved it to an earlier sighting).
     #[serde(with = "time_serde")]
     pub recorded_at: Timestamp,
 }

@@ -85,15 +85,32 @@ fn write_hashed_content<W: Write>(item: &ConfigurationItem, w: &mut W) -> io::Re
     w.write_all(b"}")
 }
 
-/// Lowercase hex of a hash.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn content_hash_is_stable() {
+        // Stored hashes are compared with new ones: this pins the definition across releases.
+        let item: ConfigurationItem = serde_json::from_value(json!({
+            "configurationItemVersion": "1.3", "awsAccountId": "1", "configurationItemCaptureTime": "2024-01-01T00:00:00.000Z",
+            "configurationItemStatus": "OK", "configurationStateId": null, "configurationStateMd5Hash": null, "ARN": null,
+            "resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-1", "resourceName": null, "awsRegion": "r",
+            "availabilityZone": null, "resourceCreationTime": null, "tags": {"b": "2", "a": "1"}, "relatedEvents": [],
+            "relationships": [{"resourceType": "AWS::EC2::VPC", "resourceId": "vpc-1", "resourceName": null, "name": "Is contained in Vpc"}],
+            "configuration": {"z": [1, {"y": true, "x": null}], "a": "s"},
+            "supplementaryConfiguration": {"S": {"b": 1, "a": 2}}
+        }))
+        .expect("item");
+        let mut text = Vec::new();
+        write_hashed_content(&item, &mut text).expect("write");
+        assert_eq!(
+            String::from_utf8(text).expect("utf8"),
+            r#"{"configuration":{"a":"s","z":[1,{"x":null,"y":true}]},"configurationItemStatus":"OK","relationships":[{"resourceType":"AWS::EC2::VPC","resourceId":"vpc-1","resourceName":null,"name":"Is contained in Vpc"}],"supplementaryConfiguration":{"S":{"a":2,"b":1}},"tags":{"a":"1","b":"2"}}"#
+        );
+        assert_eq!(crate::model::hash_hex(&[0x00, 0xab, 0xff]), "00abff");
+    }
 
     #[test]
     fn canonical_sorts_keys_at_every_level() {

@@ -9,8 +9,8 @@
 
 pub mod canonical;
 
-use crate::model::{now_millis, ConfigurationItem, ResourceKey, VersionMeta};
-use crate::store::{LatestState, PendingWrites, Store, StoreError, VersionHead};
+use crate::model::{ConfigurationItem, ResourceKey};
+use crate::store::{EncodedItem, LatestState, PendingWrites, Store, StoreError, VersionHead};
 use std::collections::HashMap;
 use std::sync::MutexGuard;
 
@@ -36,6 +36,18 @@ pub enum Recorded {
         /// The version moved to the earlier capture time.
         version: u64,
     },
+}
+
+/// An item with its content hash, which needs no store, so the parsing thread computes it.
+pub struct PreparedItem {
+    item: ConfigurationItem,
+    content_hash: [u8; 32],
+}
+
+/// Hashes an item for [`Recorder::record`].
+pub fn prepare(item: ConfigurationItem) -> PreparedItem {
+    let content_hash = canonical::content_hash(&item);
+    PreparedItem { item, content_hash }
 }
 
 /// Versions written per atomic batch; sled's cost per write falls steeply with batch size.
@@ -65,9 +77,12 @@ impl<'s> Recorder<'s> {
     }
 
     /// Records one item: a new version if its content is new at its place in time.
-    pub fn record(&mut self, item: ConfigurationItem) -> Result<Recorded, StoreError> {
+    pub fn record(&mut self, prepared: PreparedItem) -> Result<Recorded, StoreError> {
+        let PreparedItem {
+            item,
+            content_hash: hash,
+        } = prepared;
         let key = item.key();
-        let hash = canonical::content_hash(&item);
         let time_ms = item.configuration_item_capture_time.timestamp_millis();
         let latest = match self.pending_states.get(&key) {
             Some(state) => Some(state.clone()),
@@ -108,9 +123,14 @@ impl<'s> Recorder<'s> {
         }
         let outcome = match (latest, after) {
             (Some(state), Some(after)) if after.content_hash == hash => {
-                self.backdate(key, item, state, after, time_ms)?
+                // Encoding waits until a write is certain: most re-deliveries need none.
+                let encoded = EncodedItem::new(&item, hash)?;
+                self.backdate(key, &encoded, state, after, time_ms)?
             }
-            (latest, after) => self.insert(key, item, latest, after.is_none(), hash)?,
+            (latest, after) => {
+                let encoded = EncodedItem::new(&item, hash)?;
+                self.insert(key, &item, &encoded, latest, after.is_none())?
+            }
         };
         if self.pending.len() >= BATCH_VERSIONS {
             self.commit()?;
@@ -134,17 +154,17 @@ impl<'s> Recorder<'s> {
     fn insert(
         &mut self,
         key: ResourceKey,
-        item: ConfigurationItem,
+        item: &ConfigurationItem,
+        encoded: &EncodedItem,
         latest: Option<LatestState>,
         becomes_latest: bool,
-        hash: [u8; 32],
     ) -> Result<Recorded, StoreError> {
         let time_ms = item.configuration_item_capture_time.timestamp_millis();
         let version = latest.as_ref().map_or(1, |s| s.next_version);
         let head = VersionHead {
             version,
             time_ms,
-            content_hash: hash,
+            content_hash: encoded.content_hash(),
         };
         let deletion = item.configuration_item_status.is_deletion();
         let state = match latest {
@@ -163,8 +183,7 @@ impl<'s> Recorder<'s> {
                 first_time_ms: old.map_or(time_ms, |s| s.first_time_ms.min(time_ms)),
             },
         };
-        let json = encode(item, &head)?;
-        self.pending.put_version(&key, &head, &json, &state)?;
+        self.pending.put_version(&key, &head, encoded, &state)?;
         self.pending_states.insert(key, state);
         Ok(Recorded::NewVersion {
             version,
@@ -176,7 +195,7 @@ impl<'s> Recorder<'s> {
     fn backdate(
         &mut self,
         key: ResourceKey,
-        item: ConfigurationItem,
+        encoded: &EncodedItem,
         state: LatestState,
         after: VersionHead,
         time_ms: i64,
@@ -191,25 +210,11 @@ impl<'s> Recorder<'s> {
             first_time_ms: state.first_time_ms.min(time_ms),
             ..state
         };
-        let json = encode(item, &moved)?;
         self.pending
-            .move_version(&key, &after, time_ms, &json, &state)?;
+            .move_version(&key, &after, time_ms, encoded, &state)?;
         self.pending_states.insert(key, state);
         Ok(Recorded::Backdated {
             version: after.version,
         })
     }
-}
-
-/// The stored JSON of an item as version `head`.
-fn encode(mut item: ConfigurationItem, head: &VersionHead) -> Result<Vec<u8>, StoreError> {
-    item.meta = Some(VersionMeta {
-        version: head.version,
-        content_hash: canonical::hex(&head.content_hash),
-        recorded_at: now_millis(),
-    });
-    serde_json::to_vec(&item).map_err(|e| StoreError::Encode {
-        what: "configuration item",
-        detail: e.to_string(),
-    })
 }

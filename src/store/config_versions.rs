@@ -2,7 +2,8 @@
 
 use super::keys::{self, LATEST, VERSION, VERSION_NUMBER};
 use super::{Store, StoreError};
-use crate::model::{ConfigurationItem, ResourceKey, Timestamp};
+use crate::model::{hash_hex, now_millis, ConfigurationItem, ResourceKey, Timestamp, VersionMeta};
+use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 use std::ops::Bound;
 
@@ -144,18 +145,76 @@ fn decode_latest(bytes: &[u8]) -> Result<LatestState, StoreError> {
     }
 }
 
-/// Splits a version value into its content hash and LZ4-compressed item JSON.
-fn split_version_value(bytes: &[u8]) -> Result<([u8; HASH_LEN], &[u8]), StoreError> {
-    match bytes.split_first() {
-        Some((&FORMAT_V1, rest)) if rest.len() >= HASH_LEN => {
-            let (hash, json) = rest.split_at(HASH_LEN);
-            let hash: [u8; HASH_LEN] = hash
-                .try_into()
-                .map_err(|_| corrupt("configuration version", "short hash"))?;
-            Ok((hash, json))
+/// An item encoded for storage (canonical JSON, LZ4-compressed) with its content hash.
+///
+/// Independent of the version number and arrival time, which live in the key and the value
+/// header, so it can be prepared on another thread before the recorder decides anything.
+#[derive(Debug, Clone)]
+pub struct EncodedItem {
+    content_hash: [u8; HASH_LEN],
+    compressed: Vec<u8>,
+}
+
+impl EncodedItem {
+    /// Encodes `item` (its `conftrail` metadata is not stored) with its content hash.
+    pub fn new(item: &ConfigurationItem, content_hash: [u8; HASH_LEN]) -> Result<Self, StoreError> {
+        let json = if item.meta.is_some() {
+            let mut plain = item.clone();
+            plain.meta = None;
+            serde_json::to_vec(&plain)
+        } else {
+            serde_json::to_vec(item)
         }
-        Some((&FORMAT_V1, _)) => Err(corrupt("configuration version", "truncated value")),
-        Some((other, _)) => Err(corrupt(
+        .map_err(|e| StoreError::Encode {
+            what: "configuration item",
+            detail: e.to_string(),
+        })?;
+        // JSON repeats its keys; LZ4 shrinks an item about 3x for a few microseconds.
+        Ok(EncodedItem {
+            content_hash,
+            compressed: lz4_flex::compress_prepend_size(&json),
+        })
+    }
+
+    /// The content hash.
+    pub fn content_hash(&self) -> [u8; HASH_LEN] {
+        self.content_hash
+    }
+}
+
+/// The parts of a stored version value: `format, hash[32], recorded_at_ms[8], lz4(json)`.
+struct VersionValue<'a> {
+    content_hash: [u8; HASH_LEN],
+    recorded_at_ms: i64,
+    compressed: &'a [u8],
+}
+
+const VALUE_HEADER_LEN: usize = 1 + HASH_LEN + 8;
+
+fn encode_version_value(item: &EncodedItem, recorded_at_ms: i64) -> Vec<u8> {
+    let mut value = Vec::with_capacity(VALUE_HEADER_LEN + item.compressed.len());
+    value.push(FORMAT_V1);
+    value.extend_from_slice(&item.content_hash);
+    value.extend_from_slice(&recorded_at_ms.to_be_bytes());
+    value.extend_from_slice(&item.compressed);
+    value
+}
+
+fn split_version_value(bytes: &[u8]) -> Result<VersionValue<'_>, StoreError> {
+    match bytes.first() {
+        Some(&FORMAT_V1) if bytes.len() >= VALUE_HEADER_LEN => {
+            let mut content_hash = [0; HASH_LEN];
+            content_hash.copy_from_slice(&bytes[1..1 + HASH_LEN]);
+            let mut recorded = [0; 8];
+            recorded.copy_from_slice(&bytes[1 + HASH_LEN..VALUE_HEADER_LEN]);
+            Ok(VersionValue {
+                content_hash,
+                recorded_at_ms: i64::from_be_bytes(recorded),
+                compressed: &bytes[VALUE_HEADER_LEN..],
+            })
+        }
+        Some(&FORMAT_V1) => Err(corrupt("configuration version", "truncated value")),
+        Some(other) => Err(corrupt(
             "configuration version",
             format!("unknown format byte {other}"),
         )),
@@ -163,11 +222,25 @@ fn split_version_value(bytes: &[u8]) -> Result<([u8; HASH_LEN], &[u8]), StoreErr
     }
 }
 
-fn decode_item(bytes: &[u8]) -> Result<ConfigurationItem, StoreError> {
-    let (_, compressed) = split_version_value(bytes)?;
-    let json = lz4_flex::decompress_size_prepended(compressed)
+/// A stored version as an item with its `conftrail` metadata (number from the key).
+fn decode_item(
+    prefix_len: usize,
+    key: &[u8],
+    value: &[u8],
+) -> Result<ConfigurationItem, StoreError> {
+    let head = head_from_entry(prefix_len, key, value)?;
+    let parts = split_version_value(value)?;
+    let json = lz4_flex::decompress_size_prepended(parts.compressed)
         .map_err(|e| corrupt("configuration version", e.to_string()))?;
-    serde_json::from_slice(&json).map_err(|e| corrupt("configuration version", e.to_string()))
+    let mut item: ConfigurationItem = serde_json::from_slice(&json)
+        .map_err(|e| corrupt("configuration version", e.to_string()))?;
+    item.meta = Some(VersionMeta {
+        version: head.version,
+        content_hash: hash_hex(&head.content_hash),
+        recorded_at: DateTime::from_timestamp_millis(parts.recorded_at_ms)
+            .ok_or_else(|| corrupt("configuration version", "bad recorded time"))?,
+    });
+    Ok(item)
 }
 
 fn head_from_entry(prefix_len: usize, key: &[u8], value: &[u8]) -> Result<VersionHead, StoreError> {
@@ -175,11 +248,10 @@ fn head_from_entry(prefix_len: usize, key: &[u8], value: &[u8]) -> Result<Versio
         .get(prefix_len..)
         .and_then(keys::decode_version_suffix)
         .ok_or_else(|| corrupt("configuration version key", "bad suffix"))?;
-    let (content_hash, _) = split_version_value(value)?;
     Ok(VersionHead {
         version,
         time_ms,
-        content_hash,
+        content_hash: split_version_value(value)?.content_hash,
     })
 }
 
@@ -211,7 +283,7 @@ impl PendingWrites {
         &mut self,
         key: &ResourceKey,
         head: &VersionHead,
-        item_json: &[u8],
+        item: &EncodedItem,
         state: &LatestState,
     ) -> Result<(), StoreError> {
         let resource = keys::resource(key);
@@ -223,12 +295,7 @@ impl PendingWrites {
         };
         let version_key = keys::version(&family_key(VERSION), head.time_ms, head.version);
         let number_key = keys::version_number(&family_key(VERSION_NUMBER), head.version);
-        // JSON repeats its keys; LZ4 shrinks an item about 3x for a few microseconds.
-        let compressed = lz4_flex::compress_prepend_size(item_json);
-        let mut value = Vec::with_capacity(1 + HASH_LEN + compressed.len());
-        value.push(FORMAT_V1);
-        value.extend_from_slice(&head.content_hash);
-        value.extend_from_slice(&compressed);
+        let value = encode_version_value(item, now_millis().timestamp_millis());
         self.batch.insert(version_key, value);
         self.batch
             .insert(number_key, keys::time(head.time_ms).to_vec());
@@ -244,14 +311,14 @@ impl PendingWrites {
         key: &ResourceKey,
         old: &VersionHead,
         new_time_ms: i64,
-        item_json: &[u8],
+        item: &EncodedItem,
         state: &LatestState,
     ) -> Result<(), StoreError> {
         let moved = VersionHead {
             time_ms: new_time_ms,
             ..*old
         };
-        self.put_version(key, &moved, item_json, state)?;
+        self.put_version(key, &moved, item, state)?;
         let prefix = keys::family_resource(VERSION, key);
         self.batch
             .remove(keys::version(&prefix, old.time_ms, old.version));
@@ -372,14 +439,11 @@ impl Store {
             .as_ref()
             .try_into()
             .map_err(|_| corrupt("version number index", "bad time"))?;
-        let version_key = keys::version(
-            &keys::family_resource(VERSION, key),
-            keys::decode_time(time),
-            version,
-        );
+        let prefix = keys::family_resource(VERSION, key);
+        let version_key = keys::version(&prefix, keys::decode_time(time), version);
         self.config
-            .get(version_key)?
-            .map(|v| decode_item(&v))
+            .get(&version_key)?
+            .map(|v| decode_item(prefix.len(), &version_key, &v))
             .transpose()
     }
 
@@ -392,10 +456,10 @@ impl Store {
         let prefix = keys::family_resource(VERSION, key);
         let upper = keys::version(&prefix, at.timestamp_millis(), u64::MAX);
         self.config
-            .range(prefix..=upper)
+            .range(prefix.as_slice()..=upper.as_slice())
             .next_back()
             .transpose()?
-            .map(|(_, v)| decode_item(&v))
+            .map(|(k, v)| decode_item(prefix.len(), &k, &v))
             .transpose()
     }
 
@@ -414,10 +478,10 @@ impl Store {
             version,
         );
         self.config
-            .range(prefix..this)
+            .range(prefix.as_slice()..this.as_slice())
             .next_back()
             .transpose()?
-            .map(|(_, v)| decode_item(&v))
+            .map(|(k, v)| decode_item(prefix.len(), &k, &v))
             .transpose()
     }
 
@@ -453,18 +517,20 @@ impl Store {
             };
         let mut items = Vec::with_capacity(limit.min(1024));
         let mut next = None;
+        let mut last_position = None;
         for entry in entries {
-            let (_, v) = entry?;
+            let (k, v) = entry?;
             if items.len() == limit {
                 // There is more: the token points at the last item returned.
-                let last: &ConfigurationItem = &items[limit - 1];
-                next = last.version_number().map(|version| PageToken {
-                    time_ms: last.configuration_item_capture_time.timestamp_millis(),
-                    version,
-                });
+                next = last_position;
                 break;
             }
-            items.push(decode_item(&v)?);
+            let item = decode_item(prefix.len(), &k, &v)?;
+            last_position = item.version_number().map(|version| PageToken {
+                time_ms: item.configuration_item_capture_time.timestamp_millis(),
+                version,
+            });
+            items.push(item);
         }
         Ok(HistoryPage { items, next })
     }

@@ -8,7 +8,7 @@ mod config_versions;
 mod keys;
 
 pub use config_versions::{
-    HistoryOrder, HistoryPage, HistoryQuery, LatestState, PageToken, PendingWrites,
+    EncodedItem, HistoryOrder, HistoryPage, HistoryQuery, LatestState, PageToken, PendingWrites,
     ResourceSummary, VersionHead,
 };
 
