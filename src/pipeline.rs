@@ -158,6 +158,7 @@ pub fn ingest_paths(store: &Store, paths: &[PathBuf]) -> Result<IngestReport, In
             .map_err(IngestError::Thread)?;
         for (file, parsed) in rx {
             let source = file.display().to_string();
+            tracing::debug!(file = %source, "recording");
             report.documents += 1;
             match parsed {
                 Ok(records) => record_records(&mut recorder, &source, records, &mut report)?,
@@ -168,7 +169,20 @@ pub fn ingest_paths(store: &Store, paths: &[PathBuf]) -> Result<IngestReport, In
     })?;
     recorder.finish()?;
     store.flush()?;
+    log_report(&report);
     Ok(report)
+}
+
+fn log_report(report: &IngestReport) {
+    tracing::info!(
+        documents = report.documents,
+        items = report.items,
+        new_versions = report.new_versions,
+        deleted = report.deleted,
+        unchanged = report.unchanged,
+        errors = report.errors,
+        "ingest flushed"
+    );
 }
 
 /// Ingests one in-memory document (already decompressed), then flushes.
@@ -178,6 +192,7 @@ pub fn ingest_bytes(store: &Store, source: &str, bytes: &[u8]) -> Result<IngestR
     record_document(&mut recorder, source, bytes, &mut report)?;
     recorder.finish()?;
     store.flush()?;
+    log_report(&report);
     Ok(report)
 }
 

@@ -339,3 +339,34 @@ fn a_second_process_on_the_same_data_dir_is_told_why_it_cannot_open() {
         "{stderr}"
     );
 }
+
+#[test]
+fn logs_go_to_stderr_as_json_on_request() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = conftrail(
+        dir.path(),
+        &[
+            "--log-level",
+            "info",
+            "--log-format",
+            "json",
+            "ingest",
+            &examples(),
+        ],
+    );
+    ok_stdout(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line: Value =
+        serde_json::from_str(stderr.lines().next().expect("a log line")).expect("JSON log line");
+    assert_eq!(line["level"], "INFO");
+    assert_eq!(line["fields"]["message"], "ingest flushed");
+    assert_eq!(line["fields"]["new_versions"], 8);
+    let human = conftrail(dir.path(), &["--log-level", "info", "ingest", &examples()]);
+    let stderr = String::from_utf8_lossy(&human.stderr);
+    assert!(
+        stderr.contains("INFO")
+            && stderr.contains("ingest flushed")
+            && !stderr.trim_start().starts_with('{'),
+        "{stderr}"
+    );
+}

@@ -19,11 +19,12 @@ pub const EXIT_RECORDS_REJECTED: u8 = 3;
 /// Default data directory when neither `--data-dir` nor `CONFTRAIL_DATA_DIR` is given.
 pub const DEFAULT_DATA_DIR: &str = "conftrail-data";
 
-/// conftrail: configuration history, attribution and compliance, in one binary.
+/// conftrail records every version of your resources' configuration (AWS Config items and
+/// similar) in an embedded store and shows their history and what changed.
 #[derive(Debug, Parser)]
-#[command(name = "conftrail", version, about)]
+#[command(name = "conftrail", version)]
 pub struct Cli {
-    /// Data directory (created if missing).
+    /// Data directory, created if missing [default: ./conftrail-data].
     #[arg(long, global = true, env = "CONFTRAIL_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Log format on stderr.

@@ -106,6 +106,7 @@ impl Store {
             }
         }
         let config = db.open_tree("config")?;
+        tracing::debug!(path = %path.display(), recovered = db.was_recovered(), "store open");
         Ok(Store {
             db,
             config,
