@@ -370,3 +370,45 @@ fn logs_go_to_stderr_as_json_on_request() {
         "{stderr}"
     );
 }
+
+#[test]
+fn history_output_ingests_back_with_the_same_content() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = dir.path().join("first");
+    ok_stdout(&conftrail(&first, &["ingest", &examples()]));
+    let exported = ok_stdout(&conftrail(
+        &first,
+        &[
+            "history", WEB_SG[0], WEB_SG[1], "--order", "forward", "--json",
+        ],
+    ));
+    let export_file = dir.path().join("export.json");
+    std::fs::write(&export_file, &exported).expect("write export");
+
+    let second = dir.path().join("second");
+    let summary = ok_stdout(&conftrail(
+        &second,
+        &["ingest", export_file.to_str().expect("utf8")],
+    ));
+    assert!(summary.contains("4 items, 4 new versions"), "{summary}");
+    let hashes = |data: &Path| -> Vec<String> {
+        let page = json(&conftrail(
+            data,
+            &[
+                "history", WEB_SG[0], WEB_SG[1], "--order", "forward", "--json",
+            ],
+        ));
+        page["configurationItems"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| {
+                i["conftrail"]["contentHash"]
+                    .as_str()
+                    .expect("hash")
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(hashes(&first), hashes(&second));
+}
