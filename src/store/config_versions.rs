@@ -257,7 +257,7 @@ fn head_from_entry(prefix_len: usize, key: &[u8], value: &[u8]) -> Result<Versio
 
 /// Version writes collected for one atomic batch (sled costs far less per write in batches).
 #[derive(Default)]
-pub struct PendingWrites {
+pub(crate) struct PendingWrites {
     batch: sled::Batch,
     versions: usize,
 }
@@ -286,20 +286,20 @@ impl PendingWrites {
         item: &EncodedItem,
         state: &LatestState,
     ) -> Result<(), StoreError> {
-        let resource = keys::resource(key);
-        let family_key = |family: u8| {
-            let mut k = Vec::with_capacity(resource.len() + 17);
-            k.push(family);
-            k.extend_from_slice(&resource);
-            k
-        };
-        let version_key = keys::version(&family_key(VERSION), head.time_ms, head.version);
-        let number_key = keys::version_number(&family_key(VERSION_NUMBER), head.version);
+        let version_key = keys::version(
+            &keys::family_resource(VERSION, key),
+            head.time_ms,
+            head.version,
+        );
+        let number_key =
+            keys::version_number(&keys::family_resource(VERSION_NUMBER, key), head.version);
         let value = encode_version_value(item, now_millis().timestamp_millis());
         self.batch.insert(version_key, value);
+        let mut index_value = vec![FORMAT_V1];
+        index_value.extend_from_slice(&keys::time(head.time_ms));
+        self.batch.insert(number_key, index_value);
         self.batch
-            .insert(number_key, keys::time(head.time_ms).to_vec());
-        self.batch.insert(family_key(LATEST), encode_latest(state)?);
+            .insert(keys::family_resource(LATEST, key), encode_latest(state)?);
         self.versions += 1;
         Ok(())
     }
@@ -382,7 +382,7 @@ impl Store {
     }
 
     /// Applies pending writes as one atomic batch and empties them.
-    pub fn apply(&self, writes: &mut PendingWrites) -> Result<(), StoreError> {
+    pub(crate) fn apply(&self, writes: &mut PendingWrites) -> Result<(), StoreError> {
         let batch = std::mem::take(&mut writes.batch);
         writes.versions = 0;
         self.config.apply_batch(batch)?;
@@ -435,10 +435,12 @@ impl Store {
         let Some(time) = self.config.get(number_key)? else {
             return Ok(None);
         };
-        let time: [u8; 8] = time
-            .as_ref()
-            .try_into()
-            .map_err(|_| corrupt("version number index", "bad time"))?;
+        let time: [u8; 8] = match time.split_first() {
+            Some((&FORMAT_V1, rest)) => rest
+                .try_into()
+                .map_err(|_| corrupt("version number index", "bad time"))?,
+            _ => return Err(corrupt("version number index", "unknown format")),
+        };
         let prefix = keys::family_resource(VERSION, key);
         let version_key = keys::version(&prefix, keys::decode_time(time), version);
         self.config
@@ -551,5 +553,59 @@ fn min_upper(current: Bound<Vec<u8>>, at: Vec<u8>) -> Bound<Vec<u8>> {
         Bound::Included(k) if k < at => Bound::Included(k),
         Bound::Excluded(k) if k <= at => Bound::Excluded(k),
         _ => Bound::Excluded(at),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn damaged_values_are_errors_not_panics() {
+        for bad in [&[][..], &[9, 1, 2][..], &[FORMAT_V1, 1, 2][..]] {
+            assert!(
+                matches!(split_version_value(bad), Err(StoreError::Corrupt { .. })),
+                "{bad:?}"
+            );
+            assert!(
+                matches!(decode_latest(bad), Err(StoreError::Corrupt { .. })),
+                "{bad:?}"
+            );
+        }
+        let mut value = vec![FORMAT_V1];
+        value.extend_from_slice(&[0; HASH_LEN + 8]);
+        value.extend_from_slice(b"not lz4");
+        let key = keys::version(b"p", 5, 1);
+        let err = decode_item(1, &key, &value).expect_err("garbage body");
+        assert!(
+            err.to_string()
+                .contains("corrupt stored record (configuration version)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn encoded_items_round_trip_with_metadata_from_key_and_header() {
+        let item: ConfigurationItem = serde_json::from_value(serde_json::json!({
+            "configurationItemVersion": "1.3", "awsAccountId": "1", "configurationItemCaptureTime": "2024-01-01T00:00:00.000Z",
+            "configurationItemStatus": "OK", "configurationStateId": 5, "configurationStateMd5Hash": null, "ARN": null,
+            "resourceType": "T", "resourceId": "x", "resourceName": null, "awsRegion": "r", "availabilityZone": null,
+            "resourceCreationTime": null, "tags": {}, "relatedEvents": [], "relationships": [],
+            "configuration": {"a": [1, 2]}, "supplementaryConfiguration": {}
+        }))
+        .expect("item");
+        let encoded = EncodedItem::new(&item, [7; HASH_LEN]).expect("encode");
+        let value = encode_version_value(&encoded, 1_700_000_000_000);
+        let key = keys::version(
+            b"p",
+            item.configuration_item_capture_time.timestamp_millis(),
+            42,
+        );
+        let back = decode_item(1, &key, &value).expect("decode");
+        let meta = back.meta.clone().expect("meta");
+        assert_eq!(meta.version, 42);
+        assert_eq!(meta.content_hash, "07".repeat(HASH_LEN));
+        assert_eq!(meta.recorded_at.timestamp_millis(), 1_700_000_000_000);
+        assert_eq!(ConfigurationItem { meta: None, ..back }, item);
     }
 }

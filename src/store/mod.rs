@@ -7,9 +7,10 @@
 mod config_versions;
 mod keys;
 
+pub(crate) use config_versions::PendingWrites;
 pub use config_versions::{
-    EncodedItem, HistoryOrder, HistoryPage, HistoryQuery, LatestState, PageToken, PendingWrites,
-    ResourceSummary, VersionHead,
+    EncodedItem, HistoryOrder, HistoryPage, HistoryQuery, LatestState, PageToken, ResourceSummary,
+    VersionHead,
 };
 
 use std::path::{Path, PathBuf};
