@@ -21,10 +21,10 @@ pub enum ProblemKind {
     Warning,
 }
 
-/// One rejected or skipped record, with where it was.
+/// One rejected, skipped or warned-about record, with where it was.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
-    /// Error or skipped.
+    /// Error, skipped or warning.
     pub kind: ProblemKind,
     /// The file (or request) the record came from.
     pub source: String,

@@ -262,7 +262,19 @@ fn query_errors_are_clear() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path();
     ok_stdout(&conftrail(data, &["ingest", &examples()]));
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &[
+                "history",
+                WEB_SG[0],
+                WEB_SG[1],
+                "--since",
+                "2024-05-03",
+                "--until",
+                "2024-05-01",
+            ],
+            "--since (2024-05-03T00:00:00.000Z) is after --until (2024-05-01T00:00:00.000Z)",
+        ),
         (
             &["show", "AWS::EC2::SecurityGroup", "sg-nope"],
             "no resource AWS::EC2::SecurityGroup sg-nope has been recorded",

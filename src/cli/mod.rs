@@ -218,6 +218,15 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::History(args) => {
             let store = open()?;
+            if let (Some(since), Some(until)) = (args.since, args.until) {
+                if since > until {
+                    anyhow::bail!(
+                        "--since ({}) is after --until ({})",
+                        crate::model::format_time(&since),
+                        crate::model::format_time(&until)
+                    );
+                }
+            }
             let key = query::resolve(&store, &args.resource.selector())?;
             let q = HistoryQuery {
                 since: args.since,

@@ -218,3 +218,12 @@ impl<'s> Recorder<'s> {
         })
     }
 }
+
+impl Drop for Recorder<'_> {
+    /// Pending versions are consistent writes: keep them even when `finish` was not reached.
+    fn drop(&mut self) {
+        if let Err(e) = self.commit() {
+            tracing::warn!(error = %e, "pending versions could not be written");
+        }
+    }
+}
