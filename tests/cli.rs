@@ -424,3 +424,40 @@ fn history_output_ingests_back_with_the_same_content() {
     };
     assert_eq!(hashes(&first), hashes(&second));
 }
+
+#[test]
+fn ingest_reads_standard_input() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conftrail"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["ingest", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // As `aws configservice get-resource-config-history` prints it: epoch seconds, string configuration.
+    let doc = r#"{"configurationItems": [{"version": "1.3", "accountId": "1", "configurationItemCaptureTime": 1714554000.5,
+        "configurationItemStatus": "OK", "resourceType": "AWS::S3::Bucket", "resourceId": "piped", "awsRegion": "eu-west-1",
+        "configuration": "{\"name\": \"piped\"}", "supplementaryConfiguration": {}}]}"#;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(doc.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait");
+    let summary = ok_stdout(&out);
+    assert!(summary.contains("1 items, 1 new versions"), "{summary}");
+    let shown = json(&conftrail(
+        dir.path(),
+        &["show", "AWS::S3::Bucket", "piped", "--json"],
+    ));
+    assert_eq!(shown["configuration"]["name"], "piped");
+    assert_eq!(
+        shown["configurationItemCaptureTime"],
+        "2024-05-01T09:00:00.500Z"
+    );
+}

@@ -50,7 +50,7 @@ pub enum LogFormat {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Record configuration items from files and directories (.json, .jsonl, .gz; recursive).
+    /// Record configuration items from files, directories (recursive) or `-` for standard input.
     Ingest(IngestArgs),
     /// List recorded resources with their latest state.
     Resources(ResourcesArgs),
@@ -67,7 +67,7 @@ pub enum Command {
 /// Arguments of `ingest`.
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    /// Files or directories to read.
+    /// Files or directories to read; `-` reads standard input.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// Print the report as JSON.

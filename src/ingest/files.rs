@@ -53,13 +53,20 @@ impl FileError {
 /// Extensions picked up when walking a directory (a named file is always read).
 const INPUT_EXTENSIONS: [&str; 4] = ["json", "jsonl", "ndjson", "gz"];
 
+/// The path that means standard input.
+pub const STDIN_PATH: &str = "-";
+
 /// Expands files and directories (recursively) into the files to read, in a stable order.
 ///
-/// Files named directly are always included; inside directories only `.json`, `.jsonl`,
-/// `.ndjson` and `.gz` files are, and hidden entries are passed over.
+/// Files named directly are always included (`-` is standard input); inside directories only
+/// `.json`, `.jsonl`, `.ndjson` and `.gz` files are, and hidden entries are passed over.
 pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FileError> {
     let mut out = Vec::new();
     for path in paths {
+        if path.as_os_str() == STDIN_PATH {
+            out.push(path.clone());
+            continue;
+        }
         let meta = fs::metadata(path).map_err(|source| FileError::Io {
             path: path.clone(),
             source,
@@ -109,8 +116,12 @@ fn has_input_extension(path: &Path) -> bool {
         .is_some_and(|e| INPUT_EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)))
 }
 
-/// Reads a whole document, decompressing gzip (recognised by its magic bytes, not its name).
+/// Reads a whole document (`-`: standard input), decompressing gzip (recognised by its magic
+/// bytes, not its name).
 pub fn read_document(path: &Path) -> Result<Vec<u8>, FileError> {
+    if path.as_os_str() == STDIN_PATH {
+        return read_limited(std::io::stdin().lock(), path);
+    }
     let file = fs::File::open(path).map_err(|source| FileError::Io {
         path: path.to_path_buf(),
         source,
