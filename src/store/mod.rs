@@ -70,7 +70,6 @@ pub enum StoreError {
 pub struct Store {
     db: sled::Db,
     config: sled::Tree,
-    path: PathBuf,
     /// Serialises read-compare-write sequences of the recorder.
     config_writer: Mutex<()>,
 }
@@ -111,25 +110,14 @@ impl Store {
         Ok(Store {
             db,
             config,
-            path,
             config_writer: Mutex::new(()),
         })
-    }
-
-    /// The data directory.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Makes everything written so far durable. Ingest calls this before reporting success.
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
         Ok(())
-    }
-
-    /// Bytes the database occupies on disk.
-    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.db.size_on_disk()?)
     }
 
     /// Holds off other writers of configuration versions while a recorder decides and writes.
