@@ -6,9 +6,11 @@
 
 pub mod cli;
 pub mod diff;
+pub mod evaluator;
 pub mod ingest;
 pub mod model;
 pub mod pipeline;
 pub mod query;
 pub mod recorder;
+pub mod rules;
 pub mod store;

@@ -1,7 +1,10 @@
 //! Runs the pipeline over documents: ingest (parse) → record, then flush before reporting.
 
+use crate::evaluator::{EvaluationCounts, Evaluator, Job};
 use crate::ingest::{self, FileError, RecordOutcome};
+use crate::model::ConfigurationItem;
 use crate::recorder::{prepare, PreparedItem, Recorded, Recorder};
+use crate::rules::Trigger;
 use crate::store::{Store, StoreError};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -80,6 +83,9 @@ pub struct IngestReport {
     pub warnings: usize,
     /// The first [`MAX_LISTED_PROBLEMS`] errors, skips and warnings.
     pub problems: Vec<Problem>,
+    /// What the rules said about the new versions (when rules were evaluated).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evaluations: Option<EvaluationCounts>,
 }
 
 impl IngestReport {
@@ -136,9 +142,19 @@ pub enum IngestError {
 /// Files are read and parsed on a second thread while this one records, so parsing the next
 /// file overlaps with writing the previous one.
 pub fn ingest_paths(store: &Store, paths: &[PathBuf]) -> Result<IngestReport, IngestError> {
+    ingest_paths_evaluated(store, paths, None)
+}
+
+/// [`ingest_paths`], judging every new version with the evaluator's rules.
+pub fn ingest_paths_evaluated(
+    store: &Store,
+    paths: &[PathBuf],
+    evaluator: Option<&mut Evaluator>,
+) -> Result<IngestReport, IngestError> {
     let files = ingest::collect_files(paths)?;
     let mut report = IngestReport::default();
     let mut recorder = Recorder::new(store);
+    let mut queue = EvaluationQueue::new(evaluator);
     std::thread::scope(|scope| -> Result<(), IngestError> {
         // A small bound keeps at most a couple of parsed files in memory.
         let (tx, rx) = std::sync::mpsc::sync_channel(2);
@@ -161,13 +177,16 @@ pub fn ingest_paths(store: &Store, paths: &[PathBuf]) -> Result<IngestReport, In
             tracing::debug!(file = %source, "recording");
             report.documents += 1;
             match parsed {
-                Ok(records) => record_records(&mut recorder, &source, records, &mut report)?,
+                Ok(records) => {
+                    record_records(&mut recorder, &mut queue, &source, records, &mut report)?
+                }
                 Err(e) => report.note(ProblemKind::Error, &source, String::new(), e.reason()),
             }
         }
         Ok(())
     })?;
     recorder.finish()?;
+    queue.finish(&mut report)?;
     store.flush()?;
     log_report(&report);
     Ok(report)
@@ -187,10 +206,22 @@ fn log_report(report: &IngestReport) {
 
 /// Ingests one in-memory document (already decompressed), then flushes.
 pub fn ingest_bytes(store: &Store, source: &str, bytes: &[u8]) -> Result<IngestReport, StoreError> {
+    ingest_bytes_evaluated(store, source, bytes, None)
+}
+
+/// [`ingest_bytes`], judging every new version with the evaluator's rules.
+pub fn ingest_bytes_evaluated(
+    store: &Store,
+    source: &str,
+    bytes: &[u8],
+    evaluator: Option<&mut Evaluator>,
+) -> Result<IngestReport, StoreError> {
     let mut report = IngestReport::default();
     let mut recorder = Recorder::new(store);
-    record_document(&mut recorder, source, bytes, &mut report)?;
+    let mut queue = EvaluationQueue::new(evaluator);
+    record_document(&mut recorder, &mut queue, source, bytes, &mut report)?;
     recorder.finish()?;
+    queue.finish(&mut report)?;
     store.flush()?;
     log_report(&report);
     Ok(report)
@@ -198,6 +229,7 @@ pub fn ingest_bytes(store: &Store, source: &str, bytes: &[u8]) -> Result<IngestR
 
 fn record_document(
     recorder: &mut Recorder<'_>,
+    queue: &mut EvaluationQueue<'_>,
     source: &str,
     bytes: &[u8],
     report: &mut IngestReport,
@@ -205,6 +237,7 @@ fn record_document(
     report.documents += 1;
     record_records(
         recorder,
+        queue,
         source,
         stage(ingest::parse_document(bytes)),
         report,
@@ -242,6 +275,7 @@ fn stage(records: Vec<ingest::ParsedRecord>) -> Vec<StagedRecord> {
 
 fn record_records(
     recorder: &mut Recorder<'_>,
+    queue: &mut EvaluationQueue<'_>,
     source: &str,
     records: Vec<StagedRecord>,
     report: &mut IngestReport,
@@ -258,6 +292,7 @@ fn record_records(
                         warning,
                     );
                 }
+                let copy = queue.wants_items().then(|| item.item().clone());
                 match recorder.record(*item)? {
                     Recorded::Unchanged { .. } => report.unchanged += 1,
                     Recorded::Backdated { .. } => {
@@ -265,8 +300,13 @@ fn record_records(
                         report.backdated += 1;
                     }
                     Recorded::NewVersion {
-                        latest, deletion, ..
+                        latest,
+                        deletion,
+                        version,
                     } => {
+                        if let Some(item) = copy {
+                            queue.push(recorder, item, version)?;
+                        }
                         if deletion {
                             report.deleted += 1;
                         } else {
@@ -287,4 +327,64 @@ fn record_records(
         }
     }
     Ok(())
+}
+
+/// New versions waiting to be judged. Evaluation runs after the recorder has written them, so
+/// cross-resource rules see the versions recorded before.
+struct EvaluationQueue<'e> {
+    evaluator: Option<&'e mut Evaluator>,
+    jobs: Vec<Job>,
+    counts: EvaluationCounts,
+}
+
+/// New versions judged at once (bounds the memory held by the queue).
+const EVALUATION_BATCH: usize = 512;
+
+impl<'e> EvaluationQueue<'e> {
+    fn new(evaluator: Option<&'e mut Evaluator>) -> Self {
+        EvaluationQueue {
+            evaluator,
+            jobs: Vec::new(),
+            counts: EvaluationCounts::default(),
+        }
+    }
+
+    fn wants_items(&self) -> bool {
+        self.evaluator.is_some()
+    }
+
+    fn push(
+        &mut self,
+        recorder: &mut Recorder<'_>,
+        item: ConfigurationItem,
+        version: u64,
+    ) -> Result<(), StoreError> {
+        self.jobs.push(Job {
+            item,
+            version,
+            trigger: Trigger::Change,
+        });
+        if self.jobs.len() >= EVALUATION_BATCH {
+            recorder.commit()?;
+            self.run()?;
+        }
+        Ok(())
+    }
+
+    fn run(&mut self) -> Result<(), StoreError> {
+        if let Some(evaluator) = self.evaluator.as_deref_mut() {
+            let counts = evaluator.evaluate(std::mem::take(&mut self.jobs))?;
+            self.counts.merge(counts);
+        }
+        Ok(())
+    }
+
+    /// Judges what is left (the recorder must have finished).
+    fn finish(mut self, report: &mut IngestReport) -> Result<(), StoreError> {
+        self.run()?;
+        if self.evaluator.is_some() {
+            report.evaluations = Some(self.counts);
+        }
+        Ok(())
+    }
 }

@@ -368,8 +368,18 @@ fn logs_go_to_stderr_as_json_on_request() {
     );
     ok_stdout(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let line: Value =
-        serde_json::from_str(stderr.lines().next().expect("a log line")).expect("JSON log line");
+    let lines: Vec<Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every log line is JSON"))
+        .collect();
+    // Installing the managed rules into the new store is logged first.
+    assert!(lines
+        .iter()
+        .any(|l| l["fields"]["message"] == "installed managed rule"));
+    let line = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "ingest flushed")
+        .expect("the ingest line");
     assert_eq!(line["level"], "INFO");
     assert_eq!(line["fields"]["message"], "ingest flushed");
     assert_eq!(line["fields"]["new_versions"], 8);

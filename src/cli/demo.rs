@@ -1,6 +1,7 @@
 //! `conftrail demo`: records the bundled example data and shows history and diffs.
 
 use super::render;
+use crate::evaluator::{compliance_summary, ComplianceFilter, Evaluator};
 use crate::model::parse_time_arg;
 use crate::pipeline;
 use crate::query::{self, ResourceSelector, VersionSelector};
@@ -49,12 +50,17 @@ pub fn run(out: &mut impl Write, data_dir: Option<&Path>) -> Result<u8> {
     let store = Store::open(dir)?;
     writeln!(
         out,
-        "== Recording the example data into {} ==",
+        "== Recording the example data into {}, judging every new version with the managed rules ==",
         dir.display()
     )?;
+    let registry = super::rules::open_registry(&store)?;
+    let mut evaluator = Evaluator::new(&registry, &store, super::rules::worker_count())?;
     for (name, bytes) in EXAMPLES {
-        let report = pipeline::ingest_bytes(&store, name, bytes)?;
+        let report = pipeline::ingest_bytes_evaluated(&store, name, bytes, Some(&mut evaluator))?;
         writeln!(out, "{name}: {}", report.summary())?;
+        if let Some(counts) = &report.evaluations {
+            writeln!(out, "  rules: {}", counts.summary())?;
+        }
         for problem in &report.problems {
             writeln!(out, "  {problem}")?;
         }
@@ -96,11 +102,30 @@ pub fn run(out: &mut impl Write, data_dir: Option<&Path>) -> Result<u8> {
         out,
         &query::diff(&store, &key, None, opened.version_number())?,
     )?;
+    writeln!(
+        out,
+        "\n== Compliance now (latest verdict per rule and resource) =="
+    )?;
+    let summary = compliance_summary(
+        &store,
+        &store.rule_definitions()?,
+        &ComplianceFilter::default(),
+    )?;
+    render::compliance_text(out, &summary, false)?;
+
+    writeln!(
+        out,
+        "\n== restricted-ssh on the web group over time (opened, then closed again) =="
+    )?;
+    let mut records = store.verdict_history(&key)?;
+    records.retain(|r| r.rule_name == "restricted-ssh");
+    render::compliance_history_text(out, &key, &records)?;
+
     if data_dir.is_none() {
         writeln!(
             out,
-            "\nThe demo store was temporary. Keep one to explore: conftrail --data-dir ./demo-data demo, then\n  conftrail --data-dir ./demo-data history {} {}",
-            WEB_SG.0, WEB_SG.1
+            "\nThe demo store was temporary. Keep one to explore: conftrail --data-dir ./demo-data demo, then\n  conftrail --data-dir ./demo-data history {} {}\n  conftrail --data-dir ./demo-data compliance --state NON_COMPLIANT\n  conftrail --data-dir ./demo-data compliance history {} {}",
+            WEB_SG.0, WEB_SG.1, WEB_SG.0, WEB_SG.1
         )?;
     }
     Ok(0)

@@ -3,7 +3,10 @@
 
 mod demo;
 mod render;
+mod rules;
+mod scaffold;
 
+use crate::evaluator::Evaluator;
 use crate::model::parse_time_arg;
 use crate::pipeline;
 use crate::query::{self, ResourceSelector, VersionSelector};
@@ -60,6 +63,11 @@ pub enum Command {
     Show(ShowArgs),
     /// Show what changed between two versions (default: latest vs the one before).
     Diff(DiffArgs),
+    /// Manage compliance rules (WebAssembly): list, test, add, update, enable, disable, remove, new.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
+    /// Latest verdicts with summaries per rule and resource; `compliance history TYPE ID`.
+    Compliance(rules::ComplianceArgs),
     /// Ingest the bundled example data into a fresh store and show a resource's history and diffs.
     Demo(DemoArgs),
 }
@@ -73,6 +81,9 @@ pub struct IngestArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Record only; do not evaluate rules on the new versions.
+    #[arg(long)]
+    pub no_evaluate: bool,
 }
 
 /// Arguments of `resources`.
@@ -185,13 +196,22 @@ pub struct DemoArgs {}
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> Result<u8> {
     let data_dir = cli.data_dir.clone();
-    let open = || open_store(data_dir.as_deref().unwrap_or(Path::new(DEFAULT_DATA_DIR)));
+    let dir = data_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    let open = || open_store(&dir);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match cli.command {
         Command::Ingest(args) => {
             let store = open()?;
-            let report = pipeline::ingest_paths(&store, &args.paths)?;
+            let mut evaluator = if args.no_evaluate {
+                None
+            } else {
+                let registry = rules::open_registry(&store)?;
+                Some(Evaluator::new(&registry, &store, rules::worker_count())?)
+            };
+            let report = pipeline::ingest_paths_evaluated(&store, &args.paths, evaluator.as_mut())?;
             if args.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
             } else {
@@ -199,6 +219,9 @@ pub fn run(cli: Cli) -> Result<u8> {
                     eprintln!("{problem}");
                 }
                 writeln!(out, "{}", report.summary())?;
+                if let Some(counts) = &report.evaluations {
+                    writeln!(out, "rules: {}", counts.summary())?;
+                }
             }
             Ok(if report.errors > 0 {
                 EXIT_RECORDS_REJECTED
@@ -273,6 +296,8 @@ pub fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
+        Command::Rules(command) => rules::run_rules(&mut out, &dir, command),
+        Command::Compliance(args) => rules::run_compliance(&mut out, &dir, args),
         Command::Demo(_) => demo::run(&mut out, data_dir.as_deref()),
     }
 }

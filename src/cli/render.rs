@@ -215,3 +215,224 @@ pub fn diff_text(out: &mut impl Write, diff: &DiffResponse) -> anyhow::Result<()
     write!(out, "{}", diff.unified_diff)?;
     Ok(())
 }
+
+/// The rule listing as a table.
+pub fn rules_table(
+    mut out: &mut dyn Write,
+    rules: &[crate::rules::RuleDefinition],
+) -> anyhow::Result<()> {
+    let rows: Vec<Vec<String>> = rules
+        .iter()
+        .map(|r| {
+            let mut scope = match r.resource_types() {
+                [] => "all types".to_string(),
+                types if types.len() > 3 => format!("{} resource types", types.len()),
+                types => types.join(","),
+            };
+            if let Some(tag) = &r.scope.tag {
+                scope.push_str(&format!(" tag {}", tag.key));
+                if let Some(v) = &tag.value {
+                    scope.push_str(&format!("={v}"));
+                }
+            }
+            if let Some(id) = &r.scope.resource_id {
+                scope.push_str(&format!(" id {id}"));
+            }
+            vec![
+                r.name.clone(),
+                if r.enabled { "enabled" } else { "disabled" }.to_string(),
+                if r.managed { "managed" } else { "custom" }.to_string(),
+                r.metadata.version.clone(),
+                r.triggers
+                    .iter()
+                    .map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                scope,
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        &["NAME", "STATE", "KIND", "VERSION", "TRIGGERS", "SCOPE"],
+        &rows,
+    )?;
+    Ok(())
+}
+
+/// One evaluation (from `rules test`).
+pub fn evaluation_text(
+    out: &mut dyn Write,
+    resource_type: &str,
+    resource_id: &str,
+    report: &crate::rules::EvaluationReport,
+) -> anyhow::Result<()> {
+    match &report.outcome {
+        crate::rules::Outcome::Verdict(v) => writeln!(
+            out,
+            "{resource_type} {resource_id}: {}{}",
+            v.compliance.as_str(),
+            v.annotation
+                .as_ref()
+                .map(|a| format!(" ({a})"))
+                .unwrap_or_default()
+        )?,
+        crate::rules::Outcome::Error { reason, .. } => {
+            writeln!(out, "{resource_type} {resource_id}: ERROR {reason}")?
+        }
+    }
+    write_logs(out, report)
+}
+
+fn write_logs(out: &mut dyn Write, report: &crate::rules::EvaluationReport) -> anyhow::Result<()> {
+    for line in &report.logs {
+        writeln!(out, "    [{}] {}", line.level, line.message)?;
+    }
+    if report.logs_dropped > 0 {
+        writeln!(out, "    … {} more log lines dropped", report.logs_dropped)?;
+    }
+    Ok(())
+}
+
+/// A resource's compliance history, per rule, oldest first.
+pub fn compliance_history_text(
+    out: &mut dyn Write,
+    key: &ResourceKey,
+    records: &[crate::evaluator::VerdictRecord],
+) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "{} {} ({} {})",
+        key.resource_type,
+        key.resource_id,
+        dash(&key.account_id),
+        dash(&key.region)
+    )?;
+    if records.is_empty() {
+        writeln!(out, "no evaluations yet")?;
+    }
+    let mut current_rule = "";
+    for r in records {
+        if r.rule_name != current_rule {
+            current_rule = &r.rule_name;
+            writeln!(out, "\n{current_rule}")?;
+        }
+        let verdict = match &r.report.outcome {
+            crate::rules::Outcome::Verdict(v) => {
+                let change = match (r.compliance_changed, r.changed_from) {
+                    (true, Some(old)) => {
+                        format!("  [{} -> {}]", old.as_str(), v.compliance.as_str())
+                    }
+                    (true, None) => "  [first verdict]".to_string(),
+                    (false, _) => String::new(),
+                };
+                format!(
+                    "{}{}{}",
+                    v.compliance.as_str(),
+                    change,
+                    v.annotation
+                        .as_ref()
+                        .map(|a| format!("  {a}"))
+                        .unwrap_or_default()
+                )
+            }
+            crate::rules::Outcome::Error { reason, .. } => format!("ERROR  {reason}"),
+        };
+        writeln!(
+            out,
+            "  {}  v{:<3} {:<8} {verdict}",
+            format_time(&r.configuration_item_capture_time),
+            r.configuration_version,
+            r.trigger.as_str(),
+        )?;
+        if matches!(r.report.outcome, crate::rules::Outcome::Error { .. }) {
+            write_logs(out, &r.report)?;
+        }
+    }
+    Ok(())
+}
+
+/// The compliance summary: overall, per rule, and the verdicts.
+pub fn compliance_text(
+    mut out: &mut dyn Write,
+    summary: &crate::evaluator::ComplianceSummary,
+    show_not_applicable: bool,
+) -> anyhow::Result<()> {
+    let counts: Vec<String> = summary
+        .resource_counts
+        .iter()
+        .map(|(state, n)| format!("{n} {state}"))
+        .collect();
+    writeln!(
+        out,
+        "overall: {}  (resources: {})\n",
+        summary.compliance.as_str(),
+        if counts.is_empty() {
+            "none evaluated".to_string()
+        } else {
+            counts.join(", ")
+        }
+    )?;
+    let rows: Vec<Vec<String>> = summary
+        .rules
+        .iter()
+        .map(|r| {
+            vec![
+                r.rule_name.clone(),
+                r.compliance.as_str().to_string(),
+                r.resources.non_compliant.to_string(),
+                r.resources.compliant.to_string(),
+                r.resources.not_applicable.to_string(),
+                if r.enabled { "" } else { "disabled" }.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        &mut out,
+        &[
+            "RULE",
+            "COMPLIANCE",
+            "NON_COMPLIANT",
+            "COMPLIANT",
+            "N/A",
+            "",
+        ],
+        &rows,
+    )?;
+    let mut verdicts: Vec<&crate::evaluator::LatestVerdict> = summary.verdicts.iter().collect();
+    // Failures first.
+    let rank = |c: crate::rules::Compliance| match c {
+        crate::rules::Compliance::NonCompliant => 0,
+        crate::rules::Compliance::Compliant => 1,
+        crate::rules::Compliance::NotApplicable => 2,
+    };
+    verdicts.sort_by(|a, b| {
+        (rank(a.compliance), &a.rule_name, &a.resource).cmp(&(
+            rank(b.compliance),
+            &b.rule_name,
+            &b.resource,
+        ))
+    });
+    let rows: Vec<Vec<String>> = verdicts
+        .iter()
+        .filter(|v| show_not_applicable || v.compliance != crate::rules::Compliance::NotApplicable)
+        .map(|v| {
+            vec![
+                v.compliance.as_str().to_string(),
+                v.rule_name.clone(),
+                v.resource.resource_type.clone(),
+                v.resource.resource_id.clone(),
+                v.annotation.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        writeln!(out)?;
+        table(
+            &mut out,
+            &["VERDICT", "RULE", "TYPE", "RESOURCE", "ANNOTATION"],
+            &rows,
+        )?;
+    }
+    Ok(())
+}

@@ -197,7 +197,8 @@ impl ConfigurationItem {
     }
 }
 
-mod time_serde {
+/// Serde for timestamps as `2024-05-02T14:03:12.000Z`.
+pub mod time_serde {
     use super::*;
 
     pub fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
@@ -211,7 +212,8 @@ mod time_serde {
     }
 }
 
-mod opt_time_serde {
+/// Serde for optional timestamps.
+pub mod opt_time_serde {
     use super::*;
 
     pub fn serialize<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {

@@ -4,7 +4,9 @@ mod configuration_item;
 mod resource_key;
 mod timestamp;
 
-pub use configuration_item::{hash_hex, ConfigurationItem, ItemStatus, Relationship, VersionMeta};
+pub use configuration_item::{
+    hash_hex, opt_time_serde, time_serde, ConfigurationItem, ItemStatus, Relationship, VersionMeta,
+};
 pub use resource_key::ResourceKey;
 pub use timestamp::{
     epoch_to_time, format_time, now_millis, parse_time_arg, parse_timestamp_text,

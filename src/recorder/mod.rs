@@ -50,6 +50,13 @@ pub fn prepare(item: ConfigurationItem) -> PreparedItem {
     PreparedItem { item, content_hash }
 }
 
+impl PreparedItem {
+    /// The item.
+    pub fn item(&self) -> &ConfigurationItem {
+        &self.item
+    }
+}
+
 /// Versions written per atomic batch; sled's cost per write falls steeply with batch size.
 const BATCH_VERSIONS: usize = 128;
 
@@ -143,7 +150,8 @@ impl<'s> Recorder<'s> {
         self.commit()
     }
 
-    fn commit(&mut self) -> Result<(), StoreError> {
+    /// Writes pending versions to the store now (not yet flushed to disk), so readers see them.
+    pub fn commit(&mut self) -> Result<(), StoreError> {
         if !self.pending.is_empty() {
             self.store.apply(&mut self.pending)?;
         }

@@ -1,7 +1,7 @@
 //! The configuration family: versions in time order, a version-number index, latest state.
 
 use super::keys::{self, LATEST, VERSION, VERSION_NUMBER};
-use super::{Store, StoreError};
+use super::{corrupt, Store, StoreError};
 use crate::model::{hash_hex, now_millis, ConfigurationItem, ResourceKey, Timestamp, VersionMeta};
 use chrono::DateTime;
 use serde::{Deserialize, Serialize};
@@ -113,13 +113,6 @@ pub struct HistoryPage {
     pub items: Vec<ConfigurationItem>,
     /// Token for the next page, when there is one.
     pub next: Option<PageToken>,
-}
-
-fn corrupt(what: &'static str, detail: impl Into<String>) -> StoreError {
-    StoreError::Corrupt {
-        what,
-        detail: detail.into(),
-    }
 }
 
 fn encode_latest(state: &LatestState) -> Result<Vec<u8>, StoreError> {

@@ -6,6 +6,8 @@
 
 mod config_versions;
 mod keys;
+mod rules;
+mod verdicts;
 
 pub(crate) use config_versions::PendingWrites;
 pub use config_versions::{
@@ -14,7 +16,7 @@ pub use config_versions::{
 };
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Store layout version, written once; a store from a newer conftrail is refused.
 const LAYOUT_VERSION: u8 = 1;
@@ -66,12 +68,18 @@ pub enum StoreError {
     },
 }
 
-/// The embedded store: a sled database in a data directory.
+/// The embedded store: a sled database in a data directory. Clones share the same database.
+#[derive(Clone)]
 pub struct Store {
+    dir: PathBuf,
     db: sled::Db,
     config: sled::Tree,
+    rules: sled::Tree,
+    verdicts: sled::Tree,
     /// Serialises read-compare-write sequences of the recorder.
-    config_writer: Mutex<()>,
+    config_writer: Arc<Mutex<()>>,
+    /// Serialises read-fold-write of latest verdicts.
+    verdict_writer: Arc<Mutex<()>>,
 }
 
 impl Store {
@@ -106,12 +114,23 @@ impl Store {
             }
         }
         let config = db.open_tree("config")?;
+        let rules = db.open_tree("rules")?;
+        let verdicts = db.open_tree("verdicts")?;
         tracing::debug!(path = %path.display(), recovered = db.was_recovered(), "store open");
         Ok(Store {
+            dir: path,
             db,
             config,
-            config_writer: Mutex::new(()),
+            rules,
+            verdicts,
+            config_writer: Arc::new(Mutex::new(())),
+            verdict_writer: Arc::new(Mutex::new(())),
         })
+    }
+
+    /// Where precompiled rule artifacts are kept (beside the database, not inside it).
+    pub fn artifact_dir(&self) -> PathBuf {
+        self.dir.join("rule-artifacts")
     }
 
     /// Makes everything written so far durable. Ingest calls this before reporting success.
@@ -126,5 +145,12 @@ impl Store {
         self.config_writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn corrupt(what: &'static str, detail: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        what,
+        detail: detail.into(),
     }
 }

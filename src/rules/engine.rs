@@ -1,0 +1,131 @@
+//! The wasmtime engine shared by all rules: compilation, precompiled artifacts and the epoch
+//! ticker that enforces evaluation deadlines.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, OptLevel};
+
+use super::bindings;
+use super::instance::HostState;
+use super::RuleError;
+
+/// How often the epoch advances; deadlines are whole multiples of it.
+pub const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Compiles rules and runs the deadline ticker. Cheap to share behind an `Arc`.
+pub struct RuleEngine {
+    engine: Engine,
+    linker: Linker<HostState>,
+    /// Distinguishes artifacts compiled by differently configured engines.
+    artifact_tag: String,
+    stop_ticker: Arc<AtomicBool>,
+}
+
+impl RuleEngine {
+    /// Creates the engine (epoch interruption on, Cranelift optimising for speed) and starts
+    /// its ticker thread.
+    pub fn new() -> Result<Arc<RuleEngine>, RuleError> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        config.cranelift_opt_level(OptLevel::Speed);
+        config.wasm_component_model(true);
+        let engine = Engine::new(&config).map_err(|e| RuleError::Engine(e.to_string()))?;
+        let mut linker = Linker::new(&engine);
+        bindings::conftrail::rule::host::add_to_linker::<
+            HostState,
+            wasmtime::component::HasSelf<HostState>,
+        >(&mut linker, |state| state)
+        .map_err(|e| RuleError::Engine(e.to_string()))?;
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        let artifact_tag = format!("{:016x}", hasher.finish());
+        let stop_ticker = Arc::new(AtomicBool::new(false));
+        let ticker_engine = engine.clone();
+        let stop = stop_ticker.clone();
+        std::thread::Builder::new()
+            .name("conftrail-epoch".to_string())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    ticker_engine.increment_epoch();
+                }
+            })
+            .map_err(|e| RuleError::Engine(format!("cannot start the epoch ticker: {e}")))?;
+        Ok(Arc::new(RuleEngine {
+            engine,
+            linker,
+            artifact_tag,
+            stop_ticker,
+        }))
+    }
+
+    /// The wasmtime engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The linker offering the host imports.
+    pub(crate) fn linker(&self) -> &Linker<HostState> {
+        &self.linker
+    }
+
+    /// Compiles a component (validated bytes) in memory.
+    pub fn compile(&self, component_bytes: &[u8]) -> Result<Component, RuleError> {
+        Component::new(&self.engine, component_bytes).map_err(|e| RuleError::Invalid {
+            reason: format!("cannot compile the component: {e:#}"),
+        })
+    }
+
+    /// Where the precompiled artifact of a component with this content hash lives under `dir`.
+    pub fn artifact_path(&self, dir: &Path, component_hash: &str) -> PathBuf {
+        dir.join(format!("{component_hash}-{}.cwasm", self.artifact_tag))
+    }
+
+    /// Loads the precompiled artifact for `component_bytes` from `dir`, compiling and writing
+    /// it first when it is missing or unusable (e.g. written by another wasmtime version).
+    pub fn load_or_compile(
+        &self,
+        dir: &Path,
+        component_hash: &str,
+        component_bytes: &[u8],
+    ) -> Result<Component, RuleError> {
+        let path = self.artifact_path(dir, component_hash);
+        if path.exists() {
+            // SAFETY: artifacts are written only by `write_artifact` below into conftrail's
+            // own data directory; wasmtime checks the header and engine compatibility.
+            match unsafe { Component::deserialize_file(&self.engine, &path) } {
+                Ok(component) => return Ok(component),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "recompiling unusable rule artifact")
+                }
+            }
+        }
+        let component = self.compile(component_bytes)?;
+        if let Err(e) = write_artifact(&path, &component) {
+            // Still usable in memory; the next process compiles again.
+            tracing::warn!(path = %path.display(), error = %e, "cannot keep rule artifact");
+        }
+        Ok(component)
+    }
+}
+
+fn write_artifact(path: &Path, component: &Component) -> Result<(), String> {
+    let bytes = component.serialize().map_err(|e| e.to_string())?;
+    let dir = path.parent().ok_or("artifact path has no directory")?;
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| e.to_string())?;
+    std::io::Write::write_all(&mut tmp, &bytes).map_err(|e| e.to_string())?;
+    tmp.persist(path).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+impl Drop for RuleEngine {
+    fn drop(&mut self) {
+        self.stop_ticker.store(true, Ordering::Relaxed);
+    }
+}

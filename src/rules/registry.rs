@@ -1,0 +1,379 @@
+//! The rules registered in a store: add, update, enable, disable, remove, and the managed
+//! rules installed (and upgraded) automatically.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use wasmtime::component::Component;
+
+use super::component::{check_component_imports, to_component};
+use super::definition::{check_parameters, RuleDefinition, RuleScope, TagFilter};
+use super::engine::RuleEngine;
+use super::instance::{validate_rule_name, Limits, NoLookup, RuleInstance, DEFAULT_DEADLINE};
+use super::managed::MANAGED_RULES;
+use super::types::{RuleMetadata, Trigger};
+use super::RuleError;
+use crate::model::{hash_hex, now_millis};
+use crate::store::Store;
+
+/// Deadlines above this are refused (a rule is a check, not a job).
+const MAX_DEADLINE_MS: u64 = 60_000;
+/// Memory caps above this are refused.
+const MAX_MEMORY_MIB: u64 = 4096;
+/// Default memory cap in MiB.
+const DEFAULT_MEMORY_MIB: u64 = 64;
+
+/// Settings given when a rule is added (`None` = the rule's own default).
+#[derive(Debug, Clone, Default)]
+pub struct AddRule {
+    /// Registered name; the rule's own name when none.
+    pub name: Option<String>,
+    /// Resource types (overrides the rule's own).
+    pub resource_types: Option<Vec<String>>,
+    /// Only resources with this tag.
+    pub tag: Option<TagFilter>,
+    /// Only this resource id.
+    pub resource_id: Option<String>,
+    /// Parameters (JSON object).
+    pub parameters: Option<Map<String, Value>>,
+    /// Triggers (overrides the rule's own).
+    pub triggers: Option<Vec<Trigger>>,
+    /// Per-evaluation deadline in milliseconds.
+    pub deadline_ms: Option<u64>,
+    /// Memory cap in MiB.
+    pub memory_limit_mib: Option<u64>,
+    /// Register disabled.
+    pub disabled: bool,
+}
+
+/// Changes made by `rules update` (`None` = keep as is).
+#[derive(Debug, Clone, Default)]
+pub struct UpdateRule {
+    /// A new binary.
+    pub wasm: Option<Vec<u8>>,
+    /// New resource types.
+    pub resource_types: Option<Vec<String>>,
+    /// New tag filter (`Some(None)` clears it).
+    pub tag: Option<Option<TagFilter>>,
+    /// New resource id filter (`Some(None)` clears it).
+    pub resource_id: Option<Option<String>>,
+    /// New parameters (replace the old ones).
+    pub parameters: Option<Map<String, Value>>,
+    /// New triggers.
+    pub triggers: Option<Vec<Trigger>>,
+    /// New deadline.
+    pub deadline_ms: Option<u64>,
+    /// New memory cap.
+    pub memory_limit_mib: Option<u64>,
+}
+
+/// A checked rule binary: its component form, compiled, with the metadata it reports.
+pub struct InspectedRule {
+    /// Component bytes (converted from a core module if needed).
+    pub component_bytes: Vec<u8>,
+    /// SHA-256 of the component.
+    pub component_hash: String,
+    /// SHA-256 of the uploaded bytes.
+    pub source_hash: String,
+    /// Compiled.
+    pub component: Component,
+    /// What it says about itself.
+    pub metadata: RuleMetadata,
+}
+
+/// Validates, converts, compiles and asks a rule binary for its metadata. With a store, the
+/// precompiled artifact is kept in its data directory.
+pub fn inspect(
+    engine: &RuleEngine,
+    store: Option<&Store>,
+    wasm: &[u8],
+) -> Result<InspectedRule, RuleError> {
+    let source_hash = hash_hex(&Sha256::digest(wasm));
+    let component_bytes = to_component(wasm)?;
+    let component_hash = hash_hex(&Sha256::digest(&component_bytes));
+    let component = match store {
+        Some(store) => {
+            engine.load_or_compile(&store.artifact_dir(), &component_hash, &component_bytes)?
+        }
+        None => engine.compile(&component_bytes)?,
+    };
+    check_component_imports(engine.engine(), &component)?;
+    let mut instance =
+        RuleInstance::new(engine, &component, Arc::new(NoLookup), Limits::default())?;
+    let metadata = instance.metadata()?;
+    Ok(InspectedRule {
+        component_bytes,
+        component_hash,
+        source_hash,
+        component,
+        metadata,
+    })
+}
+
+/// The rules of one store.
+pub struct RuleRegistry {
+    store: Store,
+    engine: Arc<RuleEngine>,
+}
+
+impl RuleRegistry {
+    /// Opens the registry, installing managed rules that are missing and upgrading those
+    /// whose shipped binary changed (keeping their settings).
+    pub fn open(store: &Store, engine: Arc<RuleEngine>) -> Result<RuleRegistry, RuleError> {
+        let registry = RuleRegistry {
+            store: store.clone(),
+            engine,
+        };
+        registry.install_managed()?;
+        Ok(registry)
+    }
+
+    /// The engine rules are compiled with.
+    pub fn engine(&self) -> &Arc<RuleEngine> {
+        &self.engine
+    }
+
+    fn install_managed(&self) -> Result<(), RuleError> {
+        for managed in MANAGED_RULES {
+            let source_hash = hash_hex(&Sha256::digest(managed.wasm));
+            let existing = self.store.rule_definition(managed.name)?;
+            if existing
+                .as_ref()
+                .is_some_and(|d| d.source_hash == source_hash)
+            {
+                continue;
+            }
+            let inspected = inspect(&self.engine, Some(&self.store), managed.wasm)?;
+            let now = now_millis();
+            let definition = match existing {
+                Some(old) => RuleDefinition {
+                    metadata: inspected.metadata,
+                    component_hash: inspected.component_hash.clone(),
+                    source_hash,
+                    revision: old.revision + 1,
+                    updated_at: now,
+                    ..old
+                },
+                None => RuleDefinition {
+                    name: managed.name.to_string(),
+                    managed: true,
+                    // A rule that needs a value nobody gave yet (required-tags) waits disabled.
+                    enabled: inspected
+                        .metadata
+                        .parameters
+                        .iter()
+                        .all(|p| !p.required || p.default.is_some()),
+                    triggers: inspected.metadata.triggers.clone(),
+                    metadata: inspected.metadata,
+                    scope: RuleScope::default(),
+                    parameters: Map::new(),
+                    deadline_ms: DEFAULT_DEADLINE.as_millis() as u64,
+                    memory_limit_mib: DEFAULT_MEMORY_MIB,
+                    component_hash: inspected.component_hash.clone(),
+                    source_hash,
+                    revision: 1,
+                    created_at: now,
+                    updated_at: now,
+                },
+            };
+            tracing::info!(rule = managed.name, "installed managed rule");
+            self.store
+                .put_rule(&definition, &inspected.component_bytes)?;
+        }
+        Ok(())
+    }
+
+    /// All rules, by name.
+    pub fn list(&self) -> Result<Vec<RuleDefinition>, RuleError> {
+        Ok(self.store.rule_definitions()?)
+    }
+
+    /// One rule.
+    pub fn get(&self, name: &str) -> Result<RuleDefinition, RuleError> {
+        self.store
+            .rule_definition(name)?
+            .ok_or_else(|| RuleError::NotFound {
+                name: name.to_string(),
+            })
+    }
+
+    /// Registers a custom rule.
+    pub fn add(&self, wasm: &[u8], options: AddRule) -> Result<RuleDefinition, RuleError> {
+        let inspected = inspect(&self.engine, Some(&self.store), wasm)?;
+        let name = options
+            .name
+            .clone()
+            .unwrap_or_else(|| inspected.metadata.name.clone());
+        validate_rule_name(&name)?;
+        if self.store.rule_definition(&name)?.is_some() {
+            return Err(RuleError::Exists { name });
+        }
+        let parameters =
+            check_parameters(&inspected.metadata, options.parameters.unwrap_or_default())?;
+        let now = now_millis();
+        let definition = RuleDefinition {
+            name,
+            managed: false,
+            scope: RuleScope {
+                resource_types: check_types(options.resource_types)?,
+                tag: options.tag,
+                resource_id: options.resource_id,
+            },
+            parameters,
+            enabled: !options.disabled,
+            triggers: options
+                .triggers
+                .unwrap_or_else(|| inspected.metadata.triggers.clone()),
+            deadline_ms: check_deadline(options.deadline_ms)?,
+            memory_limit_mib: check_memory(options.memory_limit_mib)?,
+            metadata: inspected.metadata,
+            component_hash: inspected.component_hash,
+            source_hash: inspected.source_hash,
+            revision: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        self.store
+            .put_rule(&definition, &inspected.component_bytes)?;
+        Ok(definition)
+    }
+
+    /// Changes a rule's binary or settings; bumps its revision.
+    pub fn update(&self, name: &str, changes: UpdateRule) -> Result<RuleDefinition, RuleError> {
+        let mut definition = self.get(name)?;
+        let mut component_bytes = None;
+        if let Some(wasm) = &changes.wasm {
+            let inspected = inspect(&self.engine, Some(&self.store), wasm)?;
+            definition.metadata = inspected.metadata;
+            definition.component_hash = inspected.component_hash;
+            definition.source_hash = inspected.source_hash;
+            component_bytes = Some(inspected.component_bytes);
+        }
+        if let Some(types) = changes.resource_types {
+            definition.scope.resource_types = check_types(Some(types))?;
+        }
+        if let Some(tag) = changes.tag {
+            definition.scope.tag = tag;
+        }
+        if let Some(id) = changes.resource_id {
+            definition.scope.resource_id = id;
+        }
+        let parameters = changes
+            .parameters
+            .unwrap_or_else(|| definition.parameters.clone());
+        definition.parameters = check_parameters(&definition.metadata, parameters)?;
+        if let Some(triggers) = changes.triggers {
+            definition.triggers = triggers;
+        }
+        if changes.deadline_ms.is_some() {
+            definition.deadline_ms = check_deadline(changes.deadline_ms)?;
+        }
+        if changes.memory_limit_mib.is_some() {
+            definition.memory_limit_mib = check_memory(changes.memory_limit_mib)?;
+        }
+        definition.revision += 1;
+        definition.updated_at = now_millis();
+        let bytes = match component_bytes {
+            Some(bytes) => bytes,
+            None => self.component_bytes(&definition)?,
+        };
+        self.store.put_rule(&definition, &bytes)?;
+        Ok(definition)
+    }
+
+    /// Enables or disables a rule.
+    pub fn set_enabled(&self, name: &str, enabled: bool) -> Result<RuleDefinition, RuleError> {
+        let mut definition = self.get(name)?;
+        if definition.enabled != enabled {
+            definition.enabled = enabled;
+            definition.updated_at = now_millis();
+            let bytes = self.component_bytes(&definition)?;
+            self.store.put_rule(&definition, &bytes)?;
+        }
+        Ok(definition)
+    }
+
+    /// Removes a custom rule and its latest verdicts (its history stays).
+    pub fn remove(&self, name: &str) -> Result<(), RuleError> {
+        let definition = self.get(name)?;
+        if definition.managed {
+            return Err(RuleError::Managed {
+                name: name.to_string(),
+            });
+        }
+        self.store.delete_rule(name)?;
+        self.store.delete_verdicts_of_rule(name)?;
+        Ok(())
+    }
+
+    /// The compiled rule, from its kept artifact (compiled again if the artifact is missing).
+    pub fn load(&self, definition: &RuleDefinition) -> Result<Component, RuleError> {
+        let path = self
+            .engine
+            .artifact_path(&self.store.artifact_dir(), &definition.component_hash);
+        if path.exists() {
+            // Fast path: no need to read the component bytes from the store.
+            return self
+                .engine
+                .load_or_compile(&self.store.artifact_dir(), &definition.component_hash, &[])
+                .or_else(|_| self.compile_from_store(definition));
+        }
+        self.compile_from_store(definition)
+    }
+
+    fn compile_from_store(&self, definition: &RuleDefinition) -> Result<Component, RuleError> {
+        let bytes = self.component_bytes(definition)?;
+        self.engine.load_or_compile(
+            &self.store.artifact_dir(),
+            &definition.component_hash,
+            &bytes,
+        )
+    }
+
+    fn component_bytes(&self, definition: &RuleDefinition) -> Result<Vec<u8>, RuleError> {
+        self.store
+            .rule_component(&definition.component_hash)?
+            .ok_or_else(|| RuleError::Invalid {
+                reason: format!(
+                    "the component of rule {} is missing from the store",
+                    definition.name
+                ),
+            })
+    }
+}
+
+fn check_types(types: Option<Vec<String>>) -> Result<Option<Vec<String>>, RuleError> {
+    if let Some(types) = &types {
+        for t in types {
+            if t.split("::").count() < 3 || t.split("::").any(str::is_empty) {
+                return Err(RuleError::Invalid {
+                    reason: format!(
+                        "resource type {t:?} is not of the form Provider::Service::Type (e.g. AWS::EC2::SecurityGroup)"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(types)
+}
+
+fn check_deadline(ms: Option<u64>) -> Result<u64, RuleError> {
+    let ms = ms.unwrap_or(DEFAULT_DEADLINE.as_millis() as u64);
+    if !(1..=MAX_DEADLINE_MS).contains(&ms) {
+        return Err(RuleError::Invalid {
+            reason: format!("deadline must be 1 to {MAX_DEADLINE_MS} ms, not {ms}"),
+        });
+    }
+    Ok(ms)
+}
+
+fn check_memory(mib: Option<u64>) -> Result<u64, RuleError> {
+    let mib = mib.unwrap_or(DEFAULT_MEMORY_MIB);
+    if !(1..=MAX_MEMORY_MIB).contains(&mib) {
+        return Err(RuleError::Invalid {
+            reason: format!("memory limit must be 1 to {MAX_MEMORY_MIB} MiB, not {mib}"),
+        });
+    }
+    Ok(mib)
+}

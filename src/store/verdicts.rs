@@ -1,0 +1,122 @@
+//! Compliance history and latest verdicts (`verdicts` tree).
+//!
+//! Keys: `h` + resource + rule + \0 + capture time + sequence → [`VerdictRecord`], so one
+//! resource's history is a prefix scan grouped by rule and ordered in time;
+//! `l` + rule + \0 + resource → [`LatestVerdict`], so one rule's results are a prefix scan.
+
+use super::{corrupt, keys, Store, StoreError};
+use crate::evaluator::{LatestVerdict, VerdictRecord};
+use crate::model::ResourceKey;
+
+const HISTORY: u8 = b'h';
+const LATEST: u8 = b'l';
+const FORMAT_V1: u8 = 1;
+
+fn history_prefix(resource: &ResourceKey) -> Vec<u8> {
+    keys::family_resource(HISTORY, resource)
+}
+
+fn latest_key(rule: &str, resource: &ResourceKey) -> Vec<u8> {
+    let mut out = vec![LATEST];
+    out.extend_from_slice(rule.as_bytes());
+    out.push(0);
+    out.extend_from_slice(&keys::resource(resource));
+    out
+}
+
+fn encode<T: serde::Serialize>(what: &'static str, value: &T) -> Result<Vec<u8>, StoreError> {
+    let mut out = vec![FORMAT_V1];
+    serde_json::to_writer(&mut out, value).map_err(|e| StoreError::Encode {
+        what,
+        detail: e.to_string(),
+    })?;
+    Ok(out)
+}
+
+fn decode<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    match bytes.split_first() {
+        Some((&FORMAT_V1, body)) => {
+            serde_json::from_slice(body).map_err(|e| corrupt(what, e.to_string()))
+        }
+        _ => Err(corrupt(what, "unknown format")),
+    }
+}
+
+impl Store {
+    /// Records one evaluation and updates the latest verdict. Returns the record as stored
+    /// (with `compliance_changed` and `changed_from` set).
+    pub fn record_verdict(&self, mut record: VerdictRecord) -> Result<VerdictRecord, StoreError> {
+        let resource = record.resource.key();
+        let latest_key = latest_key(&record.rule_name, &resource);
+        // Read-fold-write of the latest verdict must not interleave with another writer.
+        let _writer = self
+            .verdict_writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let current: Option<LatestVerdict> = self
+            .verdicts
+            .get(&latest_key)?
+            .map(|v| decode("latest verdict", &v))
+            .transpose()?;
+        let previous = current.as_ref().map(|c| c.compliance);
+        let (latest, changed) = LatestVerdict::fold(current, &record);
+        if changed {
+            record.compliance_changed = true;
+            record.changed_from = previous;
+        }
+        let mut key = history_prefix(&resource);
+        key.extend_from_slice(record.rule_name.as_bytes());
+        key.push(0);
+        key.extend_from_slice(&keys::time(
+            record.configuration_item_capture_time.timestamp_millis(),
+        ));
+        key.extend_from_slice(&self.db.generate_id()?.to_be_bytes());
+        let mut batch = sled::Batch::default();
+        batch.insert(key, encode("verdict record", &record)?);
+        if let Some(latest) = &latest {
+            batch.insert(latest_key, encode("latest verdict", latest)?);
+        }
+        self.verdicts.apply_batch(batch)?;
+        Ok(record)
+    }
+
+    /// A resource's compliance history: every evaluation, grouped by rule, oldest first.
+    pub fn verdict_history(
+        &self,
+        resource: &ResourceKey,
+    ) -> Result<Vec<VerdictRecord>, StoreError> {
+        self.verdicts
+            .scan_prefix(history_prefix(resource))
+            .map(|entry| decode("verdict record", &entry?.1))
+            .collect()
+    }
+
+    /// Latest verdicts, of one rule or of all.
+    pub fn latest_verdicts(
+        &self,
+        rule: Option<&str>,
+    ) -> impl Iterator<Item = Result<LatestVerdict, StoreError>> + '_ {
+        let mut prefix = vec![LATEST];
+        if let Some(rule) = rule {
+            prefix.extend_from_slice(rule.as_bytes());
+            prefix.push(0);
+        }
+        self.verdicts
+            .scan_prefix(prefix)
+            .map(|entry| decode("latest verdict", &entry?.1))
+    }
+
+    /// Forgets every verdict of a rule (when the rule is removed).
+    pub fn delete_verdicts_of_rule(&self, rule: &str) -> Result<(), StoreError> {
+        let mut prefix = vec![LATEST];
+        prefix.extend_from_slice(rule.as_bytes());
+        prefix.push(0);
+        for entry in self.verdicts.scan_prefix(prefix) {
+            self.verdicts.remove(entry?.0)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,494 @@
+//! Rules and compliance end to end: the `conftrail` binary, a real store, real wasm rules.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const WEB_SG: [&str; 2] = ["AWS::EC2::SecurityGroup", "sg-0a1b2c3d4e5f60718"];
+
+fn conftrail(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_conftrail"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .output()
+        .expect("run conftrail")
+}
+
+fn describe(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn ok_stdout(out: &Output) -> String {
+    assert!(out.status.success(), "{}", describe(out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_str(&ok_stdout(out)).expect("stdout is JSON")
+}
+
+fn failed_with(out: &Output, needle: &str) {
+    assert!(!out.status.success(), "{}", describe(out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(needle),
+        "expected {needle:?} in:\n{}",
+        describe(out)
+    );
+}
+
+fn repo(path: &str) -> String {
+    format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn test_rule(name: &str) -> String {
+    repo(&format!("rules-wasm/dist/test/{name}.wasm"))
+}
+
+fn latest<'a>(summary: &'a Value, rule: &str, resource_id: &str) -> Option<&'a Value> {
+    summary["verdicts"]
+        .as_array()?
+        .iter()
+        .find(|v| v["ruleName"] == rule && v["resourceId"] == resource_id)
+}
+
+#[test]
+fn ingest_evaluates_new_versions_and_compliance_shows_verdicts_and_history() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path();
+    let out = ok_stdout(&conftrail(data, &["ingest", &repo("examples/data")]));
+    assert!(out.contains("rules: "), "{out}");
+    assert!(out.contains("non-compliant"), "{out}");
+
+    let summary = json(&conftrail(data, &["compliance", "--json"]));
+    assert_eq!(summary["compliance"], "NON_COMPLIANT");
+    // SSH was opened to the world on 2024-05-02 and closed again on 2024-05-03.
+    let ssh = latest(&summary, "restricted-ssh", WEB_SG[1]).expect("verdict for web sg");
+    assert_eq!(ssh["compliance"], "COMPLIANT", "{ssh}");
+    assert_eq!(
+        ssh["configurationItemCaptureTime"], "2024-05-03T08:30:00.000Z",
+        "{ssh}"
+    );
+    let bucket = latest(
+        &summary,
+        "s3-bucket-public-read-prohibited",
+        "acme-invoices",
+    )
+    .expect("verdict for the bucket");
+    assert_eq!(bucket["compliance"], "NON_COMPLIANT", "{bucket}");
+    // The deleted group's last version is not applicable.
+    let deleted = latest(&summary, "restricted-ssh", "sg-0123456789abcdef0").expect("deleted sg");
+    assert_eq!(deleted["compliance"], "NOT_APPLICABLE", "{deleted}");
+    // required-tags needs tag1Key, so it is installed but disabled: no data yet.
+    let required = summary["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|r| r["ruleName"] == "required-tags")
+        .expect("required-tags listed");
+    assert_eq!(required["compliance"], "INSUFFICIENT_DATA");
+    assert_eq!(required["enabled"], false);
+
+    // Filters.
+    let failing = json(&conftrail(
+        data,
+        &[
+            "compliance",
+            "--state",
+            "non-compliant",
+            "--type",
+            WEB_SG[0],
+            "--json",
+        ],
+    ));
+    let verdicts = failing["verdicts"].as_array().expect("verdicts");
+    assert!(!verdicts.is_empty());
+    assert!(verdicts
+        .iter()
+        .all(|v| v["compliance"] == "NON_COMPLIANT" && v["resourceType"] == WEB_SG[0]));
+    let table = ok_stdout(&conftrail(
+        data,
+        &["compliance", "--rule", "restricted-ssh"],
+    ));
+    assert!(
+        table.contains("restricted-ssh") && table.contains("NON_COMPLIANT"),
+        "{table}"
+    );
+
+    // History: the web group was compliant, then SSH was opened to the world.
+    let history = json(&conftrail(
+        data,
+        &[
+            "compliance",
+            "history",
+            WEB_SG[0],
+            WEB_SG[1],
+            "--rule",
+            "restricted-ssh",
+            "--json",
+        ],
+    ));
+    let records = history.as_array().expect("records");
+    let states: Vec<&str> = records
+        .iter()
+        .map(|r| r["compliance"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(states.first(), Some(&"COMPLIANT"), "{states:?}");
+    assert!(states.contains(&"NON_COMPLIANT"), "{states:?}");
+    let opened = records
+        .iter()
+        .find(|r| r["compliance"] == "NON_COMPLIANT")
+        .expect("transition");
+    assert_eq!(opened["changedFrom"], "COMPLIANT", "{opened}");
+    assert_eq!(opened["trigger"], "change");
+    assert_eq!(
+        opened["configurationItemCaptureTime"],
+        "2024-05-02T14:03:12.000Z"
+    );
+    assert!(
+        opened["annotation"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("0.0.0.0/0"),
+        "{opened}"
+    );
+    let text = ok_stdout(&conftrail(
+        data,
+        &["compliance", "history", WEB_SG[0], WEB_SG[1]],
+    ));
+    assert!(text.contains("[COMPLIANT -> NON_COMPLIANT]"), "{text}");
+    assert!(text.contains("[NON_COMPLIANT -> COMPLIANT]"), "{text}");
+
+    // Re-ingesting the same data records nothing new and evaluates nothing.
+    let again = json(&conftrail(
+        data,
+        &["ingest", &repo("examples/data"), "--json"],
+    ));
+    assert_eq!(again["evaluations"]["evaluations"], 0, "{again}");
+}
+
+#[test]
+fn custom_rules_can_be_added_tested_updated_disabled_and_removed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path();
+    ok_stdout(&conftrail(
+        data,
+        &["ingest", &repo("examples/data"), "--no-evaluate"],
+    ));
+
+    // rules test needs no store.
+    let tested = json(&conftrail(
+        data,
+        &[
+            "rules",
+            "test",
+            &test_rule("test-echo"),
+            "--item",
+            &repo("tests/data/realdata/config_items/rdk_example_ci/AWS_EC2_SecurityGroup.json"),
+            "--params",
+            r#"{"greeting":"hi"}"#,
+            "--json",
+        ],
+    ));
+    assert_eq!(tested[0]["compliance"], "NON_COMPLIANT", "{tested}");
+    assert!(tested[0]["annotation"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("sg-1d56fc66"));
+
+    // Added under another name with a tag scope: evaluates only what is in scope.
+    let added = json(&conftrail(
+        data,
+        &[
+            "rules",
+            "add",
+            &test_rule("test-echo"),
+            "--name",
+            "echo",
+            "--tag",
+            "team=web",
+            "--json",
+        ],
+    ));
+    assert_eq!(added["rule"]["name"], "echo");
+    assert_eq!(added["rule"]["managed"], false);
+    let judged = added["evaluations"]["evaluations"].as_u64().unwrap_or(0);
+    assert!(judged >= 1, "{added}");
+    let listed = json(&conftrail(data, &["rules", "list", "--json"]));
+    let names: Vec<&str> = listed
+        .as_array()
+        .expect("rules")
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"echo") && names.contains(&"restricted-ssh"),
+        "{names:?}"
+    );
+    assert_eq!(names.len(), 13, "{names:?}");
+
+    // The same name twice is refused.
+    failed_with(
+        &conftrail(
+            data,
+            &["rules", "add", &test_rule("test-echo"), "--name", "echo"],
+        ),
+        "exists already",
+    );
+    // Scope widened by update: more resources judged, revision bumped.
+    let updated = json(&conftrail(
+        data,
+        &["rules", "update", "echo", "--clear-tag", "--json"],
+    ));
+    assert_eq!(updated["rule"]["revision"], 2);
+    assert!(
+        updated["evaluations"]["evaluations"].as_u64().unwrap_or(0) > judged,
+        "{updated}"
+    );
+
+    ok_stdout(&conftrail(data, &["rules", "disable", "echo"]));
+    let listed = ok_stdout(&conftrail(data, &["rules", "list"]));
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("echo") && l.contains("disabled")),
+        "{listed}"
+    );
+    ok_stdout(&conftrail(data, &["rules", "remove", "echo"]));
+    failed_with(
+        &conftrail(data, &["rules", "remove", "echo"]),
+        "no rule named \"echo\"",
+    );
+    failed_with(
+        &conftrail(data, &["rules", "remove", "restricted-ssh"]),
+        "managed rule",
+    );
+}
+
+#[test]
+fn failing_rules_leave_error_records_and_other_rules_still_judge() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path();
+    ok_stdout(&conftrail(
+        data,
+        &["ingest", &repo("examples/data"), "--no-evaluate"],
+    ));
+    let added = json(&conftrail(
+        data,
+        &[
+            "rules",
+            "add",
+            &test_rule("test-panic"),
+            "--name",
+            "panicky",
+            "--json",
+        ],
+    ));
+    assert!(
+        added["evaluations"]["errors"].as_u64().unwrap_or(0) >= 1,
+        "{added}"
+    );
+    assert_eq!(added["evaluations"]["nonCompliant"], 0);
+    let looping = json(&conftrail(
+        data,
+        &[
+            "rules",
+            "add",
+            &test_rule("test-endless-loop"),
+            "--name",
+            "looping",
+            "--deadline-ms",
+            "50",
+            "--json",
+        ],
+    ));
+    assert!(
+        looping["evaluations"]["errors"].as_u64().unwrap_or(0) >= 1,
+        "{looping}"
+    );
+
+    let history = json(&conftrail(
+        data,
+        &["compliance", "history", WEB_SG[0], WEB_SG[1], "--json"],
+    ));
+    let records = history.as_array().expect("records");
+    let panic = records
+        .iter()
+        .find(|r| r["ruleName"] == "panicky")
+        .expect("panic recorded");
+    assert_eq!(panic["outcome"], "error");
+    assert_eq!(panic["kind"], "panic");
+    assert!(
+        panic["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("boom"),
+        "{panic}"
+    );
+    let timeout = records
+        .iter()
+        .find(|r| r["ruleName"] == "looping")
+        .expect("timeout recorded");
+    assert_eq!(timeout["kind"], "timeout");
+    // Errors never become verdicts.
+    let summary = json(&conftrail(
+        data,
+        &["compliance", "--rule", "panicky", "--json"],
+    ));
+    assert_eq!(summary["verdicts"].as_array().map(Vec::len), Some(0));
+    assert_eq!(summary["rules"][0]["compliance"], "INSUFFICIENT_DATA");
+
+    // A new version is judged by the managed rules as usual, despite the failing ones.
+    let late = dir.path().join("new-version.json");
+    let mut item: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("examples/data/01-config-snapshot.json")).expect("read"),
+    )
+    .expect("json");
+    let sg = item["configurationItems"]
+        .as_array_mut()
+        .expect("items")
+        .iter_mut()
+        .find(|i| i["resourceId"] == WEB_SG[1])
+        .expect("web sg")
+        .take();
+    let mut sg = sg;
+    sg["configurationItemCaptureTime"] = Value::from("2030-01-01T00:00:00Z");
+    sg["configuration"]["description"] = Value::from("changed");
+    item = sg;
+    std::fs::write(&late, serde_json::to_vec(&item).expect("json")).expect("write");
+    let report = json(&conftrail(
+        data,
+        &["ingest", late.to_str().unwrap_or_default(), "--json"],
+    ));
+    assert!(
+        report["evaluations"]["errors"].as_u64().unwrap_or(0) >= 2,
+        "{report}"
+    );
+    assert!(
+        report["evaluations"]["compliant"].as_u64().unwrap_or(0) >= 1,
+        "{report}"
+    );
+}
+
+#[test]
+fn bad_rule_input_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path();
+    let not_wasm: PathBuf = dir.path().join("rule.wasm");
+    std::fs::write(&not_wasm, b"hello").expect("write");
+    failed_with(
+        &conftrail(
+            data,
+            &["rules", "add", not_wasm.to_str().unwrap_or_default()],
+        ),
+        "not a WebAssembly module or component",
+    );
+    failed_with(
+        &conftrail(data, &["rules", "add", "/nonexistent/rule.wasm"]),
+        "cannot read rule /nonexistent/rule.wasm",
+    );
+    let ssh = repo("rules-wasm/dist/restricted-ssh.wasm");
+    failed_with(
+        &conftrail(
+            data,
+            &["rules", "add", &ssh, "--name", "x", "--params", "{not json"],
+        ),
+        "parameters are not valid JSON",
+    );
+    let vpc = repo("rules-wasm/dist/vpc-sg-open-only-to-authorized-ports.wasm");
+    failed_with(
+        &conftrail(
+            data,
+            &[
+                "rules",
+                "add",
+                &vpc,
+                "--name",
+                "y",
+                "--params",
+                r#"{"authorizedTcpPort":"443"}"#,
+            ],
+        ),
+        "unknown parameter \"authorizedTcpPort\"",
+    );
+    failed_with(
+        &conftrail(data, &["rules", "add", &ssh, "--name", "bad name!"]),
+        "rule name",
+    );
+    failed_with(
+        &conftrail(
+            data,
+            &[
+                "rules",
+                "add",
+                &ssh,
+                "--name",
+                "z",
+                "--resource-types",
+                "SecurityGroup",
+            ],
+        ),
+        "Provider::Service::Type",
+    );
+    failed_with(
+        &conftrail(data, &["compliance", "--state", "BROKEN"]),
+        "unknown state",
+    );
+    // Nothing was registered by the failed attempts.
+    let listed = json(&conftrail(data, &["rules", "list", "--json"]));
+    assert_eq!(listed.as_array().map(Vec::len), Some(12));
+}
+
+#[test]
+fn the_custom_rule_example_judges_ingested_security_groups() {
+    // rules-wasm/dist/examples/custom-rule.wasm is built from examples/custom-rule by build.sh.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path();
+    let wasm = repo("rules-wasm/dist/examples/custom-rule.wasm");
+    failed_with(
+        &conftrail(data, &["rules", "add", &wasm]),
+        "needs parameter \"approvedCidrs\"",
+    );
+    ok_stdout(&conftrail(
+        data,
+        &[
+            "rules",
+            "add",
+            &wasm,
+            "--params",
+            r#"{"approvedCidrs":"10.0.0.0/8"}"#,
+        ],
+    ));
+    ok_stdout(&conftrail(data, &["ingest", &repo("examples/data")]));
+    let summary = json(&conftrail(
+        data,
+        &[
+            "compliance",
+            "--rule",
+            "sg-ingress-from-approved-cidrs",
+            "--json",
+        ],
+    ));
+    let web = latest(&summary, "sg-ingress-from-approved-cidrs", WEB_SG[1]).expect("web sg judged");
+    assert_eq!(web["compliance"], "NON_COMPLIANT", "{web}");
+    assert!(
+        web["annotation"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("0.0.0.0/0"),
+        "{web}"
+    );
+    let other = latest(
+        &summary,
+        "sg-ingress-from-approved-cidrs",
+        "sg-0fedcba9876543210",
+    )
+    .expect("internal sg judged");
+    assert_eq!(other["compliance"], "COMPLIANT", "{other}");
+}

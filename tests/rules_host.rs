@@ -1,0 +1,427 @@
+//! The WebAssembly rule host with real wasmtime: managed rules on real AWS data (the awslabs
+//! oracle and realdata items), hostile rules (built from `rules-wasm/test-rules` with the SDK,
+//! and modules assembled here from WAT), and upload validation.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use conftrail::ingest::{parse_document, RecordOutcome};
+use conftrail::model::ConfigurationItem;
+use conftrail::rules::component::to_component;
+use conftrail::rules::managed::MANAGED_RULES;
+use conftrail::rules::registry::inspect;
+use conftrail::rules::{
+    Compliance, FailureKind, Limits, Outcome, RuleCall, RuleEngine, RuleError, RuleInput,
+    RuleInstance, Trigger,
+};
+use serde_json::Value;
+
+fn engine() -> Arc<RuleEngine> {
+    RuleEngine::new().expect("engine")
+}
+
+fn items_of(bytes: &[u8]) -> Vec<ConfigurationItem> {
+    parse_document(bytes)
+        .into_iter()
+        .filter_map(|r| match r.outcome {
+            RecordOutcome::Item(item) => Some(*item),
+            _ => None,
+        })
+        .collect()
+}
+
+fn item_file(path: &str) -> ConfigurationItem {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    let bytes = std::fs::read(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()));
+    let mut items = items_of(&bytes);
+    assert!(!items.is_empty(), "{path} holds no configuration item");
+    items.remove(0)
+}
+
+fn managed(name: &str) -> &'static [u8] {
+    MANAGED_RULES
+        .iter()
+        .find(|r| r.name == name)
+        .unwrap_or_else(|| panic!("no managed rule {name}"))
+        .wasm
+}
+
+fn test_rule(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("rules-wasm/dist/test")
+        .join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A compiled rule with one reused instance.
+struct Loaded {
+    engine: Arc<RuleEngine>,
+    component: wasmtime::component::Component,
+    instance: RuleInstance,
+    name: String,
+    limits: Limits,
+}
+
+impl Loaded {
+    fn new(wasm: &[u8], limits: Limits) -> Loaded {
+        let engine = engine();
+        let inspected = inspect(&engine, None, wasm).expect("rule loads");
+        let instance = RuleInstance::new(
+            &engine,
+            &inspected.component,
+            Arc::new(Vec::<ConfigurationItem>::new()),
+            limits,
+        )
+        .expect("instance");
+        Loaded {
+            engine,
+            component: inspected.component,
+            instance,
+            name: inspected.metadata.name,
+            limits,
+        }
+    }
+
+    fn run(
+        &mut self,
+        params: &str,
+        item: &ConfigurationItem,
+    ) -> conftrail::rules::EvaluationReport {
+        if !self.instance.is_usable() {
+            self.instance = RuleInstance::new(
+                &self.engine,
+                &self.component,
+                Arc::new(Vec::<ConfigurationItem>::new()),
+                self.limits,
+            )
+            .expect("instance");
+        }
+        self.instance.evaluate(
+            &RuleCall {
+                rule_name: &self.name,
+                parameters: params,
+                trigger: Trigger::Change,
+                previous: None,
+            },
+            &RuleInput::from_item(item),
+        )
+    }
+
+    fn verdict(&mut self, params: &str, item: &ConfigurationItem) -> (Compliance, Option<String>) {
+        match self.run(params, item).outcome {
+            Outcome::Verdict(v) => (v.compliance, v.annotation),
+            Outcome::Error { reason, .. } => panic!("{} failed: {reason}", self.name),
+        }
+    }
+}
+
+#[test]
+fn vpc_sg_open_only_to_authorized_ports_matches_the_awslabs_oracle_exactly() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "tests/data/realdata/oracle/aws_config_rules_VPC_SG_OPEN_ONLY_TO_AUTHORIZED_PORTS_cases.json",
+    );
+    let oracle: Value =
+        serde_json::from_slice(&std::fs::read(path).expect("oracle")).expect("json");
+    let cases = oracle["cases"].as_array().expect("cases");
+    assert_eq!(cases.len(), 8);
+    let mut rule = Loaded::new(
+        managed("vpc-sg-open-only-to-authorized-ports"),
+        Limits::default(),
+    );
+    for case in cases {
+        let name = case["test_name"].as_str().unwrap_or("?");
+        let event = serde_json::to_vec(&case["invoking_event"]).expect("event");
+        let item = items_of(&event)
+            .pop()
+            .unwrap_or_else(|| panic!("{name}: no item"));
+        let params = case["rule_parameters"].to_string();
+        let (compliance, annotation) = rule.verdict(&params, &item);
+        assert_eq!(
+            compliance.as_str(),
+            case["expected_compliance"].as_str().unwrap_or_default(),
+            "{name}"
+        );
+        assert_eq!(
+            annotation.as_deref(),
+            case["expected_annotation"].as_str(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn restricted_ssh_is_right_on_realdata_security_groups() {
+    let mut rule = Loaded::new(managed("restricted-ssh"), Limits::default());
+    let cases = [
+        // v1.2 item, ipRanges as strings only, tcp 22 from 0.0.0.0/0.
+        (
+            "tests/data/realdata/config_items/rdk_example_ci/AWS_EC2_SecurityGroup.json",
+            Compliance::NonCompliant,
+        ),
+        // Rule invocation event: sg_open_ssh, tcp 22 from 0.0.0.0/0.
+        (
+            "tests/data/realdata/config_items/custodian/cwe__event-config-rule-security-group.json",
+            Compliance::NonCompliant,
+        ),
+    ];
+    for (path, expected) in cases {
+        let item = item_file(path);
+        assert_eq!(rule.verdict("{}", &item).0, expected, "{path}");
+    }
+    // The awslabs events: tcp 10000-20000 and similar, never port 22.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/realdata/config_items/aws_config_rules_tests");
+    for entry in std::fs::read_dir(dir).expect("dir") {
+        let path = entry.expect("entry").path();
+        let item = items_of(&std::fs::read(&path).expect("read")).remove(0);
+        let (compliance, _) = rule.verdict("{}", &item);
+        assert_ne!(compliance, Compliance::NonCompliant, "{}", path.display());
+    }
+    // Not a security group.
+    let bucket = item_file("tests/data/realdata/config_items/rdk_example_ci/AWS_S3_Bucket.json");
+    assert_eq!(rule.verdict("{}", &bucket).0, Compliance::NotApplicable);
+}
+
+#[test]
+fn s3_public_read_and_write_rules_are_right_on_realdata_buckets() {
+    let mut read = Loaded::new(
+        managed("s3-bucket-public-read-prohibited"),
+        Limits::default(),
+    );
+    let mut write = Loaded::new(
+        managed("s3-bucket-public-write-prohibited"),
+        Limits::default(),
+    );
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/realdata/config_items/custodian");
+    let mut judged = 0;
+    for entry in std::fs::read_dir(&dir).expect("dir") {
+        let path = entry.expect("entry").path();
+        let bytes = std::fs::read(&path).expect("read");
+        for item in items_of(&bytes) {
+            if item.resource_type != "AWS::S3::Bucket" {
+                continue;
+            }
+            judged += 1;
+            let name = item.resource_name.clone().unwrap_or_default();
+            let expected_read = if name == "testing-99" {
+                Compliance::NonCompliant
+            } else {
+                Compliance::Compliant
+            };
+            assert_eq!(
+                read.verdict("{}", &item).0,
+                expected_read,
+                "{} ({name})",
+                path.display()
+            );
+            // No custodian bucket grants write (ACL Write / policy Put) to the public.
+            assert_eq!(
+                write.verdict("{}", &item).0,
+                Compliance::Compliant,
+                "{} ({name})",
+                path.display()
+            );
+        }
+    }
+    assert!(judged >= 9, "only {judged} buckets judged");
+    let rdk = item_file("tests/data/realdata/config_items/rdk_example_ci/AWS_S3_Bucket.json");
+    assert_eq!(read.verdict("{}", &rdk).0, Compliance::Compliant);
+    assert_eq!(write.verdict("{}", &rdk).0, Compliance::Compliant);
+}
+
+#[test]
+fn every_managed_rule_loads_and_describes_itself() {
+    let engine = engine();
+    for rule in MANAGED_RULES {
+        let inspected =
+            inspect(&engine, None, rule.wasm).unwrap_or_else(|e| panic!("{}: {e}", rule.name));
+        assert_eq!(inspected.metadata.name, rule.name);
+        assert!(
+            !inspected.metadata.resource_types.is_empty(),
+            "{}",
+            rule.name
+        );
+        assert!(
+            inspected.metadata.triggers.contains(&Trigger::Change),
+            "{}",
+            rule.name
+        );
+    }
+}
+
+fn fast_limits() -> Limits {
+    Limits {
+        deadline: Duration::from_millis(200),
+        memory: 16 << 20,
+    }
+}
+
+fn security_group() -> ConfigurationItem {
+    item_file("tests/data/realdata/config_items/rdk_example_ci/AWS_EC2_SecurityGroup.json")
+}
+
+#[test]
+fn an_endless_loop_is_stopped_at_the_deadline_and_the_rule_recovers() {
+    let mut rule = Loaded::new(&test_rule("test-endless-loop"), fast_limits());
+    let item = security_group();
+    let started = Instant::now();
+    let report = rule.run("{}", &item);
+    let elapsed = started.elapsed();
+    match &report.outcome {
+        Outcome::Error { kind, reason } => {
+            assert_eq!(*kind, FailureKind::Timeout);
+            assert!(reason.contains("deadline of 200 ms"), "{reason}");
+        }
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    // Not a timing assertion on speed: only that the loop did not run unbounded.
+    assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
+    assert!(!rule.instance.is_usable());
+    // A fresh instance runs (and is stopped) again: the host is unaffected.
+    assert!(matches!(
+        rule.run("{}", &item).outcome,
+        Outcome::Error {
+            kind: FailureKind::Timeout,
+            ..
+        }
+    ));
+    // Other rules keep evaluating after it.
+    let mut ssh = Loaded::new(managed("restricted-ssh"), Limits::default());
+    assert_eq!(ssh.verdict("{}", &item).0, Compliance::NonCompliant);
+}
+
+#[test]
+fn a_memory_bomb_is_capped() {
+    let mut rule = Loaded::new(&test_rule("test-memory-bomb"), fast_limits());
+    let report = rule.run("{}", &security_group());
+    match &report.outcome {
+        Outcome::Error { kind, reason } => {
+            assert_eq!(*kind, FailureKind::MemoryLimit, "{reason}");
+            assert!(reason.contains("16 MiB"), "{reason}");
+        }
+        other => panic!("expected the memory cap, got {other:?}"),
+    }
+    let mut ssh = Loaded::new(managed("restricted-ssh"), Limits::default());
+    assert_eq!(
+        ssh.verdict("{}", &security_group()).0,
+        Compliance::NonCompliant
+    );
+}
+
+#[test]
+fn a_panic_surfaces_with_its_message() {
+    let mut rule = Loaded::new(&test_rule("test-panic"), fast_limits());
+    let report = rule.run("{}", &security_group());
+    match &report.outcome {
+        Outcome::Error { kind, reason } => {
+            assert_eq!(*kind, FailureKind::Panic, "{reason}");
+            assert!(reason.contains("boom: this rule always panics"), "{reason}");
+        }
+        other => panic!("expected a panic, got {other:?}"),
+    }
+    assert!(report
+        .logs
+        .iter()
+        .any(|l| l.level == "error" && l.message.contains("boom: this rule always panics")));
+    // Recreated after the trap, it panics again rather than failing to enter.
+    let again = rule.run("{}", &security_group());
+    assert!(matches!(
+        again.outcome,
+        Outcome::Error {
+            kind: FailureKind::Panic,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn log_floods_are_bounded_and_counted() {
+    let mut rule = Loaded::new(&test_rule("test-log-flood"), fast_limits());
+    let report = rule.run("{}", &security_group());
+    assert!(
+        matches!(report.outcome, Outcome::Verdict(_)),
+        "{:?}",
+        report.outcome
+    );
+    assert_eq!(report.logs.len(), conftrail::rules::types::MAX_LOG_LINES);
+    assert_eq!(
+        report.logs.len() + report.logs_dropped as usize,
+        10_000,
+        "every line is either kept or counted"
+    );
+}
+
+#[test]
+fn context_reaches_the_rule_and_annotations_are_cut_at_256_characters() {
+    let mut rule = Loaded::new(&test_rule("test-echo"), fast_limits());
+    let item = security_group();
+    let (compliance, annotation) = rule.verdict(r#"{"x":"1"}"#, &item);
+    assert_eq!(compliance, Compliance::NonCompliant);
+    let annotation = annotation.unwrap_or_default();
+    assert_eq!(annotation.chars().count(), 256, "{annotation}");
+    assert!(annotation.contains("change"), "{annotation}");
+    assert!(annotation.contains("sg-1d56fc66"), "{annotation}");
+}
+
+fn rejected(bytes: &[u8]) -> String {
+    let engine = engine();
+    match inspect(&engine, None, bytes) {
+        Err(RuleError::Invalid { reason }) => reason,
+        Err(other) => panic!("expected an invalid-rule error, got {other}"),
+        Ok(_) => panic!("the rule was accepted"),
+    }
+}
+
+#[test]
+fn rules_with_other_imports_are_rejected_at_upload_naming_the_import() {
+    // A core module that wants something from the environment.
+    let core =
+        wat::parse_str(r#"(module (import "env" "read_file" (func)) (memory 1))"#).expect("wat");
+    let reason = rejected(&core);
+    assert!(reason.contains("`env::read_file`"), "{reason}");
+    assert!(reason.contains("conftrail:rule/host@0.1.0"), "{reason}");
+
+    // A module built for WASI.
+    let wasi = wat::parse_str(
+        r#"(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32))))"#,
+    )
+    .expect("wat");
+    let reason = rejected(&wasi);
+    assert!(
+        reason.contains("wasi_snapshot_preview1::fd_write"),
+        "{reason}"
+    );
+    assert!(reason.contains("WASI is not offered"), "{reason}");
+
+    // A component that imports a WASI interface.
+    let component =
+        wat::parse_str(r#"(component (import "wasi:filesystem/types@0.2.0" (instance)))"#)
+            .expect("wat");
+    let reason = rejected(&component);
+    assert!(reason.contains("`wasi:filesystem/types@0.2.0`"), "{reason}");
+}
+
+#[test]
+fn non_rules_are_rejected_with_a_clear_reason() {
+    let reason = rejected(b"#!/bin/sh\necho hi\n");
+    assert!(
+        reason.contains("not a WebAssembly module or component"),
+        "{reason}"
+    );
+    // A valid core module without wit-bindgen's interface description.
+    let plain = wat::parse_str(r#"(module (func (export "evaluate")))"#).expect("wat");
+    let reason = rejected(&plain);
+    assert!(
+        reason.contains("does not export the conftrail:rule@0.1.0 functions"),
+        "{reason}"
+    );
+    // A component exporting nothing.
+    let empty = wat::parse_str("(component)").expect("wat");
+    let reason = rejected(&empty);
+    assert!(reason.contains("conftrail:rule@0.1.0"), "{reason}");
+    // Truncated.
+    let wasm = managed("restricted-ssh");
+    assert!(to_component(&wasm[..wasm.len() / 2]).is_err());
+}
