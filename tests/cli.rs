@@ -1,38 +1,11 @@
 //! The `conftrail` binary end to end: real processes, a real data directory.
 
+mod common;
+
+use common::{conftrail, examples, json, ok_stdout, WEB_SG};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
-
-const WEB_SG: [&str; 2] = ["AWS::EC2::SecurityGroup", "sg-0a1b2c3d4e5f60718"];
-
-fn conftrail(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_conftrail"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .output()
-        .expect("run conftrail")
-}
-
-fn ok_stdout(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_str(&ok_stdout(out)).expect("stdout is JSON")
-}
-
-fn examples() -> String {
-    format!("{}/examples/data", env!("CARGO_MANIFEST_DIR"))
-}
+use std::process::Command;
 
 #[test]
 fn ingest_then_query_every_command() {

@@ -1,51 +1,10 @@
 //! Rules and compliance end to end: the `conftrail` binary, a real store, real wasm rules.
 
+mod common;
+
+use common::{conftrail, failed_with, json, ok_stdout, repo, WEB_SG};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-const WEB_SG: [&str; 2] = ["AWS::EC2::SecurityGroup", "sg-0a1b2c3d4e5f60718"];
-
-fn conftrail(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_conftrail"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .output()
-        .expect("run conftrail")
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn ok_stdout(out: &Output) -> String {
-    assert!(out.status.success(), "{}", describe(out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_str(&ok_stdout(out)).expect("stdout is JSON")
-}
-
-fn failed_with(out: &Output, needle: &str) {
-    assert!(!out.status.success(), "{}", describe(out));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains(needle),
-        "expected {needle:?} in:\n{}",
-        describe(out)
-    );
-}
-
-fn repo(path: &str) -> String {
-    format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))
-}
+use std::path::PathBuf;
 
 fn test_rule(name: &str) -> String {
     repo(&format!("rules-wasm/dist/test/{name}.wasm"))

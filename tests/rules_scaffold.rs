@@ -2,24 +2,11 @@
 //! wasm32-unknown-unknown (installing the target with rustup when missing, as
 //! rules-wasm/build.sh does) and runs the result with `conftrail rules test`.
 
+mod common;
+
+use common::{conftrail_without_store as conftrail, describe};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn conftrail(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_conftrail"))
-        .args(args)
-        .output()
-        .expect("run conftrail")
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use std::process::Command;
 
 fn ensure_wasm_target() {
     let installed = Command::new("rustup")

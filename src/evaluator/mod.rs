@@ -330,7 +330,7 @@ impl Worker {
                     changed_from: None,
                 };
                 if let Outcome::Error { reason, .. } = &record.report.outcome {
-                    tracing::warn!(rule = %definition.name, resource = %job.item.resource_id, %reason, "rule evaluation failed");
+                    tracing::debug!(rule = %definition.name, resource = %job.item.resource_id, %reason, "rule evaluation failed");
                 }
                 let stored = shared.store.record_verdict(record)?;
                 counts.add_record(&stored);

@@ -194,6 +194,41 @@ pub fn check_parameters(
     Ok(out)
 }
 
+/// Rule names become CLI arguments and store keys: keep them simple.
+pub fn validate_rule_name(name: &str) -> Result<(), RuleError> {
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(())
+    } else {
+        Err(RuleError::Invalid {
+            reason: format!(
+                "rule name {name:?} must be 1-128 characters of letters, digits, '-', '_' or '.', starting with a letter or digit"
+            ),
+        })
+    }
+}
+
+/// Resource types look like `AWS::EC2::SecurityGroup`.
+pub fn check_resource_type(resource_type: &str) -> Result<(), RuleError> {
+    let parts: Vec<&str> = resource_type.split("::").collect();
+    if parts.len() < 3 || parts.iter().any(|p| p.is_empty()) {
+        return Err(RuleError::Invalid {
+            reason: format!(
+                "resource type {resource_type:?} is not of the form Provider::Service::Type (e.g. AWS::EC2::SecurityGroup)"
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Parameters with the rule's declared defaults filled in, as the JSON text rules receive.
 pub fn with_defaults(metadata: &RuleMetadata, mut params: Map<String, Value>) -> String {
     for p in &metadata.parameters {

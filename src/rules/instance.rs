@@ -9,6 +9,7 @@ use wasmtime::{ResourceLimiter, Store, Trap};
 
 use super::bindings::conftrail::rule::{host, types as wit};
 use super::bindings::{Rule, RulePre};
+use super::definition::{check_resource_type, validate_rule_name};
 use super::engine::{RuleEngine, EPOCH_TICK};
 use super::types::{
     truncate_annotation, Compliance, EvaluationReport, FailureKind, LogLine, Outcome, RuleMetadata,
@@ -471,40 +472,14 @@ fn trigger_from_wit(trigger: wit::Trigger) -> Trigger {
     }
 }
 
-/// Rule names become CLI arguments and store keys: keep them simple.
-pub fn validate_rule_name(name: &str) -> Result<(), RuleError> {
-    let ok = !name.is_empty()
-        && name.len() <= 128
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric());
-    if ok {
-        Ok(())
-    } else {
-        Err(RuleError::Invalid {
-            reason: format!(
-                "rule name {name:?} must be 1-128 characters of letters, digits, '-', '_' or '.', starting with a letter or digit"
-            ),
-        })
-    }
-}
-
 fn validate_metadata(meta: &RuleMetadata) -> Result<(), RuleError> {
     validate_rule_name(&meta.name).map_err(|e| RuleError::Invalid {
         reason: format!("metadata(): {e}"),
     })?;
     for t in &meta.resource_types {
-        if t.split("::").count() < 3 || t.split("::").any(str::is_empty) {
-            return Err(RuleError::Invalid {
-                reason: format!(
-                    "metadata(): resource type {t:?} is not of the form Provider::Service::Type"
-                ),
-            });
-        }
+        check_resource_type(t).map_err(|e| RuleError::Invalid {
+            reason: format!("metadata(): {e}"),
+        })?;
     }
     let mut seen = std::collections::BTreeSet::new();
     for p in &meta.parameters {

@@ -8,9 +8,11 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 
 use super::component::{check_component_imports, to_component};
-use super::definition::{check_parameters, RuleDefinition, RuleScope, TagFilter};
+use super::definition::{
+    check_parameters, check_resource_type, validate_rule_name, RuleDefinition, RuleScope, TagFilter,
+};
 use super::engine::RuleEngine;
-use super::instance::{validate_rule_name, Limits, NoLookup, RuleInstance, DEFAULT_DEADLINE};
+use super::instance::{Limits, NoLookup, RuleInstance, DEFAULT_DEADLINE};
 use super::managed::MANAGED_RULES;
 use super::types::{RuleMetadata, Trigger};
 use super::RuleError;
@@ -344,16 +346,8 @@ impl RuleRegistry {
 }
 
 fn check_types(types: Option<Vec<String>>) -> Result<Option<Vec<String>>, RuleError> {
-    if let Some(types) = &types {
-        for t in types {
-            if t.split("::").count() < 3 || t.split("::").any(str::is_empty) {
-                return Err(RuleError::Invalid {
-                    reason: format!(
-                        "resource type {t:?} is not of the form Provider::Service::Type (e.g. AWS::EC2::SecurityGroup)"
-                    ),
-                });
-            }
-        }
+    for t in types.iter().flatten() {
+        check_resource_type(t)?;
     }
     Ok(types)
 }
