@@ -279,6 +279,20 @@ impl Evaluator {
     }
 }
 
+/// Verdicts written per store batch.
+const VERDICT_BATCH: usize = 256;
+
+fn write_verdicts(
+    store: &Store,
+    pending: &mut Vec<VerdictRecord>,
+    counts: &mut EvaluationCounts,
+) -> Result<(), StoreError> {
+    for stored in store.record_verdicts(std::mem::take(pending))? {
+        counts.add_record(&stored);
+    }
+    Ok(())
+}
+
 /// What every worker reads.
 struct Shared<'a> {
     store: &'a Store,
@@ -291,6 +305,7 @@ struct Shared<'a> {
 impl Worker {
     fn run(&mut self, shared: &Shared<'_>, jobs: Vec<Job>) -> Result<EvaluationCounts, StoreError> {
         let mut counts = EvaluationCounts::default();
+        let mut pending = Vec::new();
         for job in jobs {
             let mut input = None;
             for rule in shared.rules {
@@ -332,10 +347,14 @@ impl Worker {
                 if let Outcome::Error { reason, .. } = &record.report.outcome {
                     tracing::debug!(rule = %definition.name, resource = %job.item.resource_id, %reason, "rule evaluation failed");
                 }
-                let stored = shared.store.record_verdict(record)?;
-                counts.add_record(&stored);
+                pending.push(record);
+            }
+            // Verdicts are written in batches: one sled batch is far cheaper than many.
+            if pending.len() >= VERDICT_BATCH {
+                write_verdicts(shared.store, &mut pending, &mut counts)?;
             }
         }
+        write_verdicts(shared.store, &mut pending, &mut counts)?;
         Ok(counts)
     }
 

@@ -4,6 +4,8 @@
 //! resource's history is a prefix scan grouped by rule and ordered in time;
 //! `l` + rule + \0 + resource → [`LatestVerdict`], so one rule's results are a prefix scan.
 
+use std::collections::HashMap;
+
 use super::{corrupt, keys, Store, StoreError};
 use crate::evaluator::{LatestVerdict, VerdictRecord};
 use crate::model::ResourceKey;
@@ -46,41 +48,56 @@ fn decode<T: serde::de::DeserializeOwned>(
 }
 
 impl Store {
-    /// Records one evaluation and updates the latest verdict. Returns the record as stored
-    /// (with `compliance_changed` and `changed_from` set).
-    pub fn record_verdict(&self, mut record: VerdictRecord) -> Result<VerdictRecord, StoreError> {
-        let resource = record.resource.key();
-        let latest_key = latest_key(&record.rule_name, &resource);
-        // Read-fold-write of the latest verdict must not interleave with another writer.
+    /// Records evaluations in one atomic batch and updates the latest verdicts. Returns the
+    /// records as stored (with `compliance_changed` and `changed_from` set).
+    pub fn record_verdicts(
+        &self,
+        records: Vec<VerdictRecord>,
+    ) -> Result<Vec<VerdictRecord>, StoreError> {
+        if records.is_empty() {
+            return Ok(records);
+        }
+        // Read-fold-write of latest verdicts must not interleave with another writer.
         let _writer = self
             .verdict_writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let current: Option<LatestVerdict> = self
-            .verdicts
-            .get(&latest_key)?
-            .map(|v| decode("latest verdict", &v))
-            .transpose()?;
-        let previous = current.as_ref().map(|c| c.compliance);
-        let (latest, changed) = LatestVerdict::fold(current, &record);
-        if changed {
-            record.compliance_changed = true;
-            record.changed_from = previous;
-        }
-        let mut key = history_prefix(&resource);
-        key.extend_from_slice(record.rule_name.as_bytes());
-        key.push(0);
-        key.extend_from_slice(&keys::time(
-            record.configuration_item_capture_time.timestamp_millis(),
-        ));
-        key.extend_from_slice(&self.db.generate_id()?.to_be_bytes());
+        let mut latest: HashMap<Vec<u8>, Option<LatestVerdict>> = HashMap::new();
         let mut batch = sled::Batch::default();
-        batch.insert(key, encode("verdict record", &record)?);
-        if let Some(latest) = &latest {
-            batch.insert(latest_key, encode("latest verdict", latest)?);
+        let mut stored = Vec::with_capacity(records.len());
+        for mut record in records {
+            let resource = record.resource.key();
+            let latest_key = latest_key(&record.rule_name, &resource);
+            let current = match latest.remove(&latest_key) {
+                Some(pending) => pending,
+                None => self
+                    .verdicts
+                    .get(&latest_key)?
+                    .map(|v| decode("latest verdict", &v))
+                    .transpose()?,
+            };
+            let previous = current.as_ref().map(|c| c.compliance);
+            let (next, changed) = LatestVerdict::fold(current, &record);
+            if changed {
+                record.compliance_changed = true;
+                record.changed_from = previous;
+            }
+            let mut key = history_prefix(&resource);
+            key.extend_from_slice(record.rule_name.as_bytes());
+            key.push(0);
+            key.extend_from_slice(&keys::time(
+                record.configuration_item_capture_time.timestamp_millis(),
+            ));
+            key.extend_from_slice(&self.db.generate_id()?.to_be_bytes());
+            batch.insert(key, encode("verdict record", &record)?);
+            if let Some(next) = &next {
+                batch.insert(latest_key.clone(), encode("latest verdict", next)?);
+            }
+            latest.insert(latest_key, next);
+            stored.push(record);
         }
         self.verdicts.apply_batch(batch)?;
-        Ok(record)
+        Ok(stored)
     }
 
     /// A resource's compliance history: every evaluation, grouped by rule, oldest first.
