@@ -425,3 +425,52 @@ fn non_rules_are_rejected_with_a_clear_reason() {
     let wasm = managed("restricted-ssh");
     assert!(to_component(&wasm[..wasm.len() / 2]).is_err());
 }
+
+#[test]
+fn precompiled_artifacts_are_kept_and_a_damaged_one_is_compiled_again() {
+    use conftrail::rules::RuleRegistry;
+    use conftrail::store::Store;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("store");
+    let engine = engine();
+    let registry = RuleRegistry::open(&store, engine.clone()).expect("registry");
+    let ssh = registry
+        .get("restricted-ssh")
+        .expect("managed rule installed");
+    let path = engine.artifact_path(&store.artifact_dir(), &ssh.component_hash);
+    assert!(path.is_file(), "artifact kept at {}", path.display());
+    assert!(engine
+        .load_artifact(&store.artifact_dir(), &ssh.component_hash)
+        .is_some());
+
+    std::fs::write(&path, b"not an artifact").expect("damage it");
+    assert!(engine
+        .load_artifact(&store.artifact_dir(), &ssh.component_hash)
+        .is_none());
+    let component = registry
+        .load(&ssh)
+        .expect("compiled again from the stored component");
+    let mut instance = RuleInstance::new(
+        &engine,
+        &component,
+        Arc::new(Vec::<ConfigurationItem>::new()),
+        Limits::default(),
+    )
+    .expect("instance");
+    let report = instance.evaluate(
+        &RuleCall {
+            rule_name: "restricted-ssh",
+            parameters: "{}",
+            trigger: Trigger::Manual,
+            previous: None,
+        },
+        &RuleInput::from_item(&security_group()),
+    );
+    assert_eq!(report.outcome.compliance(), Some(Compliance::NonCompliant));
+    assert!(
+        engine
+            .load_artifact(&store.artifact_dir(), &ssh.component_hash)
+            .is_some(),
+        "rewritten"
+    );
+}

@@ -86,6 +86,23 @@ impl RuleEngine {
         dir.join(format!("{component_hash}-{}.cwasm", self.artifact_tag))
     }
 
+    /// The precompiled artifact of a component kept in `dir`, if there is a usable one.
+    pub fn load_artifact(&self, dir: &Path, component_hash: &str) -> Option<Component> {
+        let path = self.artifact_path(dir, component_hash);
+        if !path.exists() {
+            return None;
+        }
+        // SAFETY: artifacts are written only by `write_artifact` below into conftrail's
+        // own data directory; wasmtime checks the header and engine compatibility.
+        match unsafe { Component::deserialize_file(&self.engine, &path) } {
+            Ok(component) => Some(component),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "recompiling unusable rule artifact");
+                None
+            }
+        }
+    }
+
     /// Loads the precompiled artifact for `component_bytes` from `dir`, compiling and writing
     /// it first when it is missing or unusable (e.g. written by another wasmtime version).
     pub fn load_or_compile(
@@ -94,18 +111,11 @@ impl RuleEngine {
         component_hash: &str,
         component_bytes: &[u8],
     ) -> Result<Component, RuleError> {
-        let path = self.artifact_path(dir, component_hash);
-        if path.exists() {
-            // SAFETY: artifacts are written only by `write_artifact` below into conftrail's
-            // own data directory; wasmtime checks the header and engine compatibility.
-            match unsafe { Component::deserialize_file(&self.engine, &path) } {
-                Ok(component) => return Ok(component),
-                Err(e) => {
-                    tracing::warn!(path = %path.display(), error = %e, "recompiling unusable rule artifact")
-                }
-            }
+        if let Some(component) = self.load_artifact(dir, component_hash) {
+            return Ok(component);
         }
         let component = self.compile(component_bytes)?;
+        let path = self.artifact_path(dir, component_hash);
         if let Err(e) = write_artifact(&path, &component) {
             // Still usable in memory; the next process compiles again.
             tracing::warn!(path = %path.display(), error = %e, "cannot keep rule artifact");

@@ -311,26 +311,14 @@ impl RuleRegistry {
 
     /// The compiled rule, from its kept artifact (compiled again if the artifact is missing).
     pub fn load(&self, definition: &RuleDefinition) -> Result<Component, RuleError> {
-        let path = self
-            .engine
-            .artifact_path(&self.store.artifact_dir(), &definition.component_hash);
-        if path.exists() {
-            // Fast path: no need to read the component bytes from the store.
-            return self
-                .engine
-                .load_or_compile(&self.store.artifact_dir(), &definition.component_hash, &[])
-                .or_else(|_| self.compile_from_store(definition));
+        let dir = self.store.artifact_dir();
+        // Fast path: no need to read the component bytes from the store.
+        if let Some(component) = self.engine.load_artifact(&dir, &definition.component_hash) {
+            return Ok(component);
         }
-        self.compile_from_store(definition)
-    }
-
-    fn compile_from_store(&self, definition: &RuleDefinition) -> Result<Component, RuleError> {
         let bytes = self.component_bytes(definition)?;
-        self.engine.load_or_compile(
-            &self.store.artifact_dir(),
-            &definition.component_hash,
-            &bytes,
-        )
+        self.engine
+            .load_or_compile(&dir, &definition.component_hash, &bytes)
     }
 
     fn component_bytes(&self, definition: &RuleDefinition) -> Result<Vec<u8>, RuleError> {
