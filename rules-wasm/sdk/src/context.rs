@@ -168,7 +168,7 @@ fn parse_parameters(json: &str) -> Result<Vec<(String, String)>, String> {
     if t.is_empty() || t == "{}" || t == "null" {
         return Ok(Vec::new());
     }
-    let map: Vec<(String, &RawValue)> = serde_json::from_str::<RawObject>(t)
+    let map: Vec<(String, &RawValue)> = serde_json::from_str::<crate::json::RawEntries>(t)
         .map_err(|e| format!("parameters: not a JSON object ({e})"))?
         .0;
     let mut out = Vec::with_capacity(map.len());
@@ -185,32 +185,6 @@ fn parse_parameters(json: &str) -> Result<Vec<(String, String)>, String> {
         out.push((name, value));
     }
     Ok(out)
-}
-
-/// A JSON object's entries in order, values left as raw JSON text.
-struct RawObject<'a>(Vec<(String, &'a RawValue)>);
-
-impl<'de: 'a, 'a> serde::Deserialize<'de> for RawObject<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RawObject<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut a: A,
-            ) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some((k, v)) = a.next_entry::<String, &'de RawValue>()? {
-                    out.push((k, v));
-                }
-                Ok(RawObject(out))
-            }
-        }
-        d.deserialize_map(V)
-    }
 }
 
 #[cfg(test)]

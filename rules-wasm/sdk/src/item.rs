@@ -244,7 +244,7 @@ fn index_supplementary(text: &str) -> Result<Vec<(String, SupText)>, String> {
             (owned.as_str(), None)
         }
     };
-    let entries: Vec<(String, &RawValue)> = serde_json::from_str::<Entries>(source)
+    let entries: Vec<(String, &RawValue)> = serde_json::from_str::<crate::json::RawEntries>(source)
         .map_err(|e| format!("supplementaryConfiguration: not a JSON object ({e})"))?
         .0;
     let mut out = Vec::with_capacity(entries.len());
@@ -261,31 +261,6 @@ fn index_supplementary(text: &str) -> Result<Vec<(String, SupText)>, String> {
         out.push((key, entry));
     }
     Ok(out)
-}
-
-struct Entries<'a>(Vec<(String, &'a RawValue)>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Entries<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Entries<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut a: A,
-            ) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some((k, v)) = a.next_entry::<String, &'de RawValue>()? {
-                    out.push((k, v));
-                }
-                Ok(Entries(out))
-            }
-        }
-        d.deserialize_map(V)
-    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 //! }
 //! ```
 
+use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
@@ -438,6 +439,32 @@ fn looks_like_json_text(s: &str) -> bool {
                 || (t.parse::<f64>().is_ok() && serde_json::from_str::<IgnoredAny>(t).is_ok())
         }
         None => false,
+    }
+}
+
+/// A JSON object's entries in order, values left as raw JSON text (nothing is parsed twice).
+pub(crate) struct RawEntries<'a>(pub(crate) Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for RawEntries<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawEntries<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = a.next_entry::<String, &'de RawValue>()? {
+                    out.push((k, v));
+                }
+                Ok(RawEntries(out))
+            }
+        }
+        d.deserialize_map(V)
     }
 }
 
