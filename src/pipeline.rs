@@ -253,6 +253,7 @@ struct StagedRecord {
 
 enum Staged {
     Item(Box<PreparedItem>),
+    Event(Box<crate::model::ApiEvent>),
     Skipped(String),
     Invalid(String),
 }
@@ -266,6 +267,7 @@ fn stage(records: Vec<ingest::ParsedRecord>) -> Vec<StagedRecord> {
             warnings: record.warnings,
             outcome: match record.outcome {
                 RecordOutcome::Item(item) => Staged::Item(Box::new(prepare(*item))),
+                RecordOutcome::Event(event) => Staged::Event(event),
                 RecordOutcome::Skipped(note) => Staged::Skipped(note),
                 RecordOutcome::Invalid(reason) => Staged::Invalid(reason),
             },
@@ -318,6 +320,7 @@ fn record_records(
                     }
                 }
             }
+            Staged::Event(_) => report.skipped += 1,
             Staged::Skipped(note) => {
                 report.note(ProblemKind::Skipped, source, record.location, note)
             }

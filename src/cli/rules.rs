@@ -421,7 +421,7 @@ fn read_items(path: &Path) -> Result<Vec<ConfigurationItem>> {
     for record in ingest::parse_document(&bytes) {
         match record.outcome {
             RecordOutcome::Item(item) => items.push(*item),
-            RecordOutcome::Skipped(_) => {}
+            RecordOutcome::Skipped(_) | RecordOutcome::Event(_) => {}
             RecordOutcome::Invalid(reason) => {
                 anyhow::bail!("{}: {}: {reason}", path.display(), record.location)
             }

@@ -10,13 +10,15 @@ mod shapes;
 
 pub use files::{collect_files, read_document, FileError, MAX_DOCUMENT_BYTES};
 
-use crate::model::ConfigurationItem;
+use crate::model::{ApiEvent, ConfigurationItem};
 
 /// What became of one record of a document.
 #[derive(Debug, Clone)]
 pub enum RecordOutcome {
     /// A configuration item to record.
     Item(Box<ConfigurationItem>),
+    /// An API call (a CloudTrail record) to store and link.
+    Event(Box<ApiEvent>),
     /// A record that carries no configuration item (a scheduled notification, a CloudTrail file, …).
     Skipped(String),
     /// A record that could not be read, and why.

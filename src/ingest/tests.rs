@@ -21,7 +21,9 @@ fn single_problem(doc: &str) -> (String, String) {
         RecordOutcome::Invalid(reason) | RecordOutcome::Skipped(reason) => {
             (records[0].location.clone(), reason.clone())
         }
-        RecordOutcome::Item(_) => panic!("expected a problem, got an item"),
+        RecordOutcome::Item(_) | RecordOutcome::Event(_) => {
+            panic!("expected a problem, got a record")
+        }
     }
 }
 

@@ -1,9 +1,11 @@
 //! The data types every other module speaks: resource identity, configuration items, statuses.
 
+mod api_event;
 mod configuration_item;
 mod resource_key;
 mod timestamp;
 
+pub use api_event::{arn_last_part, resolve_username, ApiEvent, EventResource, UserIdentity};
 pub use configuration_item::{
     hash_hex, opt_time_serde, time_serde, ConfigurationItem, ItemStatus, Relationship, VersionMeta,
 };
