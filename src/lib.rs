@@ -1,16 +1,20 @@
 //! conftrail: a self-hosted configuration compliance recorder.
 //!
-//! The pipeline, one module per step: [`ingest`] parses inputs into [`model`] types, the
-//! [`recorder`] turns them into versions kept by the [`store`], [`diff`] compares versions, and
-//! [`pipeline`] runs the steps over files. [`cli`] sits on top.
+//! The pipeline, one module per step: [`ingest`] parses inputs (configuration items and
+//! CloudTrail records) into [`model`] types, the [`recorder`] turns items into versions kept by
+//! the [`store`], the [`linker`] ties API calls to the versions they caused, [`evaluator`] runs
+//! the [`rules`], and [`pipeline`] runs the steps over files. [`diff`], [`query`] and
+//! [`timeline`] answer questions; [`cli`] sits on top.
 
 pub mod cli;
 pub mod diff;
 pub mod evaluator;
 pub mod ingest;
+pub mod linker;
 pub mod model;
 pub mod pipeline;
 pub mod query;
 pub mod recorder;
 pub mod rules;
 pub mod store;
+pub mod timeline;

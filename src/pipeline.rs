@@ -1,11 +1,13 @@
-//! Runs the pipeline over documents: ingest (parse) → record, then flush before reporting.
+//! Runs the pipeline over documents: ingest (parse) → record configuration items and store API
+//! events (with the resources they touch) → evaluate new versions, then flush before reporting.
 
 use crate::evaluator::{EvaluationCounts, Evaluator, Job};
 use crate::ingest::{self, FileError, RecordOutcome};
+use crate::linker::EventMap;
 use crate::model::ConfigurationItem;
 use crate::recorder::{prepare, PreparedItem, Recorded, Recorder};
 use crate::rules::Trigger;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, StoredEvent};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -56,8 +58,8 @@ impl std::fmt::Display for Problem {
     }
 }
 
-/// Counts of what an ingest did. `records = items + skipped + errors` and
-/// `items = new_versions + deleted + unchanged`.
+/// Counts of what an ingest did. `records = items + events + skipped + errors`,
+/// `items = new_versions + deleted + unchanged` and `events = new_events + duplicate_events`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IngestReport {
@@ -75,7 +77,13 @@ pub struct IngestReport {
     pub backdated: usize,
     /// New versions (or deletions) that arrived after a later version: placed in history, not latest.
     pub out_of_order: usize,
-    /// Records that carry no configuration item.
+    /// API events (CloudTrail records) read.
+    pub events: usize,
+    /// API events stored.
+    pub new_events: usize,
+    /// API events already stored (same eventID): not stored again.
+    pub duplicate_events: usize,
+    /// Records that carry neither a configuration item nor an API event.
     pub skipped: usize,
     /// Records (or whole documents) rejected.
     pub errors: usize,
@@ -91,8 +99,16 @@ pub struct IngestReport {
 impl IngestReport {
     /// The one-line summary printed after an ingest.
     pub fn summary(&self) -> String {
+        let events = if self.events > 0 {
+            format!(
+                ", {} API events ({} new, {} already stored)",
+                self.events, self.new_events, self.duplicate_events
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "read {} document{}: {} items, {} new versions, {} unchanged, {} deleted, {} out of order, {} skipped, {} errors, {} warnings",
+            "read {} document{}: {} items, {} new versions, {} unchanged, {} deleted, {} out of order{}, {} skipped, {} errors, {} warnings",
             self.documents,
             if self.documents == 1 { "" } else { "s" },
             self.items,
@@ -100,6 +116,7 @@ impl IngestReport {
             self.unchanged,
             self.deleted,
             self.out_of_order,
+            events,
             self.skipped,
             self.errors,
             self.warnings
@@ -142,26 +159,29 @@ pub enum IngestError {
 /// Files are read and parsed on a second thread while this one records, so parsing the next
 /// file overlaps with writing the previous one.
 pub fn ingest_paths(store: &Store, paths: &[PathBuf]) -> Result<IngestReport, IngestError> {
-    ingest_paths_evaluated(store, paths, None)
+    ingest_paths_evaluated(store, paths, &EventMap::builtin(), None)
 }
 
-/// [`ingest_paths`], judging every new version with the evaluator's rules.
+/// [`ingest_paths`] with a given event-resource table, judging every new version with the
+/// evaluator's rules.
 pub fn ingest_paths_evaluated(
     store: &Store,
     paths: &[PathBuf],
+    event_map: &EventMap,
     evaluator: Option<&mut Evaluator>,
 ) -> Result<IngestReport, IngestError> {
     let files = ingest::collect_files(paths)?;
     let mut report = IngestReport::default();
     let mut recorder = Recorder::new(store);
     let mut queue = EvaluationQueue::new(evaluator);
+    let mut events = EventBatch::new(store);
     std::thread::scope(|scope| -> Result<(), IngestError> {
         // A small bound keeps at most a couple of parsed files in memory.
         let (tx, rx) = std::sync::mpsc::sync_channel(2);
         let parse = move || {
             for file in files {
-                let parsed =
-                    ingest::read_document(&file).map(|bytes| stage(ingest::parse_document(&bytes)));
+                let parsed = ingest::read_document(&file)
+                    .map(|bytes| stage(ingest::parse_document(&bytes), event_map));
                 if tx.send((file, parsed)).is_err() {
                     // The recorder stopped (a store error); nothing more to parse.
                     return;
@@ -177,9 +197,14 @@ pub fn ingest_paths_evaluated(
             tracing::debug!(file = %source, "recording");
             report.documents += 1;
             match parsed {
-                Ok(records) => {
-                    record_records(&mut recorder, &mut queue, &source, records, &mut report)?
-                }
+                Ok(records) => record_records(
+                    &mut recorder,
+                    &mut queue,
+                    &mut events,
+                    &source,
+                    records,
+                    &mut report,
+                )?,
                 Err(e) => report.note(ProblemKind::Error, &source, String::new(), e.reason()),
             }
         }
@@ -187,6 +212,7 @@ pub fn ingest_paths_evaluated(
     })?;
     recorder.finish()?;
     queue.finish(&mut report)?;
+    events.finish(&mut report)?;
     store.flush()?;
     log_report(&report);
     Ok(report)
@@ -199,6 +225,8 @@ fn log_report(report: &IngestReport) {
         new_versions = report.new_versions,
         deleted = report.deleted,
         unchanged = report.unchanged,
+        events = report.events,
+        new_events = report.new_events,
         errors = report.errors,
         "ingest flushed"
     );
@@ -206,42 +234,37 @@ fn log_report(report: &IngestReport) {
 
 /// Ingests one in-memory document (already decompressed), then flushes.
 pub fn ingest_bytes(store: &Store, source: &str, bytes: &[u8]) -> Result<IngestReport, StoreError> {
-    ingest_bytes_evaluated(store, source, bytes, None)
+    ingest_bytes_evaluated(store, source, bytes, &EventMap::builtin(), None)
 }
 
-/// [`ingest_bytes`], judging every new version with the evaluator's rules.
+/// [`ingest_bytes`] with a given event-resource table, judging every new version with the
+/// evaluator's rules.
 pub fn ingest_bytes_evaluated(
     store: &Store,
     source: &str,
     bytes: &[u8],
+    event_map: &EventMap,
     evaluator: Option<&mut Evaluator>,
 ) -> Result<IngestReport, StoreError> {
     let mut report = IngestReport::default();
     let mut recorder = Recorder::new(store);
     let mut queue = EvaluationQueue::new(evaluator);
-    record_document(&mut recorder, &mut queue, source, bytes, &mut report)?;
+    let mut events = EventBatch::new(store);
+    report.documents += 1;
+    record_records(
+        &mut recorder,
+        &mut queue,
+        &mut events,
+        source,
+        stage(ingest::parse_document(bytes), event_map),
+        &mut report,
+    )?;
     recorder.finish()?;
     queue.finish(&mut report)?;
+    events.finish(&mut report)?;
     store.flush()?;
     log_report(&report);
     Ok(report)
-}
-
-fn record_document(
-    recorder: &mut Recorder<'_>,
-    queue: &mut EvaluationQueue<'_>,
-    source: &str,
-    bytes: &[u8],
-    report: &mut IngestReport,
-) -> Result<(), StoreError> {
-    report.documents += 1;
-    record_records(
-        recorder,
-        queue,
-        source,
-        stage(ingest::parse_document(bytes)),
-        report,
-    )
 }
 
 /// A parsed record, its item (if any) hashed, ready for the recorder.
@@ -253,13 +276,14 @@ struct StagedRecord {
 
 enum Staged {
     Item(Box<PreparedItem>),
-    Event(Box<crate::model::ApiEvent>),
+    Event(Box<StoredEvent>),
     Skipped(String),
     Invalid(String),
 }
 
-/// Hashes the items of parsed records (work that needs no store).
-fn stage(records: Vec<ingest::ParsedRecord>) -> Vec<StagedRecord> {
+/// Hashes the items of parsed records and finds the resources events touch (work that needs
+/// no store, so the parsing thread does it).
+fn stage(records: Vec<ingest::ParsedRecord>, event_map: &EventMap) -> Vec<StagedRecord> {
     records
         .into_iter()
         .map(|record| StagedRecord {
@@ -267,7 +291,10 @@ fn stage(records: Vec<ingest::ParsedRecord>) -> Vec<StagedRecord> {
             warnings: record.warnings,
             outcome: match record.outcome {
                 RecordOutcome::Item(item) => Staged::Item(Box::new(prepare(*item))),
-                RecordOutcome::Event(event) => Staged::Event(event),
+                RecordOutcome::Event(event) => Staged::Event(Box::new(StoredEvent {
+                    touched: event_map.touched(&event),
+                    event: *event,
+                })),
                 RecordOutcome::Skipped(note) => Staged::Skipped(note),
                 RecordOutcome::Invalid(reason) => Staged::Invalid(reason),
             },
@@ -278,6 +305,7 @@ fn stage(records: Vec<ingest::ParsedRecord>) -> Vec<StagedRecord> {
 fn record_records(
     recorder: &mut Recorder<'_>,
     queue: &mut EvaluationQueue<'_>,
+    events: &mut EventBatch<'_>,
     source: &str,
     records: Vec<StagedRecord>,
     report: &mut IngestReport,
@@ -320,7 +348,18 @@ fn record_records(
                     }
                 }
             }
-            Staged::Event(_) => report.skipped += 1,
+            Staged::Event(event) => {
+                report.events += 1;
+                for warning in record.warnings {
+                    report.note(
+                        ProblemKind::Warning,
+                        source,
+                        record.location.clone(),
+                        warning,
+                    );
+                }
+                events.push(*event, report)?;
+            }
             Staged::Skipped(note) => {
                 report.note(ProblemKind::Skipped, source, record.location, note)
             }
@@ -330,6 +369,47 @@ fn record_records(
         }
     }
     Ok(())
+}
+
+/// API events waiting to be written in one batch.
+struct EventBatch<'s> {
+    store: &'s Store,
+    pending: Vec<StoredEvent>,
+}
+
+/// Events written per atomic batch.
+const EVENT_BATCH: usize = 2048;
+
+impl<'s> EventBatch<'s> {
+    fn new(store: &'s Store) -> Self {
+        EventBatch {
+            store,
+            pending: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, event: StoredEvent, report: &mut IngestReport) -> Result<(), StoreError> {
+        self.pending.push(event);
+        if self.pending.len() >= EVENT_BATCH {
+            self.write(report)?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, report: &mut IngestReport) -> Result<(), StoreError> {
+        if !self.pending.is_empty() {
+            let writes = self.store.put_events(&self.pending)?;
+            report.new_events += writes.stored;
+            report.duplicate_events += writes.duplicates;
+            self.pending.clear();
+        }
+        Ok(())
+    }
+
+    /// Writes what is left (before the store is flushed).
+    fn finish(mut self, report: &mut IngestReport) -> Result<(), StoreError> {
+        self.write(report)
+    }
 }
 
 /// New versions waiting to be judged. Evaluation runs after the recorder has written them, so

@@ -56,7 +56,13 @@ pub fn run(out: &mut impl Write, data_dir: Option<&Path>) -> Result<u8> {
     let registry = super::rules::open_registry(&store)?;
     let mut evaluator = Evaluator::new(&registry, &store, super::rules::worker_count())?;
     for (name, bytes) in EXAMPLES {
-        let report = pipeline::ingest_bytes_evaluated(&store, name, bytes, Some(&mut evaluator))?;
+        let report = pipeline::ingest_bytes_evaluated(
+            &store,
+            name,
+            bytes,
+            &crate::linker::EventMap::builtin(),
+            Some(&mut evaluator),
+        )?;
         writeln!(out, "{name}: {}", report.summary())?;
         if let Some(counts) = &report.evaluations {
             writeln!(out, "  rules: {}", counts.summary())?;

@@ -2,11 +2,13 @@
 //! `--json` for scripts (the same shapes the HTTP API serves).
 
 mod demo;
+mod events;
 mod render;
 mod rules;
 mod scaffold;
 
 use crate::evaluator::Evaluator;
+use crate::linker::EventMap;
 use crate::model::parse_time_arg;
 use crate::pipeline;
 use crate::query::{self, ResourceSelector, VersionSelector};
@@ -33,6 +35,9 @@ pub struct Cli {
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
     pub log_format: LogFormat,
+    /// Extra event-to-resource mappings (JSON, same format as the built-in table) for ingest.
+    #[arg(long, global = true, env = "CONFTRAIL_EVENT_MAP", value_name = "FILE")]
+    pub event_map: Option<PathBuf>,
     /// Log level filter (also RUST_LOG), e.g. `info` or `conftrail=debug`.
     #[arg(long, global = true, default_value = "warn", value_name = "FILTER")]
     pub log_level: String,
@@ -53,7 +58,8 @@ pub enum LogFormat {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Record configuration items from files, directories (recursive) or `-` for standard input.
+    /// Record configuration items and CloudTrail events from files, directories (recursive,
+    /// e.g. AWSLogs trees) or `-` for standard input; the format is detected per document.
     Ingest(IngestArgs),
     /// List recorded resources with their latest state.
     Resources(ResourcesArgs),
@@ -63,6 +69,10 @@ pub enum Command {
     Show(ShowArgs),
     /// Show what changed between two versions (default: latest vs the one before).
     Diff(DiffArgs),
+    /// Look up API events by any combination of filters (`events purge` applies retention).
+    Events(events::EventsArgs),
+    /// A resource's versions with the API calls that caused each change, and its verdicts.
+    Timeline(events::TimelineArgs),
     /// Manage compliance rules (WebAssembly): list, test, add, update, enable, disable, remove, new.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
@@ -211,7 +221,13 @@ pub fn run(cli: Cli) -> Result<u8> {
                 let registry = rules::open_registry(&store)?;
                 Some(Evaluator::new(&registry, &store, rules::worker_count())?)
             };
-            let report = pipeline::ingest_paths_evaluated(&store, &args.paths, evaluator.as_mut())?;
+            let event_map = EventMap::load(cli.event_map.as_deref())?;
+            let report = pipeline::ingest_paths_evaluated(
+                &store,
+                &args.paths,
+                &event_map,
+                evaluator.as_mut(),
+            )?;
             if args.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
             } else {
@@ -277,7 +293,8 @@ pub fn run(cli: Cli) -> Result<u8> {
                 (None, Some(n)) => VersionSelector::Number(n),
                 (None, None) => VersionSelector::Latest,
             };
-            let item = query::show(&store, &key, which)?;
+            let mut item = query::show(&store, &key, which)?;
+            item.related_events = crate::timeline::related_events(&store, &item)?;
             if args.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&item)?)?;
             } else {
@@ -296,6 +313,8 @@ pub fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
+        Command::Events(args) => events::run_events(&mut out, &open()?, args),
+        Command::Timeline(args) => events::run_timeline(&mut out, &open()?, args),
         Command::Rules(command) => rules::run_rules(&mut out, &dir, command),
         Command::Compliance(args) => rules::run_compliance(&mut out, &dir, args),
         Command::Demo(_) => demo::run(&mut out, data_dir.as_deref()),

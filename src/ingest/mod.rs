@@ -1,9 +1,12 @@
-//! Parsing only: every real-world shape of configuration items in, model types out.
+//! Parsing only: every real-world shape of configuration items and CloudTrail records in, model
+//! types out.
 //!
 //! A document (one file or request body) holds records. Each record either becomes a
-//! [`ConfigurationItem`], is skipped with a note (it carries no configuration), or is invalid
-//! with a reason. One bad record never stops the others.
+//! [`ConfigurationItem`] or an [`ApiEvent`], is skipped with a note (it carries neither: a
+//! scheduled notification, a CloudTrail digest file, …), or is invalid with a reason. One bad
+//! record never stops the others.
 
+mod cloudtrail;
 mod config_item;
 mod files;
 mod shapes;
@@ -19,7 +22,8 @@ pub enum RecordOutcome {
     Item(Box<ConfigurationItem>),
     /// An API call (a CloudTrail record) to store and link.
     Event(Box<ApiEvent>),
-    /// A record that carries no configuration item (a scheduled notification, a CloudTrail file, …).
+    /// A record that carries neither a configuration item nor an API event (a scheduled
+    /// notification, a CloudTrail digest or delivery notification, …), and why.
     Skipped(String),
     /// A record that could not be read, and why.
     Invalid(String),
@@ -28,12 +32,13 @@ pub enum RecordOutcome {
 /// One record of a document with where it sits in the document.
 #[derive(Debug, Clone)]
 pub struct ParsedRecord {
-    /// Where the record is: `line 3`, `configurationItems[2]`, `Message > configurationItem`;
-    /// empty for the document as a whole.
+    /// Where the record is: `line 3`, `configurationItems[2]`, `Message > configurationItem`,
+    /// `Records[4]`, `Events[0] > CloudTrailEvent`; empty for the document as a whole.
     pub location: String,
     /// What became of it.
     pub outcome: RecordOutcome,
-    /// Optional fields of an item that were malformed and left empty.
+    /// Optional fields of an item or event that were missing or malformed and left empty (or,
+    /// for an event id, derived).
     pub warnings: Vec<String>,
 }
 
@@ -46,5 +51,7 @@ pub fn parse_document(bytes: &[u8]) -> Vec<ParsedRecord> {
     out
 }
 
+#[cfg(test)]
+mod cloudtrail_tests;
 #[cfg(test)]
 mod tests;

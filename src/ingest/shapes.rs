@@ -1,5 +1,7 @@
-//! Recognising the containers configuration items arrive in and unwrapping them.
+//! Recognising the containers configuration items and CloudTrail records arrive in and
+//! unwrapping them.
 
+use super::cloudtrail::{parse_event, parse_event_with, Fallbacks};
 use super::config_item::parse_item;
 use super::{ParsedRecord, RecordOutcome};
 use serde_json::{Map, Value};
@@ -146,11 +148,45 @@ fn classify_object(
             return;
         }
     }
-    if obj.contains_key("Records") {
-        out.push(skipped(
+    if let Some(records) = obj.remove("Records") {
+        classify_records(records, location, depth, out);
+        return;
+    }
+    // `aws cloudtrail lookup-events` output, and its entries one by one.
+    if let Some(events) = obj.remove("Events") {
+        match events {
+            Value::Array(entries) => {
+                for (i, entry) in entries.into_iter().enumerate() {
+                    let loc = join(&location, &format!("Events[{i}]"));
+                    classify(entry, loc, depth + 1, out);
+                }
+            }
+            Value::Null => {}
+            other => out.push(invalid(
+                join(&location, "Events"),
+                format!(
+                    "expected an array of lookup-events entries, found {}",
+                    type_name(&other)
+                ),
+            )),
+        }
+        return;
+    }
+    if let Some(record) = obj.remove("CloudTrailEvent") {
+        push_lookup_entry(record, obj, location, out);
+        return;
+    }
+    if obj.contains_key("EventId") && obj.contains_key("EventName") {
+        out.push(invalid(
             location,
-            "CloudTrail records: API events are not ingested by this version".to_string(),
+            "lookup-events entry without CloudTrailEvent: the record itself is needed \
+             (do not filter it out with --query)"
+                .to_string(),
         ));
+        return;
+    }
+    if is_bare_record(&obj) {
+        push_event(obj, location, out);
         return;
     }
     // A recorded SDK response: {"status_code": 200, "data": {...}}.
@@ -183,6 +219,52 @@ fn classify_object(
         if let Some(detail) = obj.remove("detail") {
             classify(detail, join(&location, "detail"), depth + 1, out);
         }
+        return;
+    }
+    // SQS message (ReceiveMessage output, or a record of a Lambda SQS event): the payload is
+    // the body, a JSON string.
+    for (body, id) in [("Body", "MessageId"), ("body", "messageId")] {
+        if obj.contains_key(body) && obj.contains_key(id) {
+            match obj.remove(body).map(|b| decode_embedded(b, body)) {
+                Some(Ok(message)) => classify(message, join(&location, body), depth + 1, out),
+                Some(Err(reason)) => out.push(invalid(location, reason)),
+                None => {}
+            }
+            return;
+        }
+    }
+    // A record of a Lambda SNS event: the notification is `Sns`.
+    if obj.contains_key("EventSource") {
+        if let Some(sns) = obj.remove("Sns") {
+            classify(sns, join(&location, "Sns"), depth + 1, out);
+            return;
+        }
+    }
+    // Panther rule test: the record is `Log`.
+    if obj.contains_key("Log")
+        && ["RuleID", "test_name", "ExpectedResult"]
+            .iter()
+            .any(|k| obj.contains_key(*k))
+    {
+        let loc = join(&location, "Log");
+        match obj.remove("Log") {
+            // Panther's CloudTrail tests are records, some deliberately incomplete: read them
+            // as records so the report names the missing field.
+            Some(Value::Object(log)) if log.contains_key("eventName") => push_event(log, loc, out),
+            Some(log) => classify(log, loc, depth + 1, out),
+            None => {}
+        }
+        return;
+    }
+    if obj.contains_key("s3Bucket") && obj.contains_key("s3ObjectKey") {
+        out.push(skipped(location, delivery_note(&obj)));
+        return;
+    }
+    if obj.contains_key("digestStartTime") && obj.contains_key("digestEndTime") {
+        out.push(skipped(
+            location,
+            "CloudTrail digest file (integrity chain), no events".to_string(),
+        ));
         return;
     }
     // AWS Config rule invocation: the payload is `invokingEvent`, a JSON string.
@@ -251,8 +333,8 @@ fn classify_object(
     out.push(invalid(
         location,
         format!(
-            "unrecognized shape: an object with keys [{}] is not a configuration item, \
-             change notification, history/snapshot file or known envelope",
+            "unrecognized shape: an object with keys [{}] is not a CloudTrail record, \
+             configuration item, change notification, history/snapshot file or known envelope",
             keys.join(", ")
         ),
     ));
@@ -267,4 +349,140 @@ fn push_item(obj: Map<String, Value>, location: String, out: &mut Vec<ParsedReco
         },
         Err(reason) => invalid(location, reason),
     });
+}
+
+/// A CloudTrail record on its own: it names the call and at least one other core field, and
+/// nothing in it says configuration item.
+fn is_bare_record(obj: &Map<String, Value>) -> bool {
+    obj.contains_key("eventName")
+        && ["eventSource", "eventTime", "eventID"]
+            .iter()
+            .any(|k| obj.contains_key(*k))
+        && !obj.contains_key("resourceType")
+        && !obj.keys().any(|k| k.starts_with("configurationItem"))
+}
+
+/// `Records` of a CloudTrail log file; also those of Lambda's SQS and SNS events and of S3 event
+/// notifications, which arrive the same way.
+fn classify_records(records: Value, location: String, depth: usize, out: &mut Vec<ParsedRecord>) {
+    let records = match records {
+        Value::Array(records) => records,
+        Value::Null => return,
+        other => {
+            out.push(invalid(
+                join(&location, "Records"),
+                format!(
+                    "expected an array of CloudTrail records, found {}",
+                    type_name(&other)
+                ),
+            ));
+            return;
+        }
+    };
+    out.reserve(records.len());
+    for (i, record) in records.into_iter().enumerate() {
+        let loc = join(&location, &format!("Records[{i}]"));
+        match record {
+            Value::Object(obj) if is_s3_notification(&obj) => {
+                out.push(skipped(loc, s3_notification_note(&obj)));
+            }
+            Value::Object(obj) if is_lambda_message(&obj) => {
+                classify_object(obj, loc, depth + 1, out);
+            }
+            // Anything else in `Records` is a CloudTrail record, however incomplete: the parser
+            // names what is missing.
+            Value::Object(obj) => push_event(obj, loc, out),
+            other => out.push(invalid(
+                loc,
+                format!(
+                    "expected a CloudTrail record (an object), found {}",
+                    type_name(&other)
+                ),
+            )),
+        }
+    }
+}
+
+/// An S3 event notification (`ObjectCreated:Put` …): it names an object, it is not an API call.
+fn is_s3_notification(obj: &Map<String, Value>) -> bool {
+    obj.get("eventSource").and_then(Value::as_str) == Some("aws:s3") && obj.contains_key("s3")
+}
+
+fn s3_notification_note(obj: &Map<String, Value>) -> String {
+    let s3 = obj.get("s3");
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("?").to_string();
+    let bucket = text(s3.and_then(|s| s.get("bucket")).and_then(|b| b.get("name")));
+    let key = text(s3.and_then(|s| s.get("object")).and_then(|o| o.get("key")));
+    format!(
+        "S3 event notification ({}): names s3://{bucket}/{key}; ingest that file",
+        text(obj.get("eventName"))
+    )
+}
+
+/// A record of a Lambda SQS or SNS event: a message that wraps the payload.
+fn is_lambda_message(obj: &Map<String, Value>) -> bool {
+    (obj.contains_key("body") && obj.contains_key("messageId")) || obj.contains_key("Sns")
+}
+
+/// CloudTrail's SNS message on delivering log files: it names them, it holds no events.
+fn delivery_note(obj: &Map<String, Value>) -> String {
+    let bucket = obj.get("s3Bucket").and_then(Value::as_str).unwrap_or("?");
+    let files = match obj.get("s3ObjectKey") {
+        Some(Value::Array(keys)) => keys.len(),
+        Some(Value::String(_)) => 1,
+        _ => 0,
+    };
+    let plural = if files == 1 { "" } else { "s" };
+    format!(
+        "CloudTrail delivery notification: names {files} log file{plural} in s3://{bucket}; \
+         ingest those files"
+    )
+}
+
+/// One entry of `aws cloudtrail lookup-events` output: the record is `CloudTrailEvent`, a JSON
+/// string (or, from some tools, an object); the entry's own fields fill in what it lacks.
+fn push_lookup_entry(
+    record: Value,
+    entry: Map<String, Value>,
+    location: String,
+    out: &mut Vec<ParsedRecord>,
+) {
+    let loc = join(&location, "CloudTrailEvent");
+    let record = match decode_embedded(record, "CloudTrailEvent") {
+        Ok(Value::Object(record)) => record,
+        Ok(other) => {
+            out.push(invalid(
+                loc,
+                format!(
+                    "CloudTrailEvent: expected a CloudTrail record (an object), found {}",
+                    type_name(&other)
+                ),
+            ));
+            return;
+        }
+        Err(reason) => {
+            out.push(invalid(loc, reason));
+            return;
+        }
+    };
+    let fallbacks = Fallbacks::from_lookup_entry(&entry);
+    out.push(event_record(parse_event_with(record, &fallbacks), loc));
+}
+
+fn push_event(obj: Map<String, Value>, location: String, out: &mut Vec<ParsedRecord>) {
+    out.push(event_record(parse_event(obj), location));
+}
+
+fn event_record(
+    parsed: Result<super::cloudtrail::ParsedEvent, String>,
+    location: String,
+) -> ParsedRecord {
+    match parsed {
+        Ok(parsed) => ParsedRecord {
+            location,
+            outcome: RecordOutcome::Event(Box::new(parsed.event)),
+            warnings: parsed.warnings,
+        },
+        Err(reason) => invalid(location, reason),
+    }
 }

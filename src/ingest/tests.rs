@@ -188,8 +188,10 @@ fn notes_for_records_without_items() {
         r#"{"invokingEvent": "{\"messageType\":\"OversizedConfigurationItemChangeNotification\",\"configurationItemSummary\":{}}"}"#,
     );
     assert!(note.contains("oversized"), "{note}");
-    let (_, note) = single_problem(r#"{"Records": []}"#);
-    assert!(note.contains("CloudTrail"), "{note}");
+    let (_, note) = single_problem(
+        r#"{"awsAccountId": "1", "digestStartTime": "2024-05-01T08:00:00Z", "digestEndTime": "2024-05-01T09:00:00Z", "logFiles": []}"#,
+    );
+    assert!(note.contains("CloudTrail digest"), "{note}");
 }
 
 #[test]

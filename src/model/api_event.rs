@@ -91,7 +91,7 @@ pub struct ApiEvent {
     pub request_id: Option<String>,
     /// `resources[]` as the record lists them.
     pub resources: Vec<EventResource>,
-    /// The whole record as it arrived (normalised only where it had to be, e.g. `eventTime`).
+    /// The whole record as it arrived, unchanged.
     pub record: Value,
 }
 

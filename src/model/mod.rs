@@ -4,6 +4,7 @@ mod api_event;
 mod configuration_item;
 mod resource_key;
 mod timestamp;
+mod touched_resource;
 
 pub use api_event::{arn_last_part, resolve_username, ApiEvent, EventResource, UserIdentity};
 pub use configuration_item::{
@@ -14,3 +15,4 @@ pub use timestamp::{
     epoch_to_time, format_time, now_millis, parse_time_arg, parse_timestamp_text,
     truncate_to_millis, Timestamp,
 };
+pub use touched_resource::{Effect, TouchedResource};

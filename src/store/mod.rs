@@ -5,6 +5,7 @@
 //! version is a single atomic batch.
 
 mod config_versions;
+mod events;
 mod keys;
 mod rules;
 mod verdicts;
@@ -13,6 +14,9 @@ pub(crate) use config_versions::PendingWrites;
 pub use config_versions::{
     EncodedItem, HistoryOrder, HistoryPage, HistoryQuery, LatestState, PageToken, ResourceSummary,
     VersionHead,
+};
+pub use events::{
+    EventAttribute, EventPage, EventPageToken, EventQuery, EventWrites, ResourceCall, StoredEvent,
 };
 
 use std::path::{Path, PathBuf};
@@ -76,10 +80,13 @@ pub struct Store {
     config: sled::Tree,
     rules: sled::Tree,
     verdicts: sled::Tree,
+    events: sled::Tree,
     /// Serialises read-compare-write sequences of the recorder.
     config_writer: Arc<Mutex<()>>,
     /// Serialises read-fold-write of latest verdicts.
     verdict_writer: Arc<Mutex<()>>,
+    /// Serialises the duplicate check and write of API events.
+    event_writer: Arc<Mutex<()>>,
 }
 
 impl Store {
@@ -116,6 +123,7 @@ impl Store {
         let config = db.open_tree("config")?;
         let rules = db.open_tree("rules")?;
         let verdicts = db.open_tree("verdicts")?;
+        let events = db.open_tree("events")?;
         tracing::debug!(path = %path.display(), recovered = db.was_recovered(), "store open");
         Ok(Store {
             dir: path,
@@ -123,8 +131,10 @@ impl Store {
             config,
             rules,
             verdicts,
+            events,
             config_writer: Arc::new(Mutex::new(())),
             verdict_writer: Arc::new(Mutex::new(())),
+            event_writer: Arc::new(Mutex::new(())),
         })
     }
 

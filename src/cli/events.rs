@@ -1,0 +1,428 @@
+//! `events` (lookup, export, purge) and `timeline`.
+
+use super::render::table;
+use super::ResourceArgs;
+use crate::model::{format_time, now_millis, parse_time_arg, Timestamp};
+use crate::query;
+use crate::rules::Outcome;
+use crate::store::{EventAttribute, EventPage, EventPageToken, EventQuery, Store, StoredEvent};
+use crate::timeline::{self, ApiCallView, Timeline, TimelineEntry};
+use anyhow::Result;
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::{json, Value};
+use std::io::Write;
+
+/// Default event retention, as CloudTrail's event history.
+pub const DEFAULT_RETENTION_DAYS: u32 = 90;
+
+/// Arguments of `events`: a lookup by any combination of filters, or `events purge`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct EventsArgs {
+    /// `purge`; without it, look events up.
+    #[command(subcommand)]
+    command: Option<EventsCommand>,
+    #[command(flatten)]
+    lookup: LookupArgs,
+}
+
+/// `events` subcommands.
+#[derive(Debug, Subcommand)]
+enum EventsCommand {
+    /// Delete events older than the retention period.
+    Purge(PurgeArgs),
+}
+
+/// Arguments of `events purge`.
+#[derive(Debug, Args)]
+struct PurgeArgs {
+    /// Keep events of the last N days; 0 keeps every event.
+    #[arg(long, env = "CONFTRAIL_EVENT_RETENTION_DAYS", default_value_t = DEFAULT_RETENTION_DAYS)]
+    retention_days: u32,
+}
+
+/// Output formats of a lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EventFormat {
+    /// Columns for people.
+    Table,
+    /// LookupEvents' shape: `{"Events": [...], "NextToken"}`.
+    Json,
+    /// The columns of CloudTrail's event history download.
+    Csv,
+}
+
+/// Lookup filters: every one given must hold.
+#[derive(Debug, Args)]
+struct LookupArgs {
+    /// eventName, e.g. AuthorizeSecurityGroupIngress.
+    #[arg(long)]
+    event_name: Option<String>,
+    /// User name, user or role ARN, or session issuer name.
+    #[arg(long)]
+    user: Option<String>,
+    /// Type of a resource the event names, e.g. AWS::S3::Bucket.
+    #[arg(long)]
+    resource_type: Option<String>,
+    /// Id, name or ARN of a resource the event names.
+    #[arg(long)]
+    resource_name: Option<String>,
+    /// eventSource, e.g. ec2.amazonaws.com.
+    #[arg(long)]
+    event_source: Option<String>,
+    /// Access key id the call was signed with.
+    #[arg(long)]
+    access_key: Option<String>,
+    /// Only read-only (true) or only write (false) events.
+    #[arg(long, value_name = "true|false")]
+    read_only: Option<bool>,
+    /// One event by its eventID.
+    #[arg(long)]
+    event_id: Option<String>,
+    /// Earliest event time (RFC 3339, date, or epoch seconds).
+    #[arg(long, value_parser = parse_time_arg)]
+    since: Option<Timestamp>,
+    /// Latest event time.
+    #[arg(long, value_parser = parse_time_arg)]
+    until: Option<Timestamp>,
+    /// Events per page.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    limit: u32,
+    /// Continue from a previous page's NextToken.
+    #[arg(long, value_name = "TOKEN", value_parser = EventPageToken::decode)]
+    next: Option<EventPageToken>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = EventFormat::Table)]
+    format: EventFormat,
+}
+
+impl LookupArgs {
+    fn query(&self) -> Result<EventQuery> {
+        if let (Some(since), Some(until)) = (self.since, self.until) {
+            if since > until {
+                anyhow::bail!(
+                    "--since ({}) is after --until ({})",
+                    format_time(&since),
+                    format_time(&until)
+                );
+            }
+        }
+        let mut filters = Vec::new();
+        for (attribute, value) in [
+            (EventAttribute::EventName, &self.event_name),
+            (EventAttribute::Username, &self.user),
+            (EventAttribute::ResourceType, &self.resource_type),
+            (EventAttribute::ResourceName, &self.resource_name),
+            (EventAttribute::EventSource, &self.event_source),
+            (EventAttribute::AccessKeyId, &self.access_key),
+        ] {
+            if let Some(value) = value {
+                filters.push((attribute, value.clone()));
+            }
+        }
+        if let Some(read_only) = self.read_only {
+            filters.push((EventAttribute::ReadOnly, read_only.to_string()));
+        }
+        Ok(EventQuery {
+            filters,
+            event_id: self.event_id.clone(),
+            since: self.since,
+            until: self.until,
+            limit: self.limit as usize,
+            after: self.next.clone(),
+        })
+    }
+}
+
+/// Runs `events`.
+pub fn run_events(out: &mut impl Write, store: &Store, args: EventsArgs) -> Result<u8> {
+    if let Some(EventsCommand::Purge(purge)) = args.command {
+        if purge.retention_days == 0 {
+            writeln!(out, "retention is 0 days: every event is kept")?;
+            return Ok(0);
+        }
+        let cutoff = now_millis() - chrono::TimeDelta::days(i64::from(purge.retention_days));
+        let purged = store.purge_events_before(cutoff)?;
+        store.flush()?;
+        writeln!(
+            out,
+            "purged {purged} events older than {} ({} days)",
+            format_time(&cutoff),
+            purge.retention_days
+        )?;
+        return Ok(0);
+    }
+    let page = store.lookup_events(&args.lookup.query()?)?;
+    match args.lookup.format {
+        EventFormat::Table => events_table(out, &page)?,
+        EventFormat::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&lookup_json(&page))?
+        )?,
+        EventFormat::Csv => events_csv(out, &page)?,
+    }
+    if let (Some(next), EventFormat::Table) = (&page.next, args.lookup.format) {
+        eprintln!("more: --next {}", next.encode());
+    }
+    Ok(0)
+}
+
+/// Resources of an event as `(type, name)` pairs: what it was found to touch, else `resources[]`.
+fn resource_pairs(stored: &StoredEvent) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = stored
+        .touched
+        .iter()
+        .map(|t| (t.resource_type.clone(), t.identifier.clone()))
+        .collect();
+    for r in &stored.event.resources {
+        if let Some(arn) = &r.arn {
+            let pair = (r.resource_type.clone().unwrap_or_default(), arn.clone());
+            if !pairs.iter().any(|(_, name)| *name == pair.1) {
+                pairs.push(pair);
+            }
+        }
+    }
+    pairs
+}
+
+/// A page in LookupEvents' shape, so it can be ingested again.
+pub fn lookup_json(page: &EventPage) -> Value {
+    let events: Vec<Value> = page
+        .events
+        .iter()
+        .map(|stored| {
+            let e = &stored.event;
+            json!({
+                "EventId": e.event_id,
+                "EventName": e.event_name,
+                "ReadOnly": e.read_only.to_string(),
+                "AccessKeyId": e.access_key_id,
+                "EventTime": format_time(&e.event_time),
+                "EventSource": e.event_source,
+                "Username": e.username,
+                "Resources": resource_pairs(stored).into_iter().map(|(t, n)| json!({"ResourceType": t, "ResourceName": n})).collect::<Vec<_>>(),
+                "CloudTrailEvent": e.record.to_string(),
+            })
+        })
+        .collect();
+    let mut out = json!({ "Events": events });
+    if let Some(next) = &page.next {
+        out["NextToken"] = Value::String(next.encode());
+    }
+    out
+}
+
+/// CSV header of CloudTrail's event history download.
+pub const CSV_HEADER: [&str; 13] = [
+    "Event ID",
+    "Event time",
+    "User name",
+    "Event name",
+    "Resource type",
+    "Resource name",
+    "AWS access key",
+    "AWS region",
+    "Error code",
+    "Source IP address",
+    "Event source",
+    "Read-only",
+    "Request ID",
+];
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+fn events_csv(out: &mut impl Write, page: &EventPage) -> Result<()> {
+    writeln!(out, "{}", CSV_HEADER.join(","))?;
+    for stored in &page.events {
+        let e = &stored.event;
+        let pairs = resource_pairs(stored);
+        let join = |pick: fn(&(String, String)) -> &str| {
+            pairs.iter().map(pick).collect::<Vec<_>>().join(", ")
+        };
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        let row = [
+            e.event_id.clone(),
+            format_time(&e.event_time),
+            e.username.clone(),
+            e.event_name.clone(),
+            join(|p| &p.0),
+            join(|p| &p.1),
+            opt(&e.access_key_id),
+            e.aws_region.clone(),
+            opt(&e.error_code),
+            opt(&e.source_ip_address),
+            e.event_source.clone(),
+            e.read_only.to_string(),
+            opt(&e.request_id),
+        ];
+        let row: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
+        writeln!(out, "{}", row.join(","))?;
+    }
+    Ok(())
+}
+
+fn events_table(out: &mut impl Write, page: &EventPage) -> Result<()> {
+    if page.events.is_empty() {
+        writeln!(out, "no events match")?;
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = page
+        .events
+        .iter()
+        .map(|stored| {
+            let e = &stored.event;
+            let resources = resource_pairs(stored)
+                .into_iter()
+                .map(|(_, name)| name)
+                .collect::<Vec<_>>()
+                .join(",");
+            vec![
+                format_time(&e.event_time),
+                e.event_name.clone(),
+                e.username.clone(),
+                e.event_source.clone(),
+                resources,
+                e.error_code.clone().unwrap_or_default(),
+                e.event_id.clone(),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &[
+            "EVENT TIME",
+            "EVENT NAME",
+            "USER",
+            "SOURCE",
+            "RESOURCES",
+            "ERROR",
+            "EVENT ID",
+        ],
+        &rows,
+    )?;
+    Ok(())
+}
+
+/// Arguments of `timeline`.
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    #[command(flatten)]
+    resource: ResourceArgs,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `timeline`.
+pub fn run_timeline(out: &mut impl Write, store: &Store, args: TimelineArgs) -> Result<u8> {
+    let key = query::resolve(store, &args.resource.selector())?;
+    let timeline = timeline::timeline(store, &key)?;
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&timeline)?)?;
+    } else {
+        timeline_text(out, &timeline)?;
+    }
+    Ok(0)
+}
+
+fn call_line(call: &ApiCallView) -> String {
+    let mut who = call.username.clone();
+    if let Some(arn) = call.user_arn.as_ref().or(call.session_issuer.as_ref()) {
+        who.push_str(&format!(" ({arn})"));
+    }
+    let mut line = format!("{} {} by {who}", call.event_time, call.event_name);
+    if let Some(ip) = &call.source_ip_address {
+        line.push_str(&format!(" from {ip}"));
+    }
+    if call.likely_cause {
+        line.push_str(" [likely cause]");
+    }
+    line.push_str(&format!("  {}", call.event_id));
+    line
+}
+
+fn timeline_text(out: &mut impl Write, timeline: &Timeline) -> Result<()> {
+    writeln!(
+        out,
+        "{} {} (account {}, region {}){}",
+        timeline.resource_type,
+        timeline.resource_id,
+        timeline.account_id,
+        timeline.aws_region,
+        timeline
+            .resource_name
+            .as_ref()
+            .map(|n| format!(" \"{n}\""))
+            .unwrap_or_default()
+    )?;
+    let mut quiet = 0usize;
+    for entry in &timeline.entries {
+        match entry {
+            TimelineEntry::Configuration(v) => {
+                let paths = if v.changed_properties.is_empty() {
+                    String::new()
+                } else {
+                    format!("  {}", v.changed_properties.join(", "))
+                };
+                writeln!(
+                    out,
+                    "{}  version {}  {}  {:?}{paths}",
+                    v.time, v.version, v.configuration_item_status, v.change_type
+                )?;
+                for call in &v.api_calls {
+                    writeln!(out, "    <- {}", call_line(call))?;
+                }
+            }
+            TimelineEntry::Evaluation(e) => {
+                let r = &e.evaluation;
+                let text = match &r.report.outcome {
+                    Outcome::Verdict(verdict) if r.compliance_changed => {
+                        let from = r
+                            .changed_from
+                            .map(|c| format!(" (was {})", c.as_str()))
+                            .unwrap_or_default();
+                        let note = verdict
+                            .annotation
+                            .as_ref()
+                            .map(|a| format!(": {a}"))
+                            .unwrap_or_default();
+                        Some(format!("{}{from}{note}", verdict.compliance.as_str()))
+                    }
+                    Outcome::Verdict(_) => None,
+                    Outcome::Error { reason, .. } => Some(format!("ERROR: {reason}")),
+                };
+                match text {
+                    Some(text) => writeln!(
+                        out,
+                        "{}  rule {} on version {}: {text}",
+                        e.time, r.rule_name, r.configuration_version
+                    )?,
+                    None => quiet += 1,
+                }
+            }
+        }
+    }
+    if !timeline.pending_api_calls.is_empty() {
+        writeln!(
+            out,
+            "after the latest version (its configuration item has not arrived yet):"
+        )?;
+        for call in &timeline.pending_api_calls {
+            writeln!(out, "    <- {}", call_line(call))?;
+        }
+    }
+    if quiet > 0 {
+        writeln!(
+            out,
+            "({quiet} evaluations that did not change compliance are in --json)"
+        )?;
+    }
+    Ok(())
+}
