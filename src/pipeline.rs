@@ -378,7 +378,7 @@ struct EventBatch<'s> {
 }
 
 /// Events written per atomic batch.
-const EVENT_BATCH: usize = 2048;
+const EVENT_BATCH: usize = 8192;
 
 impl<'s> EventBatch<'s> {
     fn new(store: &'s Store) -> Self {

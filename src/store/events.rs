@@ -2,14 +2,18 @@
 //! the per-resource index the linker reads.
 //!
 //! Keys (times big-endian, sign-flipped, so byte order is time order):
-//! - `E` time eventID → the event (format byte, postcard, LZ4-compressed record JSON);
-//! - `I` eventID → time, so a re-delivered event is recognised with one read;
-//! - `X` attribute value \0 time eventID → (), one per lookup attribute value;
+//! - `E` time eventID → the event (format byte, postcard, LZ4-compressed record JSON); a
+//!   re-delivered event has the same key, so it is recognised with one read;
+//! - `X` attribute value \0 hour batch → a segment: the sorted `time eventID` suffixes of the
+//!   batch's events with that attribute value in that hour. Grouping entries per batch makes an
+//!   event cost about two store writes instead of one per attribute value, which is what
+//!   bounds ingest speed (sled's cost is per write). `i` (a hash of the eventID) is one of the
+//!   attributes, for lookups by id;
 //! - `L` type \0 identifier \0 account \0 region \0 time eventID → (), for successful writes only.
 //!
-//! Every lookup attribute's entries are ordered by (time, eventID), the same suffix as `E`, so
-//! several filters are intersected by leapfrogging between index ranges: each step is one
-//! seek, never a scan of entries that cannot match.
+//! Every index lists suffixes ordered by (time, eventID), the same order as `E`, so several
+//! filters are intersected by leapfrogging between them: each step is one seek (an hour's
+//! segments are read once), never a scan of entries that cannot match.
 
 use super::{corrupt, keys, Store, StoreError};
 use crate::model::{ApiEvent, Effect, EventResource, Timestamp, TouchedResource, UserIdentity};
@@ -18,7 +22,8 @@ use std::collections::HashSet;
 use std::ops::Bound;
 
 const EVENT: u8 = b'E';
-const EVENT_ID: u8 = b'I';
+/// Index attribute tag of the event-id hash groups.
+const ID_HASH: u8 = b'i';
 const INDEX: u8 = b'X';
 const LINK: u8 = b'L';
 const FORMAT_V1: u8 = 1;
@@ -379,10 +384,10 @@ fn with_prefix(prefix: &[u8], suffix: &[u8]) -> Vec<u8> {
 }
 
 /// `X attribute value \0`. NUL bytes in values are dropped: they would break the separator.
-fn index_prefix(attribute: EventAttribute, value: &str) -> Vec<u8> {
+fn index_prefix(attribute: u8, value: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(value.len() + 3);
     out.push(INDEX);
-    out.push(attribute.tag());
+    out.push(attribute);
     out.extend(value.bytes().filter(|b| *b != 0));
     out.push(0);
     out
@@ -398,19 +403,54 @@ fn link_prefix(resource_type: &str, identifier: &str, account: &str, region: &st
     out
 }
 
-fn id_key(event_id: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(event_id.len() + 1);
-    out.push(EVENT_ID);
-    out.extend_from_slice(event_id.as_bytes());
+/// Index entries are grouped per hour: a segment key is `prefix bucket seq`.
+const BUCKET_MS: i64 = 3_600_000;
+
+/// The hour an event time falls in, encoded to sort like times.
+fn bucket(time_ms: i64) -> [u8; 8] {
+    keys::time(time_ms.div_euclid(BUCKET_MS).saturating_mul(BUCKET_MS))
+}
+
+/// The event time at the start of a suffix (`time eventID`).
+fn suffix_time(suffix: &[u8]) -> i64 {
+    let mut time = [0u8; 8];
+    let n = suffix.len().min(8);
+    time[..n].copy_from_slice(&suffix[..n]);
+    if n < 8 {
+        // A short bound such as [0xff; 9] cut to 8 bytes; missing bytes sort lowest.
+        time[n..].fill(0);
+    }
+    keys::decode_time(time)
+}
+
+/// The event-id index groups ids by a hash: one entry list per hash value and batch, instead
+/// of one store write per event.
+fn id_hash(event_id: &str) -> String {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in event_id.bytes() {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    format!("{:03x}", h & 0x3ff)
+}
+
+/// Every index group (`X attribute value \0 bucket`) an event is listed under.
+fn posting_groups(stored: &StoredEvent, time_ms: i64) -> Vec<Vec<u8>> {
+    let hour = bucket(time_ms);
+    let mut out: Vec<Vec<u8>> = stored
+        .index_values()
+        .into_iter()
+        .map(|(attribute, value)| index_prefix(attribute.tag(), value))
+        .collect();
+    out.push(index_prefix(ID_HASH, &id_hash(&stored.event.event_id)));
+    for group in &mut out {
+        group.extend_from_slice(&hour);
+    }
     out
 }
 
-/// Every key of one stored event except its `E` record.
-fn secondary_keys(stored: &StoredEvent, suffix: &[u8]) -> Vec<Vec<u8>> {
-    let mut out = vec![id_key(&stored.event.event_id)];
-    for (attribute, value) in stored.index_values() {
-        out.push(with_prefix(&index_prefix(attribute, value), suffix));
-    }
+/// The per-resource link keys of an event (successful writes only).
+fn link_keys(stored: &StoredEvent, suffix: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
     if stored.links() {
         let mut seen = HashSet::new();
         for t in &stored.touched {
@@ -421,6 +461,33 @@ fn secondary_keys(stored: &StoredEvent, suffix: &[u8]) -> Vec<Vec<u8>> {
         }
     }
     out
+}
+
+/// A segment value: sorted suffixes, each preceded by its length (u16, big-endian).
+fn encode_segment(entries: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + entries.iter().map(|e| e.len() + 2).sum::<usize>());
+    out.push(FORMAT_V1);
+    for entry in entries {
+        let len = u16::try_from(entry.len()).unwrap_or(u16::MAX);
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(&entry[..usize::from(len)]);
+    }
+    out
+}
+
+fn decode_segment(bytes: &[u8], out: &mut Vec<Vec<u8>>) -> Result<(), StoreError> {
+    let bad = || corrupt("API event index segment", "truncated entry");
+    let mut rest = match bytes.split_first() {
+        Some((&FORMAT_V1, rest)) => rest,
+        _ => return Err(corrupt("API event index segment", "unknown format")),
+    };
+    while !rest.is_empty() {
+        let len = rest.get(..2).ok_or_else(bad)?;
+        let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
+        out.push(rest.get(2..2 + len).ok_or_else(bad)?.to_vec());
+        rest = &rest[2 + len..];
+    }
+    Ok(())
 }
 
 /// The largest key in `[prefix + low, prefix + high)` (or `..= high` when `inclusive`), as a suffix.
@@ -447,8 +514,92 @@ fn seek_back(
     }
 }
 
+/// One side of an intersection: every event (the `E` records) or one attribute value's index.
+enum Stream {
+    /// Every stored event.
+    All,
+    /// The entries of one `X attribute value` index; one hour's segments are held at a time.
+    Index {
+        prefix: Vec<u8>,
+        hour: Option<[u8; 8]>,
+        entries: Vec<Vec<u8>>,
+    },
+}
+
+impl Stream {
+    fn index(prefix: Vec<u8>) -> Stream {
+        Stream::Index {
+            prefix,
+            hour: None,
+            entries: Vec::new(),
+        }
+    }
+
+    /// The largest suffix at least `low` and below `high` (at most, when `inclusive`).
+    fn seek(
+        &mut self,
+        tree: &sled::Tree,
+        low: &[u8],
+        high: &[u8],
+        inclusive: bool,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let (prefix, hour, entries) = match self {
+            Stream::All => return seek_back(tree, &[EVENT], low, high, inclusive),
+            Stream::Index {
+                prefix,
+                hour,
+                entries,
+            } => (prefix, hour, entries),
+        };
+        let low_hour = bucket(suffix_time(low));
+        let mut target = bucket(suffix_time(high));
+        loop {
+            // The newest hour at or before `target` that has entries.
+            let mut upper = with_prefix(prefix, &target);
+            upper.extend_from_slice(&[0xff; 9]);
+            let Some(entry) = tree.range::<Vec<u8>, _>(prefix.clone()..=upper).next_back() else {
+                return Ok(None);
+            };
+            let (key, _) = entry?;
+            let found: [u8; 8] = key
+                .get(prefix.len()..prefix.len() + 8)
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| corrupt("API event index", "bad segment key"))?;
+            if found < low_hour && !low.is_empty() {
+                return Ok(None);
+            }
+            if *hour != Some(found) {
+                entries.clear();
+                for segment in tree.scan_prefix(with_prefix(prefix, &found)) {
+                    decode_segment(&segment?.1, entries)?;
+                }
+                entries.sort_unstable();
+                entries.dedup();
+                *hour = Some(found);
+            }
+            let end = if inclusive {
+                entries.partition_point(|e| e.as_slice() <= high)
+            } else {
+                entries.partition_point(|e| e.as_slice() < high)
+            };
+            if let Some(best) = end.checked_sub(1).map(|i| &entries[i]) {
+                return Ok((best.as_slice() >= low).then(|| best.clone()));
+            }
+            // Nothing this hour below the bound: go to the hour before.
+            let start = keys::decode_time(found);
+            if start == i64::MIN {
+                return Ok(None);
+            }
+            target = bucket(start - 1);
+        }
+    }
+}
+
 impl Store {
-    /// Stores events in one atomic batch, skipping those whose eventID is already stored.
+    /// Stores events in one atomic batch, skipping those already stored (same eventID and time).
+    ///
+    /// Each event is one record; its index entries are grouped per (attribute value, hour) into
+    /// one segment per batch, so a batch costs far fewer store writes than it has entries.
     pub fn put_events(&self, events: &[StoredEvent]) -> Result<EventWrites, StoreError> {
         let _writer = self
             .event_writer
@@ -457,22 +608,32 @@ impl Store {
         let mut writes = EventWrites::default();
         let mut batch = sled::Batch::default();
         let mut in_batch = HashSet::new();
+        let mut groups: std::collections::HashMap<Vec<u8>, Vec<Vec<u8>>> =
+            std::collections::HashMap::new();
         for stored in events {
             let id = &stored.event.event_id;
-            if !in_batch.insert(id.as_str()) || self.events.contains_key(id_key(id))? {
+            let time_ms = stored.event.event_time.timestamp_millis();
+            let suffix = suffix(time_ms, id);
+            let key = with_prefix(&[EVENT], &suffix);
+            if !in_batch.insert(suffix.clone()) || self.events.contains_key(&key)? {
                 writes.duplicates += 1;
                 continue;
             }
-            let suffix = suffix(stored.event.event_time.timestamp_millis(), id);
-            batch.insert(with_prefix(&[EVENT], &suffix), encode_event(stored)?);
-            let mut secondary = secondary_keys(stored, &suffix).into_iter();
-            if let Some(id_entry) = secondary.next() {
-                batch.insert(id_entry, &suffix[..8]);
+            batch.insert(key, encode_event(stored)?);
+            for group in posting_groups(stored, time_ms) {
+                groups.entry(group).or_default().push(suffix.clone());
             }
-            for key in secondary {
+            for key in link_keys(stored, &suffix) {
                 batch.insert(key, &[]);
             }
             writes.stored += 1;
+        }
+        if !groups.is_empty() {
+            let seq = self.db.generate_id()?.to_be_bytes();
+            for (group, mut entries) in groups {
+                entries.sort_unstable();
+                batch.insert(with_prefix(&group, &seq), encode_segment(&entries));
+            }
         }
         self.events.apply_batch(batch)?;
         Ok(writes)
@@ -480,17 +641,21 @@ impl Store {
 
     /// One event by its eventID.
     pub fn event(&self, event_id: &str) -> Result<Option<StoredEvent>, StoreError> {
-        let Some(time) = self.events.get(id_key(event_id))? else {
-            return Ok(None);
-        };
-        let time: [u8; 8] = time
-            .as_ref()
-            .try_into()
-            .map_err(|_| corrupt("API event id index", "bad time"))?;
-        let mut key = vec![EVENT];
-        key.extend_from_slice(&time);
-        key.extend_from_slice(event_id.as_bytes());
-        self.events.get(key)?.map(|v| decode_event(&v)).transpose()
+        let mut entries = Vec::new();
+        for segment in self
+            .events
+            .scan_prefix(index_prefix(ID_HASH, &id_hash(event_id)))
+        {
+            decode_segment(&segment?.1, &mut entries)?;
+        }
+        for suffix in entries {
+            if suffix.get(8..) == Some(event_id.as_bytes()) {
+                if let Some(value) = self.events.get(with_prefix(&[EVENT], &suffix))? {
+                    return decode_event(&value).map(Some);
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// Events matching every filter of `query`, newest first, one page.
@@ -528,26 +693,25 @@ impl Store {
                 high = after.0.clone();
             }
         }
-        let streams: Vec<Vec<u8>> = if query.filters.is_empty() {
-            vec![vec![EVENT]]
+        let mut streams: Vec<Stream> = if query.filters.is_empty() {
+            vec![Stream::All]
         } else {
             query
                 .filters
                 .iter()
-                .map(|(a, v)| index_prefix(*a, v))
+                .map(|(a, v)| Stream::index(index_prefix(a.tag(), v)))
                 .collect()
         };
         let mut events = Vec::with_capacity(limit.min(1024));
         let mut next = None;
-        while let Some(found) = self.leapfrog(&streams, &low, &high)? {
+        while let Some(found) = self.leapfrog(&mut streams, &low, &high)? {
             if events.len() == limit {
                 next = Some(EventPageToken(high));
                 break;
             }
-            let key = with_prefix(&[EVENT], &found);
-            match self.events.get(&key)? {
-                Some(v) => events.push(decode_event(&v)?),
-                None => return Err(corrupt("API event index", "entry without its event")),
+            // An index entry of a purged event (its hour was only partly purged) is passed over.
+            if let Some(v) = self.events.get(with_prefix(&[EVENT], &found))? {
+                events.push(decode_event(&v)?);
             }
             high = found;
         }
@@ -557,21 +721,21 @@ impl Store {
     /// The newest suffix below `high` (and at least `low`) present in every stream.
     fn leapfrog(
         &self,
-        streams: &[Vec<u8>],
+        streams: &mut [Stream],
         low: &[u8],
         high: &[u8],
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        let Some(first) = streams.first() else {
+        let count = streams.len();
+        let Some(first) = streams.first_mut() else {
             return Ok(None);
         };
-        let Some(mut candidate) = seek_back(&self.events, first, low, high, false)? else {
+        let Some(mut candidate) = first.seek(&self.events, low, high, false)? else {
             return Ok(None);
         };
         let mut agreeing = 1;
         let mut i = 1;
-        while agreeing < streams.len() {
-            let stream = &streams[i % streams.len()];
-            match seek_back(&self.events, stream, low, &candidate, true)? {
+        while agreeing < count {
+            match streams[i % count].seek(&self.events, low, &candidate, true)? {
                 None => return Ok(None),
                 Some(found) if found == candidate => agreeing += 1,
                 Some(found) => {
@@ -583,7 +747,6 @@ impl Store {
         }
         Ok(Some(candidate))
     }
-
     /// Successful writes on a resource named by any of `identifiers`, in time order, with
     /// event times in `[since, until]`.
     pub fn calls_on_resource(
@@ -651,8 +814,10 @@ impl Store {
             .event_writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let end = with_prefix(&[EVENT], &keys::time(before.timestamp_millis()));
+        let cutoff = before.timestamp_millis();
+        let end = with_prefix(&[EVENT], &keys::time(cutoff));
         let mut purged = 0;
+        let mut groups = HashSet::new();
         loop {
             // Batches bound the memory a large purge needs.
             let mut batch = sled::Batch::default();
@@ -661,7 +826,8 @@ impl Store {
                 let (k, v) = entry?;
                 let stored = decode_event(&v)?;
                 let suffix = &k[1..];
-                for key in secondary_keys(&stored, suffix) {
+                groups.extend(posting_groups(&stored, suffix_time(suffix)));
+                for key in link_keys(&stored, suffix) {
                     batch.remove(key);
                 }
                 batch.remove(k);
@@ -671,11 +837,28 @@ impl Store {
                 }
             }
             if in_batch == 0 {
-                return Ok(purged);
+                break;
             }
             self.events.apply_batch(batch)?;
             purged += in_batch;
         }
+        // Index segments of the purged hours: dropped, or rewritten without the purged entries.
+        let mut batch = sled::Batch::default();
+        for group in groups {
+            for segment in self.events.scan_prefix(&group) {
+                let (key, value) = segment?;
+                let mut entries = Vec::new();
+                decode_segment(&value, &mut entries)?;
+                entries.retain(|e| suffix_time(e) >= cutoff);
+                if entries.is_empty() {
+                    batch.remove(key);
+                } else {
+                    batch.insert(key, encode_segment(&entries));
+                }
+            }
+        }
+        self.events.apply_batch(batch)?;
+        Ok(purged)
     }
 }
 

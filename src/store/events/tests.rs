@@ -290,3 +290,48 @@ fn purge_removes_old_events_and_every_index_entry() {
         .unwrap();
     assert_eq!(writes.stored, 1);
 }
+
+#[test]
+fn segments_of_several_batches_in_one_hour_intersect_exactly() {
+    let (_dir, store) = store();
+    let all: Vec<StoredEvent> = (0..300)
+        .map(|i| {
+            let user = if i % 3 == 0 { "alice" } else { "bob" };
+            let name = if i % 2 == 0 {
+                "AuthorizeSecurityGroupIngress"
+            } else {
+                "CreateTags"
+            };
+            let time = format!("2024-05-01T10:{:02}:{:02}Z", i / 60, i % 60);
+            event(&format!("ev{i:03}"), &time, name, user)
+        })
+        .collect();
+    // Three batches, delivered out of order.
+    for chunk in [&all[200..], &all[..100], &all[100..200]] {
+        store.put_events(chunk).unwrap();
+    }
+    let mut q = query(&[
+        (EventAttribute::Username, "alice"),
+        (EventAttribute::EventName, "AuthorizeSecurityGroupIngress"),
+    ]);
+    q.limit = 7;
+    let mut seen = Vec::new();
+    loop {
+        let page = store.lookup_events(&q).unwrap();
+        seen.extend(ids(&page).iter().map(|s| s.to_string()));
+        match page.next {
+            Some(token) => q.after = Some(token),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..300)
+        .rev()
+        .filter(|i| i % 6 == 0)
+        .map(|i| format!("ev{i:03}"))
+        .collect();
+    assert_eq!(seen, expected);
+    assert_eq!(
+        store.event("ev150").unwrap().unwrap().event.event_id,
+        "ev150"
+    );
+}
