@@ -793,3 +793,98 @@ fn purge_keeps_recent_events_only() {
         .collect();
     assert_eq!(ids, ["ev-new"]);
 }
+
+#[test]
+fn a_user_event_map_adds_mappings_and_a_bad_one_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    // A call the built-in table does not know: without the user table it touches nothing.
+    let record = ec2(
+        "ev-custom",
+        "2024-05-01T10:00:00Z",
+        "AssociateSecurityGroupVpc",
+        Caller::User("alice"),
+        ACCOUNT,
+        json!({"groupId": SG, "vpcId": "vpc-1"}),
+        Value::Null,
+    );
+    let trail = write_trail_file(tmp.path(), "custom", vec![record]);
+    let by_group = |data: &Path, extra: &[&str]| -> usize {
+        let mut args = extra.to_vec();
+        args.extend_from_slice(&["events", "--resource-name", SG, "--format", "json"]);
+        json(&conftrail(data, &args))["Events"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    ingest(&data, &trail);
+    assert_eq!(
+        by_group(&data, &[]),
+        0,
+        "built-in table has no such mapping"
+    );
+
+    let map = write_json(
+        tmp.path(),
+        "my-map.json",
+        &json!({"mappings": [{
+            "eventSource": "ec2.amazonaws.com", "eventNames": ["AssociateSecurityGroupVpc"],
+            "resourceType": "AWS::EC2::SecurityGroup", "ids": ["requestParameters.groupId"],
+            "changes": ["Configuration.VpcId"]
+        }]}),
+    );
+    let mapped = tmp.path().join("mapped");
+    let map_arg = map.to_str().unwrap();
+    let out = conftrail(
+        &mapped,
+        &[
+            "--event-map",
+            map_arg,
+            "ingest",
+            "--json",
+            trail.to_str().unwrap(),
+        ],
+    );
+    ok_stdout(&out);
+    assert_eq!(by_group(&mapped, &[]), 1, "{}", describe(&out));
+    let found = json(&conftrail(
+        &mapped,
+        &[
+            "events",
+            "--resource-type",
+            "AWS::EC2::SecurityGroup",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(found["Events"][0]["EventId"], "ev-custom");
+
+    // A malformed mapping stops the run before anything is stored, naming the entry and key.
+    let bad = write_json(
+        tmp.path(),
+        "bad-map.json",
+        &json!({"mappings": [
+            {"eventSource": "ec2.amazonaws.com", "eventNames": ["A"], "resourceType": "AWS::EC2::SecurityGroup", "ids": ["requestParameters.groupId"]},
+            {"eventSource": "ec2.amazonaws.com", "eventNames": ["B"], "ids": ["requestParameters.groupId"]}
+        ]}),
+    );
+    let fresh = tmp.path().join("fresh");
+    let out = conftrail(
+        &fresh,
+        &[
+            "--event-map",
+            bad.to_str().unwrap(),
+            "ingest",
+            trail.to_str().unwrap(),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{}", describe(&out));
+    assert!(
+        stderr.contains("bad-map.json")
+            && stderr.contains("mappings[1]")
+            && stderr.contains("resourceType"),
+        "{stderr}"
+    );
+    assert_eq!(by_group(&fresh, &[]), 0);
+}

@@ -13,7 +13,7 @@ fn ingest_then_query_every_command() {
     let data = dir.path();
     let summary = ok_stdout(&conftrail(data, &["ingest", &examples()]));
     assert!(
-        summary.contains("read 4 documents: 10 items, 8 new versions, 1 unchanged, 1 deleted, 1 out of order, 0 skipped, 0 errors"),
+        summary.contains("read 5 documents: 10 items, 8 new versions, 1 unchanged, 1 deleted, 1 out of order, 8 API events (8 new, 0 already stored), 0 skipped, 0 errors"),
         "{summary}"
     );
 
@@ -310,6 +310,15 @@ fn demo_shows_history_and_the_change_that_opened_ssh() {
         "{text}"
     );
     assert!(text.contains("0 errors"), "{text}");
+    // The CloudTrail example links the opening of SSH to the user who did it.
+    assert!(
+        text.contains("AuthorizeSecurityGroupIngress by dev-alice (arn:aws:iam::111122223333:user/dev-alice) from 198.51.100.77 [likely cause]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("8 API events (8 new, 0 already stored)"),
+        "{text}"
+    );
 }
 
 #[test]

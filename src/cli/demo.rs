@@ -1,4 +1,5 @@
-//! `conftrail demo`: records the bundled example data and shows history and diffs.
+//! `conftrail demo`: records the bundled example data and shows history, diffs, verdicts and
+//! the CloudTrail calls behind each change.
 
 use super::render;
 use crate::evaluator::{compliance_summary, ComplianceFilter, Evaluator};
@@ -11,7 +12,7 @@ use std::io::Write;
 use std::path::Path;
 
 /// The example documents, embedded so the demo runs from any directory.
-const EXAMPLES: [(&str, &[u8]); 4] = [
+const EXAMPLES: [(&str, &[u8]); 5] = [
     (
         "examples/data/01-config-snapshot.json",
         include_bytes!("../../examples/data/01-config-snapshot.json"),
@@ -27,6 +28,10 @@ const EXAMPLES: [(&str, &[u8]); 4] = [
     (
         "examples/data/04-config-history-late.json",
         include_bytes!("../../examples/data/04-config-history-late.json"),
+    ),
+    (
+        "examples/data/05-cloudtrail.json",
+        include_bytes!("../../examples/data/05-cloudtrail.json"),
     ),
 ];
 
@@ -127,10 +132,16 @@ pub fn run(out: &mut impl Write, data_dir: Option<&Path>) -> Result<u8> {
     records.retain(|r| r.rule_name == "restricted-ssh");
     render::compliance_history_text(out, &key, &records)?;
 
+    writeln!(
+        out,
+        "\n== Who changed the web group: each version with the CloudTrail calls that caused it =="
+    )?;
+    super::events::timeline_text(out, &crate::timeline::timeline(&store, &key)?)?;
+
     if data_dir.is_none() {
         writeln!(
             out,
-            "\nThe demo store was temporary. Keep one to explore: conftrail --data-dir ./demo-data demo, then\n  conftrail --data-dir ./demo-data history {} {}\n  conftrail --data-dir ./demo-data compliance --state NON_COMPLIANT\n  conftrail --data-dir ./demo-data compliance history {} {}",
+            "\nThe demo store was temporary. Keep one to explore: conftrail --data-dir ./demo-data demo, then\n  conftrail --data-dir ./demo-data history {} {}\n  conftrail --data-dir ./demo-data compliance --state NON_COMPLIANT\n  conftrail --data-dir ./demo-data compliance history {} {}\n  conftrail --data-dir ./demo-data events --user dev-alice",
             WEB_SG.0, WEB_SG.1, WEB_SG.0, WEB_SG.1
         )?;
     }

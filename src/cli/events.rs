@@ -348,7 +348,8 @@ fn call_line(call: &ApiCallView) -> String {
     line
 }
 
-fn timeline_text(out: &mut impl Write, timeline: &Timeline) -> Result<()> {
+/// A resource's timeline for people: versions, linked calls and verdict changes in time order.
+pub(super) fn timeline_text(out: &mut impl Write, timeline: &Timeline) -> Result<()> {
     writeln!(
         out,
         "{} {} (account {}, region {}){}",
