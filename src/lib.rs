@@ -3,7 +3,8 @@
 //! The pipeline, one module per step: [`ingest`] parses inputs (configuration items and
 //! CloudTrail records) into [`model`] types, the [`recorder`] turns items into versions kept by
 //! the [`store`], the [`linker`] ties API calls to the versions they caused, [`evaluator`] runs
-//! the [`rules`], and [`pipeline`] runs the steps over files. [`diff`], [`query`] and
+//! the [`rules`], [`remediation`] fixes what they find non-compliant (with the [`scheduler`]
+//! running rules periodically), and [`pipeline`] runs the steps over files. [`diff`], [`query`] and
 //! [`timeline`] answer questions; [`cli`] sits on top.
 
 pub mod cli;
@@ -15,6 +16,8 @@ pub mod model;
 pub mod pipeline;
 pub mod query;
 pub mod recorder;
+pub mod remediation;
 pub mod rules;
+pub mod scheduler;
 pub mod store;
 pub mod timeline;

@@ -6,6 +6,7 @@ use crate::diff::{diff_items, ChangeType, ItemDiff};
 use crate::evaluator::VerdictRecord;
 use crate::linker::{self, LinkedCall, VersionSpan};
 use crate::model::{format_time, ApiEvent, ConfigurationItem, ResourceKey};
+use crate::remediation::{RemediationException, RemediationJob};
 use crate::rules::Trigger;
 use crate::store::{HistoryOrder, HistoryQuery, ResourceCall, Store, StoreError};
 use serde::Serialize;
@@ -115,6 +116,34 @@ pub enum TimelineEntry {
     Configuration(VersionEntry),
     /// A rule evaluation.
     Evaluation(EvaluationEntry),
+    /// A remediation job (at its creation) with every attempt.
+    Remediation(RemediationEntry),
+    /// A remediation exception (at its creation).
+    Exception(ExceptionEntry),
+}
+
+/// A remediation job on the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemediationEntry {
+    /// When the job was created.
+    pub time: String,
+    /// The job, in `remediation list --json`'s shape.
+    #[serde(flatten)]
+    pub job: RemediationJob,
+}
+
+/// An exception on the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExceptionEntry {
+    /// When it was added.
+    pub time: String,
+    /// Whether it applies now.
+    pub active: bool,
+    /// The exception.
+    #[serde(flatten)]
+    pub exception: RemediationException,
 }
 
 /// A resource's timeline.
@@ -245,6 +274,28 @@ pub fn timeline(store: &Store, key: &ResourceKey) -> Result<Timeline, StoreError
             TimelineEntry::Evaluation(EvaluationEntry {
                 time: format_time(&time),
                 evaluation,
+            }),
+        ));
+    }
+    for job in store.jobs_of_resource(key)? {
+        entries.push((
+            job.created_at.timestamp_millis(),
+            2,
+            TimelineEntry::Remediation(RemediationEntry {
+                time: format_time(&job.created_at),
+                job,
+            }),
+        ));
+    }
+    let now = crate::model::now_millis();
+    for exception in store.exceptions_of_resource(key)? {
+        entries.push((
+            exception.created_at.timestamp_millis(),
+            3,
+            TimelineEntry::Exception(ExceptionEntry {
+                time: format_time(&exception.created_at),
+                active: exception.is_active(now),
+                exception,
             }),
         ));
     }

@@ -408,6 +408,49 @@ pub(super) fn timeline_text(out: &mut impl Write, timeline: &Timeline) -> Result
                     None => quiet += 1,
                 }
             }
+            TimelineEntry::Remediation(r) => {
+                let job = &r.job;
+                writeln!(
+                    out,
+                    "{}  remediation job {} ({}) for version {}: {}{}",
+                    r.time,
+                    job.id,
+                    job.rule_name,
+                    job.configuration_version,
+                    job.state.as_str(),
+                    job.state_reason
+                        .as_ref()
+                        .map(|reason| format!(" ({reason})"))
+                        .unwrap_or_default()
+                )?;
+                for a in &job.attempts {
+                    writeln!(
+                        out,
+                        "    attempt {} at {}: {}",
+                        a.number,
+                        format_time(&a.started_at),
+                        if a.message.is_empty() {
+                            "running"
+                        } else {
+                            &a.message
+                        }
+                    )?;
+                }
+            }
+            TimelineEntry::Exception(x) => {
+                let e = &x.exception;
+                writeln!(
+                    out,
+                    "{}  exception for {}: {}{}{}",
+                    x.time,
+                    e.rule_name,
+                    e.reason,
+                    e.expires_at
+                        .map(|t| format!(" (until {})", format_time(&t)))
+                        .unwrap_or_default(),
+                    if x.active { "" } else { " [expired]" }
+                )?;
+            }
         }
     }
     if !timeline.pending_api_calls.is_empty() {

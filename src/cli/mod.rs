@@ -3,6 +3,7 @@
 
 mod demo;
 mod events;
+mod remediation;
 mod render;
 mod rules;
 mod scaffold;
@@ -78,6 +79,13 @@ pub enum Command {
     Rules(rules::RulesCommand),
     /// Latest verdicts with summaries per rule and resource; `compliance history TYPE ID`.
     Compliance(rules::ComplianceArgs),
+    /// Evaluate rules now on the latest version of every resource in scope (or a subset).
+    Evaluate(rules::EvaluateArgs),
+    /// Remediation of non-compliant resources: configure actions, run, list jobs, exceptions.
+    #[command(subcommand)]
+    Remediation(remediation::RemediationCommand),
+    /// Run rule schedules, housekeeping and the remediation queue until stopped (Ctrl-C, SIGTERM).
+    Worker(remediation::WorkerArgs),
     /// Ingest the bundled example data into a fresh store and show a resource's history and diffs.
     Demo(DemoArgs),
 }
@@ -317,6 +325,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Timeline(args) => events::run_timeline(&mut out, &open()?, args),
         Command::Rules(command) => rules::run_rules(&mut out, &dir, command),
         Command::Compliance(args) => rules::run_compliance(&mut out, &dir, args),
+        Command::Evaluate(args) => rules::run_evaluate(&mut out, &dir, args),
+        Command::Remediation(command) => remediation::run_remediation(&mut out, &open()?, command),
+        Command::Worker(args) => remediation::run_worker(&mut out, &dir, args),
         Command::Demo(_) => demo::run(&mut out, data_dir.as_deref()),
     }
 }

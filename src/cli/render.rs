@@ -245,7 +245,12 @@ pub fn rules_table(
                 r.metadata.version.clone(),
                 r.triggers
                     .iter()
-                    .map(|t| t.as_str())
+                    .map(|t| match (t, &r.schedule) {
+                        (crate::rules::Trigger::Schedule, Some(cron)) => {
+                            format!("schedule({cron})")
+                        }
+                        _ => t.as_str().to_string(),
+                    })
                     .collect::<Vec<_>>()
                     .join(","),
                 scope,
@@ -417,12 +422,18 @@ pub fn compliance_text(
         .iter()
         .filter(|v| show_not_applicable || v.compliance != crate::rules::Compliance::NotApplicable)
         .map(|v| {
+            let exception = summary
+                .exceptions
+                .iter()
+                .find(|e| e.rule_name == v.rule_name && e.resource == v.resource)
+                .map(|e| format!(" [exception: {}]", e.reason))
+                .unwrap_or_default();
             vec![
                 v.compliance.as_str().to_string(),
                 v.rule_name.clone(),
                 v.resource.resource_type.clone(),
                 v.resource.resource_id.clone(),
-                v.annotation.clone().unwrap_or_default(),
+                format!("{}{exception}", v.annotation.clone().unwrap_or_default()),
             ]
         })
         .collect();

@@ -40,8 +40,78 @@ pub enum RulesCommand {
     Disable(NameArgs),
     /// Remove a custom rule (its compliance history is kept).
     Remove(NameArgs),
+    /// Evaluate a rule periodically on every resource in its scope (`conftrail worker` runs it).
+    Schedule(ScheduleArgs),
     /// Create a new rule crate from a template that builds as-is.
     New(NewArgs),
+}
+
+/// Arguments of `evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Only this rule (default: every enabled rule).
+    #[arg(long)]
+    pub rule: Option<String>,
+    /// Only resources of this type.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub resource_type: Option<String>,
+    /// Only the resource with this id.
+    #[arg(long = "id", value_name = "ID")]
+    pub resource_id: Option<String>,
+    /// Print the counts as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `evaluate`: a manual evaluation of the latest versions in scope.
+pub fn run_evaluate(out: &mut dyn Write, data_dir: &Path, args: EvaluateArgs) -> Result<u8> {
+    let store = open_store(data_dir)?;
+    let registry = open_registry(&store)?;
+    let names: Vec<String> = match &args.rule {
+        Some(name) => {
+            let definition = registry.get(name)?;
+            if !definition.enabled {
+                anyhow::bail!("rule {name} is disabled (conftrail rules enable {name})");
+            }
+            vec![definition.name]
+        }
+        None => registry
+            .list()?
+            .into_iter()
+            .filter(|d| d.enabled)
+            .map(|d| d.name)
+            .collect(),
+    };
+    let mut evaluator = Evaluator::new(&registry, &store, worker_count())?;
+    let filter = crate::evaluator::ScopeFilter {
+        resource_type: args.resource_type,
+        resource_id: args.resource_id,
+    };
+    let mut counts = EvaluationCounts::default();
+    for name in &names {
+        counts.merge(evaluator.evaluate_scope(name, &filter, Trigger::Manual)?);
+    }
+    store.flush()?;
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&counts)?)?;
+    } else {
+        writeln!(out, "{}", counts.summary())?;
+    }
+    Ok(0)
+}
+
+/// Arguments of `rules schedule`.
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// Registered rule name.
+    pub name: String,
+    /// Cron expression, seconds first (`0 */15 * * * *`: every 15 minutes); a five-field
+    /// crontab expression is read with seconds 0.
+    #[arg(required_unless_present = "clear", conflicts_with = "clear")]
+    pub cron: Option<String>,
+    /// Remove the schedule.
+    #[arg(long)]
+    pub clear: bool,
 }
 
 /// `--json` alone.
@@ -341,6 +411,31 @@ pub fn run_rules(out: &mut dyn Write, data_dir: &Path, command: RulesCommand) ->
             let definition = registry.set_enabled(&args.name, true)?;
             let counts = evaluate_scope(&registry, &store, &definition.name, true)?;
             report_change(out, "enabled", &definition, counts, false)
+        }
+        RulesCommand::Schedule(args) => {
+            let schedule = args
+                .cron
+                .as_deref()
+                .map(crate::scheduler::CronSchedule::parse)
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
+            let definition = registry.set_schedule(&args.name, schedule.as_ref())?;
+            match &schedule {
+                Some(s) => {
+                    let next = s
+                        .next_after(crate::model::now_millis())
+                        .map(|t| crate::model::format_time(&t))
+                        .unwrap_or_default();
+                    writeln!(
+                        out,
+                        "scheduled {} at \"{}\" (next run {next}; conftrail worker runs schedules)",
+                        definition.name,
+                        s.as_str()
+                    )?;
+                }
+                None => writeln!(out, "schedule of {} cleared", definition.name)?,
+            }
+            Ok(0)
         }
         RulesCommand::Disable(args) => {
             registry.set_enabled(&args.name, false)?;

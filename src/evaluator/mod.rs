@@ -28,6 +28,15 @@ use crate::store::{Store, StoreError};
 /// Jobs handed to the workers at once while streaming a rule's scope.
 const SCOPE_BATCH: usize = 256;
 
+/// Narrows a scope evaluation to a resource type and/or id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScopeFilter {
+    /// Only this resource type.
+    pub resource_type: Option<String>,
+    /// Only this resource id.
+    pub resource_id: Option<String>,
+}
+
 /// One configuration version to judge.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -178,6 +187,26 @@ impl Evaluator {
 
     /// Judges every resource in a rule's scope now (its latest version), streaming the store.
     pub fn evaluate_rule_scope(&mut self, rule: &str) -> Result<EvaluationCounts, StoreError> {
+        self.evaluate_scope(rule, &ScopeFilter::default(), Trigger::Manual)
+    }
+
+    /// As [`Evaluator::evaluate_rule_scope`], recording `trigger` as the cause.
+    pub fn evaluate_rule_scope_with(
+        &mut self,
+        rule: &str,
+        trigger: Trigger,
+    ) -> Result<EvaluationCounts, StoreError> {
+        self.evaluate_scope(rule, &ScopeFilter::default(), trigger)
+    }
+
+    /// Judges the latest version of every resource in a rule's scope that also matches
+    /// `filter`, streaming the store in pages of [`SCOPE_BATCH`].
+    pub fn evaluate_scope(
+        &mut self,
+        rule: &str,
+        filter: &ScopeFilter,
+        trigger: Trigger,
+    ) -> Result<EvaluationCounts, StoreError> {
         let Some(active) = self
             .rules
             .iter()
@@ -186,10 +215,16 @@ impl Evaluator {
         else {
             return Ok(EvaluationCounts::default());
         };
-        let types: Vec<Option<String>> = match active.definition.resource_types() {
+        let mut types: Vec<Option<String>> = match active.definition.resource_types() {
             [] => vec![None],
             types => types.iter().cloned().map(Some).collect(),
         };
+        if let Some(wanted) = &filter.resource_type {
+            if !active.definition.applies_to_type(wanted) {
+                return Ok(EvaluationCounts::default());
+            }
+            types = vec![Some(wanted.clone())];
+        }
         let mut counts = EvaluationCounts::default();
         let mut jobs = Vec::new();
         for resource_type in types {
@@ -202,6 +237,10 @@ impl Evaluator {
                     .resource_id
                     .as_ref()
                     .is_some_and(|id| id != &summary.key.resource_id)
+                    || filter
+                        .resource_id
+                        .as_ref()
+                        .is_some_and(|id| id != &summary.key.resource_id)
                 {
                     continue;
                 }
@@ -210,7 +249,7 @@ impl Evaluator {
                     jobs.push(Job {
                         item,
                         version,
-                        trigger: Trigger::Manual,
+                        trigger,
                     });
                 }
                 if jobs.len() >= SCOPE_BATCH {
@@ -287,10 +326,12 @@ fn write_verdicts(
     pending: &mut Vec<VerdictRecord>,
     counts: &mut EvaluationCounts,
 ) -> Result<(), StoreError> {
-    for stored in store.record_verdicts(std::mem::take(pending))? {
-        counts.add_record(&stored);
+    let stored = store.record_verdicts(std::mem::take(pending))?;
+    for record in &stored {
+        counts.add_record(record);
     }
-    Ok(())
+    // Evaluate → remediate: new NON_COMPLIANT verdicts may start jobs, later ones settle them.
+    crate::remediation::on_verdicts(store, &stored)
 }
 
 /// What every worker reads.

@@ -122,6 +122,8 @@ pub struct ComplianceSummary {
     pub resources: Vec<ResourceCompliance>,
     /// The latest verdicts matching the filter.
     pub verdicts: Vec<LatestVerdict>,
+    /// Active remediation exceptions on those verdicts' rules and resources.
+    pub exceptions: Vec<crate::remediation::RemediationException>,
 }
 
 /// Builds the summary from the store's latest verdicts and the registered rules.
@@ -193,8 +195,17 @@ pub fn compliance_summary(
     if let Some(state) = filter.state {
         verdicts.retain(|v| state.as_str() == v.compliance.as_str());
     }
+    let now = crate::model::now_millis();
+    let mut exceptions = store.exceptions()?;
+    exceptions.retain(|e| {
+        e.is_active(now)
+            && verdicts
+                .iter()
+                .any(|v| v.rule_name == e.rule_name && v.resource == e.resource)
+    });
     Ok(ComplianceSummary {
         compliance: SummaryState::of(&overall),
+        exceptions,
         resource_counts,
         rules,
         resources,

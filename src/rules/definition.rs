@@ -73,6 +73,9 @@ pub struct RuleDefinition {
     pub enabled: bool,
     /// When it runs.
     pub triggers: Vec<Trigger>,
+    /// Cron expression of its periodic evaluation (the `cron` crate's syntax), when scheduled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
     /// Per-evaluation deadline in milliseconds.
     pub deadline_ms: u64,
     /// Memory cap in MiB.

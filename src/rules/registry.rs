@@ -167,6 +167,7 @@ impl RuleRegistry {
                         .iter()
                         .all(|p| !p.required || p.default.is_some()),
                     triggers: inspected.metadata.triggers.clone(),
+                    schedule: None,
                     metadata: inspected.metadata,
                     scope: RuleScope::default(),
                     parameters: Map::new(),
@@ -227,6 +228,7 @@ impl RuleRegistry {
             triggers: options
                 .triggers
                 .unwrap_or_else(|| inspected.metadata.triggers.clone()),
+            schedule: None,
             deadline_ms: check_deadline(options.deadline_ms)?,
             memory_limit_mib: check_memory(options.memory_limit_mib)?,
             metadata: inspected.metadata,
@@ -293,6 +295,28 @@ impl RuleRegistry {
             let bytes = self.component_bytes(&definition)?;
             self.store.put_rule(&definition, &bytes)?;
         }
+        Ok(definition)
+    }
+
+    /// Sets (or clears) a rule's cron schedule. The first scheduled run is the schedule's next
+    /// fire time from now; `schedule` must already be validated ([`crate::scheduler::CronSchedule`]).
+    pub fn set_schedule(
+        &self,
+        name: &str,
+        schedule: Option<&crate::scheduler::CronSchedule>,
+    ) -> Result<RuleDefinition, RuleError> {
+        let mut definition = self.get(name)?;
+        definition.schedule = schedule.map(|s| s.as_str().to_string());
+        definition.triggers.retain(|t| *t != Trigger::Schedule);
+        if schedule.is_some() {
+            definition.triggers.push(Trigger::Schedule);
+        }
+        let now = now_millis();
+        definition.updated_at = now;
+        let bytes = self.component_bytes(&definition)?;
+        self.store.put_rule(&definition, &bytes)?;
+        self.store
+            .set_last_run(&crate::remediation::rule_task(name), now)?;
         Ok(definition)
     }
 

@@ -160,6 +160,14 @@ impl Outcome {
             Outcome::Error { .. } => None,
         }
     }
+
+    /// The verdict's annotation, none for failures or when the rule gave none.
+    pub fn annotation(&self) -> Option<&str> {
+        match self {
+            Outcome::Verdict(v) => v.annotation.as_deref(),
+            Outcome::Error { .. } => None,
+        }
+    }
 }
 
 /// A log line a rule wrote during an evaluation.

@@ -7,6 +7,7 @@
 mod config_versions;
 mod events;
 mod keys;
+mod remediation;
 mod rules;
 mod verdicts;
 
@@ -81,12 +82,15 @@ pub struct Store {
     rules: sled::Tree,
     verdicts: sled::Tree,
     events: sled::Tree,
+    remediation: sled::Tree,
     /// Serialises read-compare-write sequences of the recorder.
     config_writer: Arc<Mutex<()>>,
     /// Serialises read-fold-write of latest verdicts.
     verdict_writer: Arc<Mutex<()>>,
     /// Serialises the duplicate check and write of API events.
     event_writer: Arc<Mutex<()>>,
+    /// Serialises job writes, which move index entries with the job's state.
+    remediation_writer: Arc<Mutex<()>>,
 }
 
 impl Store {
@@ -124,6 +128,7 @@ impl Store {
         let rules = db.open_tree("rules")?;
         let verdicts = db.open_tree("verdicts")?;
         let events = db.open_tree("events")?;
+        let remediation = db.open_tree("remediation")?;
         tracing::debug!(path = %path.display(), recovered = db.was_recovered(), "store open");
         Ok(Store {
             dir: path,
@@ -132,9 +137,11 @@ impl Store {
             rules,
             verdicts,
             events,
+            remediation,
             config_writer: Arc::new(Mutex::new(())),
             verdict_writer: Arc::new(Mutex::new(())),
             event_writer: Arc::new(Mutex::new(())),
+            remediation_writer: Arc::new(Mutex::new(())),
         })
     }
 

@@ -126,6 +126,18 @@ impl Store {
             .map(|entry| decode("latest verdict", &entry?.1))
     }
 
+    /// The latest verdict of one rule on one resource.
+    pub fn latest_verdict(
+        &self,
+        rule: &str,
+        resource: &ResourceKey,
+    ) -> Result<Option<LatestVerdict>, StoreError> {
+        self.verdicts
+            .get(latest_key(rule, resource))?
+            .map(|v| decode("latest verdict", &v))
+            .transpose()
+    }
+
     /// Forgets every verdict of a rule (when the rule is removed).
     pub fn delete_verdicts_of_rule(&self, rule: &str) -> Result<(), StoreError> {
         let mut prefix = vec![LATEST];

@@ -1,0 +1,615 @@
+//! `remediation` (configurations, jobs, manual runs, exceptions) and `worker`.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+
+use super::render::table;
+use super::ResourceArgs;
+use crate::evaluator::{EvaluatedResource, Evaluator};
+use crate::model::{format_time, now_millis, parse_time_arg, Timestamp};
+use crate::query;
+use crate::remediation::action::{Action, CommandAction, WebhookAction};
+use crate::remediation::backoff::{format_duration, parse_duration, Backoff, Jitter};
+use crate::remediation::{
+    self, parse_parameter, JobState, ParameterSource, RemediationConfig, RemediationException,
+    RemediationJob, WorkerOptions, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS,
+};
+use crate::scheduler::CronSchedule;
+use crate::store::Store;
+
+/// `remediation` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RemediationCommand {
+    /// Configure the action that fixes a rule's non-compliant resources.
+    Set(SetArgs),
+    /// Show remediation configurations.
+    Show(ShowArgs),
+    /// Remove a rule's remediation configuration (queued jobs are cancelled when due).
+    Remove(RuleName),
+    /// Run the remediation of one resource now (one attempt here; retries go to the worker).
+    Run(RunArgs),
+    /// List jobs with their attempts.
+    List(ListArgs),
+    /// Exceptions: no automatic remediation of a rule on a resource.
+    #[command(subcommand)]
+    Exception(ExceptionCommand),
+}
+
+/// Action kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ActionKind {
+    /// POST a JSON document to a URL.
+    Webhook,
+    /// Run a program with the JSON document on stdin.
+    Command,
+}
+
+/// Arguments of `remediation set`.
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// The rule whose NON_COMPLIANT verdicts this remediates.
+    pub rule: String,
+    /// What to run.
+    #[arg(long, value_enum)]
+    pub action: ActionKind,
+    /// Webhook URL (http or https).
+    #[arg(long, required_if_eq("action", "webhook"))]
+    pub url: Option<String>,
+    /// Extra webhook header, `Name: value` or `Name=value` (repeatable).
+    #[arg(long = "header", value_name = "HEADER")]
+    pub headers: Vec<String>,
+    /// A parameter, `name=VALUE`: VALUE is RESOURCE_ID, RESOURCE_TYPE, ACCOUNT_ID, REGION, a JSON
+    /// path into the item ($.configuration.groupId) or a fixed value (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Start a job by itself for every new NON_COMPLIANT verdict.
+    #[arg(long)]
+    pub automatic: bool,
+    /// Attempts before giving up.
+    #[arg(long, default_value_t = DEFAULT_MAX_ATTEMPTS)]
+    pub max_attempts: u32,
+    /// Delay between attempts, base..max, doubling (e.g. 2s..5m).
+    #[arg(long, default_value = "2s..5m")]
+    pub backoff: String,
+    /// Randomise delays between 0 and the backoff (full) or not (none).
+    #[arg(long, value_enum, default_value_t = JitterArg::Full)]
+    pub jitter: JitterArg,
+    /// Per-attempt timeout (e.g. 10s, 500ms).
+    #[arg(long, default_value = "10s")]
+    pub timeout: String,
+    /// Jobs of this rule running at once.
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY)]
+    pub concurrency: u32,
+    /// Command exit codes that mean "do not retry" (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub no_retry_exit_codes: Vec<i32>,
+    /// Print the configuration as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The program and its arguments (command action), after `--`.
+    #[arg(last = true, value_name = "PROGRAM")]
+    pub command: Vec<String>,
+}
+
+/// Jitter for the CLI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JitterArg {
+    /// Uniformly random between 0 and the backoff (spreads retries out).
+    Full,
+    /// Exactly the backoff.
+    None,
+}
+
+/// A rule name.
+#[derive(Debug, Args)]
+pub struct RuleName {
+    /// Rule name.
+    pub rule: String,
+}
+
+/// Arguments of `remediation show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Only this rule.
+    pub rule: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `remediation run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Rule name.
+    pub rule: String,
+    #[command(flatten)]
+    pub resource: ResourceArgs,
+    /// Print the job as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `remediation list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only jobs in this state (queued, in-progress, succeeded, verified, not-effective, failed, cancelled).
+    #[arg(long, value_parser = parse_state)]
+    pub state: Option<JobState>,
+    /// Only this rule's jobs.
+    #[arg(long)]
+    pub rule: Option<String>,
+    /// Print JSON (every attempt included).
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_state(text: &str) -> Result<JobState, String> {
+    JobState::parse(text).ok_or_else(|| {
+        let names: Vec<&str> = JobState::ALL.iter().map(|s| s.as_str()).collect();
+        format!(
+            "unknown state {text:?}: expected one of {}",
+            names.join(", ")
+        )
+    })
+}
+
+/// `remediation exception` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ExceptionCommand {
+    /// Stop automatic remediation of a rule on a resource, with a reason.
+    Add(ExceptionAddArgs),
+    /// List exceptions (expired ones are marked).
+    List(super::rules::JsonFlag),
+    /// Remove an exception.
+    Remove(ExceptionTarget),
+}
+
+/// Rule and resource of an exception.
+#[derive(Debug, Args)]
+pub struct ExceptionTarget {
+    /// Rule name.
+    pub rule: String,
+    #[command(flatten)]
+    pub resource: ResourceArgs,
+}
+
+/// Arguments of `remediation exception add`.
+#[derive(Debug, Args)]
+pub struct ExceptionAddArgs {
+    #[command(flatten)]
+    pub target: ExceptionTarget,
+    /// Why the resource is exempt.
+    #[arg(long)]
+    pub reason: String,
+    /// When the exception stops applying (RFC 3339, date or epoch seconds).
+    #[arg(long, value_parser = parse_time_arg)]
+    pub expires: Option<Timestamp>,
+}
+
+/// Arguments of `worker`.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Remediation actions running at once, across rules.
+    #[arg(long, default_value_t = 8)]
+    pub max_concurrent_actions: usize,
+    /// When to purge API events older than the retention (cron; "off" disables).
+    #[arg(long, default_value = "0 0 3 * * *")]
+    pub purge_schedule: String,
+    /// Event retention in days for the purge (0 keeps everything).
+    #[arg(long, env = "CONFTRAIL_EVENT_RETENTION_DAYS", default_value_t = super::events::DEFAULT_RETENTION_DAYS)]
+    pub retention_days: u32,
+}
+
+/// Runs a `remediation` subcommand.
+pub fn run_remediation(
+    out: &mut impl Write,
+    store: &Store,
+    command: RemediationCommand,
+) -> Result<u8> {
+    match command {
+        RemediationCommand::Set(args) => {
+            let json = args.json;
+            let config = build_config(store, args)?;
+            store.put_remediation_config(&config)?;
+            if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&config)?)?;
+            } else {
+                writeln!(out, "remediation of {} set:", config.rule_name)?;
+                configs_table(out, &[config])?;
+            }
+            Ok(0)
+        }
+        RemediationCommand::Show(args) => {
+            let mut configs = store.remediation_configs()?;
+            if let Some(rule) = &args.rule {
+                configs.retain(|c| &c.rule_name == rule);
+                if configs.is_empty() {
+                    bail!("rule {rule} has no remediation configured");
+                }
+            }
+            if args.json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&configs)?)?;
+            } else {
+                configs_table(out, &configs)?;
+            }
+            Ok(0)
+        }
+        RemediationCommand::Remove(args) => {
+            if !store.delete_remediation_config(&args.rule)? {
+                bail!("rule {} has no remediation configured", args.rule);
+            }
+            writeln!(out, "remediation of {} removed", args.rule)?;
+            Ok(0)
+        }
+        RemediationCommand::Run(args) => {
+            let key = query::resolve(store, &args.resource.selector())?;
+            let (job, queued) = remediation::request_run(store, &args.rule, &key)?;
+            let job = if queued {
+                remediation::run_now(store, job)?
+            } else {
+                job
+            };
+            store.flush()?;
+            if args.json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&job)?)?;
+            } else {
+                if !queued {
+                    writeln!(out, "job {} is already {}", job.id, job.state.as_str())?;
+                }
+                job_text(out, &job)?;
+            }
+            Ok(match job.state {
+                JobState::Failed => 3,
+                _ => 0,
+            })
+        }
+        RemediationCommand::List(args) => {
+            let mut jobs = Vec::new();
+            for job in store.jobs() {
+                let job = job?;
+                if args.state.is_some_and(|s| s != job.state)
+                    || args.rule.as_ref().is_some_and(|r| r != &job.rule_name)
+                {
+                    continue;
+                }
+                jobs.push(job);
+            }
+            if args.json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({ "jobs": jobs }))?
+                )?;
+            } else {
+                jobs_table(out, &jobs)?;
+            }
+            Ok(0)
+        }
+        RemediationCommand::Exception(command) => run_exception(out, store, command),
+    }
+}
+
+/// Fails unless a rule of that name is registered (managed rules are installed first).
+fn require_rule(store: &Store, rule: &str) -> Result<()> {
+    let registry = super::rules::open_registry(store)?;
+    if registry.list()?.iter().all(|d| d.name != rule) {
+        bail!("no rule named {rule} (conftrail rules list)");
+    }
+    Ok(())
+}
+
+fn build_config(store: &Store, args: SetArgs) -> Result<RemediationConfig> {
+    require_rule(store, &args.rule)?;
+    let action = match args.action {
+        ActionKind::Webhook => {
+            if !args.command.is_empty() {
+                bail!("a webhook takes --url, not a program after --");
+            }
+            let headers = args
+                .headers
+                .iter()
+                .map(|h| {
+                    let (name, value) = h
+                        .split_once(':')
+                        .or_else(|| h.split_once('='))
+                        .with_context(|| format!("--header {h:?}: expected Name: value"))?;
+                    Ok((name.trim().to_string(), value.trim().to_string()))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Action::Webhook(WebhookAction {
+                url: args.url.clone().unwrap_or_default(),
+                headers,
+            })
+        }
+        ActionKind::Command => {
+            let Some((program, rest)) = args.command.split_first() else {
+                bail!("a command action needs the program after --, e.g. -- ./fix.sh --dry-run");
+            };
+            if args.url.is_some() {
+                bail!("--url is for webhooks; a command action takes the program after --");
+            }
+            Action::Command(CommandAction {
+                program: program.clone(),
+                args: rest.to_vec(),
+                no_retry_exit_codes: args.no_retry_exit_codes.clone(),
+            })
+        }
+    };
+    let parameters: BTreeMap<String, ParameterSource> = args
+        .params
+        .iter()
+        .map(|p| parse_parameter(p))
+        .collect::<Result<_, String>>()
+        .map_err(anyhow::Error::msg)?;
+    let mut backoff =
+        Backoff::parse(&args.backoff).map_err(|e| anyhow::anyhow!("--backoff: {e}"))?;
+    backoff.jitter = match args.jitter {
+        JitterArg::Full => Jitter::Full,
+        JitterArg::None => Jitter::None,
+    };
+    let timeout = parse_duration(&args.timeout).map_err(|e| anyhow::anyhow!("--timeout: {e}"))?;
+    let now = now_millis();
+    let created_at = store
+        .remediation_config(&args.rule)?
+        .map_or(now, |old| old.created_at);
+    let config = RemediationConfig {
+        rule_name: args.rule,
+        action,
+        parameters,
+        automatic: args.automatic,
+        max_attempts: args.max_attempts,
+        backoff,
+        timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+        concurrency: args.concurrency,
+        created_at,
+        updated_at: now,
+    };
+    config.validate().map_err(anyhow::Error::msg)?;
+    Ok(config)
+}
+
+fn configs_table(out: &mut impl Write, configs: &[RemediationConfig]) -> Result<()> {
+    let rows: Vec<Vec<String>> = configs
+        .iter()
+        .map(|c| {
+            vec![
+                c.rule_name.clone(),
+                c.action.describe(),
+                if c.automatic { "automatic" } else { "manual" }.to_string(),
+                c.parameters
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.describe()))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                c.max_attempts.to_string(),
+                c.backoff.describe(),
+                format_duration(std::time::Duration::from_millis(c.timeout_ms)),
+                c.concurrency.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &[
+            "RULE",
+            "ACTION",
+            "MODE",
+            "PARAMETERS",
+            "ATTEMPTS",
+            "BACKOFF",
+            "TIMEOUT",
+            "CONCURRENCY",
+        ],
+        &rows,
+    )?;
+    Ok(())
+}
+
+fn last_result(job: &RemediationJob) -> String {
+    job.attempts
+        .last()
+        .map(|a| {
+            let text = match a.outcome {
+                None => "running".to_string(),
+                Some(_) => a.message.clone(),
+            };
+            text.lines()
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(60)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn jobs_table(out: &mut impl Write, jobs: &[RemediationJob]) -> Result<()> {
+    let rows: Vec<Vec<String>> = jobs
+        .iter()
+        .map(|j| {
+            vec![
+                j.id.to_string(),
+                j.rule_name.clone(),
+                format!("{} {}", j.resource.resource_type, j.resource.resource_id),
+                j.configuration_version.to_string(),
+                j.state.as_str().to_string(),
+                j.attempts.len().to_string(),
+                last_result(j),
+                j.next_attempt_at
+                    .map(|t| format_time(&t))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &[
+            "JOB",
+            "RULE",
+            "RESOURCE",
+            "VERSION",
+            "STATE",
+            "ATTEMPTS",
+            "LAST RESULT",
+            "NEXT ATTEMPT",
+        ],
+        &rows,
+    )?;
+    writeln!(out, "{} jobs", jobs.len())?;
+    Ok(())
+}
+
+/// A job for people: state and every attempt.
+pub(super) fn job_text(out: &mut impl Write, job: &RemediationJob) -> Result<()> {
+    writeln!(
+        out,
+        "job {} {} on {} {} version {}: {}{}",
+        job.id,
+        job.rule_name,
+        job.resource.resource_type,
+        job.resource.resource_id,
+        job.configuration_version,
+        job.state.as_str(),
+        job.state_reason
+            .as_ref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default()
+    )?;
+    for a in &job.attempts {
+        let outcome = a
+            .outcome
+            .map(|o| format!("{o:?}").to_lowercase())
+            .unwrap_or_else(|| "running".into());
+        writeln!(
+            out,
+            "  attempt {} at {}: {outcome}: {}",
+            a.number,
+            format_time(&a.started_at),
+            a.message
+        )?;
+    }
+    if let Some(next) = job.next_attempt_at {
+        writeln!(
+            out,
+            "  next attempt at {} (conftrail worker runs the queue)",
+            format_time(&next)
+        )?;
+    }
+    Ok(())
+}
+
+fn run_exception(out: &mut impl Write, store: &Store, command: ExceptionCommand) -> Result<u8> {
+    match command {
+        ExceptionCommand::Add(args) => {
+            let key = query::resolve(store, &args.target.resource.selector())?;
+            require_rule(store, &args.target.rule)?;
+            let now = now_millis();
+            if args.expires.is_some_and(|t| t <= now) {
+                bail!("--expires is in the past");
+            }
+            let reason = args.reason.trim();
+            if reason.is_empty() {
+                bail!("--reason must say why the resource is exempt");
+            }
+            let exception = RemediationException {
+                rule_name: args.target.rule,
+                resource: EvaluatedResource::from(&key),
+                reason: reason.to_string(),
+                expires_at: args.expires,
+                created_at: now,
+            };
+            store.put_exception(&exception)?;
+            writeln!(
+                out,
+                "exception added: no automatic {} remediation on {}{}",
+                exception.rule_name,
+                key,
+                exception
+                    .expires_at
+                    .map(|t| format!(" until {}", format_time(&t)))
+                    .unwrap_or_default()
+            )?;
+            Ok(0)
+        }
+        ExceptionCommand::List(flag) => {
+            let exceptions = store.exceptions()?;
+            if flag.json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({ "exceptions": exceptions }))?
+                )?;
+                return Ok(0);
+            }
+            let now = now_millis();
+            let rows: Vec<Vec<String>> = exceptions
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.rule_name.clone(),
+                        format!("{} {}", e.resource.resource_type, e.resource.resource_id),
+                        e.reason.clone(),
+                        e.expires_at.map(|t| format_time(&t)).unwrap_or_default(),
+                        if e.is_active(now) {
+                            "active"
+                        } else {
+                            "expired"
+                        }
+                        .to_string(),
+                    ]
+                })
+                .collect();
+            table(
+                out,
+                &["RULE", "RESOURCE", "REASON", "EXPIRES", "STATE"],
+                &rows,
+            )?;
+            Ok(0)
+        }
+        ExceptionCommand::Remove(target) => {
+            let key = query::resolve(store, &target.resource.selector())?;
+            if !store.delete_exception(&target.rule, &key)? {
+                bail!("no exception for {} on {key}", target.rule);
+            }
+            writeln!(out, "exception removed")?;
+            Ok(0)
+        }
+    }
+}
+
+/// Runs `worker` until SIGINT or SIGTERM.
+pub fn run_worker(out: &mut impl Write, data_dir: &Path, args: WorkerArgs) -> Result<u8> {
+    let store = Store::open(data_dir)?;
+    let registry = super::rules::open_registry(&store)?;
+    let mut evaluator = Evaluator::new(&registry, &store, super::rules::worker_count())?;
+    let purge_schedule = match args.purge_schedule.as_str() {
+        "off" | "none" => None,
+        text => {
+            Some(CronSchedule::parse(text).map_err(|e| anyhow::anyhow!("--purge-schedule: {e}"))?)
+        }
+    };
+    let options = WorkerOptions {
+        max_concurrent_actions: args.max_concurrent_actions,
+        purge_schedule,
+        event_retention_days: args.retention_days,
+        ..WorkerOptions::default()
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+        .context("installing the stop signal handler")?;
+    let definitions = registry.list()?;
+    let report = remediation::run_worker(&store, &mut evaluator, &definitions, &options, &stop)?;
+    writeln!(
+        out,
+        "worker stopped: {} scheduled runs, {} attempts, {} interrupted attempts recovered, {} events purged",
+        report.scheduled_runs, report.attempts, report.recovered, report.purged_events
+    )?;
+    Ok(0)
+}

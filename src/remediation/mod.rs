@@ -1,0 +1,24 @@
+//! Remediation: per-rule actions (webhook, command), the durable job queue with retries and
+//! backoff, exceptions, and the worker that runs the queue and the rule schedules.
+
+pub mod action;
+pub mod backoff;
+mod config;
+mod job;
+mod queue;
+mod worker;
+
+pub use config::{
+    parse_parameter, ParameterSource, RemediationConfig, DEFAULT_BACKOFF, DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_MS,
+};
+pub use job::{
+    idempotency_key, Attempt, AttemptEnd, JobOrigin, JobState, JobVerdict, RemediationException,
+    RemediationJob,
+};
+pub use queue::{
+    admit, finish, on_verdicts, recover_interrupted, request_run, Admission, RunError,
+};
+pub use worker::{
+    execute, rule_task, run_now, run_worker, WorkerOptions, WorkerReport, PURGE_TASK,
+};

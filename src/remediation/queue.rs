@@ -1,0 +1,292 @@
+//! The durable queue's rules: which verdicts start jobs, which jobs may run, what an attempt's
+//! result does, and how jobs interrupted by a crash are picked up again.
+
+use std::collections::HashMap;
+
+use super::action::ActionResult;
+use super::job::{AttemptEnd, JobOrigin, JobVerdict, RemediationJob};
+use super::RemediationConfig;
+use crate::evaluator::{EvaluatedResource, VerdictRecord};
+use crate::model::{ResourceKey, Timestamp};
+use crate::rules::Compliance;
+use crate::store::{Store, StoreError};
+
+/// Why a manual run could not be queued.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The rule has no remediation configuration.
+    #[error("rule {0} has no remediation configured (conftrail remediation set {0} ...)")]
+    NotConfigured(String),
+    /// The rule has not judged the resource yet.
+    #[error("rule {rule} has no verdict on {resource} yet (run conftrail evaluate --rule {rule})")]
+    NoVerdict {
+        /// The rule.
+        rule: String,
+        /// The resource, for the message.
+        resource: String,
+    },
+    /// A store error.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Starts jobs for new NON_COMPLIANT verdicts (automatic remediation) and settles succeeded jobs
+/// once the next version of their resource has been judged. Called with every batch of verdicts.
+pub fn on_verdicts(store: &Store, records: &[VerdictRecord]) -> Result<(), StoreError> {
+    let mut configs: HashMap<String, Option<RemediationConfig>> = HashMap::new();
+    let now = crate::model::now_millis();
+    for record in records {
+        let Some(compliance) = record.report.outcome.compliance() else {
+            continue;
+        };
+        let resource = record.resource.key();
+        settle_succeeded_job(store, record, compliance, &resource, now)?;
+        if compliance != Compliance::NonCompliant {
+            continue;
+        }
+        let config = match configs.get(&record.rule_name) {
+            Some(c) => c.clone(),
+            None => {
+                let c = store.remediation_config(&record.rule_name)?;
+                configs.insert(record.rule_name.clone(), c.clone());
+                c
+            }
+        };
+        let Some(config) = config.filter(|c| c.automatic) else {
+            continue;
+        };
+        if let Some(exception) = store.exception(&record.rule_name, &resource)? {
+            if exception.is_active(now) {
+                continue;
+            }
+        }
+        let created = store.create_job_once(
+            &record.rule_name,
+            &resource,
+            record.configuration_version,
+            |id| {
+                RemediationJob::new(
+                    id,
+                    &config,
+                    record.resource.clone(),
+                    record.configuration_version,
+                    verdict_of(record, compliance),
+                    JobOrigin::Automatic,
+                    now,
+                )
+            },
+        )?;
+        if let Some(job) = created {
+            tracing::info!(job = job.id, rule = %job.rule_name, resource = %job.resource.resource_id, version = job.configuration_version, "remediation job queued");
+        }
+    }
+    Ok(())
+}
+
+fn verdict_of(record: &VerdictRecord, compliance: Compliance) -> JobVerdict {
+    JobVerdict {
+        compliance,
+        annotation: record.report.outcome.annotation().map(str::to_string),
+        configuration_item_capture_time: record.configuration_item_capture_time,
+    }
+}
+
+/// A verdict on a later version settles the job waiting for it: verified or not effective.
+fn settle_succeeded_job(
+    store: &Store,
+    record: &VerdictRecord,
+    compliance: Compliance,
+    resource: &ResourceKey,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let Some(mut job) = store.job_awaiting_verification(&record.rule_name, resource)? else {
+        return Ok(());
+    };
+    if record.configuration_version == job.configuration_version
+        || record.configuration_item_capture_time < job.verdict.configuration_item_capture_time
+    {
+        return Ok(());
+    }
+    job.verify(compliance, record.configuration_version, now);
+    if compliance == Compliance::NonCompliant {
+        // The fix did not hold: that version is this job's outcome, not a reason for another
+        // job that would run the same action again (and again).
+        store.reserve_job_version(
+            &record.rule_name,
+            resource,
+            record.configuration_version,
+            job.id,
+        )?;
+    }
+    tracing::info!(
+        job = job.id,
+        state = job.state.as_str(),
+        "remediation job settled"
+    );
+    store.save_job(&job)
+}
+
+/// Queues a job for the resource's latest judged version now (`remediation run`): a new job,
+/// or the existing one for that version run again with a fresh attempt budget. Returns the job
+/// and whether it was queued (false: it is already queued or running).
+pub fn request_run(
+    store: &Store,
+    rule: &str,
+    resource: &ResourceKey,
+) -> Result<(RemediationJob, bool), RunError> {
+    let config = store
+        .remediation_config(rule)?
+        .ok_or_else(|| RunError::NotConfigured(rule.to_string()))?;
+    let verdict = store
+        .latest_verdict(rule, resource)?
+        .ok_or_else(|| RunError::NoVerdict {
+            rule: rule.to_string(),
+            resource: resource.to_string(),
+        })?;
+    let now = crate::model::now_millis();
+    let version = verdict.configuration_version;
+    if let Some(mut job) = store.job_for_version(rule, resource, version)? {
+        if !job.state.is_final() {
+            return Ok((job, false));
+        }
+        job.verdict = JobVerdict {
+            compliance: verdict.compliance,
+            annotation: verdict.annotation.clone(),
+            configuration_item_capture_time: verdict.configuration_item_capture_time,
+        };
+        job.rerun(config.max_attempts, now);
+        store.save_job(&job)?;
+        return Ok((job, true));
+    }
+    let created = store.create_job_once(rule, resource, version, |id| {
+        RemediationJob::new(
+            id,
+            &config,
+            EvaluatedResource::from(resource),
+            version,
+            JobVerdict {
+                compliance: verdict.compliance,
+                annotation: verdict.annotation.clone(),
+                configuration_item_capture_time: verdict.configuration_item_capture_time,
+            },
+            JobOrigin::Manual,
+            now,
+        )
+    })?;
+    match created {
+        Some(job) => Ok((job, true)),
+        // Another writer created it in between: report that one.
+        None => match store.job_for_version(rule, resource, version)? {
+            Some(job) => Ok((job, false)),
+            None => Err(RunError::Store(StoreError::Corrupt {
+                what: "remediation job",
+                detail: "job index without job".into(),
+            })),
+        },
+    }
+}
+
+/// What to do with a due job right before an attempt.
+pub enum Admission {
+    /// Run it: the job (now in progress) and the configuration to use.
+    Run(Box<RemediationJob>, Box<RemediationConfig>),
+    /// It was cancelled or is not runnable; nothing to do.
+    Skip,
+}
+
+/// Re-checks a due job and, if it still needs fixing, marks an attempt as started (durably,
+/// before the action runs, so a crash during the action is seen on restart).
+pub fn admit(store: &Store, mut job: RemediationJob) -> Result<Admission, StoreError> {
+    let now = crate::model::now_millis();
+    let resource = job.resource.key();
+    let cancel = |job: &mut RemediationJob, reason: String| -> Result<Admission, StoreError> {
+        job.cancel(reason.clone(), now);
+        store.save_job(job)?;
+        tracing::info!(job = job.id, %reason, "remediation job cancelled");
+        Ok(Admission::Skip)
+    };
+    let Some(config) = store.remediation_config(&job.rule_name)? else {
+        return cancel(
+            &mut job,
+            "remediation is no longer configured for this rule".into(),
+        );
+    };
+    if let Some(latest) = store.latest_verdict(&job.rule_name, &resource)? {
+        if latest.compliance != Compliance::NonCompliant {
+            return cancel(
+                &mut job,
+                format!(
+                    "the resource is {} now (version {})",
+                    latest.compliance.as_str(),
+                    latest.configuration_version
+                ),
+            );
+        }
+    }
+    if job.origin == JobOrigin::Automatic {
+        if let Some(exception) = store.exception(&job.rule_name, &resource)? {
+            if exception.is_active(now) {
+                return cancel(&mut job, format!("exception: {}", exception.reason));
+            }
+        }
+    }
+    job.start_attempt(now);
+    store.save_job(&job)?;
+    Ok(Admission::Run(Box::new(job), Box::new(config)))
+}
+
+/// Records how an attempt ended and moves the job on (success, retry after a backoff, failure).
+pub fn finish(
+    store: &Store,
+    config: &RemediationConfig,
+    mut job: RemediationJob,
+    result: &ActionResult,
+) -> Result<RemediationJob, StoreError> {
+    let now = crate::model::now_millis();
+    let end = AttemptEnd::from(result.outcome);
+    let next = job.attempts.len() as u32 + 1;
+    let mut delay = config.backoff.delay(next);
+    if let Some(after) = result.retry_after {
+        delay = delay.max(after);
+    }
+    let retry_at = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+    job.finish_attempt(end, Some(result), result.message.clone(), now, retry_at);
+    store.save_job(&job)?;
+    tracing::info!(job = job.id, attempt = job.attempts.len(), outcome = ?end, state = job.state.as_str(), message = %result.message, "remediation attempt finished");
+    Ok(job)
+}
+
+/// Ends an attempt that could not start (its parameters could not be resolved): permanent.
+pub fn fail_before_action(
+    store: &Store,
+    mut job: RemediationJob,
+    message: String,
+) -> Result<RemediationJob, StoreError> {
+    let now = crate::model::now_millis();
+    job.finish_attempt(AttemptEnd::Permanent, None, message, now, now);
+    store.save_job(&job)?;
+    Ok(job)
+}
+
+/// After a crash: attempts that were running are recorded as interrupted and retried now.
+/// Returns how many jobs were picked up again.
+pub fn recover_interrupted(store: &Store) -> Result<usize, StoreError> {
+    let now = crate::model::now_millis();
+    let jobs = store.running_jobs()?;
+    for mut job in jobs.iter().cloned() {
+        job.finish_attempt(
+            AttemptEnd::Interrupted,
+            None,
+            "the worker stopped while this attempt ran; its result is unknown".into(),
+            now,
+            now,
+        );
+        tracing::warn!(
+            job = job.id,
+            state = job.state.as_str(),
+            "remediation attempt interrupted by a restart"
+        );
+        store.save_job(&job)?;
+    }
+    Ok(jobs.len())
+}
