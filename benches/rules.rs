@@ -6,8 +6,11 @@
 //! - the same for a native Rust restricted-ssh (serde typed parse + check), for comparison,
 //! - the cost of converting a recorded item into the rule interface's shape,
 //! - evaluations/s of restricted-ssh on 1 and 2 threads (one instance per thread),
-//! - evaluations/s through the evaluator (2 workers, verdicts written to a sled store).
+//! - evaluations/s through the evaluator (2 workers, verdicts written to a sled store),
+//! - a scheduled run of restricted-ssh over 1,000 stored security groups (`BENCH_SCHEDULE_GROUPS`):
+//!   the rule work alone and the whole run (store reads, rule, verdict writes).
 //!
+//! `BENCH_SECTION=schedule` runs only the scheduled-run figures.
 //! `BENCH_EVALS` scales the iteration counts; `BENCH_RULE=NAME` measures one managed rule only;
 //! `BENCH_EMPTY_ITEM=1` strips the security group (no tags, relationships, permissions) to show
 //! the fixed cost of a call.
@@ -149,6 +152,10 @@ fn per_eval(elapsed: Duration, n: usize) -> f64 {
 fn main() {
     let n = evals();
     let engine = RuleEngine::new().unwrap_or_else(|e| panic!("engine: {e}"));
+    if std::env::var("BENCH_SECTION").is_ok_and(|s| s == "schedule") {
+        scheduled_run(&engine);
+        return;
+    }
     let mut sg = item_from(security_group(7, 1));
     if std::env::var("BENCH_EMPTY_ITEM").is_ok() {
         sg.tags.clear();
@@ -323,6 +330,103 @@ fn main() {
             counts.evaluations,
             elapsed.as_secs_f64(),
             counts.evaluations as f64 / elapsed.as_secs_f64()
+        );
+    }
+}
+
+fn median(mut runs: Vec<Duration>) -> Duration {
+    runs.sort();
+    runs[runs.len() / 2]
+}
+
+/// A scheduled evaluation of restricted-ssh over every stored security group, as the worker runs it.
+fn scheduled_run(engine: &Arc<RuleEngine>) {
+    let groups: usize = std::env::var("BENCH_SCHEDULE_GROUPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = Store::open(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let registry = RuleRegistry::open(&store, engine.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let items: Vec<ConfigurationItem> = (0..groups)
+        .map(|g| item_from(security_group(g, 1)))
+        .collect();
+    let document: Vec<serde_json::Value> = items
+        .iter()
+        .map(|i| serde_json::to_value(i).unwrap_or_default())
+        .collect();
+    let bytes = serde_json::to_vec(&document).unwrap_or_default();
+    ingest_bytes(&store, "bench", &bytes).unwrap_or_else(|e| panic!("{e}"));
+    println!("\nscheduled run of restricted-ssh over {groups} stored security groups (median of 7 runs):");
+
+    // The rule work: one instance, inputs converted beforehand.
+    let rule = MANAGED_RULES
+        .iter()
+        .find(|r| r.name == "restricted-ssh")
+        .unwrap_or_else(|| panic!("restricted-ssh is managed"));
+    let inspected = inspect(engine, None, rule.wasm).unwrap_or_else(|e| panic!("{e}"));
+    let mut instance = RuleInstance::new(
+        engine,
+        &inspected.component,
+        Arc::new(Vec::<ConfigurationItem>::new()),
+        Limits::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let inputs: Vec<RuleInput> = items.iter().map(RuleInput::from_item).collect();
+    let call = RuleCall {
+        rule_name: rule.name,
+        parameters: params_for(rule.name),
+        trigger: Trigger::Schedule,
+        previous: None,
+    };
+    let rule_only = median(
+        (0..7)
+            .map(|_| {
+                let started = Instant::now();
+                for input in &inputs {
+                    std::hint::black_box(instance.evaluate(&call, input));
+                }
+                started.elapsed()
+            })
+            .collect(),
+    );
+    println!(
+        "  rule work (wasm calls, one thread):             {:>8.2} ms",
+        rule_only.as_secs_f64() * 1e3
+    );
+    let convert = median(
+        (0..7)
+            .map(|_| {
+                let started = Instant::now();
+                for item in &items {
+                    std::hint::black_box(RuleInput::from_item(item));
+                }
+                started.elapsed()
+            })
+            .collect(),
+    );
+    println!(
+        "  item conversion for the rule (one thread):      {:>8.2} ms",
+        convert.as_secs_f64() * 1e3
+    );
+    for workers in [1usize, 2] {
+        let mut evaluator =
+            Evaluator::new(&registry, &store, workers).unwrap_or_else(|e| panic!("{e}"));
+        let whole = median(
+            (0..7)
+                .map(|_| {
+                    let started = Instant::now();
+                    let counts = evaluator
+                        .evaluate_rule_scope_with("restricted-ssh", Trigger::Schedule)
+                        .unwrap_or_else(|e| panic!("{e}"));
+                    assert_eq!(counts.evaluations, groups);
+                    started.elapsed()
+                })
+                .collect(),
+        );
+        println!(
+            "  whole run, {workers} worker(s) (read, judge, write):   {:>8.2} ms",
+            whole.as_secs_f64() * 1e3
         );
     }
 }

@@ -127,10 +127,15 @@ struct Worker {
 
 impl Worker {
     fn start(data: &Path) -> Worker {
+        Worker::start_with(data, &[])
+    }
+
+    fn start_with(data: &Path, extra: &[&str]) -> Worker {
         let mut child = Command::new(env!("CARGO_BIN_EXE_conftrail"))
             .arg("--data-dir")
             .arg(data)
             .args(["--log-level", "info", "--log-format", "json", "worker"])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
