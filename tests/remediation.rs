@@ -47,6 +47,8 @@ struct Received {
 struct WebhookServer {
     url: String,
     received: Arc<Mutex<Vec<Received>>>,
+    /// (requests being answered now, the most at any time).
+    in_flight: Arc<Mutex<(usize, usize)>>,
 }
 
 impl WebhookServer {
@@ -59,14 +61,24 @@ impl WebhookServer {
         let received = Arc::new(Mutex::new(Vec::new()));
         let script = Arc::new(Mutex::new(script.into_iter()));
         let log = received.clone();
+        let in_flight = Arc::new(Mutex::new((0, 0)));
+        let busy = in_flight.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (log, script) = (log.clone(), script.clone());
+                let (log, script, busy) = (log.clone(), script.clone(), busy.clone());
                 // One thread per connection: a slow reply must not hold up the next request.
-                std::thread::spawn(move || serve(stream, &log, &script));
+                std::thread::spawn(move || serve(stream, &log, &script, &busy));
             }
         });
-        WebhookServer { url, received }
+        WebhookServer {
+            url,
+            received,
+            in_flight,
+        }
+    }
+
+    fn most_at_once(&self) -> usize {
+        self.in_flight.lock().expect("lock").1
     }
 
     fn received(&self) -> Vec<Received> {
@@ -74,7 +86,12 @@ impl WebhookServer {
     }
 }
 
-fn serve(stream: TcpStream, log: &Mutex<Vec<Received>>, script: &Mutex<std::vec::IntoIter<Reply>>) {
+fn serve(
+    stream: TcpStream,
+    log: &Mutex<Vec<Received>>,
+    script: &Mutex<std::vec::IntoIter<Reply>>,
+    busy: &Mutex<(usize, usize)>,
+) {
     let mut reader = BufReader::new(stream.try_clone().expect("clone"));
     let (mut length, mut key) = (0usize, String::new());
     loop {
@@ -98,6 +115,11 @@ fn serve(stream: TcpStream, log: &Mutex<Vec<Received>>, script: &Mutex<std::vec:
     if reader.read_exact(&mut body).is_err() {
         return;
     }
+    {
+        let mut busy = busy.lock().expect("lock");
+        busy.0 += 1;
+        busy.1 = busy.1.max(busy.0);
+    }
     let answer = {
         let mut log = log.lock().expect("lock");
         let answer = script.lock().expect("lock").next().unwrap_or(reply(200));
@@ -110,6 +132,7 @@ fn serve(stream: TcpStream, log: &Mutex<Vec<Received>>, script: &Mutex<std::vec:
     };
     std::thread::sleep(answer.delay);
     let mut stream = stream;
+    busy.lock().expect("lock").0 -= 1;
     let _ = write!(
         stream,
         "HTTP/1.1 {} Scripted\r\nContent-Type: text/plain\r\nContent-Length: 8\r\nConnection: close\r\n\r\nscripted",
@@ -832,4 +855,63 @@ fn a_schedule_fires_and_judges_every_resource_in_scope() {
     ));
     let rules = ok_stdout(&conftrail(&data, &["rules", "list"]));
     assert!(!rules.contains("schedule("), "{rules}");
+}
+
+#[test]
+fn jobs_respect_the_concurrency_limit_and_skip_resources_fixed_meanwhile() {
+    let (tmp, data) = setup();
+    let slow = Reply {
+        status: 200,
+        delay: Duration::from_millis(400),
+    };
+    let server = WebhookServer::start(vec![slow; 3]);
+    set_webhook(&data, &server.url, &["--automatic", "--concurrency", "1"]);
+    for n in 0..3 {
+        let id = format!("sg-00000000000000{n:03}");
+        ingest(
+            &data,
+            tmp.path(),
+            &sg_item(&id, "2024-05-01T10:00:00Z", "0.0.0.0/0"),
+            true,
+        );
+    }
+    // A fourth group is queued, then fixed before the worker gets to it: no call is made.
+    ingest(
+        &data,
+        tmp.path(),
+        &sg_item(SG, "2024-05-01T10:00:00Z", "0.0.0.0/0"),
+        true,
+    );
+    ingest(
+        &data,
+        tmp.path(),
+        &sg_item(SG, "2024-05-01T10:01:00Z", "10.0.0.0/8"),
+        true,
+    );
+    assert_eq!(jobs(&data).len(), 4);
+
+    let worker = Worker::start(&data);
+    wait_until("three calls", || server.received().len() == 3);
+    wait_until("three successes", || {
+        worker.log().matches("\"state\":\"succeeded\"").count() == 3
+    });
+    worker.stop();
+    assert_eq!(
+        server.most_at_once(),
+        1,
+        "--concurrency 1 allows one call at a time"
+    );
+    assert!(server.received().iter().all(|c| c.body["resourceId"] != SG));
+    let fixed = jobs(&data)
+        .into_iter()
+        .find(|j| j["resourceId"] == SG)
+        .expect("job of the fixed group");
+    assert_eq!(fixed["state"], "cancelled", "{fixed:#}");
+    assert_eq!(fixed["attempts"].as_array().map(Vec::len), Some(0));
+    assert!(
+        fixed["stateReason"]
+            .as_str()
+            .is_some_and(|r| r.contains("COMPLIANT now")),
+        "{fixed:#}"
+    );
 }
