@@ -165,6 +165,32 @@ impl Store {
     }
 }
 
+/// Format byte of the JSON-encoded records (verdicts, remediation).
+const JSON_FORMAT_V1: u8 = 1;
+
+/// A record as a format byte followed by its JSON.
+fn encode_json<T: serde::Serialize>(what: &'static str, value: &T) -> Result<Vec<u8>, StoreError> {
+    let mut out = vec![JSON_FORMAT_V1];
+    serde_json::to_writer(&mut out, value).map_err(|e| StoreError::Encode {
+        what,
+        detail: e.to_string(),
+    })?;
+    Ok(out)
+}
+
+/// Inverse of [`encode_json`].
+fn decode_json<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    match bytes.split_first() {
+        Some((&JSON_FORMAT_V1, body)) => {
+            serde_json::from_slice(body).map_err(|e| corrupt(what, e.to_string()))
+        }
+        _ => Err(corrupt(what, "unknown format")),
+    }
+}
+
 fn corrupt(what: &'static str, detail: impl Into<String>) -> StoreError {
     StoreError::Corrupt {
         what,

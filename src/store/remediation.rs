@@ -15,7 +15,7 @@
 //! Every job write goes through [`Store::save_job`], which moves the index entries with the
 //! state in one atomic batch.
 
-use super::{corrupt, keys, Store, StoreError};
+use super::{corrupt, decode_json as decode, encode_json as encode, keys, Store, StoreError};
 use crate::model::{ResourceKey, Timestamp};
 use crate::remediation::JobState;
 use crate::remediation::{RemediationConfig, RemediationException, RemediationJob};
@@ -29,28 +29,6 @@ const WAITING: u8 = b'w';
 const BY_RESOURCE: u8 = b'r';
 const EXCEPTION: u8 = b'x';
 const LAST_RUN: u8 = b's';
-const FORMAT_V1: u8 = 1;
-
-fn encode<T: serde::Serialize>(what: &'static str, value: &T) -> Result<Vec<u8>, StoreError> {
-    let mut out = vec![FORMAT_V1];
-    serde_json::to_writer(&mut out, value).map_err(|e| StoreError::Encode {
-        what,
-        detail: e.to_string(),
-    })?;
-    Ok(out)
-}
-
-fn decode<T: serde::de::DeserializeOwned>(
-    what: &'static str,
-    bytes: &[u8],
-) -> Result<T, StoreError> {
-    match bytes.split_first() {
-        Some((&FORMAT_V1, body)) => {
-            serde_json::from_slice(body).map_err(|e| corrupt(what, e.to_string()))
-        }
-        _ => Err(corrupt(what, "unknown format")),
-    }
-}
 
 fn named(family: u8, name: &str) -> Vec<u8> {
     let mut out = vec![family];

@@ -6,13 +6,12 @@
 
 use std::collections::HashMap;
 
-use super::{corrupt, keys, Store, StoreError};
+use super::{decode_json as decode, encode_json as encode, keys, Store, StoreError};
 use crate::evaluator::{LatestVerdict, VerdictRecord};
 use crate::model::ResourceKey;
 
 const HISTORY: u8 = b'h';
 const LATEST: u8 = b'l';
-const FORMAT_V1: u8 = 1;
 
 fn history_prefix(resource: &ResourceKey) -> Vec<u8> {
     keys::family_resource(HISTORY, resource)
@@ -24,27 +23,6 @@ fn latest_key(rule: &str, resource: &ResourceKey) -> Vec<u8> {
     out.push(0);
     out.extend_from_slice(&keys::resource(resource));
     out
-}
-
-fn encode<T: serde::Serialize>(what: &'static str, value: &T) -> Result<Vec<u8>, StoreError> {
-    let mut out = vec![FORMAT_V1];
-    serde_json::to_writer(&mut out, value).map_err(|e| StoreError::Encode {
-        what,
-        detail: e.to_string(),
-    })?;
-    Ok(out)
-}
-
-fn decode<T: serde::de::DeserializeOwned>(
-    what: &'static str,
-    bytes: &[u8],
-) -> Result<T, StoreError> {
-    match bytes.split_first() {
-        Some((&FORMAT_V1, body)) => {
-            serde_json::from_slice(body).map_err(|e| corrupt(what, e.to_string()))
-        }
-        _ => Err(corrupt(what, "unknown format")),
-    }
 }
 
 impl Store {
