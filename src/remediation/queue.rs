@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::action::ActionResult;
-use super::job::{AttemptEnd, JobOrigin, JobVerdict, RemediationJob};
+use super::job::{AttemptEnd, JobOrigin, JobState, JobVerdict, RemediationJob};
 use super::RemediationConfig;
 use crate::evaluator::{EvaluatedResource, VerdictRecord};
 use crate::model::{ResourceKey, Timestamp};
@@ -222,6 +222,20 @@ pub fn admit(store: &Store, mut job: RemediationJob) -> Result<Admission, StoreE
                 ),
             );
         }
+        // A newer non-compliant version has its own job (automatic remediation starts one per
+        // version); running this one too would apply the fix twice.
+        if job.origin == JobOrigin::Automatic
+            && latest.configuration_version != job.configuration_version
+            && latest.configuration_item_capture_time > job.verdict.configuration_item_capture_time
+        {
+            return cancel(
+                &mut job,
+                format!(
+                    "superseded by version {}, judged since",
+                    latest.configuration_version
+                ),
+            );
+        }
     }
     if job.origin == JobOrigin::Automatic {
         if let Some(exception) = store.exception(&job.rule_name, &resource)? {
@@ -251,6 +265,17 @@ pub fn finish(
     }
     let retry_at = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
     job.finish_attempt(end, Some(result), result.message.clone(), now, retry_at);
+    if job.state == JobState::Succeeded {
+        // The next version may have been judged while the action ran: settle at once.
+        if let Some(latest) = store.latest_verdict(&job.rule_name, &job.resource.key())? {
+            if latest.configuration_version != job.configuration_version
+                && latest.configuration_item_capture_time
+                    > job.verdict.configuration_item_capture_time
+            {
+                job.verify(latest.compliance, latest.configuration_version, now);
+            }
+        }
+    }
     store.save_job(&job)?;
     tracing::info!(job = job.id, attempt = job.attempts.len(), outcome = ?end, state = job.state.as_str(), message = %result.message, "remediation attempt finished");
     Ok(job)
@@ -289,4 +314,164 @@ pub fn recover_interrupted(store: &Store) -> Result<usize, StoreError> {
         store.save_job(&job)?;
     }
     Ok(jobs.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::remediation::action::{Action, AttemptOutcome, WebhookAction};
+    use crate::remediation::DEFAULT_BACKOFF;
+    use crate::rules::{EvaluationReport, Outcome, Trigger, Verdict};
+
+    const RULE: &str = "restricted-ssh";
+
+    fn resource() -> EvaluatedResource {
+        EvaluatedResource {
+            resource_type: "AWS::EC2::SecurityGroup".into(),
+            resource_id: "sg-1".into(),
+            account_id: "1".into(),
+            aws_region: "eu-west-1".into(),
+        }
+    }
+
+    fn verdict(version: u64, minute: i64, compliance: Compliance) -> VerdictRecord {
+        let at =
+            chrono::DateTime::from_timestamp(1_714_557_600 + minute * 60, 0).unwrap_or_default();
+        VerdictRecord {
+            rule_name: RULE.into(),
+            rule_version: "1.0.0".into(),
+            rule_revision: 1,
+            resource: resource(),
+            configuration_version: version,
+            configuration_item_capture_time: at,
+            trigger: Trigger::Change,
+            evaluated_at: crate::model::now_millis(),
+            report: EvaluationReport {
+                outcome: Outcome::Verdict(Verdict {
+                    compliance,
+                    annotation: None,
+                }),
+                logs: Vec::new(),
+                logs_dropped: 0,
+            },
+            compliance_changed: false,
+            changed_from: None,
+        }
+    }
+
+    /// Records verdicts as the evaluator does: stored, then handed to remediation.
+    fn judge(store: &Store, records: Vec<VerdictRecord>) {
+        let stored = store.record_verdicts(records).expect("record");
+        on_verdicts(store, &stored).expect("on verdicts");
+    }
+
+    fn setup() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        let now = crate::model::now_millis();
+        store
+            .put_remediation_config(&RemediationConfig {
+                rule_name: RULE.into(),
+                action: Action::Webhook(WebhookAction {
+                    url: "http://127.0.0.1:9/fix".into(),
+                    headers: Vec::new(),
+                }),
+                parameters: Default::default(),
+                automatic: true,
+                max_attempts: 3,
+                backoff: DEFAULT_BACKOFF,
+                timeout_ms: 1000,
+                concurrency: 1,
+                created_at: now,
+                updated_at: now,
+            })
+            .expect("config");
+        (dir, store)
+    }
+
+    fn all_jobs(store: &Store) -> Vec<RemediationJob> {
+        store.jobs().collect::<Result<_, _>>().expect("jobs")
+    }
+
+    fn success() -> ActionResult {
+        ActionResult {
+            outcome: AttemptOutcome::Succeeded,
+            message: "HTTP 200 OK".into(),
+            http_status: Some(200),
+            exit_code: None,
+            retry_after: None,
+            output: String::new(),
+        }
+    }
+
+    #[test]
+    fn one_job_per_version_and_a_newer_version_supersedes_a_queued_job() {
+        let (_dir, store) = setup();
+        judge(&store, vec![verdict(1, 0, Compliance::NonCompliant)]);
+        // The same verdict again (a schedule, a manual evaluation): no second job.
+        judge(&store, vec![verdict(1, 0, Compliance::NonCompliant)]);
+        assert_eq!(all_jobs(&store).len(), 1);
+        // Version 2 is still open before the first job ran: it gets its own job, and the
+        // first one is cancelled when it comes due rather than fixing twice.
+        judge(&store, vec![verdict(2, 5, Compliance::NonCompliant)]);
+        let jobs = all_jobs(&store);
+        assert_eq!(jobs.len(), 2);
+        assert!(matches!(
+            admit(&store, jobs[0].clone()).expect("admit"),
+            Admission::Skip
+        ));
+        let first = store.job(jobs[0].id).expect("read").expect("job");
+        assert_eq!(first.state, JobState::Cancelled);
+        assert_eq!(
+            first.state_reason.as_deref(),
+            Some("superseded by version 2, judged since")
+        );
+        assert!(matches!(
+            admit(&store, jobs[1].clone()).expect("admit"),
+            Admission::Run(..)
+        ));
+    }
+
+    #[test]
+    fn a_version_judged_while_the_action_ran_settles_the_job_at_once() {
+        let (_dir, store) = setup();
+        judge(&store, vec![verdict(1, 0, Compliance::NonCompliant)]);
+        let job = all_jobs(&store).remove(0);
+        let Admission::Run(job, config) = admit(&store, job).expect("admit") else {
+            panic!("job should run");
+        };
+        // While the webhook is being called, the fixed version arrives and is judged.
+        judge(&store, vec![verdict(2, 5, Compliance::Compliant)]);
+        let done = finish(&store, &config, *job, &success()).expect("finish");
+        assert_eq!(done.state, JobState::Verified);
+        assert_eq!(done.verified_by_version, Some(2));
+        assert!(store
+            .job_awaiting_verification(RULE, &resource().key())
+            .expect("read")
+            .is_none());
+    }
+
+    #[test]
+    fn interrupted_attempts_are_recorded_and_requeued() {
+        let (_dir, store) = setup();
+        judge(&store, vec![verdict(1, 0, Compliance::NonCompliant)]);
+        let job = all_jobs(&store).remove(0);
+        assert!(matches!(
+            admit(&store, job).expect("admit"),
+            Admission::Run(..)
+        ));
+        assert_eq!(store.running_jobs().expect("running").len(), 1);
+        assert_eq!(recover_interrupted(&store).expect("recover"), 1);
+        let job = all_jobs(&store).remove(0);
+        assert_eq!(job.state, JobState::Queued);
+        assert_eq!(job.attempts[0].outcome, Some(AttemptEnd::Interrupted));
+        assert!(store.running_jobs().expect("running").is_empty());
+        assert_eq!(
+            store
+                .due_jobs(crate::model::now_millis(), 10)
+                .expect("due")
+                .len(),
+            1
+        );
+    }
 }
