@@ -97,6 +97,15 @@ pub struct IngestReport {
 }
 
 impl IngestReport {
+    /// The rule evaluations line, when rules ran and there was something to judge (API events
+    /// alone are not judged, and "0 evaluations" would only be noise).
+    pub fn evaluation_summary(&self) -> Option<String> {
+        self.evaluations
+            .as_ref()
+            .filter(|c| self.items > 0 || c.evaluations > 0)
+            .map(|c| format!("rules: {}", c.summary()))
+    }
+
     /// The one-line summary printed after an ingest.
     pub fn summary(&self) -> String {
         let events = if self.events > 0 {

@@ -69,8 +69,8 @@ pub fn run(out: &mut impl Write, data_dir: Option<&Path>) -> Result<u8> {
             Some(&mut evaluator),
         )?;
         writeln!(out, "{name}: {}", report.summary())?;
-        if let Some(counts) = &report.evaluations {
-            writeln!(out, "  rules: {}", counts.summary())?;
+        if let Some(line) = report.evaluation_summary() {
+            writeln!(out, "  {line}")?;
         }
         for problem in &report.problems {
             writeln!(out, "  {problem}")?;

@@ -243,8 +243,8 @@ pub fn run(cli: Cli) -> Result<u8> {
                     eprintln!("{problem}");
                 }
                 writeln!(out, "{}", report.summary())?;
-                if let Some(counts) = &report.evaluations {
-                    writeln!(out, "rules: {}", counts.summary())?;
+                if let Some(line) = report.evaluation_summary() {
+                    writeln!(out, "{line}")?;
                 }
             }
             Ok(if report.errors > 0 {
