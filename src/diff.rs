@@ -238,6 +238,27 @@ pub fn unified_diff(
         .to_string()
 }
 
+/// A diff that changed `paths` (values left out), for tests of code that reads diffs.
+#[cfg(test)]
+pub(crate) fn diff_of_paths(change_type: ChangeType, paths: &[&str]) -> ItemDiff {
+    ItemDiff {
+        change_type,
+        changed_properties: paths
+            .iter()
+            .map(|p| {
+                (
+                    p.to_string(),
+                    PropertyChange {
+                        previous_value: Value::Null,
+                        updated_value: Value::Null,
+                        change_type: ChangeType::Update,
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -320,17 +320,17 @@ fn record_records(
     report: &mut IngestReport,
 ) -> Result<(), StoreError> {
     for record in records {
+        for warning in record.warnings {
+            report.note(
+                ProblemKind::Warning,
+                source,
+                record.location.clone(),
+                warning,
+            );
+        }
         match record.outcome {
             Staged::Item(item) => {
                 report.items += 1;
-                for warning in record.warnings {
-                    report.note(
-                        ProblemKind::Warning,
-                        source,
-                        record.location.clone(),
-                        warning,
-                    );
-                }
                 let copy = queue.wants_items().then(|| item.item().clone());
                 match recorder.record(*item)? {
                     Recorded::Unchanged { .. } => report.unchanged += 1,
@@ -359,14 +359,6 @@ fn record_records(
             }
             Staged::Event(event) => {
                 report.events += 1;
-                for warning in record.warnings {
-                    report.note(
-                        ProblemKind::Warning,
-                        source,
-                        record.location.clone(),
-                        warning,
-                    );
-                }
                 events.push(*event, report)?;
             }
             Staged::Skipped(note) => {

@@ -2,10 +2,8 @@
 //! plaso, Cloud Custodian and Panther test data, Apache-2.0).
 
 use super::*;
-use crate::diff::PropertyChange;
 use crate::model::{parse_timestamp_text, EventResource, UserIdentity};
 use serde_json::json;
-use std::collections::BTreeMap;
 
 /// An ApiEvent built directly from a (trimmed) record.
 fn event(record: Value) -> ApiEvent {
@@ -74,22 +72,7 @@ fn resource(
 }
 
 fn diff(change_type: ChangeType, paths: &[&str]) -> ItemDiff {
-    ItemDiff {
-        change_type,
-        changed_properties: paths
-            .iter()
-            .map(|p| {
-                (
-                    p.to_string(),
-                    PropertyChange {
-                        previous_value: Value::Null,
-                        updated_value: Value::Null,
-                        change_type: ChangeType::Update,
-                    },
-                )
-            })
-            .collect::<BTreeMap<_, _>>(),
-    }
+    crate::diff::diff_of_paths(change_type, paths)
 }
 
 #[test]

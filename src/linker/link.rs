@@ -94,28 +94,12 @@ pub fn assign(versions: &[VersionSpan<'_>], mut calls: Vec<ResourceCall>) -> Lin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diff::{ChangeType, PropertyChange};
+    use crate::diff::ChangeType;
     use crate::model::{parse_timestamp_text, ApiEvent, Effect, UserIdentity};
     use serde_json::Value;
-    use std::collections::BTreeMap;
 
     fn diff(change_type: ChangeType, paths: &[&str]) -> ItemDiff {
-        ItemDiff {
-            change_type,
-            changed_properties: paths
-                .iter()
-                .map(|p| {
-                    (
-                        p.to_string(),
-                        PropertyChange {
-                            previous_value: Value::Null,
-                            updated_value: Value::Null,
-                            change_type: ChangeType::Update,
-                        },
-                    )
-                })
-                .collect::<BTreeMap<_, _>>(),
-        }
+        crate::diff::diff_of_paths(change_type, paths)
     }
 
     fn ms(text: &str) -> i64 {
