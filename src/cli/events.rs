@@ -423,19 +423,7 @@ pub(super) fn timeline_text(out: &mut impl Write, timeline: &Timeline) -> Result
                         .map(|reason| format!(" ({reason})"))
                         .unwrap_or_default()
                 )?;
-                for a in &job.attempts {
-                    writeln!(
-                        out,
-                        "    attempt {} at {}: {}",
-                        a.number,
-                        format_time(&a.started_at),
-                        if a.message.is_empty() {
-                            "running"
-                        } else {
-                            &a.message
-                        }
-                    )?;
-                }
+                super::remediation::attempt_lines(out, job, "    ")?;
             }
             TimelineEntry::Exception(x) => {
                 let e = &x.exception;

@@ -465,6 +465,28 @@ fn jobs_table(out: &mut impl Write, jobs: &[RemediationJob]) -> Result<()> {
     Ok(())
 }
 
+/// One line per attempt of a job (shared by `remediation run` and `timeline`).
+pub(super) fn attempt_lines(
+    out: &mut impl Write,
+    job: &RemediationJob,
+    indent: &str,
+) -> Result<()> {
+    for a in &job.attempts {
+        let outcome = a
+            .outcome
+            .map(|o| format!("{o:?}").to_lowercase())
+            .unwrap_or_else(|| "running".into());
+        writeln!(
+            out,
+            "{indent}attempt {} at {}: {outcome}: {}",
+            a.number,
+            format_time(&a.started_at),
+            a.message
+        )?;
+    }
+    Ok(())
+}
+
 /// A job for people: state and every attempt.
 pub(super) fn job_text(out: &mut impl Write, job: &RemediationJob) -> Result<()> {
     writeln!(
@@ -481,19 +503,7 @@ pub(super) fn job_text(out: &mut impl Write, job: &RemediationJob) -> Result<()>
             .map(|r| format!(" ({r})"))
             .unwrap_or_default()
     )?;
-    for a in &job.attempts {
-        let outcome = a
-            .outcome
-            .map(|o| format!("{o:?}").to_lowercase())
-            .unwrap_or_else(|| "running".into());
-        writeln!(
-            out,
-            "  attempt {} at {}: {outcome}: {}",
-            a.number,
-            format_time(&a.started_at),
-            a.message
-        )?;
-    }
+    attempt_lines(out, job, "  ")?;
     if let Some(next) = job.next_attempt_at {
         writeln!(
             out,
