@@ -7,6 +7,7 @@
 //! running rules periodically), and [`pipeline`] runs the steps over files. [`diff`], [`query`] and
 //! [`timeline`] answer questions; [`cli`] sits on top.
 
+pub mod api;
 pub mod cli;
 pub mod diff;
 pub mod evaluator;

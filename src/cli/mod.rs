@@ -7,6 +7,7 @@ mod remediation;
 mod render;
 mod rules;
 mod scaffold;
+mod serve;
 
 use crate::evaluator::Evaluator;
 use crate::linker::EventMap;
@@ -86,6 +87,8 @@ pub enum Command {
     Remediation(remediation::RemediationCommand),
     /// Run rule schedules, housekeeping and the remediation queue until stopped (Ctrl-C, SIGTERM).
     Worker(remediation::WorkerArgs),
+    /// Serve the HTTP API (and run the worker) until stopped (Ctrl-C, SIGTERM).
+    Serve(serve::ServeArgs),
     /// Ingest the bundled example data into a fresh store and show a resource's history and diffs.
     Demo(DemoArgs),
 }
@@ -328,6 +331,10 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Evaluate(args) => rules::run_evaluate(&mut out, &dir, args),
         Command::Remediation(command) => remediation::run_remediation(&mut out, &open()?, command),
         Command::Worker(args) => remediation::run_worker(&mut out, &dir, args),
+        Command::Serve(args) => {
+            let event_map = EventMap::load(cli.event_map.as_deref())?;
+            serve::run_serve(&mut out, &dir, event_map, args)
+        }
         Command::Demo(_) => demo::run(&mut out, data_dir.as_deref()),
     }
 }

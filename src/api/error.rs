@@ -1,0 +1,106 @@
+//! Errors as JSON `{error, message}` with the status that says what went wrong.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use super::auth::{Denied, Role};
+use crate::query::QueryError;
+use crate::store::StoreError;
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    /// 400: the request is malformed.
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            code: "badRequest",
+            message: message.into(),
+        }
+    }
+
+    /// 404: nothing there.
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            code: "notFound",
+            message: message.into(),
+        }
+    }
+
+    /// 500: our fault.
+    pub fn internal(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "internal",
+            message: message.into(),
+        }
+    }
+
+    /// 401 or 403.
+    pub fn denied(denied: Denied, needed: Role) -> ApiError {
+        match denied {
+            Denied::Unauthenticated => ApiError {
+                status: StatusCode::UNAUTHORIZED,
+                code: "unauthorized",
+                message: "a valid bearer token is required (Authorization: Bearer …)".into(),
+            },
+            Denied::Forbidden(role) => ApiError {
+                status: StatusCode::FORBIDDEN,
+                code: "forbidden",
+                message: format!(
+                    "this needs the {} role; the token has {}",
+                    needed.as_str(),
+                    role.as_str()
+                ),
+            },
+        }
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
+        match e {
+            QueryError::Store(store) => store.into(),
+            QueryError::Ambiguous { .. } => ApiError {
+                status: StatusCode::CONFLICT,
+                code: "ambiguous",
+                message: e.to_string().replace(
+                    "pass --account and/or --region",
+                    "pass account and/or region",
+                ),
+            },
+            other => ApiError::not_found(other.to_string()),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "store error while serving a request");
+        ApiError::internal(e.to_string())
+    }
+}
+
+impl From<serde_json::Error> for ApiError {
+    fn from(e: serde_json::Error) -> Self {
+        ApiError::internal(format!("cannot encode the answer: {e}"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(serde_json::json!({"error": self.code, "message": self.message})),
+        )
+            .into_response()
+    }
+}
