@@ -17,7 +17,7 @@ fn main() -> ExitCode {
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    match cli.log_format {
+    match cli.effective_log_format() {
         LogFormat::Human => logs.init(),
         LogFormat::Json => logs.json().init(),
     }

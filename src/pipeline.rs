@@ -4,7 +4,8 @@
 use crate::evaluator::{EvaluationCounts, Evaluator, Job};
 use crate::ingest::{self, FileError, RecordOutcome};
 use crate::linker::EventMap;
-use crate::model::ConfigurationItem;
+use crate::model::{ConfigurationItem, ResourceKey};
+use crate::notify::NotificationKind;
 use crate::recorder::{prepare, PreparedItem, Recorded, Recorder};
 use crate::rules::Trigger;
 use crate::store::{Store, StoreError, StoredEvent};
@@ -182,7 +183,7 @@ pub fn ingest_paths_evaluated(
     let files = ingest::collect_files(paths)?;
     let mut report = IngestReport::default();
     let mut recorder = Recorder::new(store);
-    let mut queue = EvaluationQueue::new(evaluator);
+    let mut queue = EvaluationQueue::new(store, evaluator);
     let mut events = EventBatch::new(store);
     std::thread::scope(|scope| -> Result<(), IngestError> {
         // A small bound keeps at most a couple of parsed files in memory.
@@ -257,7 +258,7 @@ pub fn ingest_bytes_evaluated(
 ) -> Result<IngestReport, StoreError> {
     let mut report = IngestReport::default();
     let mut recorder = Recorder::new(store);
-    let mut queue = EvaluationQueue::new(evaluator);
+    let mut queue = EvaluationQueue::new(store, evaluator);
     let mut events = EventBatch::new(store);
     report.documents += 1;
     record_records(
@@ -332,6 +333,7 @@ fn record_records(
             Staged::Item(item) => {
                 report.items += 1;
                 let copy = queue.wants_items().then(|| item.item().clone());
+                let key = queue.announcing().then(|| item.item().key());
                 match recorder.record(*item)? {
                     Recorded::Unchanged { .. } => report.unchanged += 1,
                     Recorded::Backdated { .. } => {
@@ -343,9 +345,7 @@ fn record_records(
                         deletion,
                         version,
                     } => {
-                        if let Some(item) = copy {
-                            queue.push(recorder, item, version)?;
-                        }
+                        queue.push(recorder, key, copy, version)?;
                         if deletion {
                             report.deleted += 1;
                         } else {
@@ -402,6 +402,14 @@ impl<'s> EventBatch<'s> {
             let writes = self.store.put_events(&self.pending)?;
             report.new_events += writes.stored;
             report.duplicate_events += writes.duplicates;
+            crate::notify::api_calls(
+                self.store,
+                writes
+                    .stored_positions
+                    .iter()
+                    .filter_map(|&i| self.pending.get(i))
+                    .map(|stored| &stored.event),
+            )?;
             self.pending.clear();
         }
         Ok(())
@@ -416,20 +424,28 @@ impl<'s> EventBatch<'s> {
 /// New versions waiting to be judged. Evaluation runs after the recorder has written them, so
 /// cross-resource rules see the versions recorded before.
 struct EvaluationQueue<'e> {
+    store: &'e Store,
     evaluator: Option<&'e mut Evaluator>,
     jobs: Vec<Job>,
     counts: EvaluationCounts,
+    /// New versions to announce (only collected when someone listens).
+    announce: Option<Vec<(ResourceKey, u64)>>,
 }
 
 /// New versions judged at once (bounds the memory held by the queue).
 const EVALUATION_BATCH: usize = 512;
 
 impl<'e> EvaluationQueue<'e> {
-    fn new(evaluator: Option<&'e mut Evaluator>) -> Self {
+    fn new(store: &'e Store, evaluator: Option<&'e mut Evaluator>) -> Self {
         EvaluationQueue {
+            store,
             evaluator,
             jobs: Vec::new(),
             counts: EvaluationCounts::default(),
+            announce: store
+                .notifier()
+                .wants(NotificationKind::Configuration)
+                .then(Vec::new),
         }
     }
 
@@ -437,25 +453,41 @@ impl<'e> EvaluationQueue<'e> {
         self.evaluator.is_some()
     }
 
+    fn announcing(&self) -> bool {
+        self.announce.is_some()
+    }
+
     fn push(
         &mut self,
         recorder: &mut Recorder<'_>,
-        item: ConfigurationItem,
+        key: Option<ResourceKey>,
+        item: Option<ConfigurationItem>,
         version: u64,
     ) -> Result<(), StoreError> {
-        self.jobs.push(Job {
-            item,
-            version,
-            trigger: Trigger::Change,
-        });
-        if self.jobs.len() >= EVALUATION_BATCH {
+        if let (Some(announce), Some(key)) = (&mut self.announce, key) {
+            announce.push((key, version));
+        }
+        if let Some(item) = item {
+            self.jobs.push(Job {
+                item,
+                version,
+                trigger: Trigger::Change,
+            });
+        }
+        if self.jobs.len() >= EVALUATION_BATCH
+            || self.announce.as_ref().is_some_and(|a| a.len() >= EVALUATION_BATCH)
+        {
             recorder.commit()?;
             self.run()?;
         }
         Ok(())
     }
 
+    /// Announces the new versions (the recorder must have written them), then judges them.
     fn run(&mut self) -> Result<(), StoreError> {
+        if let Some(announce) = &mut self.announce {
+            crate::notify::configuration_changes(self.store, &std::mem::take(announce))?;
+        }
         if let Some(evaluator) = self.evaluator.as_deref_mut() {
             let counts = evaluator.evaluate(std::mem::take(&mut self.jobs))?;
             self.counts.merge(counts);

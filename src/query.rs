@@ -276,3 +276,93 @@ pub fn diff(
         unified_diff: unified_diff(from_item.as_ref(), &to_item, &from_label, &label(&to_item)),
     })
 }
+
+/// An API event lookup as text filters (HTTP query string; the CLI fills it from its flags).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EventLookup {
+    /// eventName.
+    pub event_name: Option<String>,
+    /// User name, user or role ARN, or session issuer name.
+    pub user: Option<String>,
+    /// Type of a resource the event names.
+    pub resource_type: Option<String>,
+    /// Id, name or ARN of a resource the event names.
+    pub resource_name: Option<String>,
+    /// eventSource.
+    pub event_source: Option<String>,
+    /// Access key id.
+    pub access_key: Option<String>,
+    /// "true" or "false".
+    pub read_only: Option<String>,
+    /// One event by id.
+    pub event_id: Option<String>,
+    /// Earliest event time.
+    pub since: Option<String>,
+    /// Latest event time.
+    pub until: Option<String>,
+    /// Events per page (1 to 100000, default 50).
+    pub limit: Option<u32>,
+    /// A previous page's NextToken.
+    pub next: Option<String>,
+    /// Output format (HTTP only): json or csv.
+    pub format: Option<String>,
+}
+
+impl EventLookup {
+    /// The store query; the error names the bad filter.
+    pub fn to_query(&self) -> Result<crate::store::EventQuery, String> {
+        use crate::store::{EventAttribute, EventPageToken, EventQuery};
+        let time = |name: &str, text: &Option<String>| {
+            text.as_deref()
+                .map(|t| crate::model::parse_time_arg(t).map_err(|e| format!("{name}: {e}")))
+                .transpose()
+        };
+        let (since, until) = (time("since", &self.since)?, time("until", &self.until)?);
+        if let (Some(since), Some(until)) = (since, until) {
+            if since > until {
+                return Err(format!(
+                    "since ({}) is after until ({})",
+                    format_time(&since),
+                    format_time(&until)
+                ));
+            }
+        }
+        let mut filters = Vec::new();
+        for (attribute, value) in [
+            (EventAttribute::EventName, &self.event_name),
+            (EventAttribute::Username, &self.user),
+            (EventAttribute::ResourceType, &self.resource_type),
+            (EventAttribute::ResourceName, &self.resource_name),
+            (EventAttribute::EventSource, &self.event_source),
+            (EventAttribute::AccessKeyId, &self.access_key),
+        ] {
+            if let Some(value) = value {
+                filters.push((attribute, value.clone()));
+            }
+        }
+        if let Some(read_only) = &self.read_only {
+            match read_only.as_str() {
+                "true" | "false" => filters.push((EventAttribute::ReadOnly, read_only.clone())),
+                other => return Err(format!("readOnly: {other:?} is not true or false")),
+            }
+        }
+        let limit = self.limit.unwrap_or(50);
+        if !(1..=100_000).contains(&limit) {
+            return Err(format!("limit: {limit} is not between 1 and 100000"));
+        }
+        Ok(EventQuery {
+            filters,
+            event_id: self.event_id.clone(),
+            since,
+            until,
+            limit: limit as usize,
+            after: self
+                .next
+                .as_deref()
+                .map(EventPageToken::decode)
+                .transpose()
+                .map_err(|e| format!("next: {e}"))?,
+        })
+    }
+}

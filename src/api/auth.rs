@@ -73,6 +73,24 @@ impl Tokens {
         Ok(tokens)
     }
 
+    /// Adds a token given as the hex SHA-256 of its secret (as the configuration file keeps it).
+    pub fn add_hashed(&mut self, sha256_hex: &str, role: Role) -> Result<(), String> {
+        let bytes: Vec<u8> = (0..sha256_hex.len())
+            .step_by(2)
+            .map(|i| {
+                sha256_hex
+                    .get(i..i + 2)
+                    .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+            })
+            .collect::<Option<_>>()
+            .ok_or("a token hash must be 64 hex digits")?;
+        let hash: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| "a token hash must be 64 hex digits".to_string())?;
+        self.hashed.push((hash, role));
+        Ok(())
+    }
+
     /// Whether any token is configured.
     pub fn is_enabled(&self) -> bool {
         !self.hashed.is_empty()

@@ -6,6 +6,8 @@ use axum::Json;
 
 use super::auth::{Denied, Role};
 use crate::query::QueryError;
+use crate::rules::RuleError;
+use crate::settings::SettingsError;
 use crate::store::StoreError;
 
 /// An error answer.
@@ -31,6 +33,42 @@ impl ApiError {
         ApiError {
             status: StatusCode::NOT_FOUND,
             code: "notFound",
+            message: message.into(),
+        }
+    }
+
+    /// 409: conflicts with what is stored.
+    pub fn conflict(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::CONFLICT,
+            code: "conflict",
+            message: message.into(),
+        }
+    }
+
+    /// 405: the route exists, the method does not.
+    pub fn method_not_allowed(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            code: "methodNotAllowed",
+            message: message.into(),
+        }
+    }
+
+    /// 413: the body is over the limit.
+    pub fn too_large(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: "tooLarge",
+            message: message.into(),
+        }
+    }
+
+    /// 422: a rule that cannot be used (not a component, wrong world, bad settings).
+    pub fn invalid_rule(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "invalidRule",
             message: message.into(),
         }
     }
@@ -78,6 +116,39 @@ impl From<QueryError> for ApiError {
                 ),
             },
             other => ApiError::not_found(other.to_string()),
+        }
+    }
+}
+
+impl From<RuleError> for ApiError {
+    fn from(e: RuleError) -> Self {
+        match e {
+            RuleError::Invalid { .. } => ApiError::invalid_rule(e.to_string()),
+            RuleError::NotFound { .. } => ApiError::not_found(e.to_string()),
+            RuleError::Exists { .. } | RuleError::Managed { .. } => {
+                ApiError::conflict(e.to_string())
+            }
+            RuleError::Store(store) => store.into(),
+            RuleError::Engine(_) => ApiError::internal(e.to_string()),
+        }
+    }
+}
+
+impl From<SettingsError> for ApiError {
+    fn from(e: SettingsError) -> Self {
+        match e {
+            SettingsError::Invalid { .. } => ApiError::bad_request(e.to_string()),
+            SettingsError::Rule { key, source } => {
+                let mut error = ApiError::from(source);
+                error.message = format!("{key}: {}", error.message);
+                if error.status == StatusCode::UNPROCESSABLE_ENTITY {
+                    // Settings that do not fit the rule are bad input, not a bad rule.
+                    error.status = StatusCode::BAD_REQUEST;
+                    error.code = "badRequest";
+                }
+                error
+            }
+            SettingsError::Store(store) => store.into(),
         }
     }
 }

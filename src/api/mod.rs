@@ -1,32 +1,38 @@
 //! The HTTP API (axum, under `/v1`, JSON): the same questions as the CLI, over HTTP, with
 //! bearer-token roles. Store work runs on the blocking pool, never on the async threads.
+//! Routes are declared once in [`endpoints`], from which both the router and the OpenAPI
+//! document are built.
 
 pub mod auth;
 mod error;
+mod live;
+pub mod openapi;
+mod resources;
+mod write;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request, State};
 use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::Value;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, patch, post, put, MethodRouter};
+use axum::Router;
+use serde::de::DeserializeOwned;
 
 pub use auth::{Role, Tokens};
 pub use error::ApiError;
+use openapi::{field_names, BodyKind, Endpoint};
 
-use crate::evaluator::{compliance_summary, ComplianceFilter, Evaluator, SummaryState};
+use crate::evaluator::Evaluator;
 use crate::linker::EventMap;
-use crate::model::{parse_time_arg, Timestamp};
-use crate::query::{self, ResourceSelector, VersionSelector};
-use crate::remediation::JobState;
-use crate::store::{HistoryOrder, HistoryQuery, PageToken, Store};
+use crate::rules::RuleRegistry;
+use crate::store::Store;
 
-/// Largest request body accepted (ingest batches, gzip or not).
+/// Largest request body accepted (ingest batches, gzip or not, and rule uploads).
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 /// What every handler shares.
@@ -37,8 +43,28 @@ pub struct ApiState {
     pub tokens: Tokens,
     /// The event-resource table used by ingest.
     pub event_map: EventMap,
-    /// Judges ingested versions; one ingest at a time holds it.
+    /// The rules.
+    pub registry: RuleRegistry,
+    /// Judges ingested versions; one ingest at a time holds it. Rebuilt when rules change.
     pub evaluator: Mutex<Evaluator>,
+    /// Evaluation threads per evaluator.
+    pub evaluation_workers: usize,
+    /// Set when rules change, so the worker reloads its schedules and evaluator.
+    pub rules_changed: Arc<AtomicBool>,
+}
+
+impl ApiState {
+    /// Rebuilds the evaluator after a rule change and tells the worker.
+    fn reload_rules(&self) -> Result<(), ApiError> {
+        let evaluator = Evaluator::new(&self.registry, &self.store, self.evaluation_workers)
+            .map_err(|e| ApiError::internal(format!("reloading rules: {e}")))?;
+        *self
+            .evaluator
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = evaluator;
+        self.rules_changed.store(true, Ordering::SeqCst);
+        Ok(())
+    }
 }
 
 /// Runs store work on the blocking pool.
@@ -50,322 +76,188 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::internal(format!("worker task failed: {e}")))?
 }
 
-/// The router: `/healthz` without auth, `/v1/...` by role.
+/// axum's `Query`, answering bad parameters with a JSON 400 that names them.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|e| ApiError::bad_request(format!("query string: {}", e.body_text())))
+    }
+}
+
+/// axum's `Path`, answering bad segments with a JSON 400.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|e| ApiError::bad_request(format!("path: {}", e.body_text())))
+    }
+}
+
+/// The raw body, answering an oversized one with a JSON 413.
+pub struct Body(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = ApiError;
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        axum::body::Bytes::from_request(request, state)
+            .await
+            .map(Body)
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::too_large(format!(
+                        "the body is larger than the limit of {MAX_BODY_BYTES} bytes; send smaller batches"
+                    ))
+                } else {
+                    ApiError::bad_request(format!("body: {}", e.body_text()))
+                }
+            })
+    }
+}
+
+/// A JSON body (keys as in the configuration file), answering errors with a JSON 400.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let Body(bytes) = Body::from_request(request, state).await?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::bad_request(format!("body: {e}")))
+    }
+}
+
+/// No query parameters.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoParams {}
+
+fn endpoint(
+    method: Method,
+    path: &'static str,
+    role: Option<Role>,
+    summary: &'static str,
+    query: &'static [&'static str],
+    body: BodyKind,
+    handler: MethodRouter<Arc<ApiState>>,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        role,
+        summary,
+        query,
+        body,
+        produces: "application/json",
+        handler,
+    }
+}
+
+/// Every route, in one table.
+pub fn endpoints() -> Vec<Endpoint> {
+    use resources::*;
+    use write::*;
+    let (r, i, a) = (Some(Role::Read), Some(Role::Ingest), Some(Role::Admin));
+    let none = field_names::<NoParams>();
+    let at = field_names::<Where>();
+    let mut list = vec![
+        endpoint(Method::GET, "/healthz", None, "Liveness: answers ok.", none, BodyKind::None, get(|| async { "ok" })),
+        endpoint(Method::GET, "/v1/openapi.json", None, "This document.", none, BodyKind::None, get(live::openapi)),
+        endpoint(Method::GET, "/metrics", r, "Prometheus metrics.", none, BodyKind::None, get(live::metrics)),
+        endpoint(Method::POST, "/v1/ingest", i, "Ingest configuration items and CloudTrail events in any shape `conftrail ingest` reads (gzip too); answers when durable.", field_names::<live::IngestParams>(), BodyKind::Documents, post(live::ingest)),
+        endpoint(Method::GET, "/v1/resources", r, "Recorded resources with their latest state.", field_names::<ResourcesParams>(), BodyKind::None, get(list_resources)),
+        endpoint(Method::GET, "/v1/resources/{type}/{id}", r, "The latest version of a resource, with related events.", at, BodyKind::None, get(latest)),
+        endpoint(Method::GET, "/v1/resources/{type}/{id}/history", r, "A resource's versions, paged.", field_names::<HistoryParams>(), BodyKind::None, get(history)),
+        endpoint(Method::GET, "/v1/resources/{type}/{id}/versions/{n}", r, "One version.", at, BodyKind::None, get(version)),
+        endpoint(Method::GET, "/v1/resources/{type}/{id}/diff", r, "configurationItemDiff and unified diff between two versions.", field_names::<DiffParams>(), BodyKind::None, get(diff)),
+        endpoint(Method::GET, "/v1/resources/{type}/{id}/timeline", r, "Versions with the API calls that caused them, verdicts and remediation.", at, BodyKind::None, get(timeline)),
+        endpoint(Method::GET, "/v1/resources/{type}/{id}/compliance", r, "A resource's latest verdict per rule and its verdict history.", at, BodyKind::None, get(resource_compliance)),
+        endpoint(Method::GET, "/v1/events", r, "API event lookup by any combination of filters (format=json|csv).", field_names::<crate::query::EventLookup>(), BodyKind::None, get(live::events)),
+        endpoint(Method::GET, "/v1/compliance", r, "Compliance summary per rule and resource.", field_names::<ComplianceParams>(), BodyKind::None, get(compliance)),
+        endpoint(Method::GET, "/v1/rules", r, "Every rule with its settings.", none, BodyKind::None, get(list_rules)),
+        endpoint(Method::POST, "/v1/rules", a, "Upload a WebAssembly rule (body: the .wasm component).", field_names::<UploadParams>(), BodyKind::Wasm, post(upload_rule)),
+        endpoint(Method::GET, "/v1/rules/{name}", r, "One rule.", none, BodyKind::None, get(get_rule)),
+        endpoint(Method::PUT, "/v1/rules/{name}", a, "Replace a rule's WebAssembly component, keeping its settings.", none, BodyKind::Wasm, put(replace_rule)),
+        endpoint(Method::PATCH, "/v1/rules/{name}", a, "Change a rule's settings: enabled, parameters, schedule, deadline_ms, memory_limit_mib.", none, BodyKind::Json, patch(patch_rule)),
+        endpoint(Method::DELETE, "/v1/rules/{name}", a, "Remove an added rule.", none, BodyKind::None, delete(delete_rule)),
+        endpoint(Method::POST, "/v1/rules/{name}/evaluate", a, "Evaluate a rule now on its scope's latest versions.", field_names::<EvaluateParams>(), BodyKind::None, post(evaluate_rule)),
+        endpoint(Method::GET, "/v1/remediation/configurations", r, "Every remediation configuration.", none, BodyKind::None, get(list_remediations)),
+        endpoint(Method::GET, "/v1/remediation/configurations/{rule}", r, "One rule's remediation configuration.", none, BodyKind::None, get(get_remediation)),
+        endpoint(Method::PUT, "/v1/remediation/configurations/{rule}", a, "Set a rule's remediation (keys as in [remediation.RULE]).", none, BodyKind::Json, put(put_remediation)),
+        endpoint(Method::DELETE, "/v1/remediation/configurations/{rule}", a, "Remove a rule's remediation.", none, BodyKind::None, delete(delete_remediation)),
+        endpoint(Method::GET, "/v1/remediation/jobs", r, "Remediation jobs.", field_names::<JobsParams>(), BodyKind::None, get(jobs)),
+        endpoint(Method::GET, "/v1/remediation/jobs/{id}", r, "One job with every attempt.", none, BodyKind::None, get(job)),
+        endpoint(Method::POST, "/v1/remediation/run", a, "Queue remediation of a resource now (body: rule, resource_type, resource_id).", none, BodyKind::Json, post(run_remediation)),
+        endpoint(Method::GET, "/v1/remediation/exceptions", r, "Remediation exceptions.", none, BodyKind::None, get(list_exceptions)),
+        endpoint(Method::PUT, "/v1/remediation/exceptions", a, "Add or replace an exception (body: rule, resource_type, resource_id, reason, expires).", none, BodyKind::Json, put(put_exception)),
+        endpoint(Method::DELETE, "/v1/remediation/exceptions", a, "Remove an exception.", field_names::<ExceptionTarget>(), BodyKind::None, delete(delete_exception)),
+        endpoint(Method::GET, "/v1/subscriptions", r, "Webhook subscriptions.", none, BodyKind::None, get(list_subscriptions)),
+        endpoint(Method::PUT, "/v1/subscriptions/{name}", a, "Add or replace a subscription (keys as in [[subscriptions]]).", none, BodyKind::Json, put(put_subscription)),
+        endpoint(Method::DELETE, "/v1/subscriptions/{name}", a, "Remove a subscription.", none, BodyKind::None, delete(delete_subscription)),
+        endpoint(Method::GET, "/v1/subscriptions/{name}/deliveries", r, "A subscription's deliveries with every attempt.", none, BodyKind::None, get(list_deliveries)),
+        endpoint(Method::GET, "/v1/stream", r, "Server-sent events: configuration, compliance and remediation changes.", field_names::<live::StreamParams>(), BodyKind::None, get(live::stream)),
+    ];
+    for e in &mut list {
+        if e.path == "/metrics" {
+            e.produces = "text/plain";
+        } else if e.path == "/v1/stream" {
+            e.produces = "text/event-stream";
+        }
+    }
+    list
+}
+
+/// The router: every endpoint behind its role check, JSON 404 for anything else.
 pub fn router(state: Arc<ApiState>) -> Router {
-    let read = Router::new()
-        .route("/v1/resources", get(list_resources))
-        .route("/v1/resources/{type}/{id}/history", get(history))
-        .route("/v1/resources/{type}/{id}/versions/{n}", get(version))
-        .route("/v1/resources/{type}/{id}", get(latest))
-        .route("/v1/resources/{type}/{id}/diff", get(diff))
-        .route("/v1/resources/{type}/{id}/timeline", get(timeline))
-        .route("/v1/compliance", get(compliance))
-        .route("/v1/remediation/jobs", get(jobs))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_read));
-    let ingest = Router::new().route("/v1/ingest", post(ingest)).route_layer(
-        middleware::from_fn_with_state(state.clone(), require_ingest),
-    );
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .merge(read)
-        .merge(ingest)
-        .fallback(|| async { ApiError::not_found("no such route") })
+    let mut by_path: Vec<(&'static str, MethodRouter<Arc<ApiState>>)> = Vec::new();
+    for e in endpoints() {
+        let handler = match e.role {
+            Some(role) => e.handler.route_layer(middleware::from_fn_with_state(
+                (state.clone(), role),
+                require,
+            )),
+            None => e.handler,
+        };
+        match by_path.iter_mut().find(|(p, _)| *p == e.path) {
+            Some((_, existing)) => *existing = std::mem::take(existing).merge(handler),
+            None => by_path.push((e.path, handler)),
+        }
+    }
+    let mut router = Router::new();
+    for (path, handler) in by_path {
+        router = router.route(path, handler);
+    }
+    router
+        .fallback(|| async { ApiError::not_found("no such route (see /v1/openapi.json)") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::method_not_allowed("this route does not take that method (see /v1/openapi.json)")
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 
-async fn require(state: &ApiState, request: Request, next: Next, role: Role) -> Response {
+async fn require(
+    State((state, role)): State<(Arc<ApiState>, Role)>,
+    request: Request,
+    next: Next,
+) -> Response {
     let header = request
         .headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     match state.tokens.check(header, role) {
         Ok(()) => next.run(request).await,
-        Err(denied) => axum::response::IntoResponse::into_response(ApiError::denied(denied, role)),
+        Err(denied) => ApiError::denied(denied, role).into_response(),
     }
-}
-
-async fn require_read(State(s): State<Arc<ApiState>>, r: Request, n: Next) -> Response {
-    require(&s, r, n, Role::Read).await
-}
-
-async fn require_ingest(State(s): State<Arc<ApiState>>, r: Request, n: Next) -> Response {
-    require(&s, r, n, Role::Ingest).await
-}
-
-/// Account and region, when the type and id exist in several.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Where {
-    account: Option<String>,
-    region: Option<String>,
-}
-
-fn selector(resource_type: String, resource_id: String, at: Where) -> ResourceSelector {
-    ResourceSelector {
-        resource_type,
-        resource_id,
-        account_id: at.account,
-        region: at.region,
-    }
-}
-
-fn time_param(name: &str, text: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
-    text.map(|t| parse_time_arg(t).map_err(|e| ApiError::bad_request(format!("{name}: {e}"))))
-        .transpose()
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ResourcesParams {
-    #[serde(rename = "type")]
-    resource_type: Option<String>,
-}
-
-async fn list_resources(
-    State(state): State<Arc<ApiState>>,
-    Query(params): Query<ResourcesParams>,
-) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
-        let entries: Vec<_> = query::resources(&state.store, params.resource_type.as_deref())
-            .collect::<Result<_, _>>()?;
-        Ok(Json(serde_json::json!({ "resources": entries })))
-    })
-    .await
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct HistoryParams {
-    account: Option<String>,
-    region: Option<String>,
-    since: Option<String>,
-    until: Option<String>,
-    order: Option<String>,
-    limit: Option<usize>,
-    next: Option<String>,
-}
-
-async fn history(
-    State(state): State<Arc<ApiState>>,
-    Path((resource_type, resource_id)): Path<(String, String)>,
-    Query(p): Query<HistoryParams>,
-) -> Result<Json<Value>, ApiError> {
-    let order = match p.order.as_deref() {
-        None | Some("reverse") => HistoryOrder::Reverse,
-        Some("forward") => HistoryOrder::Forward,
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "order: {other:?} is not forward or reverse"
-            )))
-        }
-    };
-    let limit = p.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_request("limit: must be 1 to 1000"));
-    }
-    let q = HistoryQuery {
-        since: time_param("since", p.since.as_deref())?,
-        until: time_param("until", p.until.as_deref())?,
-        order,
-        limit,
-        after: p
-            .next
-            .as_deref()
-            .map(PageToken::decode)
-            .transpose()
-            .map_err(|e| ApiError::bad_request(format!("next: {e}")))?,
-    };
-    let at = Where {
-        account: p.account,
-        region: p.region,
-    };
-    blocking(move || {
-        let key = query::resolve(&state.store, &selector(resource_type, resource_id, at))?;
-        Ok(Json(serde_json::to_value(query::history(
-            &state.store,
-            &key,
-            &q,
-        )?)?))
-    })
-    .await
-}
-
-async fn version(
-    State(state): State<Arc<ApiState>>,
-    Path((resource_type, resource_id, n)): Path<(String, String, u64)>,
-    Query(at): Query<Where>,
-) -> Result<Json<Value>, ApiError> {
-    show(
-        state,
-        selector(resource_type, resource_id, at),
-        VersionSelector::Number(n),
-    )
-    .await
-}
-
-async fn latest(
-    State(state): State<Arc<ApiState>>,
-    Path((resource_type, resource_id)): Path<(String, String)>,
-    Query(at): Query<Where>,
-) -> Result<Json<Value>, ApiError> {
-    show(
-        state,
-        selector(resource_type, resource_id, at),
-        VersionSelector::Latest,
-    )
-    .await
-}
-
-async fn show(
-    state: Arc<ApiState>,
-    sel: ResourceSelector,
-    which: VersionSelector,
-) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
-        let key = query::resolve(&state.store, &sel)?;
-        let mut item = query::show(&state.store, &key, which)?;
-        item.related_events = crate::timeline::related_events(&state.store, &item)?;
-        Ok(Json(serde_json::to_value(item)?))
-    })
-    .await
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct DiffParams {
-    account: Option<String>,
-    region: Option<String>,
-    from: Option<u64>,
-    to: Option<u64>,
-}
-
-async fn diff(
-    State(state): State<Arc<ApiState>>,
-    Path((resource_type, resource_id)): Path<(String, String)>,
-    Query(p): Query<DiffParams>,
-) -> Result<Json<Value>, ApiError> {
-    let at = Where {
-        account: p.account,
-        region: p.region,
-    };
-    blocking(move || {
-        let key = query::resolve(&state.store, &selector(resource_type, resource_id, at))?;
-        Ok(Json(serde_json::to_value(query::diff(
-            &state.store,
-            &key,
-            p.from,
-            p.to,
-        )?)?))
-    })
-    .await
-}
-
-async fn timeline(
-    State(state): State<Arc<ApiState>>,
-    Path((resource_type, resource_id)): Path<(String, String)>,
-    Query(at): Query<Where>,
-) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
-        let key = query::resolve(&state.store, &selector(resource_type, resource_id, at))?;
-        Ok(Json(serde_json::to_value(crate::timeline::timeline(
-            &state.store,
-            &key,
-        )?)?))
-    })
-    .await
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ComplianceParams {
-    rule: Option<String>,
-    #[serde(rename = "type")]
-    resource_type: Option<String>,
-    state: Option<String>,
-}
-
-async fn compliance(
-    State(state): State<Arc<ApiState>>,
-    Query(p): Query<ComplianceParams>,
-) -> Result<Json<Value>, ApiError> {
-    let wanted = p
-        .state
-        .as_deref()
-        .map(|s| {
-            SummaryState::parse(s)
-                .ok_or_else(|| ApiError::bad_request(format!("state: unknown state {s:?}")))
-        })
-        .transpose()?;
-    blocking(move || {
-        let filter = ComplianceFilter {
-            rule: p.rule,
-            resource_type: p.resource_type,
-            state: wanted,
-        };
-        let summary = compliance_summary(&state.store, &state.store.rule_definitions()?, &filter)?;
-        Ok(Json(serde_json::to_value(summary)?))
-    })
-    .await
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JobsParams {
-    state: Option<String>,
-    rule: Option<String>,
-}
-
-async fn jobs(
-    State(state): State<Arc<ApiState>>,
-    Query(p): Query<JobsParams>,
-) -> Result<Json<Value>, ApiError> {
-    let wanted = p
-        .state
-        .as_deref()
-        .map(|s| {
-            JobState::parse(s)
-                .ok_or_else(|| ApiError::bad_request(format!("state: unknown job state {s:?}")))
-        })
-        .transpose()?;
-    blocking(move || {
-        let mut jobs = Vec::new();
-        for job in state.store.jobs() {
-            let job = job?;
-            if wanted.is_none_or(|s| s == job.state)
-                && p.rule.as_ref().is_none_or(|r| r == &job.rule_name)
-            {
-                jobs.push(job);
-            }
-        }
-        Ok(Json(serde_json::json!({ "jobs": jobs })))
-    })
-    .await
-}
-
-/// Ingests a body in any shape `conftrail ingest` reads; answers once it is durable.
-async fn ingest(State(state): State<Arc<ApiState>>, body: Bytes) -> Result<Json<Value>, ApiError> {
-    if body.is_empty() {
-        return Err(ApiError::bad_request(
-            "empty body: send configuration items or CloudTrail events",
-        ));
-    }
-    blocking(move || {
-        let mut evaluator = state
-            .evaluator
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let report = crate::pipeline::ingest_bytes_evaluated(
-            &state.store,
-            "request body",
-            &body,
-            &state.event_map,
-            Some(&mut evaluator),
-        )?;
-        state.store.flush()?;
-        Ok(Json(serde_json::to_value(report)?))
-    })
-    .await
 }
 
 /// Serves until `shutdown` resolves, then stops accepting and lets requests in flight finish.

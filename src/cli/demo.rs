@@ -1,46 +1,83 @@
-//! `conftrail demo`: records the bundled example data and shows history, diffs, verdicts and
-//! the CloudTrail calls behind each change.
+//! `conftrail demo`: starts the server on a fresh data directory and plays the bundled scenario
+//! (`examples/scenario/`) through the public HTTP API: a small account, changes by named people
+//! with their CloudTrail calls (some late), two violations, automatic remediation by a small
+//! local webhook that applies the fix and sends the resulting item and call back, and the
+//! verified outcome. Then it prints the story and keeps serving until Ctrl-C (or exits, `--once`).
 
-use super::render;
-use crate::evaluator::{compliance_summary, ComplianceFilter, Evaluator};
-use crate::model::parse_time_arg;
-use crate::pipeline;
-use crate::query::{self, ResourceSelector, VersionSelector};
-use crate::store::{HistoryOrder, HistoryQuery, Store};
-use anyhow::{Context, Result};
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-/// The example documents, embedded so the demo runs from any directory.
-const EXAMPLES: [(&str, &[u8]); 5] = [
+use anyhow::{bail, Context, Result};
+use axum::extract::State;
+use axum::routing::post;
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::serve::{Server, ServeSettings};
+use crate::api::{self, Tokens};
+use crate::config_file::ConfigFile;
+use crate::linker::EventMap;
+use crate::query::{self, ResourceSelector};
+use crate::remediation::WorkerOptions;
+use crate::store::Store;
+
+/// The scenario, embedded so the demo runs from any directory.
+const SCENARIO: [(&str, &str, &[u8]); 5] = [
     (
-        "examples/data/01-config-snapshot.json",
-        include_bytes!("../../examples/data/01-config-snapshot.json"),
+        "01-baseline-items.json",
+        "09:00 AWS Config records the stack: 3 security groups, 2 buckets, 1 instance",
+        include_bytes!("../../examples/scenario/01-baseline-items.json"),
     ),
     (
-        "examples/data/02-bucket-history-api.json",
-        include_bytes!("../../examples/data/02-bucket-history-api.json"),
+        "02-baseline-events.json",
+        "the Terraform run (role Deployer) that built it",
+        include_bytes!("../../examples/scenario/02-baseline-events.json"),
     ),
     (
-        "examples/data/03-notifications.jsonl",
-        include_bytes!("../../examples/data/03-notifications.jsonl"),
+        "03-changes-items.json",
+        "10:06-10:42 four changes: logs bucket tagged, SSH opened on web, db rule added, assets bucket made public",
+        include_bytes!("../../examples/scenario/03-changes-items.json"),
     ),
     (
-        "examples/data/04-config-history-late.json",
-        include_bytes!("../../examples/data/04-config-history-late.json"),
+        "04-changes-events.json",
+        "the calls behind them: dev-alice, contractor-bob, Deployer (and a failed and a read-only call)",
+        include_bytes!("../../examples/scenario/04-changes-events.json"),
     ),
     (
-        "examples/data/05-cloudtrail.json",
-        include_bytes!("../../examples/data/05-cloudtrail.json"),
+        "05-late-events.json",
+        "late CloudTrail delivery: bob's 10:05 tagging call and a failed DeleteBucket at 10:50",
+        include_bytes!("../../examples/scenario/05-late-events.json"),
     ),
 ];
 
-const WEB_SG: (&str, &str) = ("AWS::EC2::SecurityGroup", "sg-0a1b2c3d4e5f60718");
-/// When, in the example data, SSH was opened to the world.
-const SSH_OPENED_AT: &str = "2024-05-02T14:03:12Z";
+const WEB_SG: (&str, &str) = ("AWS::EC2::SecurityGroup", "sg-0d3m0web00000001");
+const ASSETS: (&str, &str) = ("AWS::S3::Bucket", "acme-demo-assets");
+const FIXER_ROLE: &str = "arn:aws:sts::444455556666:assumed-role/ConftrailRemediation/conftrail-fixer";
+
+/// Arguments of `demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Address to serve the API on while and after the scenario plays.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Exit after the scenario instead of serving until Ctrl-C.
+    #[arg(long)]
+    pub once: bool,
+}
+
+/// What the demo's local webhook saw.
+#[derive(Default)]
+struct Fixer {
+    api: String,
+    fixes: Vec<String>,
+    alerts: Vec<String>,
+}
 
 /// Runs the demo in `data_dir`, or in a temporary directory removed afterwards.
-pub fn run(out: &mut impl Write, data_dir: Option<&Path>) -> Result<u8> {
+pub fn run(out: &mut impl Write, data_dir: Option<&Path>, args: DemoArgs) -> Result<u8> {
     let temp;
     let dir = match data_dir {
         Some(dir) => dir,
@@ -52,98 +89,297 @@ pub fn run(out: &mut impl Write, data_dir: Option<&Path>) -> Result<u8> {
             temp.path()
         }
     };
-    let store = Store::open(dir)?;
-    writeln!(
-        out,
-        "== Recording the example data into {}, judging every new version with the managed rules ==",
-        dir.display()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(args.listen))
+        .with_context(|| format!("cannot listen on {} (try --listen 127.0.0.1:0)", args.listen))?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let server = Server::start(
+        Store::open(dir)?,
+        EventMap::builtin(),
+        ServeSettings {
+            listen: listener.local_addr()?,
+            tokens: Tokens::default(),
+            worker: true,
+            worker_options: WorkerOptions {
+                poll_interval: Duration::from_millis(20),
+                ..WorkerOptions::default()
+            },
+            file: ConfigFile::default(),
+        },
     )?;
-    let registry = super::rules::open_registry(&store)?;
-    let mut evaluator = Evaluator::new(&registry, &store, super::rules::worker_count())?;
-    for (name, bytes) in EXAMPLES {
-        let report = pipeline::ingest_bytes_evaluated(
-            &store,
-            name,
-            bytes,
-            &crate::linker::EventMap::builtin(),
-            Some(&mut evaluator),
-        )?;
-        writeln!(out, "{name}: {}", report.summary())?;
-        if let Some(line) = report.evaluation_summary() {
-            writeln!(out, "  {line}")?;
-        }
-        for problem in &report.problems {
-            writeln!(out, "  {problem}")?;
-        }
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let serving = runtime.spawn(api::serve(listener, server.state.clone(), async {
+        let _ = stop_rx.await;
+    }));
+    let fixer = Arc::new(Mutex::new(Fixer {
+        api: base.clone(),
+        ..Fixer::default()
+    }));
+    let fixer_listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let fixer_url = format!("http://{}", fixer_listener.local_addr()?);
+    let fixer_app = axum::Router::new()
+        .route("/fix", post(fix))
+        .route("/alerts", post(alert))
+        .with_state(fixer.clone());
+    runtime.spawn(async move { axum::serve(fixer_listener, fixer_app).await });
+
+    let played = play(out, dir, &base, &fixer_url, &server.state.store, &fixer);
+    if played.is_ok() && !args.once {
+        writeln!(out, "\nServing {base} until Ctrl-C.")?;
+        out.flush()?;
+        runtime.block_on(super::serve::shutdown_signal());
     }
+    let _ = stop_tx.send(());
+    let _ = runtime.block_on(serving);
+    server.stop()?;
+    played?;
+    Ok(0)
+}
 
-    writeln!(out, "\n== Resources (latest state) ==")?;
-    render::resources_table(out, query::resources(&store, None))?;
+fn play(
+    out: &mut impl Write,
+    dir: &Path,
+    base: &str,
+    fixer_url: &str,
+    store: &Store,
+    fixer: &Mutex<Fixer>,
+) -> Result<()> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    writeln!(out, "== conftrail demo: server on {base}, data in {} ==", dir.display())?;
+    writeln!(out, "\n== Setting up through the API ==")?;
+    call(&agent, "PATCH", &format!("{base}/v1/rules/vpc-sg-open-only-to-authorized-ports"),
+        &json!({"parameters": {"authorizedTcpPorts": "443"}}))?;
+    writeln!(out, "PATCH /v1/rules/vpc-sg-open-only-to-authorized-ports: HTTPS (443) may be open to the world")?;
+    for rule in ["restricted-ssh", "s3-bucket-level-public-access-prohibited"] {
+        call(&agent, "PUT", &format!("{base}/v1/remediation/configurations/{rule}"), &json!({
+            "action": "webhook", "url": format!("{fixer_url}/fix"), "automatic": true,
+            "max_attempts": 3, "backoff": "200ms..2s",
+        }))?;
+        writeln!(out, "PUT /v1/remediation/configurations/{rule}: automatic, webhook {fixer_url}/fix")?;
+    }
+    call(&agent, "PUT", &format!("{base}/v1/subscriptions/delete-bucket-alerts"), &json!({
+        "url": format!("{fixer_url}/alerts"), "kinds": ["api-event"],
+        "api_events": {"event_sources": ["s3.amazonaws.com"], "event_names": ["DeleteBucket"]},
+    }))?;
+    writeln!(out, "PUT /v1/subscriptions/delete-bucket-alerts: tell {fixer_url}/alerts about any DeleteBucket call")?;
 
-    let key = query::resolve(
-        &store,
-        &ResourceSelector {
-            resource_type: WEB_SG.0.to_string(),
-            resource_id: WEB_SG.1.to_string(),
-            ..Default::default()
-        },
-    )?;
-    writeln!(
-        out,
-        "\n== History, newest first (version 4 arrived late and sits at its place in time) =="
-    )?;
-    let page = query::history(
-        &store,
-        &key,
-        &HistoryQuery {
-            order: HistoryOrder::Reverse,
-            limit: 100,
-            ..Default::default()
-        },
-    )?;
-    render::history_table(out, &key, &page)?;
-
-    writeln!(out, "\n== What changed in the latest version ==")?;
-    render::diff_text(out, &query::diff(&store, &key, None, None)?)?;
-
-    let at = parse_time_arg(SSH_OPENED_AT).map_err(anyhow::Error::msg)?;
-    let opened = query::show(&store, &key, VersionSelector::At(at))?;
-    writeln!(out, "\n== The change that opened SSH to the world ==")?;
-    render::diff_text(
-        out,
-        &query::diff(&store, &key, None, opened.version_number())?,
-    )?;
-    writeln!(
-        out,
-        "\n== Compliance now (latest verdict per rule and resource) =="
-    )?;
-    let summary = compliance_summary(
-        &store,
-        &store.rule_definitions()?,
-        &ComplianceFilter::default(),
-    )?;
-    render::compliance_text(out, &summary, false)?;
-
-    writeln!(
-        out,
-        "\n== restricted-ssh on the web group over time (opened, then closed again) =="
-    )?;
-    let mut records = store.verdict_history(&key)?;
-    records.retain(|r| r.rule_name == "restricted-ssh");
-    render::compliance_history_text(out, &key, &records)?;
-
-    writeln!(
-        out,
-        "\n== Who changed the web group: each version with the CloudTrail calls that caused it =="
-    )?;
-    super::events::timeline_text(out, &crate::timeline::timeline(&store, &key)?)?;
-
-    if data_dir.is_none() {
+    writeln!(out, "\n== Playing examples/scenario through POST /v1/ingest ==")?;
+    for (name, what, bytes) in SCENARIO {
+        let report = post_bytes(&agent, &format!("{base}/v1/ingest?source={name}"), bytes)?;
+        let evaluated = report["evaluations"]["nonCompliant"].as_u64().unwrap_or(0);
         writeln!(
             out,
-            "\nThe demo store was temporary. Keep one to explore: conftrail --data-dir ./demo-data demo, then\n  conftrail --data-dir ./demo-data history {} {}\n  conftrail --data-dir ./demo-data compliance --state NON_COMPLIANT\n  conftrail --data-dir ./demo-data compliance history {} {}\n  conftrail --data-dir ./demo-data events --user dev-alice",
-            WEB_SG.0, WEB_SG.1, WEB_SG.0, WEB_SG.1
+            "{name}: {what}\n    {} items ({} new versions), {} events; {} non-compliant verdicts",
+            report["items"], report["newVersions"], report["events"], evaluated
         )?;
     }
-    Ok(0)
+
+    // The worker runs the automatic jobs; the fixer sends the fixed items back; the next
+    // verdicts verify the jobs.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let jobs = loop {
+        let jobs = get_json(&agent, &format!("{base}/v1/remediation/jobs"))?;
+        let list = jobs["jobs"].as_array().cloned().unwrap_or_default();
+        let settled = !list.is_empty()
+            && list.iter().all(|j| {
+                matches!(j["state"].as_str(), Some("verified" | "notEffective" | "failed" | "cancelled"))
+            });
+        let alerted = fixer.lock().map(|f| !f.alerts.is_empty()).unwrap_or(false);
+        if settled && alerted {
+            break list;
+        }
+        if Instant::now() > deadline {
+            bail!("the scenario did not settle within 60 s: jobs {}", Value::Array(list));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+
+    writeln!(out, "\n== Remediation: the local webhook applied each fix and sent the result back ==")?;
+    if let Ok(f) = fixer.lock() {
+        for line in &f.fixes {
+            writeln!(out, "{line}")?;
+        }
+    }
+    for job in &jobs {
+        writeln!(
+            out,
+            "job {} {} on {}: {} after {} attempt(s){}",
+            job["id"],
+            job["ruleName"].as_str().unwrap_or(""),
+            job["resourceId"].as_str().unwrap_or(""),
+            job["state"].as_str().unwrap_or(""),
+            job["attempts"].as_array().map_or(0, Vec::len),
+            job["verifiedByVersion"].as_u64().map(|v| format!(" (version {v} is compliant)")).unwrap_or_default()
+        )?;
+    }
+    writeln!(out, "\n== Subscription delete-bucket-alerts received ==")?;
+    if let Ok(f) = fixer.lock() {
+        for line in &f.alerts {
+            writeln!(out, "{line}")?;
+        }
+    }
+
+    writeln!(out, "\n== Compliance now ==")?;
+    let summary = crate::evaluator::compliance_summary(store, &store.rule_definitions()?, &Default::default())?;
+    super::render::compliance_text(out, &summary, false)?;
+
+    for (resource_type, resource_id) in [WEB_SG, ASSETS] {
+        let key = query::resolve(store, &ResourceSelector {
+            resource_type: resource_type.into(),
+            resource_id: resource_id.into(),
+            ..Default::default()
+        })?;
+        writeln!(out, "\n== Who changed {resource_id}: versions, the calls behind them, verdicts, remediation ==")?;
+        super::events::timeline_text(out, &crate::timeline::timeline(store, &key)?)?;
+    }
+
+    writeln!(
+        out,
+        "\nExplore (while it serves):\n  curl {base}/v1/resources/{}/{}/timeline\n  curl {base}/v1/compliance\n  curl '{base}/v1/events?user=contractor-bob&format=csv'\n  curl {base}/v1/remediation/jobs\n  curl -N {base}/v1/stream\n  curl {base}/v1/openapi.json\n  curl {base}/metrics",
+        WEB_SG.0, WEB_SG.1
+    )?;
+    Ok(())
+}
+
+fn call(agent: &ureq::Agent, method: &str, url: &str, body: &Value) -> Result<Value> {
+    let request = match method {
+        "PUT" => agent.put(url),
+        "PATCH" => agent.patch(url),
+        _ => agent.post(url),
+    };
+    let mut response = request
+        .header("Content-Type", "application/json")
+        .send(body.to_string().as_bytes())
+        .with_context(|| format!("{method} {url}"))?;
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string()?;
+    if status >= 300 {
+        bail!("{method} {url}: {status} {text}");
+    }
+    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn post_bytes(agent: &ureq::Agent, url: &str, bytes: &[u8]) -> Result<Value> {
+    let mut response = agent.post(url).send(bytes).with_context(|| format!("POST {url}"))?;
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string()?;
+    if status >= 300 {
+        bail!("POST {url}: {status} {text}");
+    }
+    Ok(serde_json::from_str(&text)?)
+}
+
+fn get_json(agent: &ureq::Agent, url: &str) -> Result<Value> {
+    let mut response = agent.get(url).call().with_context(|| format!("GET {url}"))?;
+    Ok(serde_json::from_str(&response.body_mut().read_to_string()?)?)
+}
+
+/// The demo's remediation webhook: reads the resource through the API, applies the fix, and
+/// sends the fixed configuration item and the CloudTrail call that made it back to the API.
+async fn fix(State(fixer): State<Arc<Mutex<Fixer>>>, Json(job): Json<Value>) -> axum::http::StatusCode {
+    let api = match fixer.lock() {
+        Ok(f) => f.api.clone(),
+        Err(_) => return axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let applied = tokio::task::spawn_blocking(move || apply_fix(&api, &job)).await;
+    match applied {
+        Ok(Ok(line)) => {
+            if let Ok(mut f) = fixer.lock() {
+                f.fixes.push(line);
+            }
+            axum::http::StatusCode::OK
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "demo fixer failed");
+            axum::http::StatusCode::BAD_GATEWAY
+        }
+        Err(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn apply_fix(api: &str, job: &Value) -> Result<String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let (rtype, rid) = (
+        job["resourceType"].as_str().unwrap_or_default(),
+        job["resourceId"].as_str().unwrap_or_default(),
+    );
+    let mut item = get_json(&agent, &format!("{api}/v1/resources/{rtype}/{rid}"))?;
+    let captured = chrono::DateTime::parse_from_rfc3339(item["configurationItemCaptureTime"].as_str().unwrap_or_default())
+        .context("capture time of the item to fix")?;
+    let call_time = captured + chrono::Duration::minutes(3);
+    let capture = call_time + chrono::Duration::seconds(20);
+    let (event_source, event_name, request, what) = match rtype {
+        "AWS::EC2::SecurityGroup" => {
+            if let Some(perms) = item["configuration"]["ipPermissions"].as_array_mut() {
+                perms.retain(|p| {
+                    let port22 = p["fromPort"].as_i64().is_some_and(|f| f <= 22)
+                        && p["toPort"].as_i64().is_some_and(|t| t >= 22);
+                    let world = p["ipv4Ranges"].as_array().is_some_and(|r| r.iter().any(|c| c["cidrIp"] == "0.0.0.0/0"));
+                    !(port22 && world)
+                });
+            }
+            ("ec2.amazonaws.com", "RevokeSecurityGroupIngress",
+             json!({"groupId": rid, "ipPermissions": {"items": [{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}}]}}),
+             "revoked tcp 22 from 0.0.0.0/0")
+        }
+        "AWS::S3::Bucket" => {
+            item["supplementaryConfiguration"]["PublicAccessBlockConfiguration"] = json!({
+                "blockPublicAcls": true, "ignorePublicAcls": true, "blockPublicPolicy": true, "restrictPublicBuckets": true
+            });
+            item["supplementaryConfiguration"]["BucketPolicy"] = json!({"policyText": null});
+            ("s3.amazonaws.com", "PutBucketPublicAccessBlock",
+             json!({"bucketName": rid, "PublicAccessBlockConfiguration": {"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": true, "RestrictPublicBuckets": true}}),
+             "blocked public access and removed the public policy")
+        }
+        other => bail!("the demo fixer does not know how to fix {other}"),
+    };
+    item["configurationItemCaptureTime"] = json!(capture.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    for field in ["configurationItemVersion", "relatedEvents", "version"] {
+        if let Some(object) = item.as_object_mut() {
+            object.remove(field);
+        }
+    }
+    let event = json!({"Records": [{
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "AssumedRole", "principalId": "AROADEMOFIXER:conftrail-fixer", "arn": FIXER_ROLE,
+            "accountId": job["awsAccountId"], "sessionContext": {"sessionIssuer": {"type": "Role",
+            "arn": "arn:aws:iam::444455556666:role/ConftrailRemediation", "userName": "ConftrailRemediation"}}},
+        "eventTime": call_time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "eventSource": event_source, "eventName": event_name, "awsRegion": job["awsRegion"],
+        "sourceIPAddress": "127.0.0.1", "userAgent": "conftrail-demo-fixer",
+        "requestParameters": request, "responseElements": null,
+        "requestID": format!("fix-{}", job["jobId"]), "eventID": format!("00000000-0000-4000-8000-{:012}", job["jobId"].as_u64().unwrap_or(0)),
+        "readOnly": false, "eventType": "AwsApiCall", "managementEvent": true,
+        "recipientAccountId": job["awsAccountId"], "eventCategory": "Management",
+    }]});
+    post_bytes(&agent, &format!("{api}/v1/ingest?source=demo-fixer-event"), event.to_string().as_bytes())?;
+    post_bytes(&agent, &format!("{api}/v1/ingest?source=demo-fixer-item"),
+        json!({"configurationItems": [item]}).to_string().as_bytes())?;
+    Ok(format!(
+        "fixer: {} on {rid} ({}): {what}; sent the new configuration item and the {event_name} call",
+        job["ruleName"].as_str().unwrap_or(""), rtype
+    ))
+}
+
+/// The demo's subscription endpoint for DeleteBucket calls.
+async fn alert(State(fixer): State<Arc<Mutex<Fixer>>>, Json(event): Json<Value>) -> axum::http::StatusCode {
+    let line = format!(
+        "{} {} by {} at {}{}",
+        event["source"].as_str().unwrap_or(""),
+        event["detail"]["eventName"].as_str().unwrap_or(""),
+        event["detail"]["userIdentity"]["userName"].as_str().unwrap_or("?"),
+        event["time"].as_str().unwrap_or(""),
+        event["detail"]["errorCode"].as_str().map(|c| format!(" (failed: {c})")).unwrap_or_default()
+    );
+    if let Ok(mut f) = fixer.lock() {
+        f.alerts.push(line);
+    }
+    axum::http::StatusCode::OK
 }

@@ -5,7 +5,7 @@ use super::ResourceArgs;
 use crate::model::{format_time, now_millis, parse_time_arg, Timestamp};
 use crate::query;
 use crate::rules::Outcome;
-use crate::store::{EventAttribute, EventPage, EventPageToken, EventQuery, Store, StoredEvent};
+use crate::store::{EventPage, EventPageToken, EventQuery, Store, StoredEvent};
 use crate::timeline::{self, ApiCallView, Timeline, TimelineEntry};
 use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
@@ -98,39 +98,24 @@ struct LookupArgs {
 
 impl LookupArgs {
     fn query(&self) -> Result<EventQuery> {
-        if let (Some(since), Some(until)) = (self.since, self.until) {
-            if since > until {
-                anyhow::bail!(
-                    "--since ({}) is after --until ({})",
-                    format_time(&since),
-                    format_time(&until)
-                );
-            }
-        }
-        let mut filters = Vec::new();
-        for (attribute, value) in [
-            (EventAttribute::EventName, &self.event_name),
-            (EventAttribute::Username, &self.user),
-            (EventAttribute::ResourceType, &self.resource_type),
-            (EventAttribute::ResourceName, &self.resource_name),
-            (EventAttribute::EventSource, &self.event_source),
-            (EventAttribute::AccessKeyId, &self.access_key),
-        ] {
-            if let Some(value) = value {
-                filters.push((attribute, value.clone()));
-            }
-        }
-        if let Some(read_only) = self.read_only {
-            filters.push((EventAttribute::ReadOnly, read_only.to_string()));
-        }
-        Ok(EventQuery {
-            filters,
+        let lookup = query::EventLookup {
+            event_name: self.event_name.clone(),
+            user: self.user.clone(),
+            resource_type: self.resource_type.clone(),
+            resource_name: self.resource_name.clone(),
+            event_source: self.event_source.clone(),
+            access_key: self.access_key.clone(),
+            read_only: self.read_only.map(|b| b.to_string()),
             event_id: self.event_id.clone(),
-            since: self.since,
-            until: self.until,
-            limit: self.limit as usize,
-            after: self.next.clone(),
-        })
+            since: self.since.map(|t| format_time(&t)),
+            until: self.until.map(|t| format_time(&t)),
+            limit: Some(self.limit),
+            next: self.next.as_ref().map(EventPageToken::encode),
+            format: None,
+        };
+        lookup
+            .to_query()
+            .map_err(|e| anyhow::anyhow!("--{}", e.replacen("readOnly", "read-only", 1)))
     }
 }
 
@@ -238,7 +223,8 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-fn events_csv(out: &mut impl Write, page: &EventPage) -> Result<()> {
+/// A page as CloudTrail's event history CSV download.
+pub fn events_csv(out: &mut impl Write, page: &EventPage) -> Result<()> {
     writeln!(out, "{}", CSV_HEADER.join(","))?;
     for stored in &page.events {
         let e = &stored.event;

@@ -2,7 +2,7 @@
 //! `--json` for scripts (the same shapes the HTTP API serves).
 
 mod demo;
-mod events;
+pub(crate) mod events;
 mod remediation;
 mod render;
 mod rules;
@@ -34,9 +34,9 @@ pub struct Cli {
     /// Data directory, created if missing [default: ./conftrail-data].
     #[arg(long, global = true, env = "CONFTRAIL_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Log format on stderr.
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
-    pub log_format: LogFormat,
+    /// Log format on stderr [default: human, or the configuration file's for serve].
+    #[arg(long, global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
     /// Extra event-to-resource mappings (JSON, same format as the built-in table) for ingest.
     #[arg(long, global = true, env = "CONFTRAIL_EVENT_MAP", value_name = "FILE")]
     pub event_map: Option<PathBuf>,
@@ -89,8 +89,9 @@ pub enum Command {
     Worker(remediation::WorkerArgs),
     /// Serve the HTTP API (and run the worker) until stopped (Ctrl-C, SIGTERM).
     Serve(serve::ServeArgs),
-    /// Ingest the bundled example data into a fresh store and show a resource's history and diffs.
-    Demo(DemoArgs),
+    /// Start the server on a fresh store and play the bundled scenario through its API: changes
+    /// by named people, violations, automatic remediation, the verified outcome.
+    Demo(demo::DemoArgs),
 }
 
 /// Arguments of `ingest`.
@@ -210,9 +211,23 @@ pub struct DiffArgs {
     json: bool,
 }
 
-/// Arguments of `demo`.
-#[derive(Debug, Args)]
-pub struct DemoArgs {}
+
+impl Cli {
+    /// The log format: the flag, else (for `serve --config`) the file's, else human.
+    pub fn effective_log_format(&self) -> LogFormat {
+        if let Some(format) = self.log_format {
+            return format;
+        }
+        if let Command::Serve(args) = &self.command {
+            if let Ok(file) = serve::load_file(args) {
+                if file.log_format == Some(crate::config_file::LogFormatName::Json) {
+                    return LogFormat::Json;
+                }
+            }
+        }
+        LogFormat::Human
+    }
+}
 
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> Result<u8> {
@@ -331,11 +346,13 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Evaluate(args) => rules::run_evaluate(&mut out, &dir, args),
         Command::Remediation(command) => remediation::run_remediation(&mut out, &open()?, command),
         Command::Worker(args) => remediation::run_worker(&mut out, &dir, args),
-        Command::Serve(args) => {
-            let event_map = EventMap::load(cli.event_map.as_deref())?;
-            serve::run_serve(&mut out, &dir, event_map, args)
-        }
-        Command::Demo(_) => demo::run(&mut out, data_dir.as_deref()),
+        Command::Serve(args) => serve::run_serve(
+            &mut out,
+            data_dir.as_deref(),
+            cli.event_map.as_deref(),
+            args,
+        ),
+        Command::Demo(args) => demo::run(&mut out, data_dir.as_deref(), args),
     }
 }
 

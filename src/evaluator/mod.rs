@@ -269,6 +269,22 @@ impl Evaluator {
         if jobs.is_empty() || self.rules.is_empty() {
             return Ok(EvaluationCounts::default());
         }
+        let started = std::time::Instant::now();
+        let result = self.evaluate_sharded(jobs, only_rule);
+        crate::metrics::observe(
+            "conftrail_evaluation_batch_seconds",
+            "Time to judge a batch of versions with every rule in scope and record the verdicts.",
+            &[],
+            started.elapsed(),
+        );
+        result
+    }
+
+    fn evaluate_sharded(
+        &mut self,
+        jobs: Vec<Job>,
+        only_rule: Option<&str>,
+    ) -> Result<EvaluationCounts, StoreError> {
         let shared = Shared {
             store: &self.store,
             engine: &self.engine,
@@ -327,9 +343,25 @@ fn write_verdicts(
     counts: &mut EvaluationCounts,
 ) -> Result<(), StoreError> {
     let stored = store.record_verdicts(std::mem::take(pending))?;
+    let mut by_verdict: std::collections::BTreeMap<(&str, &str), u64> = Default::default();
     for record in &stored {
         counts.add_record(record);
+        let verdict = record
+            .report
+            .outcome
+            .compliance()
+            .map_or("ERROR", |c| c.as_str());
+        *by_verdict.entry((&record.rule_name, verdict)).or_default() += 1;
     }
+    for ((rule, verdict), n) in by_verdict {
+        crate::metrics::count(
+            "conftrail_evaluations_total",
+            "Rule evaluations by rule and verdict (ERROR: the rule failed).",
+            &[("rule", rule), ("verdict", verdict)],
+            n,
+        );
+    }
+    crate::notify::compliance_changes(store, &stored)?;
     // Evaluate → remediate: new NON_COMPLIANT verdicts may start jobs, later ones settle them.
     crate::remediation::on_verdicts(store, &stored)
 }

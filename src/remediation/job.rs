@@ -102,6 +102,18 @@ pub enum AttemptEnd {
     Interrupted,
 }
 
+impl AttemptEnd {
+    /// The camelCase name, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptEnd::Succeeded => "succeeded",
+            AttemptEnd::Retryable => "retryable",
+            AttemptEnd::Permanent => "permanent",
+            AttemptEnd::Interrupted => "interrupted",
+        }
+    }
+}
+
 impl From<AttemptOutcome> for AttemptEnd {
     fn from(outcome: AttemptOutcome) -> Self {
         match outcome {

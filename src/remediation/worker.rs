@@ -1,5 +1,7 @@
 //! The worker: runs rule schedules, housekeeping and the remediation queue until stopped.
 //!
+//! Webhook notification deliveries go through the same queue and threads.
+//!
 //! Actions run on their own threads (at most `max_concurrent_actions`, and at most each rule's
 //! `concurrency`); this thread claims due jobs, records results and runs schedules. Everything a
 //! job goes through is written to the store before and after each attempt, so a killed worker
@@ -190,7 +192,8 @@ pub fn run_worker(
     stop: &AtomicBool,
 ) -> Result<WorkerReport, StoreError> {
     let mut report = WorkerReport {
-        recovered: queue::recover_interrupted(store)?,
+        recovered: queue::recover_interrupted(store)?
+            + crate::notify::recover_interrupted_deliveries(store)?,
         ..WorkerReport::default()
     };
     let schedules = scheduled_rules(definitions);
@@ -199,7 +202,7 @@ pub fn run_worker(
         recovered = report.recovered,
         "worker started"
     );
-    let (done_tx, done_rx) = mpsc::channel::<(u64, String, Result<RemediationJob, StoreError>)>();
+    let (done_tx, done_rx) = mpsc::channel::<(u64, Result<(), StoreError>)>();
     let mut running: HashMap<u64, String> = HashMap::new();
     let max = options.max_concurrent_actions.max(1);
     std::thread::scope(|scope| -> Result<(), StoreError> {
@@ -263,17 +266,31 @@ pub fn run_worker(
                         let store = store.clone();
                         scope.spawn(move || {
                             let id = job.id;
-                            let rule = job.rule_name.clone();
-                            let result = execute(&store, *job, &config);
+                            let result = execute(&store, *job, &config).map(drop);
                             // The receiver outlives every sender in this scope.
-                            let _ = tx.send((id, rule, result));
+                            let _ = tx.send((id, result));
                         });
                     }
+                }
+                // Notification deliveries share the queue's room, not the rules' limits.
+                for delivery in store.due_deliveries(now, max.saturating_sub(running.len() + claimed.len()))? {
+                    claimed.push((delivery.id, format!("subscription:{}", delivery.subscription)));
+                    let tx = done_tx.clone();
+                    let store = store.clone();
+                    scope.spawn(move || {
+                        let id = delivery.id;
+                        let result = crate::notify::deliver(&store, delivery).map(drop);
+                        let _ = tx.send((id, result));
+                    });
                 }
                 running.extend(claimed);
             }
 
-            let wait = match store.next_due()? {
+            let next_due = [store.next_due()?, store.next_delivery_due()?]
+                .into_iter()
+                .flatten()
+                .min();
+            let wait = match next_due {
                 Some(due) if running.len() < max => (due - now_millis())
                     .to_std()
                     .unwrap_or(Duration::ZERO)
@@ -281,7 +298,7 @@ pub fn run_worker(
                 _ => options.poll_interval,
             };
             match done_rx.recv_timeout(wait.max(Duration::from_millis(5))) {
-                Ok((id, _, result)) => {
+                Ok((id, result)) => {
                     running.remove(&id);
                     report.attempts += 1;
                     result?;
@@ -296,7 +313,7 @@ pub fn run_worker(
         );
         while !running.is_empty() {
             match done_rx.recv() {
-                Ok((id, _, result)) => {
+                Ok((id, result)) => {
                     running.remove(&id);
                     report.attempts += 1;
                     result?;

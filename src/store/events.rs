@@ -123,10 +123,12 @@ impl StoredEvent {
 }
 
 /// What storing a batch of events did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventWrites {
     /// Events stored.
     pub stored: usize,
+    /// Their positions in the batch given (for telling subscribers about new calls only).
+    pub stored_positions: Vec<usize>,
     /// Events already stored (same eventID): not stored again.
     pub duplicates: usize,
 }
@@ -610,7 +612,7 @@ impl Store {
         let mut in_batch = HashSet::new();
         let mut groups: std::collections::HashMap<Vec<u8>, Vec<Vec<u8>>> =
             std::collections::HashMap::new();
-        for stored in events {
+        for (position, stored) in events.iter().enumerate() {
             let id = &stored.event.event_id;
             let time_ms = stored.event.event_time.timestamp_millis();
             let suffix = suffix(time_ms, id);
@@ -627,6 +629,7 @@ impl Store {
                 batch.insert(key, &[]);
             }
             writes.stored += 1;
+            writes.stored_positions.push(position);
         }
         if !groups.is_empty() {
             let seq = self.db.generate_id()?.to_be_bytes();

@@ -7,6 +7,7 @@
 mod config_versions;
 mod events;
 mod keys;
+mod notifications;
 mod remediation;
 mod rules;
 mod verdicts;
@@ -91,6 +92,8 @@ pub struct Store {
     event_writer: Arc<Mutex<()>>,
     /// Serialises job writes, which move index entries with the job's state.
     remediation_writer: Arc<Mutex<()>>,
+    /// Live listeners and webhook subscriptions, told about every change.
+    notifier: Arc<crate::notify::Notifier>,
 }
 
 impl Store {
@@ -130,7 +133,7 @@ impl Store {
         let events = db.open_tree("events")?;
         let remediation = db.open_tree("remediation")?;
         tracing::debug!(path = %path.display(), recovered = db.was_recovered(), "store open");
-        Ok(Store {
+        let store = Store {
             dir: path,
             db,
             config,
@@ -142,7 +145,20 @@ impl Store {
             verdict_writer: Arc::new(Mutex::new(())),
             event_writer: Arc::new(Mutex::new(())),
             remediation_writer: Arc::new(Mutex::new(())),
-        })
+            notifier: Arc::new(crate::notify::Notifier::default()),
+        };
+        store.notifier.set_subscriptions(store.subscriptions()?);
+        Ok(store)
+    }
+
+    /// Who is told about changes.
+    pub fn notifier(&self) -> &crate::notify::Notifier {
+        &self.notifier
+    }
+
+    /// A new unique id (jobs, deliveries).
+    pub fn next_id(&self) -> Result<u64, StoreError> {
+        Ok(self.db.generate_id()?)
     }
 
     /// Where precompiled rule artifacts are kept (beside the database, not inside it).

@@ -23,14 +23,14 @@ use crate::remediation::{RemediationConfig, RemediationException, RemediationJob
 const CONFIG: u8 = b'c';
 const JOB: u8 = b'j';
 const JOB_KEY: u8 = b'k';
-const QUEUE: u8 = b'q';
+pub(super) const QUEUE: u8 = b'q';
 const RUNNING: u8 = b'p';
 const WAITING: u8 = b'w';
 const BY_RESOURCE: u8 = b'r';
 const EXCEPTION: u8 = b'x';
 const LAST_RUN: u8 = b's';
 
-fn named(family: u8, name: &str) -> Vec<u8> {
+pub(super) fn named(family: u8, name: &str) -> Vec<u8> {
     let mut out = vec![family];
     out.extend_from_slice(name.as_bytes());
     out
@@ -75,7 +75,7 @@ fn version_key(rule: &str, resource: &ResourceKey, version: u64) -> Vec<u8> {
     out
 }
 
-fn id_from(bytes: &[u8]) -> Result<u64, StoreError> {
+pub(super) fn id_from(bytes: &[u8]) -> Result<u64, StoreError> {
     let tail: [u8; 8] = bytes
         .get(bytes.len().saturating_sub(8)..)
         .and_then(|b| b.try_into().ok())
@@ -166,6 +166,8 @@ impl Store {
             batch.insert(entry, &job.id.to_be_bytes());
         }
         self.remediation.apply_batch(batch)?;
+        drop(_writer);
+        crate::notify::job_updated(self, &job)?;
         Ok(Some(job))
     }
 
@@ -193,6 +195,11 @@ impl Store {
     /// Writes a job and moves its index entries to match its state, atomically and durably
     /// (flushed: an attempt is marked started before the action runs, whatever happens next).
     pub fn save_job(&self, job: &RemediationJob) -> Result<(), StoreError> {
+        self.write_job(job)?;
+        crate::notify::job_updated(self, job)
+    }
+
+    fn write_job(&self, job: &RemediationJob) -> Result<(), StoreError> {
         let _writer = self.lock_remediation_writes();
         let mut batch = sled::Batch::default();
         if let Some(old) = self.job(job.id)? {
@@ -231,7 +238,12 @@ impl Store {
 
     /// When the soonest queued job is due.
     pub fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
-        let Some(entry) = self.remediation.scan_prefix([QUEUE]).next() else {
+        self.first_due(QUEUE)
+    }
+
+    /// The due time of the first entry of a queue family (`family due id` keys).
+    pub(super) fn first_due(&self, family: u8) -> Result<Option<Timestamp>, StoreError> {
+        let Some(entry) = self.remediation.scan_prefix([family]).next() else {
             return Ok(None);
         };
         let (key, _) = entry?;
@@ -365,7 +377,7 @@ impl Store {
         Ok(())
     }
 
-    fn lock_remediation_writes(&self) -> std::sync::MutexGuard<'_, ()> {
+    pub(super) fn lock_remediation_writes(&self) -> std::sync::MutexGuard<'_, ()> {
         // A poisoned lock only means another writer panicked; the tree itself is consistent.
         self.remediation_writer
             .lock()

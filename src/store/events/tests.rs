@@ -120,6 +120,7 @@ fn stores_once_per_event_id_and_round_trips() {
         writes,
         EventWrites {
             stored: 1,
+            stored_positions: vec![0],
             duplicates: 2
         }
     );

@@ -1,0 +1,187 @@
+//! Ingest, event lookup, the live stream, metrics and the OpenAPI document.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::{blocking, ApiError, ApiState, Body, Query};
+use crate::notify::NotificationKind;
+use crate::query::EventLookup;
+
+/// Options of `POST /v1/ingest`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct IngestParams {
+    /// Name used in per-record error locations (default "request body").
+    source: Option<String>,
+}
+
+/// Ingests a body in any shape `conftrail ingest` reads; answers once it is durable.
+pub(super) async fn ingest(
+    State(state): State<Arc<ApiState>>,
+    Query(params): Query<IngestParams>,
+    Body(body): Body,
+) -> Result<Response, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::bad_request(
+            "empty body: send configuration items or CloudTrail events",
+        ));
+    }
+    let started = Instant::now();
+    let report = blocking(move || {
+        let mut evaluator = state
+            .evaluator
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let source = params.source.as_deref().unwrap_or("request body");
+        Ok(crate::pipeline::ingest_bytes_evaluated(
+            &state.store,
+            source,
+            &body,
+            &state.event_map,
+            Some(&mut evaluator),
+        )?)
+    })
+    .await?;
+    let help = "Records received by POST /v1/ingest, by kind.";
+    crate::metrics::count("conftrail_ingest_records_total", help, &[("kind", "item")], report.items as u64);
+    crate::metrics::count("conftrail_ingest_records_total", help, &[("kind", "event")], report.events as u64);
+    crate::metrics::count("conftrail_ingest_records_total", help, &[("kind", "rejected")], report.errors as u64);
+    crate::metrics::observe(
+        "conftrail_ingest_request_seconds",
+        "Time to record, judge and flush one ingest request.",
+        &[],
+        started.elapsed(),
+    );
+    // Nothing usable in the body at all is bad input; a partly bad batch is reported per record.
+    let status = if report.errors > 0 && report.items == 0 && report.events == 0 {
+        axum::http::StatusCode::BAD_REQUEST
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok((status, Json(serde_json::to_value(report)?)).into_response())
+}
+
+/// API event lookup: LookupEvents' JSON shape (re-ingestable), or the console's CSV.
+pub(super) async fn events(
+    State(state): State<Arc<ApiState>>,
+    Query(lookup): Query<EventLookup>,
+) -> Result<Response, ApiError> {
+    let csv = match lookup.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "format: {other:?} is not json or csv"
+            )))
+        }
+    };
+    let query = lookup.to_query().map_err(ApiError::bad_request)?;
+    blocking(move || {
+        let page = state.store.lookup_events(&query)?;
+        if csv {
+            let mut out = Vec::new();
+            crate::cli::events::events_csv(&mut out, &page)
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            Ok(([(CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
+        } else {
+            Ok(Json(crate::cli::events::lookup_json(&page)).into_response())
+        }
+    })
+    .await
+}
+
+/// Which notifications a stream carries.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StreamParams {
+    /// Comma-separated kinds: configuration, compliance, remediation (default: all three).
+    kinds: Option<String>,
+    /// Only this resource type.
+    #[serde(rename = "resourceType")]
+    resource_type: Option<String>,
+}
+
+/// Server-sent events: one `event:` per notification kind, `data:` the notification's JSON.
+pub(super) async fn stream(
+    State(state): State<Arc<ApiState>>,
+    Query(params): Query<StreamParams>,
+) -> Result<Response, ApiError> {
+    let kinds: Vec<NotificationKind> = match &params.kinds {
+        None => vec![
+            NotificationKind::Configuration,
+            NotificationKind::Compliance,
+            NotificationKind::Remediation,
+        ],
+        Some(text) => text
+            .split(',')
+            .map(|k| {
+                NotificationKind::parse(k.trim())
+                    .filter(|k| *k != NotificationKind::ApiEvent)
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "kinds: {k:?} is not configuration, compliance or remediation"
+                        ))
+                    })
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let receiver = state.store.notifier().listen();
+    let events = futures_util::stream::unfold(receiver, move |mut receiver| {
+        let kinds = kinds.clone();
+        let resource_type = params.resource_type.clone();
+        async move {
+            loop {
+                let event = match receiver.recv().await {
+                    Ok(n) => {
+                        if !kinds.contains(&n.kind)
+                            || resource_type
+                                .as_ref()
+                                .is_some_and(|t| n.resource_type.as_ref() != Some(t))
+                        {
+                            continue;
+                        }
+                        Event::default()
+                            .event(n.kind.as_str())
+                            .data(n.body.to_string())
+                    }
+                    // A slow client is told what it missed instead of slowing writers down.
+                    Err(RecvError::Lagged(missed)) => Event::default()
+                        .event("lagged")
+                        .data(format!("{{\"missed\":{missed}}}")),
+                    Err(RecvError::Closed) => return None,
+                };
+                return Some((Ok::<_, Infallible>(event), receiver));
+            }
+        }
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
+}
+
+/// Prometheus text format: counters and histograms, plus queue depths read now.
+pub(super) async fn metrics(State(state): State<Arc<ApiState>>) -> Result<Response, ApiError> {
+    blocking(move || {
+        let (jobs, deliveries) = state.store.queue_depth();
+        let text = crate::metrics::render(&[
+            ("conftrail_remediation_queue_depth", "Remediation jobs queued.", jobs as f64),
+            ("conftrail_notification_queue_depth", "Notification deliveries queued.", deliveries as f64),
+            ("conftrail_stream_listeners", "Connected /v1/stream clients.", state.store.notifier().listeners() as f64),
+        ]);
+        Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
+    })
+    .await
+}
+
+/// The OpenAPI document, generated from the endpoint table.
+pub(super) async fn openapi() -> Json<Value> {
+    Json(super::openapi::document(&super::endpoints()))
+}

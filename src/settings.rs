@@ -1,0 +1,248 @@
+//! Settings (from the configuration file or an API request body, which share keys) turned into
+//! what the store keeps: rule settings, remediation configurations, subscriptions.
+
+use std::collections::BTreeMap;
+
+use crate::config_file::{
+    ActionKind, ConfigFile, JitterName, RemediationSettings, RuleSettings, SubscriptionSettings,
+};
+use crate::model::now_millis;
+use crate::notify::Subscription;
+use crate::remediation::action::{Action, CommandAction, WebhookAction};
+use crate::remediation::backoff::{parse_duration, Backoff, Jitter};
+use crate::remediation::{
+    ParameterSource, RemediationConfig, DEFAULT_BACKOFF, DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_MS,
+};
+use crate::rules::{RuleDefinition, RuleError, RuleRegistry, UpdateRule};
+use crate::scheduler::CronSchedule;
+use crate::store::{Store, StoreError};
+
+/// Default backoff of webhook subscriptions.
+const SUBSCRIPTION_BACKOFF: Backoff = Backoff {
+    base_ms: 1_000,
+    max_ms: 600_000,
+    jitter: Jitter::Full,
+};
+
+/// Why settings could not be applied; `key` names the setting.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// A value is not acceptable.
+    #[error("{key}: {message}")]
+    Invalid {
+        /// Dotted key, e.g. `remediation.restricted-ssh.backoff`.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The rule registry refused (unknown rule, bad parameters).
+    #[error("{key}: {source}")]
+    Rule {
+        /// Dotted key.
+        key: String,
+        /// The registry's reason.
+        source: RuleError,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn invalid(key: impl Into<String>, message: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+fn backoff(key: &str, text: Option<&str>, default: Backoff) -> Result<Backoff, SettingsError> {
+    match text {
+        Some(text) => Backoff::parse(text).map_err(|e| invalid(format!("{key}.backoff"), e)),
+        None => Ok(default),
+    }
+}
+
+impl RemediationSettings {
+    /// The remediation configuration of `rule`; `key` prefixes error messages.
+    pub fn to_config(&self, rule: &str, key: &str) -> Result<RemediationConfig, SettingsError> {
+        let action = match self.action {
+            ActionKind::Webhook => {
+                if self.command.is_some() {
+                    return Err(invalid(format!("{key}.command"), "a webhook takes url, not command"));
+                }
+                Action::Webhook(WebhookAction {
+                    url: self.url.clone().unwrap_or_default(),
+                    headers: self.headers.clone().into_iter().collect(),
+                })
+            }
+            ActionKind::Command => {
+                let Some((program, args)) = self.command.as_deref().and_then(<[String]>::split_first) else {
+                    return Err(invalid(format!("{key}.command"), "a command action needs [program, args...]"));
+                };
+                if self.url.is_some() {
+                    return Err(invalid(format!("{key}.url"), "a command action takes command, not url"));
+                }
+                Action::Command(CommandAction {
+                    program: program.clone(),
+                    args: args.to_vec(),
+                    no_retry_exit_codes: self.no_retry_exit_codes.clone(),
+                })
+            }
+        };
+        let parameters: BTreeMap<String, ParameterSource> = self
+            .parameters
+            .iter()
+            .map(|(name, source)| {
+                ParameterSource::parse(source)
+                    .map(|s| (name.clone(), s))
+                    .map_err(|e| invalid(format!("{key}.parameters.{name}"), e))
+            })
+            .collect::<Result<_, _>>()?;
+        let mut backoff = backoff(key, self.backoff.as_deref(), DEFAULT_BACKOFF)?;
+        if let Some(jitter) = self.jitter {
+            backoff.jitter = match jitter {
+                JitterName::Full => Jitter::Full,
+                JitterName::None => Jitter::None,
+            };
+        }
+        let timeout_ms = match &self.timeout {
+            Some(text) => parse_duration(text)
+                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+                .map_err(|e| invalid(format!("{key}.timeout"), e))?,
+            None => DEFAULT_TIMEOUT_MS,
+        };
+        let now = now_millis();
+        let config = RemediationConfig {
+            rule_name: rule.to_string(),
+            action,
+            parameters,
+            automatic: self.automatic.unwrap_or(false),
+            max_attempts: self.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS),
+            backoff,
+            timeout_ms,
+            concurrency: self.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
+            created_at: now,
+            updated_at: now,
+        };
+        config.validate().map_err(|e| invalid(key, e))?;
+        Ok(config)
+    }
+}
+
+impl SubscriptionSettings {
+    /// The subscription; `key` prefixes error messages.
+    pub fn to_subscription(&self, key: &str) -> Result<Subscription, SettingsError> {
+        let subscription = Subscription {
+            name: self.name.clone(),
+            url: self.url.clone(),
+            headers: self.headers.clone().into_iter().collect(),
+            kinds: self.kinds.clone(),
+            resource_types: self.resource_types.clone().unwrap_or_default(),
+            rules: self.rules.clone().unwrap_or_default(),
+            compliance: self.compliance.clone().unwrap_or_default(),
+            api_events: self.api_events.clone(),
+            max_attempts: self.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS),
+            backoff: backoff(key, self.backoff.as_deref(), SUBSCRIPTION_BACKOFF)?,
+        };
+        subscription.validate().map_err(|e| invalid(key, e))?;
+        Ok(subscription)
+    }
+}
+
+/// Applies one rule's settings (only the keys given); returns the rule as stored.
+pub fn apply_rule_settings(
+    registry: &RuleRegistry,
+    name: &str,
+    settings: &RuleSettings,
+    key: &str,
+) -> Result<RuleDefinition, SettingsError> {
+    let rule_error = |source| SettingsError::Rule {
+        key: key.to_string(),
+        source,
+    };
+    let mut definition = registry.get(name).map_err(rule_error)?;
+    if settings.parameters.is_some()
+        || settings.deadline_ms.is_some()
+        || settings.memory_limit_mib.is_some()
+    {
+        definition = registry
+            .update(
+                name,
+                UpdateRule {
+                    parameters: settings.parameters.clone(),
+                    deadline_ms: settings.deadline_ms,
+                    memory_limit_mib: settings.memory_limit_mib,
+                    ..UpdateRule::default()
+                },
+            )
+            .map_err(rule_error)?;
+    }
+    if let Some(schedule) = &settings.schedule {
+        let parsed = match schedule.as_str() {
+            "" | "off" => None,
+            text => Some(CronSchedule::parse(text).map_err(|e| invalid(format!("{key}.schedule"), e))?),
+        };
+        if definition.schedule.as_deref() != parsed.as_ref().map(CronSchedule::as_str) {
+            definition = registry.set_schedule(name, parsed.as_ref()).map_err(rule_error)?;
+        }
+    }
+    if let Some(enabled) = settings.enabled {
+        definition = registry.set_enabled(name, enabled).map_err(rule_error)?;
+    }
+    Ok(definition)
+}
+
+/// What applying a configuration file changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Rules whose settings were applied.
+    pub rules: usize,
+    /// Remediation configurations written.
+    pub remediations: usize,
+    /// Subscriptions written.
+    pub subscriptions: usize,
+}
+
+/// Applies the file's rule settings, remediation configurations and subscriptions to the store
+/// (the file wins over earlier API changes to the same entries; other entries are kept).
+/// Everything is checked before anything is written.
+pub fn apply_file(
+    file: &ConfigFile,
+    store: &Store,
+    registry: &RuleRegistry,
+) -> Result<Applied, SettingsError> {
+    let mut remediations = Vec::new();
+    for (rule, settings) in &file.remediation {
+        let key = format!("remediation.{rule}");
+        registry.get(rule).map_err(|source| SettingsError::Rule {
+            key: key.clone(),
+            source,
+        })?;
+        let mut config = settings.to_config(rule, &key)?;
+        if let Some(old) = store.remediation_config(rule)? {
+            config.created_at = old.created_at;
+        }
+        remediations.push(config);
+    }
+    let subscriptions = file
+        .subscriptions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| s.to_subscription(&format!("subscriptions[{i}]")))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (name, settings) in &file.rules {
+        apply_rule_settings(registry, name, settings, &format!("rules.{name}"))?;
+    }
+    for config in &remediations {
+        store.put_remediation_config(config)?;
+    }
+    for subscription in &subscriptions {
+        store.put_subscription(subscription)?;
+    }
+    Ok(Applied {
+        rules: file.rules.len(),
+        remediations: remediations.len(),
+        subscriptions: subscriptions.len(),
+    })
+}
