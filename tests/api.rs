@@ -4,13 +4,14 @@ mod common;
 
 use common::{describe, repo};
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const READ: &str = "reader-0123456789abcdef";
 const INGEST: &str = "ingester-0123456789abcdef";
+const ADMIN: &str = "administrator-0123456789abcdef";
 const WEB_SG: &str = "sg-0a1b2c3d4e5f60718";
 
 struct Server {
@@ -20,13 +21,18 @@ struct Server {
 
 impl Server {
     fn start(data: &Path) -> Server {
+        Server::start_with(data, &[])
+    }
+
+    fn start_with(data: &Path, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_conftrail"))
             .arg("--data-dir")
             .arg(data)
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
             .env(
                 "CONFTRAIL_API_TOKENS",
-                format!("read:{READ},ingest:{INGEST}"),
+                format!("read:{READ},ingest:{INGEST},admin:{ADMIN}"),
             )
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -137,11 +143,8 @@ fn read_and_ingest_routes_with_roles_and_json_errors() {
         assert_eq!(status, 200, "{name}: {body}");
     }
     let (status, body) = post(&base, "/v1/ingest", INGEST, b"{not json");
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        body["errors"], 1,
-        "a broken record is reported, not fatal: {body}"
-    );
+    assert_eq!(status, 400, "nothing usable in the body: {body}");
+    assert_eq!(body["errors"], 1, "the broken record is reported: {body}");
 
     let (status, body) = get(
         &base,
@@ -246,4 +249,216 @@ fn without_tokens_only_loopback_is_allowed() {
         "{}",
         describe(&out)
     );
+}
+
+/// (status, body as JSON or text) of any request.
+fn send(base: &str, method: &str, path: &str, token: Option<&str>, body: Option<&[u8]>) -> (u16, Value) {
+    let url = format!("{base}{path}");
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let agent = agent();
+    let result = match (method, body) {
+        ("GET", _) => {
+            let mut r = agent.get(&url);
+            if let Some(a) = &auth {
+                r = r.header("Authorization", a);
+            }
+            r.call()
+        }
+        ("DELETE", _) => {
+            let mut r = agent.delete(&url);
+            if let Some(a) = &auth {
+                r = r.header("Authorization", a);
+            }
+            r.call()
+        }
+        (m, body) => {
+            let mut r = match m {
+                "PUT" => agent.put(&url),
+                "PATCH" => agent.patch(&url),
+                _ => agent.post(&url),
+            };
+            if let Some(a) = &auth {
+                r = r.header("Authorization", a);
+            }
+            r.header("Content-Type", "application/json")
+                .send(body.unwrap_or_default())
+        }
+    };
+    let mut response = result.expect("request");
+    let status = response.status().as_u16();
+    let text = response
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024 * 1024)
+        .read_to_string()
+        .expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+fn json_body(value: Value) -> Vec<u8> {
+    value.to_string().into_bytes()
+}
+
+#[test]
+fn write_routes_events_openapi_metrics_and_error_statuses() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(&tmp.path().join("data"));
+    let base = server.base.clone();
+    for name in ["01-config-snapshot.json", "05-cloudtrail.json"] {
+        let bytes = std::fs::read(repo(&format!("examples/data/{name}"))).expect("example");
+        assert_eq!(post(&base, "/v1/ingest", INGEST, &bytes).0, 200, "{name}");
+    }
+
+    // Every documented route exists: none answers 404 "no such route" or 405.
+    let (status, doc) = get(&base, "/v1/openapi.json", None);
+    assert_eq!(status, 200, "{doc}");
+    let paths = doc["paths"].as_object().expect("paths");
+    assert!(paths.len() >= 25, "{}", paths.len());
+    for (path, methods) in paths {
+        let concrete = path
+            .replace("{type}", "AWS::EC2::SecurityGroup")
+            .replace("{id}", WEB_SG)
+            .replace("{n}", "1")
+            .replace("{name}", "restricted-ssh")
+            .replace("{rule}", "restricted-ssh");
+        for method in methods.as_object().expect("methods").keys() {
+            if method != "get" || concrete.ends_with("/stream") {
+                continue;
+            }
+            let (status, body) = get(&base, &concrete, Some(READ));
+            assert!(
+                status != 405 && !(status == 404 && body["message"].as_str().is_some_and(|m| m.starts_with("no such route"))),
+                "{method} {concrete}: {status} {body}"
+            );
+        }
+    }
+    assert!(doc["paths"]["/v1/events"]["get"]["parameters"]
+        .as_array()
+        .is_some_and(|p| p.iter().any(|q| q["name"] == "eventName")));
+
+    // Roles: read cannot change rules; admin can.
+    let patch_body = json_body(serde_json::json!({"parameters": {"authorizedTcpPorts": "443,8080"}}));
+    let path = "/v1/rules/vpc-sg-open-only-to-authorized-ports";
+    assert_eq!(send(&base, "PATCH", path, Some(READ), Some(&patch_body)).0, 403);
+    assert_eq!(send(&base, "PATCH", path, None, Some(&patch_body)).0, 401);
+    let (status, body) = send(&base, "PATCH", path, Some(ADMIN), Some(&patch_body));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["rule"]["parameters"]["authorizedTcpPorts"], "443,8080");
+    let (status, body) = send(&base, "PATCH", path, Some(ADMIN), Some(br#"{"enabld": true}"#));
+    assert_eq!(status, 400, "{body}");
+    assert!(body["message"].as_str().is_some_and(|m| m.contains("enabld")), "{body}");
+
+    // Rules: a hostile or broken upload is 422; a real component is registered and judged.
+    let (status, body) = send(&base, "POST", "/v1/rules", Some(ADMIN), Some(b"not wasm at all"));
+    assert_eq!((status, body["error"].as_str()), (422, Some("invalidRule")), "{body}");
+    let echo = std::fs::read(repo("rules-wasm/dist/test/test-echo.wasm")).expect("test rule");
+    let (status, body) = send(&base, "POST", "/v1/rules?name=echo&types=AWS::EC2::SecurityGroup", Some(ADMIN), Some(&echo));
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["rule"]["name"], "echo");
+    let (status, _) = send(&base, "POST", "/v1/rules?name=echo", Some(ADMIN), Some(&echo));
+    assert_eq!(status, 409, "a second rule with the same name conflicts");
+    let (status, body) = send(&base, "POST", "/v1/rules/echo/evaluate", Some(ADMIN), None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["evaluation"]["evaluations"], 3, "{body}");
+    assert_eq!(send(&base, "PATCH", "/v1/rules/echo", Some(ADMIN), Some(br#"{"enabled": false}"#)).0, 200);
+    assert_eq!(send(&base, "POST", "/v1/rules/echo/evaluate", Some(ADMIN), None).0, 409);
+    assert_eq!(send(&base, "DELETE", "/v1/rules/echo", Some(ADMIN), None).0, 204);
+    assert_eq!(send(&base, "DELETE", "/v1/rules/restricted-ssh", Some(ADMIN), None).0, 409, "managed rules stay");
+    assert_eq!(get(&base, "/v1/rules/echo", Some(READ)).0, 404);
+
+    // Remediation configurations, exceptions, run now.
+    let config = json_body(serde_json::json!({
+        "action": "webhook", "url": "http://127.0.0.1:9/fix", "max_attempts": 2, "backoff": "1s..1s"
+    }));
+    let (status, body) = send(&base, "PUT", "/v1/remediation/configurations/restricted-ssh", Some(ADMIN), Some(&config));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["maxAttempts"], 2);
+    let (status, body) = send(&base, "PUT", "/v1/remediation/configurations/restricted-ssh", Some(ADMIN), Some(br#"{"action": "webhook"}"#));
+    assert_eq!(status, 400, "a webhook needs a url: {body}");
+    let (status, body) = get(&base, "/v1/remediation/configurations", Some(READ));
+    assert_eq!((status, body["configurations"].as_array().map(Vec::len)), (200, Some(1)));
+    let exception = json_body(serde_json::json!({
+        "rule": "restricted-ssh", "resource_type": "AWS::EC2::SecurityGroup", "resource_id": WEB_SG,
+        "reason": "load test window", "expires": "2999-01-01"
+    }));
+    assert_eq!(send(&base, "PUT", "/v1/remediation/exceptions", Some(ADMIN), Some(&exception)).0, 200);
+    let (_, body) = get(&base, "/v1/remediation/exceptions", Some(READ));
+    assert_eq!(body["exceptions"][0]["reason"], "load test window");
+    let target = format!("/v1/remediation/exceptions?rule=restricted-ssh&resource_type=AWS::EC2::SecurityGroup&resource_id={WEB_SG}");
+    assert_eq!(send(&base, "DELETE", &target, Some(ADMIN), None).0, 204);
+    assert_eq!(send(&base, "DELETE", &target, Some(ADMIN), None).0, 404);
+    let run = json_body(serde_json::json!({"rule": "restricted-ssh", "resource_type": "AWS::EC2::SecurityGroup", "resource_id": WEB_SG}));
+    let (status, body) = send(&base, "POST", "/v1/remediation/run", Some(ADMIN), Some(&run));
+    assert_eq!(status, 202, "{body}");
+    let id = body["job"]["id"].as_u64().expect("job id");
+    let (status, body) = get(&base, &format!("/v1/remediation/jobs/{id}"), Some(READ));
+    assert_eq!((status, body["ruleName"].as_str()), (200, Some("restricted-ssh")), "{body}");
+    assert_eq!(send(&base, "DELETE", "/v1/remediation/configurations/restricted-ssh", Some(ADMIN), None).0, 204);
+
+    // Events: filters, paging, CSV; a bad filter is named.
+    let (status, page) = get(&base, "/v1/events?user=dev-alice&limit=1", Some(READ));
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["Events"].as_array().map(Vec::len), Some(1));
+    let next = page["NextToken"].as_str().expect("next page");
+    let (status, rest) = get(&base, &format!("/v1/events?user=dev-alice&limit=50&next={next}"), Some(READ));
+    assert_eq!(status, 200);
+    assert!(rest["Events"].as_array().is_some_and(|e| !e.is_empty()));
+    let (status, csv) = get(&base, "/v1/events?eventName=AuthorizeSecurityGroupIngress&format=csv", Some(READ));
+    assert_eq!(status, 200);
+    let csv = csv.as_str().expect("csv text");
+    assert!(csv.starts_with("Event ID,Event time,User name,Event name"), "{csv}");
+    assert!(csv.lines().count() >= 3, "{csv}");
+    let (status, body) = get(&base, "/v1/events?readOnly=maybe", Some(READ));
+    assert_eq!(status, 400);
+    assert!(body["message"].as_str().is_some_and(|m| m.contains("readOnly")), "{body}");
+    let (status, body) = get(&base, "/v1/events?colour=red", Some(READ));
+    assert_eq!(status, 400);
+    assert!(body["message"].as_str().is_some_and(|m| m.contains("colour")), "{body}");
+
+    // Per-resource compliance with history.
+    let (status, body) = get(&base, &format!("/v1/resources/AWS::EC2::SecurityGroup/{WEB_SG}/compliance"), Some(READ));
+    assert_eq!(status, 200, "{body}");
+    assert!(body["latest"].as_array().is_some_and(|l| l.iter().any(|v| v["ruleName"] == "restricted-ssh")));
+    assert!(body["history"].as_array().is_some_and(|h| !h.is_empty()));
+
+    // Size limit: 413 as JSON, and the store still answers.
+    // Raw HTTP: the server answers once the body passes the limit, before it is all sent.
+    let addr = base.trim_start_matches("http://").to_string();
+    let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let size = 33 * 1024 * 1024;
+    write!(
+        stream,
+        "POST /v1/ingest HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {INGEST}\r\nConnection: close\r\nContent-Length: {size}\r\n\r\n"
+    )
+    .expect("write");
+    let mut writer = stream.try_clone().expect("clone");
+    let sending = std::thread::spawn(move || {
+        let chunk = vec![b' '; 1024 * 1024];
+        for _ in 0..33 {
+            if writer.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+    });
+    let mut answer = String::new();
+    let _ = std::io::Read::read_to_string(&mut stream, &mut answer);
+    let _ = sending.join();
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("\"error\":\"tooLarge\""), "{answer}");
+    assert_eq!(get(&base, "/v1/resources", Some(READ)).0, 200);
+    let (status, body) = send(&base, "PUT", "/v1/resources", Some(ADMIN), Some(b"{}"));
+    assert_eq!((status, body["error"].as_str()), (405, Some("methodNotAllowed")), "{body}");
+
+    // Metrics count what happened.
+    let (status, metrics) = get(&base, "/metrics", Some(READ));
+    assert_eq!(status, 200);
+    let metrics = metrics.as_str().expect("text");
+    assert!(metrics.contains("conftrail_ingest_records_total{kind=\"item\"} 3"), "{metrics}");
+    assert!(metrics.contains("conftrail_evaluations_total{rule=\"restricted-ssh\",verdict=\"COMPLIANT\"} 3"), "{metrics}");
+    assert!(metrics.contains("conftrail_ingest_request_seconds_count 2"), "{metrics}");
+    assert!(metrics.contains("conftrail_remediation_queue_depth"), "{metrics}");
+    server.stop();
 }
