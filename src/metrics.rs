@@ -47,7 +47,12 @@ pub fn count(name: &'static str, help: &'static str, pairs: &[(&'static str, &st
 }
 
 /// Records one duration in a histogram.
-pub fn observe(name: &'static str, help: &'static str, pairs: &[(&'static str, &str)], took: Duration) {
+pub fn observe(
+    name: &'static str,
+    help: &'static str,
+    pairs: &[(&'static str, &str)],
+    took: Duration,
+) {
     let seconds = took.as_secs_f64();
     with(|r| {
         r.help.insert(name, help);
@@ -63,7 +68,10 @@ pub fn observe(name: &'static str, help: &'static str, pairs: &[(&'static str, &
 }
 
 fn escape(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 fn label_text(labels: &Labels, extra: Option<(&str, String)>) -> String {
@@ -88,26 +96,46 @@ pub fn render(gauges: &[(&'static str, &'static str, f64)]) -> String {
         let mut last = "";
         for ((name, labels), value) in &r.counters {
             if *name != last {
-                let _ = writeln!(out, "# HELP {name} {}\n# TYPE {name} counter", r.help.get(name).copied().unwrap_or(""));
+                let _ = writeln!(
+                    out,
+                    "# HELP {name} {}\n# TYPE {name} counter",
+                    r.help.get(name).copied().unwrap_or("")
+                );
                 last = name;
             }
             let _ = writeln!(out, "{name}{} {value}", label_text(labels, None));
         }
         for ((name, labels), h) in &r.histograms {
             if *name != last {
-                let _ = writeln!(out, "# HELP {name} {}\n# TYPE {name} histogram", r.help.get(name).copied().unwrap_or(""));
+                let _ = writeln!(
+                    out,
+                    "# HELP {name} {}\n# TYPE {name} histogram",
+                    r.help.get(name).copied().unwrap_or("")
+                );
                 last = name;
             }
             for (count, bound) in h.counts.iter().zip(BUCKETS) {
-                let _ = writeln!(out, "{name}_bucket{} {count}", label_text(labels, Some(("le", bound.to_string()))));
+                let _ = writeln!(
+                    out,
+                    "{name}_bucket{} {count}",
+                    label_text(labels, Some(("le", bound.to_string())))
+                );
             }
-            let _ = writeln!(out, "{name}_bucket{} {}", label_text(labels, Some(("le", "+Inf".into()))), h.count);
+            let _ = writeln!(
+                out,
+                "{name}_bucket{} {}",
+                label_text(labels, Some(("le", "+Inf".into()))),
+                h.count
+            );
             let _ = writeln!(out, "{name}_sum{} {}", label_text(labels, None), h.sum);
             let _ = writeln!(out, "{name}_count{} {}", label_text(labels, None), h.count);
         }
     });
     for (name, help, value) in gauges {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+        );
     }
     out
 }
@@ -118,14 +146,41 @@ mod tests {
 
     #[test]
     fn counters_and_histograms_render_in_text_format() {
-        count("test_metric_total", "a test counter", &[("rule", "r\"1")], 2);
-        count("test_metric_total", "a test counter", &[("rule", "r\"1")], 3);
-        observe("test_latency_seconds", "a test histogram", &[], Duration::from_millis(3));
+        count(
+            "test_metric_total",
+            "a test counter",
+            &[("rule", "r\"1")],
+            2,
+        );
+        count(
+            "test_metric_total",
+            "a test counter",
+            &[("rule", "r\"1")],
+            3,
+        );
+        observe(
+            "test_latency_seconds",
+            "a test histogram",
+            &[],
+            Duration::from_millis(3),
+        );
         let text = render(&[("test_gauge", "a gauge", 7.0)]);
-        assert!(text.contains("# TYPE test_metric_total counter\n"), "{text}");
-        assert!(text.contains("test_metric_total{rule=\"r\\\"1\"} 5\n"), "{text}");
-        assert!(text.contains("test_latency_seconds_bucket{le=\"0.0025\"} 0\n"), "{text}");
-        assert!(text.contains("test_latency_seconds_bucket{le=\"0.005\"} 1\n"), "{text}");
+        assert!(
+            text.contains("# TYPE test_metric_total counter\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("test_metric_total{rule=\"r\\\"1\"} 5\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("test_latency_seconds_bucket{le=\"0.0025\"} 0\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("test_latency_seconds_bucket{le=\"0.005\"} 1\n"),
+            "{text}"
+        );
         assert!(text.contains("test_latency_seconds_count 1\n"), "{text}");
         assert!(text.contains("test_gauge 7\n"), "{text}");
     }

@@ -475,7 +475,10 @@ impl<'e> EvaluationQueue<'e> {
             });
         }
         if self.jobs.len() >= EVALUATION_BATCH
-            || self.announce.as_ref().is_some_and(|a| a.len() >= EVALUATION_BATCH)
+            || self
+                .announce
+                .as_ref()
+                .is_some_and(|a| a.len() >= EVALUATION_BATCH)
         {
             recorder.commit()?;
             self.run()?;

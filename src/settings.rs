@@ -11,8 +11,8 @@ use crate::notify::Subscription;
 use crate::remediation::action::{Action, CommandAction, WebhookAction};
 use crate::remediation::backoff::{parse_duration, Backoff, Jitter};
 use crate::remediation::{
-    ParameterSource, RemediationConfig, DEFAULT_BACKOFF, DEFAULT_CONCURRENCY,
-    DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_MS,
+    ParameterSource, RemediationConfig, DEFAULT_BACKOFF, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_TIMEOUT_MS,
 };
 use crate::rules::{RuleDefinition, RuleError, RuleRegistry, UpdateRule};
 use crate::scheduler::CronSchedule;
@@ -69,7 +69,10 @@ impl RemediationSettings {
         let action = match self.action {
             ActionKind::Webhook => {
                 if self.command.is_some() {
-                    return Err(invalid(format!("{key}.command"), "a webhook takes url, not command"));
+                    return Err(invalid(
+                        format!("{key}.command"),
+                        "a webhook takes url, not command",
+                    ));
                 }
                 Action::Webhook(WebhookAction {
                     url: self.url.clone().unwrap_or_default(),
@@ -77,11 +80,19 @@ impl RemediationSettings {
                 })
             }
             ActionKind::Command => {
-                let Some((program, args)) = self.command.as_deref().and_then(<[String]>::split_first) else {
-                    return Err(invalid(format!("{key}.command"), "a command action needs [program, args...]"));
+                let Some((program, args)) =
+                    self.command.as_deref().and_then(<[String]>::split_first)
+                else {
+                    return Err(invalid(
+                        format!("{key}.command"),
+                        "a command action needs [program, args...]",
+                    ));
                 };
                 if self.url.is_some() {
-                    return Err(invalid(format!("{key}.url"), "a command action takes command, not url"));
+                    return Err(invalid(
+                        format!("{key}.url"),
+                        "a command action takes command, not url",
+                    ));
                 }
                 Action::Command(CommandAction {
                     program: program.clone(),
@@ -181,10 +192,14 @@ pub fn apply_rule_settings(
     if let Some(schedule) = &settings.schedule {
         let parsed = match schedule.as_str() {
             "" | "off" => None,
-            text => Some(CronSchedule::parse(text).map_err(|e| invalid(format!("{key}.schedule"), e))?),
+            text => {
+                Some(CronSchedule::parse(text).map_err(|e| invalid(format!("{key}.schedule"), e))?)
+            }
         };
         if definition.schedule.as_deref() != parsed.as_ref().map(CronSchedule::as_str) {
-            definition = registry.set_schedule(name, parsed.as_ref()).map_err(rule_error)?;
+            definition = registry
+                .set_schedule(name, parsed.as_ref())
+                .map_err(rule_error)?;
         }
     }
     if let Some(enabled) = settings.enabled {

@@ -252,7 +252,13 @@ fn without_tokens_only_loopback_is_allowed() {
 }
 
 /// (status, body as JSON or text) of any request.
-fn send(base: &str, method: &str, path: &str, token: Option<&str>, body: Option<&[u8]>) -> (u16, Value) {
+fn send(
+    base: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&[u8]>,
+) -> (u16, Value) {
     let url = format!("{base}{path}");
     let auth = token.map(|t| format!("Bearer {t}"));
     let agent = agent();
@@ -292,7 +298,10 @@ fn send(base: &str, method: &str, path: &str, token: Option<&str>, body: Option<
         .limit(64 * 1024 * 1024)
         .read_to_string()
         .expect("body");
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 fn json_body(value: Value) -> Vec<u8> {
@@ -327,7 +336,11 @@ fn write_routes_events_openapi_metrics_and_error_statuses() {
             }
             let (status, body) = get(&base, &concrete, Some(READ));
             assert!(
-                status != 405 && !(status == 404 && body["message"].as_str().is_some_and(|m| m.starts_with("no such route"))),
+                status != 405
+                    && !(status == 404
+                        && body["message"]
+                            .as_str()
+                            .is_some_and(|m| m.starts_with("no such route"))),
                 "{method} {concrete}: {status} {body}"
             );
         }
@@ -337,88 +350,226 @@ fn write_routes_events_openapi_metrics_and_error_statuses() {
         .is_some_and(|p| p.iter().any(|q| q["name"] == "eventName")));
 
     // Roles: read cannot change rules; admin can.
-    let patch_body = json_body(serde_json::json!({"parameters": {"authorizedTcpPorts": "443,8080"}}));
+    let patch_body =
+        json_body(serde_json::json!({"parameters": {"authorizedTcpPorts": "443,8080"}}));
     let path = "/v1/rules/vpc-sg-open-only-to-authorized-ports";
-    assert_eq!(send(&base, "PATCH", path, Some(READ), Some(&patch_body)).0, 403);
+    assert_eq!(
+        send(&base, "PATCH", path, Some(READ), Some(&patch_body)).0,
+        403
+    );
     assert_eq!(send(&base, "PATCH", path, None, Some(&patch_body)).0, 401);
     let (status, body) = send(&base, "PATCH", path, Some(ADMIN), Some(&patch_body));
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["rule"]["parameters"]["authorizedTcpPorts"], "443,8080");
-    let (status, body) = send(&base, "PATCH", path, Some(ADMIN), Some(br#"{"enabld": true}"#));
+    let (status, body) = send(
+        &base,
+        "PATCH",
+        path,
+        Some(ADMIN),
+        Some(br#"{"enabld": true}"#),
+    );
     assert_eq!(status, 400, "{body}");
-    assert!(body["message"].as_str().is_some_and(|m| m.contains("enabld")), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("enabld")),
+        "{body}"
+    );
 
     // Rules: a hostile or broken upload is 422; a real component is registered and judged.
-    let (status, body) = send(&base, "POST", "/v1/rules", Some(ADMIN), Some(b"not wasm at all"));
-    assert_eq!((status, body["error"].as_str()), (422, Some("invalidRule")), "{body}");
+    let (status, body) = send(
+        &base,
+        "POST",
+        "/v1/rules",
+        Some(ADMIN),
+        Some(b"not wasm at all"),
+    );
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (422, Some("invalidRule")),
+        "{body}"
+    );
     let echo = std::fs::read(repo("rules-wasm/dist/test/test-echo.wasm")).expect("test rule");
-    let (status, body) = send(&base, "POST", "/v1/rules?name=echo&types=AWS::EC2::SecurityGroup", Some(ADMIN), Some(&echo));
+    let (status, body) = send(
+        &base,
+        "POST",
+        "/v1/rules?name=echo&types=AWS::EC2::SecurityGroup",
+        Some(ADMIN),
+        Some(&echo),
+    );
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["rule"]["name"], "echo");
-    let (status, _) = send(&base, "POST", "/v1/rules?name=echo", Some(ADMIN), Some(&echo));
+    let (status, _) = send(
+        &base,
+        "POST",
+        "/v1/rules?name=echo",
+        Some(ADMIN),
+        Some(&echo),
+    );
     assert_eq!(status, 409, "a second rule with the same name conflicts");
     let (status, body) = send(&base, "POST", "/v1/rules/echo/evaluate", Some(ADMIN), None);
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["evaluation"]["evaluations"], 3, "{body}");
-    assert_eq!(send(&base, "PATCH", "/v1/rules/echo", Some(ADMIN), Some(br#"{"enabled": false}"#)).0, 200);
-    assert_eq!(send(&base, "POST", "/v1/rules/echo/evaluate", Some(ADMIN), None).0, 409);
-    assert_eq!(send(&base, "DELETE", "/v1/rules/echo", Some(ADMIN), None).0, 204);
-    assert_eq!(send(&base, "DELETE", "/v1/rules/restricted-ssh", Some(ADMIN), None).0, 409, "managed rules stay");
+    assert_eq!(
+        send(
+            &base,
+            "PATCH",
+            "/v1/rules/echo",
+            Some(ADMIN),
+            Some(br#"{"enabled": false}"#)
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        send(&base, "POST", "/v1/rules/echo/evaluate", Some(ADMIN), None).0,
+        409
+    );
+    assert_eq!(
+        send(&base, "DELETE", "/v1/rules/echo", Some(ADMIN), None).0,
+        204
+    );
+    assert_eq!(
+        send(
+            &base,
+            "DELETE",
+            "/v1/rules/restricted-ssh",
+            Some(ADMIN),
+            None
+        )
+        .0,
+        409,
+        "managed rules stay"
+    );
     assert_eq!(get(&base, "/v1/rules/echo", Some(READ)).0, 404);
 
     // Remediation configurations, exceptions, run now.
     let config = json_body(serde_json::json!({
         "action": "webhook", "url": "http://127.0.0.1:9/fix", "max_attempts": 2, "backoff": "1s..1s"
     }));
-    let (status, body) = send(&base, "PUT", "/v1/remediation/configurations/restricted-ssh", Some(ADMIN), Some(&config));
+    let (status, body) = send(
+        &base,
+        "PUT",
+        "/v1/remediation/configurations/restricted-ssh",
+        Some(ADMIN),
+        Some(&config),
+    );
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["maxAttempts"], 2);
-    let (status, body) = send(&base, "PUT", "/v1/remediation/configurations/restricted-ssh", Some(ADMIN), Some(br#"{"action": "webhook"}"#));
+    let (status, body) = send(
+        &base,
+        "PUT",
+        "/v1/remediation/configurations/restricted-ssh",
+        Some(ADMIN),
+        Some(br#"{"action": "webhook"}"#),
+    );
     assert_eq!(status, 400, "a webhook needs a url: {body}");
     let (status, body) = get(&base, "/v1/remediation/configurations", Some(READ));
-    assert_eq!((status, body["configurations"].as_array().map(Vec::len)), (200, Some(1)));
+    assert_eq!(
+        (status, body["configurations"].as_array().map(Vec::len)),
+        (200, Some(1))
+    );
     let exception = json_body(serde_json::json!({
         "rule": "restricted-ssh", "resource_type": "AWS::EC2::SecurityGroup", "resource_id": WEB_SG,
         "reason": "load test window", "expires": "2999-01-01"
     }));
-    assert_eq!(send(&base, "PUT", "/v1/remediation/exceptions", Some(ADMIN), Some(&exception)).0, 200);
+    assert_eq!(
+        send(
+            &base,
+            "PUT",
+            "/v1/remediation/exceptions",
+            Some(ADMIN),
+            Some(&exception)
+        )
+        .0,
+        200
+    );
     let (_, body) = get(&base, "/v1/remediation/exceptions", Some(READ));
     assert_eq!(body["exceptions"][0]["reason"], "load test window");
     let target = format!("/v1/remediation/exceptions?rule=restricted-ssh&resource_type=AWS::EC2::SecurityGroup&resource_id={WEB_SG}");
     assert_eq!(send(&base, "DELETE", &target, Some(ADMIN), None).0, 204);
     assert_eq!(send(&base, "DELETE", &target, Some(ADMIN), None).0, 404);
-    let run = json_body(serde_json::json!({"rule": "restricted-ssh", "resource_type": "AWS::EC2::SecurityGroup", "resource_id": WEB_SG}));
-    let (status, body) = send(&base, "POST", "/v1/remediation/run", Some(ADMIN), Some(&run));
+    let run = json_body(
+        serde_json::json!({"rule": "restricted-ssh", "resource_type": "AWS::EC2::SecurityGroup", "resource_id": WEB_SG}),
+    );
+    let (status, body) = send(
+        &base,
+        "POST",
+        "/v1/remediation/run",
+        Some(ADMIN),
+        Some(&run),
+    );
     assert_eq!(status, 202, "{body}");
     let id = body["job"]["id"].as_u64().expect("job id");
     let (status, body) = get(&base, &format!("/v1/remediation/jobs/{id}"), Some(READ));
-    assert_eq!((status, body["ruleName"].as_str()), (200, Some("restricted-ssh")), "{body}");
-    assert_eq!(send(&base, "DELETE", "/v1/remediation/configurations/restricted-ssh", Some(ADMIN), None).0, 204);
+    assert_eq!(
+        (status, body["ruleName"].as_str()),
+        (200, Some("restricted-ssh")),
+        "{body}"
+    );
+    assert_eq!(
+        send(
+            &base,
+            "DELETE",
+            "/v1/remediation/configurations/restricted-ssh",
+            Some(ADMIN),
+            None
+        )
+        .0,
+        204
+    );
 
     // Events: filters, paging, CSV; a bad filter is named.
     let (status, page) = get(&base, "/v1/events?user=dev-alice&limit=1", Some(READ));
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["Events"].as_array().map(Vec::len), Some(1));
     let next = page["NextToken"].as_str().expect("next page");
-    let (status, rest) = get(&base, &format!("/v1/events?user=dev-alice&limit=50&next={next}"), Some(READ));
+    let (status, rest) = get(
+        &base,
+        &format!("/v1/events?user=dev-alice&limit=50&next={next}"),
+        Some(READ),
+    );
     assert_eq!(status, 200);
     assert!(rest["Events"].as_array().is_some_and(|e| !e.is_empty()));
-    let (status, csv) = get(&base, "/v1/events?eventName=AuthorizeSecurityGroupIngress&format=csv", Some(READ));
+    let (status, csv) = get(
+        &base,
+        "/v1/events?eventName=AuthorizeSecurityGroupIngress&format=csv",
+        Some(READ),
+    );
     assert_eq!(status, 200);
     let csv = csv.as_str().expect("csv text");
-    assert!(csv.starts_with("Event ID,Event time,User name,Event name"), "{csv}");
+    assert!(
+        csv.starts_with("Event ID,Event time,User name,Event name"),
+        "{csv}"
+    );
     assert!(csv.lines().count() >= 3, "{csv}");
     let (status, body) = get(&base, "/v1/events?readOnly=maybe", Some(READ));
     assert_eq!(status, 400);
-    assert!(body["message"].as_str().is_some_and(|m| m.contains("readOnly")), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("readOnly")),
+        "{body}"
+    );
     let (status, body) = get(&base, "/v1/events?colour=red", Some(READ));
     assert_eq!(status, 400);
-    assert!(body["message"].as_str().is_some_and(|m| m.contains("colour")), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("colour")),
+        "{body}"
+    );
 
     // Per-resource compliance with history.
-    let (status, body) = get(&base, &format!("/v1/resources/AWS::EC2::SecurityGroup/{WEB_SG}/compliance"), Some(READ));
+    let (status, body) = get(
+        &base,
+        &format!("/v1/resources/AWS::EC2::SecurityGroup/{WEB_SG}/compliance"),
+        Some(READ),
+    );
     assert_eq!(status, 200, "{body}");
-    assert!(body["latest"].as_array().is_some_and(|l| l.iter().any(|v| v["ruleName"] == "restricted-ssh")));
+    assert!(body["latest"]
+        .as_array()
+        .is_some_and(|l| l.iter().any(|v| v["ruleName"] == "restricted-ssh")));
     assert!(body["history"].as_array().is_some_and(|h| !h.is_empty()));
 
     // Size limit: 413 as JSON, and the store still answers.
@@ -450,15 +601,230 @@ fn write_routes_events_openapi_metrics_and_error_statuses() {
     assert!(answer.contains("\"error\":\"tooLarge\""), "{answer}");
     assert_eq!(get(&base, "/v1/resources", Some(READ)).0, 200);
     let (status, body) = send(&base, "PUT", "/v1/resources", Some(ADMIN), Some(b"{}"));
-    assert_eq!((status, body["error"].as_str()), (405, Some("methodNotAllowed")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (405, Some("methodNotAllowed")),
+        "{body}"
+    );
 
     // Metrics count what happened.
     let (status, metrics) = get(&base, "/metrics", Some(READ));
     assert_eq!(status, 200);
     let metrics = metrics.as_str().expect("text");
-    assert!(metrics.contains("conftrail_ingest_records_total{kind=\"item\"} 3"), "{metrics}");
-    assert!(metrics.contains("conftrail_evaluations_total{rule=\"restricted-ssh\",verdict=\"COMPLIANT\"} 3"), "{metrics}");
-    assert!(metrics.contains("conftrail_ingest_request_seconds_count 2"), "{metrics}");
-    assert!(metrics.contains("conftrail_remediation_queue_depth"), "{metrics}");
+    assert!(
+        metrics.contains("conftrail_ingest_records_total{kind=\"item\"} 3"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            "conftrail_evaluations_total{rule=\"restricted-ssh\",verdict=\"COMPLIANT\"} 3"
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("conftrail_ingest_request_seconds_count 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("conftrail_remediation_queue_depth"),
+        "{metrics}"
+    );
     server.stop();
+}
+
+/// A webhook subscriber on 127.0.0.1 that answers 500 to the first request and 200 after,
+/// passing each body on.
+fn flaky_subscriber() -> (String, std::sync::mpsc::Receiver<(u16, Value)>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(stream) = stream else { continue };
+            let mut reader = BufReader::new(stream);
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = std::io::Read::read_exact(&mut reader, &mut body);
+            let status = if n == 0 { 500 } else { 200 };
+            let mut stream = reader.into_inner();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = tx.send((status, serde_json::from_slice(&body).unwrap_or(Value::Null)));
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn config_file_sse_stream_and_webhook_subscription_retried_after_a_failure() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (hook, received) = flaky_subscriber();
+    let config = tmp.path().join("conftrail.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[rules.restricted-ssh]\nschedule = \"0 0 * * * *\"\n\n[[subscriptions]]\nname = \"hook\"\nurl = \"{hook}\"\nkinds = [\"compliance\"]\nrules = [\"restricted-ssh\"]\ncompliance = [\"NON_COMPLIANT\"]\nmax_attempts = 3\nbackoff = \"100ms..100ms\"\n"
+        ),
+    )
+    .expect("config");
+    let server = Server::start_with(
+        &tmp.path().join("data"),
+        &["--config", &config.display().to_string()],
+    );
+    let base = server.base.clone();
+    let (status, rule) = get(&base, "/v1/rules/restricted-ssh", Some(READ));
+    assert_eq!(
+        (status, rule["schedule"].as_str()),
+        (200, Some("0 0 * * * *")),
+        "{rule}"
+    );
+
+    // A live client: its stream is registered once the response headers arrive.
+    let response = agent()
+        .get(format!("{base}/v1/stream?kinds=compliance"))
+        .header("Authorization", format!("Bearer {READ}"))
+        .call()
+        .expect("stream");
+    assert_eq!(response.status().as_u16(), 200);
+    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        let reader = BufReader::new(response.into_body().into_reader());
+        for line in reader.lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+
+    for name in ["01-baseline-items.json", "03-changes-items.json"] {
+        let bytes = std::fs::read(repo(&format!("examples/scenario/{name}"))).expect("scenario");
+        assert_eq!(post(&base, "/v1/ingest", INGEST, &bytes).0, 200, "{name}");
+    }
+
+    // The SSE client sees restricted-ssh turn NON_COMPLIANT on the web group.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut event = String::new();
+    let seen = loop {
+        let line = lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("an SSE line before the deadline");
+        if let Some(name) = line.strip_prefix("event: ") {
+            event = name.to_string();
+        } else if let Some(data) = line.strip_prefix("data: ") {
+            let n: Value = serde_json::from_str(data).expect("json data");
+            if event == "compliance"
+                && n["configRuleName"] == "restricted-ssh"
+                && n["newEvaluationResult"]["complianceType"] == "NON_COMPLIANT"
+            {
+                break n;
+            }
+        }
+    };
+    assert_eq!(seen["messageType"], "ComplianceChangeNotification");
+    assert_eq!(seen["resourceId"], "sg-0d3m0web00000001");
+    assert_eq!(seen["oldEvaluationResult"]["complianceType"], "COMPLIANT");
+
+    // The webhook fails once, then gets the same notification again.
+    let (first, body1) = received
+        .recv_timeout(Duration::from_secs(30))
+        .expect("first delivery");
+    let (second, body2) = received
+        .recv_timeout(Duration::from_secs(30))
+        .expect("retry");
+    assert_eq!((first, second), (500, 200));
+    assert_eq!(body1, body2);
+    assert_eq!(body2["messageType"], "ComplianceChangeNotification");
+    assert_eq!(body2["configRuleName"], "restricted-ssh");
+    assert_eq!(
+        body2["newEvaluationResult"]["complianceType"],
+        "NON_COMPLIANT"
+    );
+    let deliveries = loop {
+        let (_, body) = get(&base, "/v1/subscriptions/hook/deliveries", Some(READ));
+        let list = body["deliveries"].as_array().cloned().unwrap_or_default();
+        if list.iter().any(|d| d["state"] == "delivered") {
+            break list;
+        }
+        assert!(Instant::now() < deadline, "{body}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(
+        deliveries.len(),
+        1,
+        "only the NON_COMPLIANT change matches: {deliveries:?}"
+    );
+    let statuses: Vec<&Value> = deliveries[0]["attempts"]
+        .as_array()
+        .expect("attempts")
+        .iter()
+        .map(|a| &a["httpStatus"])
+        .collect();
+    assert_eq!(statuses, [&Value::from(500), &Value::from(200)]);
+    server.stop();
+}
+
+#[test]
+fn config_file_unknown_key_is_named() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let config = tmp.path().join("bad.toml");
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:0\"\n\n[worker]\nenabeld = true\n",
+    )
+    .expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_conftrail"))
+        .arg("--data-dir")
+        .arg(tmp.path().join("data"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .output()
+        .expect("run");
+    assert!(!out.status.success(), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("enabeld") && stderr.contains("line 4"),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        !tmp.path().join("data").exists(),
+        "nothing is created before the file is valid"
+    );
+}
+
+#[test]
+fn demo_once_plays_the_scenario_through_the_api() {
+    let out = Command::new(env!("CARGO_BIN_EXE_conftrail"))
+        .args(["demo", "--listen", "127.0.0.1:0", "--once"])
+        .output()
+        .expect("run demo");
+    assert!(out.status.success(), "{}", describe(&out));
+    let story = String::from_utf8_lossy(&out.stdout);
+    for expected in [
+        "PUT /v1/remediation/configurations/restricted-ssh: automatic",
+        "03-changes-items.json",
+        "4 items (4 new versions), 0 events; 4 non-compliant verdicts",
+        "fixer: restricted-ssh on sg-0d3m0web00000001",
+        "restricted-ssh on sg-0d3m0web00000001: verified after 1 attempt(s) (version 3 is compliant)",
+        "s3-bucket-level-public-access-prohibited on acme-demo-assets: verified",
+        "aws.s3 DeleteBucket by contractor-bob at 2025-03-10T10:50:00.000Z (failed: BucketNotEmpty)",
+        "overall: COMPLIANT",
+        "AuthorizeSecurityGroupIngress by dev-alice",
+        "PutBucketPolicy by contractor-bob",
+        "RevokeSecurityGroupIngress by ConftrailRemediation",
+        "/v1/openapi.json",
+    ] {
+        assert!(story.contains(expected), "missing {expected:?} in:\n{story}");
+    }
 }

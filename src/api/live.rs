@@ -53,9 +53,24 @@ pub(super) async fn ingest(
     })
     .await?;
     let help = "Records received by POST /v1/ingest, by kind.";
-    crate::metrics::count("conftrail_ingest_records_total", help, &[("kind", "item")], report.items as u64);
-    crate::metrics::count("conftrail_ingest_records_total", help, &[("kind", "event")], report.events as u64);
-    crate::metrics::count("conftrail_ingest_records_total", help, &[("kind", "rejected")], report.errors as u64);
+    crate::metrics::count(
+        "conftrail_ingest_records_total",
+        help,
+        &[("kind", "item")],
+        report.items as u64,
+    );
+    crate::metrics::count(
+        "conftrail_ingest_records_total",
+        help,
+        &[("kind", "event")],
+        report.events as u64,
+    );
+    crate::metrics::count(
+        "conftrail_ingest_records_total",
+        help,
+        &[("kind", "rejected")],
+        report.errors as u64,
+    );
     crate::metrics::observe(
         "conftrail_ingest_request_seconds",
         "Time to record, judge and flush one ingest request.",
@@ -136,35 +151,43 @@ pub(super) async fn stream(
             .collect::<Result<_, _>>()?,
     };
     let receiver = state.store.notifier().listen();
-    let events = futures_util::stream::unfold(receiver, move |mut receiver| {
-        let kinds = kinds.clone();
-        let resource_type = params.resource_type.clone();
-        async move {
-            loop {
-                let event = match receiver.recv().await {
-                    Ok(n) => {
-                        if !kinds.contains(&n.kind)
-                            || resource_type
-                                .as_ref()
-                                .is_some_and(|t| n.resource_type.as_ref() != Some(t))
-                        {
-                            continue;
+    let closing = state.closing.subscribe();
+    let events =
+        futures_util::stream::unfold((receiver, closing), move |(mut receiver, mut closing)| {
+            let kinds = kinds.clone();
+            let resource_type = params.resource_type.clone();
+            async move {
+                loop {
+                    let next = tokio::select! {
+                        next = receiver.recv() => next,
+                        _ = closing.wait_for(|closing| *closing) => return None,
+                    };
+                    let event = match next {
+                        Ok(n) => {
+                            if !kinds.contains(&n.kind)
+                                || resource_type
+                                    .as_ref()
+                                    .is_some_and(|t| n.resource_type.as_ref() != Some(t))
+                            {
+                                continue;
+                            }
+                            Event::default()
+                                .event(n.kind.as_str())
+                                .data(n.body.to_string())
                         }
-                        Event::default()
-                            .event(n.kind.as_str())
-                            .data(n.body.to_string())
-                    }
-                    // A slow client is told what it missed instead of slowing writers down.
-                    Err(RecvError::Lagged(missed)) => Event::default()
-                        .event("lagged")
-                        .data(format!("{{\"missed\":{missed}}}")),
-                    Err(RecvError::Closed) => return None,
-                };
-                return Some((Ok::<_, Infallible>(event), receiver));
+                        // A slow client is told what it missed instead of slowing writers down.
+                        Err(RecvError::Lagged(missed)) => Event::default()
+                            .event("lagged")
+                            .data(format!("{{\"missed\":{missed}}}")),
+                        Err(RecvError::Closed) => return None,
+                    };
+                    return Some((Ok::<_, Infallible>(event), (receiver, closing)));
+                }
             }
-        }
-    });
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
+        });
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
 
 /// Prometheus text format: counters and histograms, plus queue depths read now.
@@ -172,9 +195,21 @@ pub(super) async fn metrics(State(state): State<Arc<ApiState>>) -> Result<Respon
     blocking(move || {
         let (jobs, deliveries) = state.store.queue_depth();
         let text = crate::metrics::render(&[
-            ("conftrail_remediation_queue_depth", "Remediation jobs queued.", jobs as f64),
-            ("conftrail_notification_queue_depth", "Notification deliveries queued.", deliveries as f64),
-            ("conftrail_stream_listeners", "Connected /v1/stream clients.", state.store.notifier().listeners() as f64),
+            (
+                "conftrail_remediation_queue_depth",
+                "Remediation jobs queued.",
+                jobs as f64,
+            ),
+            (
+                "conftrail_notification_queue_depth",
+                "Notification deliveries queued.",
+                deliveries as f64,
+            ),
+            (
+                "conftrail_stream_listeners",
+                "Connected /v1/stream clients.",
+                state.store.notifier().listeners() as f64,
+            ),
         ]);
         Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
     })

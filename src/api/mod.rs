@@ -51,6 +51,9 @@ pub struct ApiState {
     pub evaluation_workers: usize,
     /// Set when rules change, so the worker reloads its schedules and evaluator.
     pub rules_changed: Arc<AtomicBool>,
+    /// Becomes true when the server stops, ending live streams (which would otherwise keep
+    /// graceful shutdown waiting forever).
+    pub closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl ApiState {
@@ -239,7 +242,9 @@ pub fn router(state: Arc<ApiState>) -> Router {
     router
         .fallback(|| async { ApiError::not_found("no such route (see /v1/openapi.json)") })
         .method_not_allowed_fallback(|| async {
-            ApiError::method_not_allowed("this route does not take that method (see /v1/openapi.json)")
+            ApiError::method_not_allowed(
+                "this route does not take that method (see /v1/openapi.json)",
+            )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
@@ -266,7 +271,11 @@ pub async fn serve(
     state: Arc<ApiState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let closing = state.closing.clone();
     axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            closing.send_replace(true);
+        })
         .await
 }

@@ -264,7 +264,6 @@ pub(super) async fn jobs(
     .await
 }
 
-
 /// A resource's compliance: latest verdict per rule, and every verdict over time.
 pub(super) async fn resource_compliance(
     State(state): State<Arc<ApiState>>,

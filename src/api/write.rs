@@ -20,7 +20,9 @@ use crate::remediation::{self, RemediationException, RunError};
 use crate::rules::{AddRule, Trigger, UpdateRule};
 use crate::settings::apply_rule_settings;
 
-pub(super) async fn list_rules(State(state): State<Arc<ApiState>>) -> Result<Json<Value>, ApiError> {
+pub(super) async fn list_rules(
+    State(state): State<Arc<ApiState>>,
+) -> Result<Json<Value>, ApiError> {
     blocking(move || Ok(Json(json!({ "rules": state.registry.list()? })))).await
 }
 
@@ -242,7 +244,10 @@ impl ExceptionTarget {
             account: self.account,
             region: self.region,
         };
-        let key = query::resolve(&state.store, &selector(self.resource_type, self.resource_id, at))?;
+        let key = query::resolve(
+            &state.store,
+            &selector(self.resource_type, self.resource_id, at),
+        )?;
         Ok((self.rule, key))
     }
 }
@@ -256,7 +261,11 @@ pub(super) async fn run_remediation(
         let (rule, key) = target.resolve(&state)?;
         match remediation::request_run(&state.store, &rule, &key) {
             Ok((job, queued)) => Ok((
-                if queued { StatusCode::ACCEPTED } else { StatusCode::OK },
+                if queued {
+                    StatusCode::ACCEPTED
+                } else {
+                    StatusCode::OK
+                },
                 Json(json!({ "queued": queued, "job": job })),
             )
                 .into_response()),
@@ -299,7 +308,9 @@ pub(super) async fn put_exception(
     }
     let reason = body.reason.trim().to_string();
     if reason.is_empty() {
-        return Err(ApiError::bad_request("reason: must say why the resource is exempt"));
+        return Err(ApiError::bad_request(
+            "reason: must say why the resource is exempt",
+        ));
     }
     blocking(move || {
         let (rule, key) = body.target.resolve(&state)?;
@@ -325,7 +336,9 @@ pub(super) async fn delete_exception(
         if state.store.delete_exception(&rule, &key)? {
             Ok(StatusCode::NO_CONTENT)
         } else {
-            Err(ApiError::not_found(format!("no exception for {rule} on {key}")))
+            Err(ApiError::not_found(format!(
+                "no exception for {rule} on {key}"
+            )))
         }
     })
     .await
@@ -334,7 +347,12 @@ pub(super) async fn delete_exception(
 pub(super) async fn list_subscriptions(
     State(state): State<Arc<ApiState>>,
 ) -> Result<Json<Value>, ApiError> {
-    blocking(move || Ok(Json(json!({ "subscriptions": state.store.subscriptions()? })))).await
+    blocking(move || {
+        Ok(Json(
+            json!({ "subscriptions": state.store.subscriptions()? }),
+        ))
+    })
+    .await
 }
 
 /// Adds or replaces a subscription; the name in the path wins over one in the body.

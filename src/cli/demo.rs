@@ -16,7 +16,7 @@ use axum::routing::post;
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::serve::{Server, ServeSettings};
+use super::serve::{ServeSettings, Server};
 use crate::api::{self, Tokens};
 use crate::config_file::ConfigFile;
 use crate::linker::EventMap;
@@ -55,7 +55,8 @@ const SCENARIO: [(&str, &str, &[u8]); 5] = [
 
 const WEB_SG: (&str, &str) = ("AWS::EC2::SecurityGroup", "sg-0d3m0web00000001");
 const ASSETS: (&str, &str) = ("AWS::S3::Bucket", "acme-demo-assets");
-const FIXER_ROLE: &str = "arn:aws:sts::444455556666:assumed-role/ConftrailRemediation/conftrail-fixer";
+const FIXER_ROLE: &str =
+    "arn:aws:sts::444455556666:assumed-role/ConftrailRemediation/conftrail-fixer";
 
 /// Arguments of `demo`.
 #[derive(Debug, clap::Args)]
@@ -95,7 +96,12 @@ pub fn run(out: &mut impl Write, data_dir: Option<&Path>, args: DemoArgs) -> Res
         .context("starting the async runtime")?;
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind(args.listen))
-        .with_context(|| format!("cannot listen on {} (try --listen 127.0.0.1:0)", args.listen))?;
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (try --listen 127.0.0.1:0)",
+                args.listen
+            )
+        })?;
     let base = format!("http://{}", listener.local_addr()?);
     let server = Server::start(
         Store::open(dir)?,
@@ -152,25 +158,49 @@ fn play(
         .http_status_as_error(false)
         .build()
         .into();
-    writeln!(out, "== conftrail demo: server on {base}, data in {} ==", dir.display())?;
+    writeln!(
+        out,
+        "== conftrail demo: server on {base}, data in {} ==",
+        dir.display()
+    )?;
     writeln!(out, "\n== Setting up through the API ==")?;
-    call(&agent, "PATCH", &format!("{base}/v1/rules/vpc-sg-open-only-to-authorized-ports"),
-        &json!({"parameters": {"authorizedTcpPorts": "443"}}))?;
+    call(
+        &agent,
+        "PATCH",
+        &format!("{base}/v1/rules/vpc-sg-open-only-to-authorized-ports"),
+        &json!({"parameters": {"authorizedTcpPorts": "443"}}),
+    )?;
     writeln!(out, "PATCH /v1/rules/vpc-sg-open-only-to-authorized-ports: HTTPS (443) may be open to the world")?;
     for rule in ["restricted-ssh", "s3-bucket-level-public-access-prohibited"] {
-        call(&agent, "PUT", &format!("{base}/v1/remediation/configurations/{rule}"), &json!({
-            "action": "webhook", "url": format!("{fixer_url}/fix"), "automatic": true,
-            "max_attempts": 3, "backoff": "200ms..2s",
-        }))?;
-        writeln!(out, "PUT /v1/remediation/configurations/{rule}: automatic, webhook {fixer_url}/fix")?;
+        call(
+            &agent,
+            "PUT",
+            &format!("{base}/v1/remediation/configurations/{rule}"),
+            &json!({
+                "action": "webhook", "url": format!("{fixer_url}/fix"), "automatic": true,
+                "max_attempts": 3, "backoff": "200ms..2s",
+            }),
+        )?;
+        writeln!(
+            out,
+            "PUT /v1/remediation/configurations/{rule}: automatic, webhook {fixer_url}/fix"
+        )?;
     }
-    call(&agent, "PUT", &format!("{base}/v1/subscriptions/delete-bucket-alerts"), &json!({
-        "url": format!("{fixer_url}/alerts"), "kinds": ["api-event"],
-        "api_events": {"event_sources": ["s3.amazonaws.com"], "event_names": ["DeleteBucket"]},
-    }))?;
+    call(
+        &agent,
+        "PUT",
+        &format!("{base}/v1/subscriptions/delete-bucket-alerts"),
+        &json!({
+            "url": format!("{fixer_url}/alerts"), "kinds": ["api-event"],
+            "api_events": {"event_sources": ["s3.amazonaws.com"], "event_names": ["DeleteBucket"]},
+        }),
+    )?;
     writeln!(out, "PUT /v1/subscriptions/delete-bucket-alerts: tell {fixer_url}/alerts about any DeleteBucket call")?;
 
-    writeln!(out, "\n== Playing examples/scenario through POST /v1/ingest ==")?;
+    writeln!(
+        out,
+        "\n== Playing examples/scenario through POST /v1/ingest =="
+    )?;
     for (name, what, bytes) in SCENARIO {
         let report = post_bytes(&agent, &format!("{base}/v1/ingest?source={name}"), bytes)?;
         let evaluated = report["evaluations"]["nonCompliant"].as_u64().unwrap_or(0);
@@ -189,19 +219,28 @@ fn play(
         let list = jobs["jobs"].as_array().cloned().unwrap_or_default();
         let settled = !list.is_empty()
             && list.iter().all(|j| {
-                matches!(j["state"].as_str(), Some("verified" | "notEffective" | "failed" | "cancelled"))
+                matches!(
+                    j["state"].as_str(),
+                    Some("verified" | "notEffective" | "failed" | "cancelled")
+                )
             });
         let alerted = fixer.lock().map(|f| !f.alerts.is_empty()).unwrap_or(false);
         if settled && alerted {
             break list;
         }
         if Instant::now() > deadline {
-            bail!("the scenario did not settle within 60 s: jobs {}", Value::Array(list));
+            bail!(
+                "the scenario did not settle within 60 s: jobs {}",
+                Value::Array(list)
+            );
         }
         std::thread::sleep(Duration::from_millis(50));
     };
 
-    writeln!(out, "\n== Remediation: the local webhook applied each fix and sent the result back ==")?;
+    writeln!(
+        out,
+        "\n== Remediation: the local webhook applied each fix and sent the result back =="
+    )?;
     if let Ok(f) = fixer.lock() {
         for line in &f.fixes {
             writeln!(out, "{line}")?;
@@ -216,7 +255,10 @@ fn play(
             job["resourceId"].as_str().unwrap_or(""),
             job["state"].as_str().unwrap_or(""),
             job["attempts"].as_array().map_or(0, Vec::len),
-            job["verifiedByVersion"].as_u64().map(|v| format!(" (version {v} is compliant)")).unwrap_or_default()
+            job["verifiedByVersion"]
+                .as_u64()
+                .map(|v| format!(" (version {v} is compliant)"))
+                .unwrap_or_default()
         )?;
     }
     writeln!(out, "\n== Subscription delete-bucket-alerts received ==")?;
@@ -227,15 +269,22 @@ fn play(
     }
 
     writeln!(out, "\n== Compliance now ==")?;
-    let summary = crate::evaluator::compliance_summary(store, &store.rule_definitions()?, &Default::default())?;
+    let summary = crate::evaluator::compliance_summary(
+        store,
+        &store.rule_definitions()?,
+        &Default::default(),
+    )?;
     super::render::compliance_text(out, &summary, false)?;
 
     for (resource_type, resource_id) in [WEB_SG, ASSETS] {
-        let key = query::resolve(store, &ResourceSelector {
-            resource_type: resource_type.into(),
-            resource_id: resource_id.into(),
-            ..Default::default()
-        })?;
+        let key = query::resolve(
+            store,
+            &ResourceSelector {
+                resource_type: resource_type.into(),
+                resource_id: resource_id.into(),
+                ..Default::default()
+            },
+        )?;
         writeln!(out, "\n== Who changed {resource_id}: versions, the calls behind them, verdicts, remediation ==")?;
         super::events::timeline_text(out, &crate::timeline::timeline(store, &key)?)?;
     }
@@ -267,7 +316,10 @@ fn call(agent: &ureq::Agent, method: &str, url: &str, body: &Value) -> Result<Va
 }
 
 fn post_bytes(agent: &ureq::Agent, url: &str, bytes: &[u8]) -> Result<Value> {
-    let mut response = agent.post(url).send(bytes).with_context(|| format!("POST {url}"))?;
+    let mut response = agent
+        .post(url)
+        .send(bytes)
+        .with_context(|| format!("POST {url}"))?;
     let status = response.status().as_u16();
     let text = response.body_mut().read_to_string()?;
     if status >= 300 {
@@ -277,13 +329,21 @@ fn post_bytes(agent: &ureq::Agent, url: &str, bytes: &[u8]) -> Result<Value> {
 }
 
 fn get_json(agent: &ureq::Agent, url: &str) -> Result<Value> {
-    let mut response = agent.get(url).call().with_context(|| format!("GET {url}"))?;
-    Ok(serde_json::from_str(&response.body_mut().read_to_string()?)?)
+    let mut response = agent
+        .get(url)
+        .call()
+        .with_context(|| format!("GET {url}"))?;
+    Ok(serde_json::from_str(
+        &response.body_mut().read_to_string()?,
+    )?)
 }
 
 /// The demo's remediation webhook: reads the resource through the API, applies the fix, and
 /// sends the fixed configuration item and the CloudTrail call that made it back to the API.
-async fn fix(State(fixer): State<Arc<Mutex<Fixer>>>, Json(job): Json<Value>) -> axum::http::StatusCode {
+async fn fix(
+    State(fixer): State<Arc<Mutex<Fixer>>>,
+    Json(job): Json<Value>,
+) -> axum::http::StatusCode {
     let api = match fixer.lock() {
         Ok(f) => f.api.clone(),
         Err(_) => return axum::http::StatusCode::INTERNAL_SERVER_ERROR,
@@ -305,14 +365,21 @@ async fn fix(State(fixer): State<Arc<Mutex<Fixer>>>, Json(job): Json<Value>) -> 
 }
 
 fn apply_fix(api: &str, job: &Value) -> Result<String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
     let (rtype, rid) = (
         job["resourceType"].as_str().unwrap_or_default(),
         job["resourceId"].as_str().unwrap_or_default(),
     );
     let mut item = get_json(&agent, &format!("{api}/v1/resources/{rtype}/{rid}"))?;
-    let captured = chrono::DateTime::parse_from_rfc3339(item["configurationItemCaptureTime"].as_str().unwrap_or_default())
-        .context("capture time of the item to fix")?;
+    let captured = chrono::DateTime::parse_from_rfc3339(
+        item["configurationItemCaptureTime"]
+            .as_str()
+            .unwrap_or_default(),
+    )
+    .context("capture time of the item to fix")?;
     let call_time = captured + chrono::Duration::minutes(3);
     let capture = call_time + chrono::Duration::seconds(20);
     let (event_source, event_name, request, what) = match rtype {
@@ -321,26 +388,35 @@ fn apply_fix(api: &str, job: &Value) -> Result<String> {
                 perms.retain(|p| {
                     let port22 = p["fromPort"].as_i64().is_some_and(|f| f <= 22)
                         && p["toPort"].as_i64().is_some_and(|t| t >= 22);
-                    let world = p["ipv4Ranges"].as_array().is_some_and(|r| r.iter().any(|c| c["cidrIp"] == "0.0.0.0/0"));
+                    let world = p["ipv4Ranges"]
+                        .as_array()
+                        .is_some_and(|r| r.iter().any(|c| c["cidrIp"] == "0.0.0.0/0"));
                     !(port22 && world)
                 });
             }
-            ("ec2.amazonaws.com", "RevokeSecurityGroupIngress",
-             json!({"groupId": rid, "ipPermissions": {"items": [{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}}]}}),
-             "revoked tcp 22 from 0.0.0.0/0")
+            (
+                "ec2.amazonaws.com",
+                "RevokeSecurityGroupIngress",
+                json!({"groupId": rid, "ipPermissions": {"items": [{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}}]}}),
+                "revoked tcp 22 from 0.0.0.0/0",
+            )
         }
         "AWS::S3::Bucket" => {
             item["supplementaryConfiguration"]["PublicAccessBlockConfiguration"] = json!({
                 "blockPublicAcls": true, "ignorePublicAcls": true, "blockPublicPolicy": true, "restrictPublicBuckets": true
             });
             item["supplementaryConfiguration"]["BucketPolicy"] = json!({"policyText": null});
-            ("s3.amazonaws.com", "PutBucketPublicAccessBlock",
-             json!({"bucketName": rid, "PublicAccessBlockConfiguration": {"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": true, "RestrictPublicBuckets": true}}),
-             "blocked public access and removed the public policy")
+            (
+                "s3.amazonaws.com",
+                "PutBucketPublicAccessBlock",
+                json!({"bucketName": rid, "PublicAccessBlockConfiguration": {"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": true, "RestrictPublicBuckets": true}}),
+                "blocked public access and removed the public policy",
+            )
         }
         other => bail!("the demo fixer does not know how to fix {other}"),
     };
-    item["configurationItemCaptureTime"] = json!(capture.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    item["configurationItemCaptureTime"] =
+        json!(capture.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
     for field in ["configurationItemVersion", "relatedEvents", "version"] {
         if let Some(object) = item.as_object_mut() {
             object.remove(field);
@@ -359,9 +435,16 @@ fn apply_fix(api: &str, job: &Value) -> Result<String> {
         "readOnly": false, "eventType": "AwsApiCall", "managementEvent": true,
         "recipientAccountId": job["awsAccountId"], "eventCategory": "Management",
     }]});
-    post_bytes(&agent, &format!("{api}/v1/ingest?source=demo-fixer-event"), event.to_string().as_bytes())?;
-    post_bytes(&agent, &format!("{api}/v1/ingest?source=demo-fixer-item"),
-        json!({"configurationItems": [item]}).to_string().as_bytes())?;
+    post_bytes(
+        &agent,
+        &format!("{api}/v1/ingest?source=demo-fixer-event"),
+        event.to_string().as_bytes(),
+    )?;
+    post_bytes(
+        &agent,
+        &format!("{api}/v1/ingest?source=demo-fixer-item"),
+        json!({"configurationItems": [item]}).to_string().as_bytes(),
+    )?;
     Ok(format!(
         "fixer: {} on {rid} ({}): {what}; sent the new configuration item and the {event_name} call",
         job["ruleName"].as_str().unwrap_or(""), rtype
@@ -369,14 +452,22 @@ fn apply_fix(api: &str, job: &Value) -> Result<String> {
 }
 
 /// The demo's subscription endpoint for DeleteBucket calls.
-async fn alert(State(fixer): State<Arc<Mutex<Fixer>>>, Json(event): Json<Value>) -> axum::http::StatusCode {
+async fn alert(
+    State(fixer): State<Arc<Mutex<Fixer>>>,
+    Json(event): Json<Value>,
+) -> axum::http::StatusCode {
     let line = format!(
         "{} {} by {} at {}{}",
         event["source"].as_str().unwrap_or(""),
         event["detail"]["eventName"].as_str().unwrap_or(""),
-        event["detail"]["userIdentity"]["userName"].as_str().unwrap_or("?"),
+        event["detail"]["userIdentity"]["userName"]
+            .as_str()
+            .unwrap_or("?"),
         event["time"].as_str().unwrap_or(""),
-        event["detail"]["errorCode"].as_str().map(|c| format!(" (failed: {c})")).unwrap_or_default()
+        event["detail"]["errorCode"]
+            .as_str()
+            .map(|c| format!(" (failed: {c})"))
+            .unwrap_or_default()
     );
     if let Ok(mut f) = fixer.lock() {
         f.alerts.push(line);

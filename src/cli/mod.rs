@@ -211,7 +211,6 @@ pub struct DiffArgs {
     json: bool,
 }
 
-
 impl Cli {
     /// The log format: the flag, else (for `serve --config`) the file's, else human.
     pub fn effective_log_format(&self) -> LogFormat {

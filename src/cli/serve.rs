@@ -143,7 +143,11 @@ pub fn run_serve(
     writeln!(out, "listening on http://{addr}")?;
     out.flush()?;
     tracing::info!(%addr, data_dir = %dir.display(), "serving");
-    let served = runtime.block_on(api::serve(listener, server.state.clone(), shutdown_signal()));
+    let served = runtime.block_on(api::serve(
+        listener,
+        server.state.clone(),
+        shutdown_signal(),
+    ));
     server.stop()?;
     served.context("serving HTTP")?;
     writeln!(out, "stopped")?;
@@ -174,6 +178,7 @@ impl Server {
             registry,
             evaluation_workers: workers,
             rules_changed: rules_changed.clone(),
+            closing: tokio::sync::watch::channel(false).0,
         });
         let stop = Arc::new(AtomicBool::new(false));
         let worker = if settings.worker {
@@ -219,20 +224,17 @@ fn supervise_worker(
 ) -> Result<(), crate::store::StoreError> {
     while !stop.load(Ordering::SeqCst) {
         rules_changed.store(false, Ordering::SeqCst);
-        let (mut evaluator, definitions) = match Evaluator::new(
-            &state.registry,
-            &state.store,
-            state.evaluation_workers,
-        )
-        .and_then(|e| Ok((e, state.registry.list()?)))
-        {
-            Ok(pair) => pair,
-            Err(e) => {
-                tracing::error!(error = %e, "worker cannot load rules; retrying in 5 s");
-                std::thread::sleep(std::time::Duration::from_secs(5));
-                continue;
-            }
-        };
+        let (mut evaluator, definitions) =
+            match Evaluator::new(&state.registry, &state.store, state.evaluation_workers)
+                .and_then(|e| Ok((e, state.registry.list()?)))
+            {
+                Ok(pair) => pair,
+                Err(e) => {
+                    tracing::error!(error = %e, "worker cannot load rules; retrying in 5 s");
+                    std::thread::sleep(std::time::Duration::from_secs(5));
+                    continue;
+                }
+            };
         // `rules_changed` doubles as this run's stop flag; `stop` decides whether to go on.
         remediation::run_worker(
             &state.store,

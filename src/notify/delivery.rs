@@ -151,7 +151,10 @@ pub fn deliver(store: &Store, mut delivery: Delivery) -> Result<Delivery, StoreE
     delivery.start_attempt(now_millis());
     store.save_delivery(&delivery)?;
     let mut headers = delivery.headers.clone();
-    headers.push(("X-Conftrail-Subscription".into(), delivery.subscription.clone()));
+    headers.push((
+        "X-Conftrail-Subscription".into(),
+        delivery.subscription.clone(),
+    ));
     headers.push((
         "X-Conftrail-Notification".into(),
         delivery.kind.as_str().into(),
@@ -258,7 +261,10 @@ mod tests {
         d.finish_attempt(AttemptEnd::Retryable, "500".into(), Some(500), None, now);
         assert_eq!(d.state, DeliveryState::Failed);
         assert_eq!(d.attempts.len(), 2);
-        assert!(d.state_reason.as_deref().is_some_and(|r| r.contains("gave up after 2")));
+        assert!(d
+            .state_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("gave up after 2")));
     }
 
     #[test]

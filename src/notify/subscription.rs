@@ -79,7 +79,8 @@ pub struct ApiEventPattern {
 impl ApiEventPattern {
     /// Whether the call matches.
     pub fn matches(&self, event: &ApiEvent) -> bool {
-        let listed = |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v == value);
+        let listed =
+            |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v == value);
         let identity = &event.user_identity;
         let user_ok = self.users.is_empty()
             || [
@@ -158,7 +159,10 @@ impl Subscription {
             return Err("kinds: at least one kind is needed".into());
         }
         if self.kinds.contains(&NotificationKind::ApiEvent)
-            && self.api_events.as_ref().is_none_or(ApiEventPattern::is_empty)
+            && self
+                .api_events
+                .as_ref()
+                .is_none_or(ApiEventPattern::is_empty)
         {
             return Err(
                 "apiEvents: kind api-event needs a pattern with eventSources, eventNames or users"

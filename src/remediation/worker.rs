@@ -273,8 +273,13 @@ pub fn run_worker(
                     }
                 }
                 // Notification deliveries share the queue's room, not the rules' limits.
-                for delivery in store.due_deliveries(now, max.saturating_sub(running.len() + claimed.len()))? {
-                    claimed.push((delivery.id, format!("subscription:{}", delivery.subscription)));
+                for delivery in
+                    store.due_deliveries(now, max.saturating_sub(running.len() + claimed.len()))?
+                {
+                    claimed.push((
+                        delivery.id,
+                        format!("subscription:{}", delivery.subscription),
+                    ));
                     let tx = done_tx.clone();
                     let store = store.clone();
                     scope.spawn(move || {
