@@ -7,7 +7,7 @@ mod remediation;
 mod render;
 mod rules;
 mod scaffold;
-mod serve;
+pub mod serve;
 
 use crate::evaluator::Evaluator;
 use crate::linker::EventMap;

@@ -1,0 +1,175 @@
+//! HTTP server load benchmark (release): `cargo bench --bench server`.
+//!
+//! Starts the server in this process on 127.0.0.1 (fresh store, managed rules, worker off) and
+//! drives it with client threads over real HTTP:
+//! - verdict latency: `BENCH_CLIENTS` (4) clients each post one configuration item at a time,
+//!   at `BENCH_RATE` (200) items/s in total, and poll the resource's compliance until the new
+//!   version's restricted-ssh verdict is visible; p50/p99 from the start of the POST;
+//! - ingest throughput: the same clients post batches of `BENCH_BATCH` (500) items as fast as
+//!   they can, `BENCH_ITEMS` (20000) in all; items/s with every version judged by every rule.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::security_group;
+use conftrail::cli::serve::{ServeSettings, Server};
+use conftrail::linker::EventMap;
+use conftrail::store::Store;
+use serde_json::{json, Value};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(i).copied().unwrap_or_default()
+}
+
+fn post(agent: &ureq::Agent, url: &str, body: &[u8]) -> Value {
+    let mut response = agent.post(url).send(body).expect("POST");
+    assert_eq!(response.status().as_u16(), 200);
+    serde_json::from_str(&response.body_mut().read_to_string().expect("body")).expect("json")
+}
+
+fn main() {
+    let clients = env("BENCH_CLIENTS", 4);
+    let rate = env("BENCH_RATE", 200);
+    let per_client = env("BENCH_LATENCY_ITEMS", 500);
+    let batch = env("BENCH_BATCH", 500);
+    let total = env("BENCH_ITEMS", 20_000);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = Server::start(
+        Store::open(tmp.path()).expect("store"),
+        EventMap::builtin(),
+        ServeSettings {
+            listen: addr,
+            tokens: conftrail::api::Tokens::default(),
+            worker: false,
+            worker_options: Default::default(),
+            file: Default::default(),
+        },
+    )
+    .expect("server");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let serving = runtime.spawn(conftrail::api::serve(
+        listener,
+        server.state.clone(),
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
+    let base = Arc::new(format!("http://{addr}"));
+    println!("server on {base}; {clients} clients");
+
+    // Verdict latency at a moderate rate.
+    let interval = Duration::from_secs_f64(clients as f64 / rate as f64);
+    let started = Instant::now();
+    let handles: Vec<_> = (0..clients)
+        .map(|c| {
+            let base = base.clone();
+            std::thread::spawn(move || {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .build()
+                    .into();
+                let mut latencies = Vec::with_capacity(per_client);
+                let mut next = Instant::now();
+                for round in 0..per_client {
+                    std::thread::sleep(next.saturating_duration_since(Instant::now()));
+                    next += interval;
+                    let group = c;
+                    let item = security_group(group, round + 1);
+                    let id = item["resourceId"].as_str().unwrap_or_default().to_string();
+                    let body = json!({"configurationItems": [item]}).to_string();
+                    let t0 = Instant::now();
+                    post(&agent, &format!("{base}/v1/ingest"), body.as_bytes());
+                    let url =
+                        format!("{base}/v1/resources/AWS::EC2::SecurityGroup/{id}/compliance");
+                    loop {
+                        let mut r = agent.get(&url).call().expect("GET");
+                        let v: Value =
+                            serde_json::from_str(&r.body_mut().read_to_string().expect("body"))
+                                .expect("json");
+                        let seen = v["latest"].as_array().is_some_and(|l| {
+                            l.iter().any(|x| {
+                                x["ruleName"] == "restricted-ssh"
+                                    && x["configurationVersion"] == round + 1
+                            })
+                        });
+                        if seen {
+                            break;
+                        }
+                    }
+                    latencies.push(t0.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies: Vec<Duration> = handles
+        .into_iter()
+        .flat_map(|h| h.join().expect("client"))
+        .collect();
+    let took = started.elapsed();
+    latencies.sort();
+    println!(
+        "verdict visible through the API ({} items at {:.0} items/s): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        latencies.len(),
+        latencies.len() as f64 / took.as_secs_f64(),
+        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+    );
+
+    // Sustained ingest throughput: batches, as fast as the clients can post.
+    let batches_per_client = total / batch / clients;
+    let started = Instant::now();
+    let handles: Vec<_> = (0..clients)
+        .map(|c| {
+            let base = base.clone();
+            std::thread::spawn(move || {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .build()
+                    .into();
+                let mut items = 0;
+                for b in 0..batches_per_client {
+                    let docs: Vec<Value> = (0..batch)
+                        .map(|i| security_group(1000 + c * 100_000 + b * batch + i, 1))
+                        .collect();
+                    let body = json!({"configurationItems": docs}).to_string();
+                    let report = post(&agent, &format!("{base}/v1/ingest"), body.as_bytes());
+                    items += report["newVersions"].as_u64().unwrap_or(0);
+                }
+                items
+            })
+        })
+        .collect();
+    let items: u64 = handles.into_iter().map(|h| h.join().expect("client")).sum();
+    let took = started.elapsed();
+    println!(
+        "ingest over HTTP: {items} items in {:.2} s = {:.0} items/s (batches of {batch}, each judged by the managed rules, flushed before the answer)",
+        took.as_secs_f64(),
+        items as f64 / took.as_secs_f64()
+    );
+    let _ = stop_tx.send(());
+    let _ = runtime.block_on(serving);
+    server.stop().expect("stop");
+}
