@@ -315,8 +315,24 @@ fn write_routes_events_openapi_metrics_and_error_statuses() {
     let base = server.base.clone();
     for name in ["01-config-snapshot.json", "05-cloudtrail.json"] {
         let bytes = std::fs::read(repo(&format!("examples/data/{name}"))).expect("example");
-        assert_eq!(post(&base, "/v1/ingest", INGEST, &bytes).0, 200, "{name}");
+        // The CloudTrail file goes gzipped, as CloudTrail delivers it.
+        let body = if name.ends_with("cloudtrail.json") {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            gz.write_all(&bytes).expect("gzip");
+            gz.finish().expect("gzip")
+        } else {
+            bytes
+        };
+        let (status, report) = post(&base, "/v1/ingest", INGEST, &body);
+        assert_eq!(status, 200, "{name}: {report}");
+        assert_eq!(report["errors"], 0, "{name}: {report}");
     }
+    let (status, body) = post(&base, "/v1/ingest", INGEST, &[0x1f, 0x8b, 1, 2, 3]);
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| m.contains("gzip")),
+        "{body}"
+    );
 
     // Every documented route exists: none answers 404 "no such route" or 405.
     let (status, doc) = get(&base, "/v1/openapi.json", None);

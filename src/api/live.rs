@@ -37,15 +37,25 @@ pub(super) async fn ingest(
         ));
     }
     let started = Instant::now();
+    let source = params
+        .source
+        .clone()
+        .unwrap_or_else(|| "request body".to_string());
+    let body = match crate::ingest::decompress(body.to_vec(), std::path::Path::new(&source)) {
+        Ok(bytes) => bytes,
+        Err(e @ crate::ingest::FileError::TooLarge { .. }) => {
+            return Err(ApiError::too_large(e.to_string()))
+        }
+        Err(e) => return Err(ApiError::bad_request(e.to_string())),
+    };
     let report = blocking(move || {
         let mut evaluator = state
             .evaluator
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let source = params.source.as_deref().unwrap_or("request body");
         Ok(crate::pipeline::ingest_bytes_evaluated(
             &state.store,
-            source,
+            &source,
             &body,
             &state.event_map,
             Some(&mut evaluator),

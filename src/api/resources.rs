@@ -197,6 +197,14 @@ pub(super) async fn timeline(
     .await
 }
 
+/// The `state` query parameter, parsed by `parse`.
+fn parse_state<T>(text: Option<&str>, parse: fn(&str) -> Option<T>) -> Result<Option<T>, ApiError> {
+    text.map(|s| {
+        parse(s).ok_or_else(|| ApiError::bad_request(format!("state: unknown state {s:?}")))
+    })
+    .transpose()
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ComplianceParams {
@@ -210,14 +218,7 @@ pub(super) async fn compliance(
     State(state): State<Arc<ApiState>>,
     Query(p): Query<ComplianceParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let wanted = p
-        .state
-        .as_deref()
-        .map(|s| {
-            SummaryState::parse(s)
-                .ok_or_else(|| ApiError::bad_request(format!("state: unknown state {s:?}")))
-        })
-        .transpose()?;
+    let wanted = parse_state(p.state.as_deref(), SummaryState::parse)?;
     blocking(move || {
         let filter = ComplianceFilter {
             rule: p.rule,
@@ -241,14 +242,7 @@ pub(super) async fn jobs(
     State(state): State<Arc<ApiState>>,
     Query(p): Query<JobsParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let wanted = p
-        .state
-        .as_deref()
-        .map(|s| {
-            JobState::parse(s)
-                .ok_or_else(|| ApiError::bad_request(format!("state: unknown job state {s:?}")))
-        })
-        .transpose()?;
+    let wanted = parse_state(p.state.as_deref(), JobState::parse)?;
     blocking(move || {
         let mut jobs = Vec::new();
         for job in state.store.jobs() {

@@ -138,6 +138,12 @@ fn read_limited(reader: impl Read, path: &Path) -> Result<Vec<u8>, FileError> {
             path: path.to_path_buf(),
             source,
         })?;
+    decompress(raw, path)
+}
+
+/// A document's bytes, gunzipped when they start with gzip's magic bytes, within the size limit
+/// (also for request bodies: `path` names the source in errors).
+pub fn decompress(raw: Vec<u8>, path: &Path) -> Result<Vec<u8>, FileError> {
     let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         MultiGzDecoder::new(raw.as_slice())

@@ -11,7 +11,7 @@ mod config_item;
 mod files;
 mod shapes;
 
-pub use files::{collect_files, read_document, FileError, MAX_DOCUMENT_BYTES};
+pub use files::{collect_files, decompress, read_document, FileError, MAX_DOCUMENT_BYTES};
 
 use crate::model::{ApiEvent, ConfigurationItem};
 

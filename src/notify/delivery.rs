@@ -89,16 +89,8 @@ impl Delivery {
 
     /// Starts an attempt (recorded before the request is sent).
     fn start_attempt(&mut self, now: Timestamp) {
-        self.attempts.push(Attempt {
-            number: self.attempts.len() as u32 + 1,
-            started_at: now,
-            ended_at: None,
-            outcome: None,
-            message: String::new(),
-            http_status: None,
-            exit_code: None,
-            output: String::new(),
-        });
+        self.attempts
+            .push(Attempt::started(self.attempts.len() as u32 + 1, now));
         self.state = DeliveryState::InProgress;
         self.next_attempt_at = None;
     }

@@ -165,12 +165,12 @@ impl Subscription {
                 .is_none_or(ApiEventPattern::is_empty)
         {
             return Err(
-                "apiEvents: kind api-event needs a pattern with eventSources, eventNames or users"
+                "api_events: kind api-event needs a pattern with event_sources, event_names or users"
                     .into(),
             );
         }
         if self.max_attempts == 0 {
-            return Err("maxAttempts: must be at least 1".into());
+            return Err("max_attempts: must be at least 1".into());
         }
         Ok(())
     }
@@ -194,5 +194,132 @@ impl Subscription {
                 || filter(&self.rules, &notification.rule))
             && (notification.kind != NotificationKind::Compliance
                 || filter(&self.compliance, &notification.compliance))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::UserIdentity;
+    use crate::remediation::backoff::Jitter;
+
+    fn event(source: &str, name: &str, user: &str, error: Option<&str>) -> ApiEvent {
+        ApiEvent {
+            event_id: "e".into(),
+            event_time: crate::model::now_millis(),
+            event_source: source.into(),
+            event_name: name.into(),
+            aws_region: "eu-west-1".into(),
+            account_id: "444455556666".into(),
+            user_identity: UserIdentity {
+                arn: Some(format!("arn:aws:iam::444455556666:user/{user}")),
+                user_name: Some(user.into()),
+                ..UserIdentity::default()
+            },
+            username: user.into(),
+            source_ip_address: None,
+            user_agent: None,
+            access_key_id: None,
+            error_code: error.map(str::to_string),
+            error_message: None,
+            read_only: false,
+            event_type: None,
+            request_id: None,
+            resources: vec![],
+            record: serde_json::Value::Null,
+        }
+    }
+
+    fn subscription(kinds: Vec<NotificationKind>) -> Subscription {
+        Subscription {
+            name: "s".into(),
+            url: "http://127.0.0.1:9/hook".into(),
+            headers: vec![],
+            kinds,
+            resource_types: vec![],
+            rules: vec!["restricted-ssh".into()],
+            compliance: vec!["NON_COMPLIANT".into()],
+            api_events: Some(ApiEventPattern {
+                event_names: vec!["DeleteBucket".into()],
+                ..ApiEventPattern::default()
+            }),
+            max_attempts: 3,
+            backoff: Backoff {
+                base_ms: 1,
+                max_ms: 1,
+                jitter: Jitter::None,
+            },
+        }
+    }
+
+    #[test]
+    fn api_event_patterns_match_like_eventbridge_rules() {
+        let delete = ApiEventPattern {
+            event_sources: vec!["s3.amazonaws.com".into()],
+            event_names: vec!["DeleteBucket".into()],
+            ..ApiEventPattern::default()
+        };
+        assert!(delete.matches(&event("s3.amazonaws.com", "DeleteBucket", "bob", None)));
+        assert!(!delete.matches(&event("s3.amazonaws.com", "PutBucketPolicy", "bob", None)));
+        assert!(!delete.matches(&event("ec2.amazonaws.com", "DeleteBucket", "bob", None)));
+        let failed_by_bob = ApiEventPattern {
+            users: vec!["arn:aws:iam::444455556666:user/bob".into()],
+            errors: ErrorMatch::Only,
+            ..ApiEventPattern::default()
+        };
+        assert!(failed_by_bob.matches(&event(
+            "s3.amazonaws.com",
+            "DeleteBucket",
+            "bob",
+            Some("BucketNotEmpty")
+        )));
+        assert!(!failed_by_bob.matches(&event("s3.amazonaws.com", "DeleteBucket", "bob", None)));
+        assert!(!failed_by_bob.matches(&event(
+            "s3.amazonaws.com",
+            "DeleteBucket",
+            "alice",
+            Some("X")
+        )));
+        assert!(ApiEventPattern::default().is_empty());
+    }
+
+    #[test]
+    fn subscriptions_filter_by_kind_rule_and_new_compliance() {
+        let sub = subscription(vec![
+            NotificationKind::Compliance,
+            NotificationKind::ApiEvent,
+        ]);
+        assert_eq!(sub.validate(), Ok(()));
+        let compliance = |rule: &str, verdict: &str| Notification {
+            kind: NotificationKind::Compliance,
+            resource_type: Some("AWS::EC2::SecurityGroup".into()),
+            rule: Some(rule.into()),
+            compliance: Some(verdict.into()),
+            body: serde_json::Value::Null,
+        };
+        assert!(sub.wants(&compliance("restricted-ssh", "NON_COMPLIANT"), None));
+        assert!(!sub.wants(&compliance("restricted-ssh", "COMPLIANT"), None));
+        assert!(!sub.wants(&compliance("required-tags", "NON_COMPLIANT"), None));
+        let call = Notification {
+            kind: NotificationKind::ApiEvent,
+            resource_type: None,
+            rule: None,
+            compliance: None,
+            body: serde_json::Value::Null,
+        };
+        let e = event("s3.amazonaws.com", "DeleteBucket", "bob", None);
+        assert!(sub.wants(&call, Some(&e)));
+        let configuration = Notification {
+            kind: NotificationKind::Configuration,
+            ..compliance("restricted-ssh", "NON_COMPLIANT")
+        };
+        assert!(!sub.wants(&configuration, None), "kind not subscribed");
+
+        let mut bad = subscription(vec![NotificationKind::ApiEvent]);
+        bad.api_events = None;
+        assert!(bad.validate().is_err_and(|e| e.starts_with("api_events")));
+        let mut bad = subscription(vec![NotificationKind::Compliance]);
+        bad.url = "ftp://x".into();
+        assert!(bad.validate().is_err());
     }
 }

@@ -102,6 +102,22 @@ pub enum AttemptEnd {
     Interrupted,
 }
 
+impl Attempt {
+    /// Attempt `number`, started at `now`, not ended yet.
+    pub fn started(number: u32, now: Timestamp) -> Attempt {
+        Attempt {
+            number,
+            started_at: now,
+            ended_at: None,
+            outcome: None,
+            message: String::new(),
+            http_status: None,
+            exit_code: None,
+            output: String::new(),
+        }
+    }
+}
+
 impl AttemptEnd {
     /// The camelCase name, as serialised.
     pub fn as_str(self) -> &'static str {
@@ -260,16 +276,7 @@ impl RemediationJob {
     /// Starts an attempt: in progress, with a new open attempt record.
     pub fn start_attempt(&mut self, now: Timestamp) -> u32 {
         let number = self.attempts.len() as u32 + 1;
-        self.attempts.push(Attempt {
-            number,
-            started_at: now,
-            ended_at: None,
-            outcome: None,
-            message: String::new(),
-            http_status: None,
-            exit_code: None,
-            output: String::new(),
-        });
+        self.attempts.push(Attempt::started(number, now));
         self.state = JobState::InProgress;
         self.next_attempt_at = None;
         self.updated_at = now;
