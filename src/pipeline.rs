@@ -256,6 +256,21 @@ pub fn ingest_bytes_evaluated(
     event_map: &EventMap,
     evaluator: Option<&mut Evaluator>,
 ) -> Result<IngestReport, StoreError> {
+    let report = ingest_bytes_unflushed(store, source, bytes, event_map, evaluator)?;
+    store.flush()?;
+    Ok(report)
+}
+
+/// [`ingest_bytes_evaluated`] without the final flush: what it wrote is visible but not yet
+/// durable. The caller must call [`Store::flush`] before acknowledging; the server does so
+/// after releasing the evaluator, so concurrent requests share one disk sync.
+pub fn ingest_bytes_unflushed(
+    store: &Store,
+    source: &str,
+    bytes: &[u8],
+    event_map: &EventMap,
+    evaluator: Option<&mut Evaluator>,
+) -> Result<IngestReport, StoreError> {
     let mut report = IngestReport::default();
     let mut recorder = Recorder::new(store);
     let mut queue = EvaluationQueue::new(store, evaluator);
@@ -272,7 +287,6 @@ pub fn ingest_bytes_evaluated(
     recorder.finish()?;
     queue.finish(&mut report)?;
     events.finish(&mut report)?;
-    store.flush()?;
     log_report(&report);
     Ok(report)
 }

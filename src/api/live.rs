@@ -49,17 +49,22 @@ pub(super) async fn ingest(
         Err(e) => return Err(ApiError::bad_request(e.to_string())),
     };
     let report = blocking(move || {
-        let mut evaluator = state
-            .evaluator
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        Ok(crate::pipeline::ingest_bytes_evaluated(
-            &state.store,
-            &source,
-            &body,
-            &state.event_map,
-            Some(&mut evaluator),
-        )?)
+        let report = {
+            let mut evaluator = state
+                .evaluator
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            crate::pipeline::ingest_bytes_unflushed(
+                &state.store,
+                &source,
+                &body,
+                &state.event_map,
+                Some(&mut evaluator),
+            )?
+        };
+        // Outside the evaluator's lock: requests waiting for it share this sync.
+        state.store.flush()?;
+        Ok(report)
     })
     .await?;
     let help = "Records received by POST /v1/ingest, by kind.";

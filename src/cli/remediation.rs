@@ -11,14 +11,14 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use super::render::table;
 use super::ResourceArgs;
+use crate::config_file::{ActionKind as SettingsAction, JitterName, RemediationSettings};
 use crate::evaluator::{EvaluatedResource, Evaluator};
 use crate::model::{format_time, now_millis, parse_time_arg, Timestamp};
 use crate::query;
-use crate::remediation::action::{Action, CommandAction, WebhookAction};
-use crate::remediation::backoff::{format_duration, parse_duration, Backoff, Jitter};
+use crate::remediation::backoff::format_duration;
 use crate::remediation::{
-    self, parse_parameter, JobState, ParameterSource, RemediationConfig, RemediationException,
-    RemediationJob, WorkerOptions, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS,
+    self, JobState, RemediationConfig, RemediationException, RemediationJob, WorkerOptions,
+    DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS,
 };
 use crate::scheduler::CronSchedule;
 use crate::store::Store;
@@ -306,72 +306,69 @@ fn require_rule(store: &Store, rule: &str) -> Result<()> {
 
 fn build_config(store: &Store, args: SetArgs) -> Result<RemediationConfig> {
     require_rule(store, &args.rule)?;
-    let action = match args.action {
-        ActionKind::Webhook => {
-            if !args.command.is_empty() {
-                bail!("a webhook takes --url, not a program after --");
-            }
-            let headers = args
-                .headers
-                .iter()
-                .map(|h| {
-                    let (name, value) = h
-                        .split_once(':')
-                        .or_else(|| h.split_once('='))
-                        .with_context(|| format!("--header {h:?}: expected Name: value"))?;
-                    Ok((name.trim().to_string(), value.trim().to_string()))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            Action::Webhook(WebhookAction {
-                url: args.url.clone().unwrap_or_default(),
-                headers,
-            })
-        }
-        ActionKind::Command => {
-            let Some((program, rest)) = args.command.split_first() else {
-                bail!("a command action needs the program after --, e.g. -- ./fix.sh --dry-run");
-            };
-            if args.url.is_some() {
-                bail!("--url is for webhooks; a command action takes the program after --");
-            }
-            Action::Command(CommandAction {
-                program: program.clone(),
-                args: rest.to_vec(),
-                no_retry_exit_codes: args.no_retry_exit_codes.clone(),
-            })
-        }
-    };
-    let parameters: BTreeMap<String, ParameterSource> = args
+    if args.action == ActionKind::Webhook && !args.command.is_empty() {
+        bail!("a webhook takes --url, not a program after --");
+    }
+    let headers = args
+        .headers
+        .iter()
+        .map(|h| {
+            let (name, value) = h
+                .split_once(':')
+                .or_else(|| h.split_once('='))
+                .with_context(|| format!("--header {h:?}: expected Name: value"))?;
+            Ok((name.trim().to_string(), value.trim().to_string()))
+        })
+        .collect::<Result<BTreeMap<_, _>>>()?;
+    let parameters = args
         .params
         .iter()
-        .map(|p| parse_parameter(p))
-        .collect::<Result<_, String>>()
-        .map_err(anyhow::Error::msg)?;
-    let mut backoff =
-        Backoff::parse(&args.backoff).map_err(|e| anyhow::anyhow!("--backoff: {e}"))?;
-    backoff.jitter = match args.jitter {
-        JitterArg::Full => Jitter::Full,
-        JitterArg::None => Jitter::None,
-    };
-    let timeout = parse_duration(&args.timeout).map_err(|e| anyhow::anyhow!("--timeout: {e}"))?;
-    let now = now_millis();
-    let created_at = store
-        .remediation_config(&args.rule)?
-        .map_or(now, |old| old.created_at);
-    let config = RemediationConfig {
-        rule_name: args.rule,
-        action,
+        .map(|p| {
+            let (name, value) = p
+                .split_once('=')
+                .with_context(|| format!("--param {p:?}: expected name=VALUE"))?;
+            Ok((name.trim().to_string(), value.to_string()))
+        })
+        .collect::<Result<BTreeMap<_, _>>>()?;
+    // The same settings as `[remediation.RULE]` in the configuration file, converted once.
+    let settings = RemediationSettings {
+        action: match args.action {
+            ActionKind::Webhook => SettingsAction::Webhook,
+            ActionKind::Command => SettingsAction::Command,
+        },
+        url: args.url.clone(),
+        headers,
+        command: (!args.command.is_empty()).then(|| args.command.clone()),
+        no_retry_exit_codes: args.no_retry_exit_codes.clone(),
         parameters,
-        automatic: args.automatic,
-        max_attempts: args.max_attempts,
-        backoff,
-        timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
-        concurrency: args.concurrency,
-        created_at,
-        updated_at: now,
+        automatic: Some(args.automatic),
+        max_attempts: Some(args.max_attempts),
+        backoff: Some(args.backoff.clone()),
+        jitter: Some(match args.jitter {
+            JitterArg::Full => JitterName::Full,
+            JitterArg::None => JitterName::None,
+        }),
+        timeout: Some(args.timeout.clone()),
+        concurrency: Some(args.concurrency),
     };
-    config.validate().map_err(anyhow::Error::msg)?;
+    let mut config = settings
+        .to_config(&args.rule, "")
+        .map_err(|e| anyhow::anyhow!("{}", flag_message(&e.to_string())))?;
+    if let Some(old) = store.remediation_config(&args.rule)? {
+        config.created_at = old.created_at;
+    }
     Ok(config)
+}
+
+/// A settings error in the command line's words: `.backoff: …` becomes `--backoff: …`.
+fn flag_message(message: &str) -> String {
+    match message.strip_prefix('.') {
+        Some(rest) => match rest.strip_prefix("parameters.") {
+            Some(param) => format!("--param {param}"),
+            None => format!("--{}", rest.replacen('_', "-", 2)),
+        },
+        None => message.trim_start_matches(": ").to_string(),
+    }
 }
 
 fn configs_table(out: &mut impl Write, configs: &[RemediationConfig]) -> Result<()> {

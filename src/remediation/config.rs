@@ -209,14 +209,6 @@ impl RemediationConfig {
     }
 }
 
-/// Parses `name=VALUE` of `--param`.
-pub fn parse_parameter(text: &str) -> Result<(String, ParameterSource), String> {
-    let (name, value) = text
-        .split_once('=')
-        .ok_or_else(|| format!("--param {text:?}: expected name=VALUE"))?;
-    Ok((name.trim().to_string(), ParameterSource::parse(value)?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,6 +254,5 @@ mod tests {
         );
         let err = ParameterSource::parse("$.a[x]").expect_err("bad index");
         assert!(err.contains("an index must be a number"), "{err}");
-        assert!(parse_parameter("noequals").is_err());
     }
 }

@@ -9,8 +9,8 @@ mod queue;
 mod worker;
 
 pub use config::{
-    parse_parameter, ParameterSource, RemediationConfig, DEFAULT_BACKOFF, DEFAULT_CONCURRENCY,
-    DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_MS,
+    ParameterSource, RemediationConfig, DEFAULT_BACKOFF, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_TIMEOUT_MS,
 };
 pub use job::{
     idempotency_key, Attempt, AttemptEnd, JobOrigin, JobState, JobVerdict, RemediationException,

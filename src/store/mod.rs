@@ -22,6 +22,7 @@ pub use events::{
 };
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Store layout version, written once; a store from a newer conftrail is refused.
@@ -94,6 +95,16 @@ pub struct Store {
     remediation_writer: Arc<Mutex<()>>,
     /// Live listeners and webhook subscriptions, told about every change.
     notifier: Arc<crate::notify::Notifier>,
+    /// Group commit of [`Store::flush`].
+    flush_epochs: Arc<FlushEpochs>,
+}
+
+/// Flush requests counted, and how many a finished sync covered.
+#[derive(Default)]
+struct FlushEpochs {
+    asked: AtomicU64,
+    done: AtomicU64,
+    lock: Mutex<()>,
 }
 
 impl Store {
@@ -146,6 +157,7 @@ impl Store {
             event_writer: Arc::new(Mutex::new(())),
             remediation_writer: Arc::new(Mutex::new(())),
             notifier: Arc::new(crate::notify::Notifier::default()),
+            flush_epochs: Arc::default(),
         };
         store.notifier.set_subscriptions(store.subscriptions()?);
         Ok(store)
@@ -167,8 +179,23 @@ impl Store {
     }
 
     /// Makes everything written so far durable. Ingest calls this before reporting success.
+    ///
+    /// Group commit: a caller whose writes were covered by a sync that started after it asked
+    /// returns without syncing again, so concurrent requests share one disk sync.
     pub fn flush(&self) -> Result<(), StoreError> {
+        let wanted = self.flush_epochs.asked.fetch_add(1, Ordering::SeqCst) + 1;
+        let _one_at_a_time = self
+            .flush_epochs
+            .lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if self.flush_epochs.done.load(Ordering::SeqCst) >= wanted {
+            return Ok(());
+        }
+        // Everything asked for up to here was written before its caller asked.
+        let covers = self.flush_epochs.asked.load(Ordering::SeqCst);
         self.db.flush()?;
+        self.flush_epochs.done.store(covers, Ordering::SeqCst);
         Ok(())
     }
 
