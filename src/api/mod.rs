@@ -183,7 +183,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(Method::GET, "/v1/resources/{type}/{id}/versions/{n}", r, "One version.", at, BodyKind::None, get(version)),
         endpoint(Method::GET, "/v1/resources/{type}/{id}/diff", r, "configurationItemDiff and unified diff between two versions.", field_names::<DiffParams>(), BodyKind::None, get(diff)),
         endpoint(Method::GET, "/v1/resources/{type}/{id}/timeline", r, "Versions with the API calls that caused them, verdicts and remediation.", at, BodyKind::None, get(timeline)),
-        endpoint(Method::GET, "/v1/resources/{type}/{id}/compliance", r, "A resource's latest verdict per rule and its verdict history.", at, BodyKind::None, get(resource_compliance)),
+        endpoint(Method::GET, "/v1/resources/{type}/{id}/compliance", r, "A resource's latest verdict per rule and its verdict history.", field_names::<ResourceComplianceParams>(), BodyKind::None, get(resource_compliance)),
         endpoint(Method::GET, "/v1/events", r, "API event lookup by any combination of filters (format=json|csv).", field_names::<crate::query::EventLookup>(), BodyKind::None, get(live::events)),
         endpoint(Method::GET, "/v1/compliance", r, "Compliance summary per rule and resource.", field_names::<ComplianceParams>(), BodyKind::None, get(compliance)),
         endpoint(Method::GET, "/v1/rules", r, "Every rule with its settings.", none, BodyKind::None, get(list_rules)),
@@ -271,7 +271,15 @@ pub async fn serve(
     state: Arc<ApiState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
     let closing = state.closing.clone();
+    // Small answers go out at once: without TCP_NODELAY a response written in two parts waits
+    // for the client's delayed ACK (tens of milliseconds on loopback).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async move {
             shutdown.await;

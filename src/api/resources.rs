@@ -258,30 +258,52 @@ pub(super) async fn jobs(
     .await
 }
 
+/// Options of a resource's compliance.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct ResourceComplianceParams {
+    account: Option<String>,
+    region: Option<String>,
+    /// Only this rule.
+    rule: Option<String>,
+    /// Include every verdict over time (default true).
+    history: Option<bool>,
+}
+
 /// A resource's compliance: latest verdict per rule, and every verdict over time.
 pub(super) async fn resource_compliance(
     State(state): State<Arc<ApiState>>,
     Path((resource_type, resource_id)): Path<(String, String)>,
-    Query(at): Query<Where>,
+    Query(p): Query<ResourceComplianceParams>,
 ) -> Result<Json<Value>, ApiError> {
+    let at = Where {
+        account: p.account,
+        region: p.region,
+    };
     blocking(move || {
         let key = query::resolve(&state.store, &selector(resource_type, resource_id, at))?;
-        let history = state.store.verdict_history(&key)?;
-        let definitions = state.store.rule_definitions()?;
+        let wanted = |rule: &str| p.rule.as_deref().is_none_or(|r| r == rule);
         let mut latest = Vec::new();
-        for rule in &definitions {
-            if let Some(verdict) = state.store.latest_verdict(&rule.name, &key)? {
-                latest.push(verdict);
+        for rule in state.store.rule_definitions()? {
+            if wanted(&rule.name) {
+                if let Some(verdict) = state.store.latest_verdict(&rule.name, &key)? {
+                    latest.push(verdict);
+                }
             }
         }
-        Ok(Json(serde_json::json!({
+        let mut answer = serde_json::json!({
             "resourceType": key.resource_type,
             "resourceId": key.resource_id,
             "awsAccountId": key.account_id,
             "awsRegion": key.region,
             "latest": latest,
-            "history": history,
-        })))
+        });
+        if p.history.unwrap_or(true) {
+            let mut history = state.store.verdict_history(&key)?;
+            history.retain(|r| wanted(&r.rule_name));
+            answer["history"] = serde_json::to_value(history)?;
+        }
+        Ok(Json(answer))
     })
     .await
 }
