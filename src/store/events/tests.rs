@@ -120,7 +120,7 @@ fn stores_once_per_event_id_and_round_trips() {
         writes,
         EventWrites {
             stored: 1,
-            stored_positions: vec![0],
+            stored_positions: vec![1],
             duplicates: 2
         }
     );
