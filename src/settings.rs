@@ -37,12 +37,12 @@ pub enum SettingsError {
         message: String,
     },
     /// The rule registry refused (unknown rule, bad parameters).
-    #[error("{key}: {source}")]
+    #[error("{key}: {error}")]
     Rule {
         /// Dotted key.
         key: String,
-        /// The registry's reason.
-        source: RuleError,
+        /// The registry's reason (in the message, not a separate cause, so it is said once).
+        error: RuleError,
     },
     /// The store failed.
     #[error(transparent)]
@@ -168,9 +168,9 @@ pub fn apply_rule_settings(
     settings: &RuleSettings,
     key: &str,
 ) -> Result<RuleDefinition, SettingsError> {
-    let rule_error = |source| SettingsError::Rule {
+    let rule_error = |error| SettingsError::Rule {
         key: key.to_string(),
-        source,
+        error,
     };
     let mut definition = registry.get(name).map_err(rule_error)?;
     if settings.parameters.is_some()
@@ -230,9 +230,9 @@ pub fn apply_file(
     let mut remediations = Vec::new();
     for (rule, settings) in &file.remediation {
         let key = format!("remediation.{rule}");
-        registry.get(rule).map_err(|source| SettingsError::Rule {
+        registry.get(rule).map_err(|error| SettingsError::Rule {
             key: key.clone(),
-            source,
+            error,
         })?;
         let mut config = settings.to_config(rule, &key)?;
         if let Some(old) = store.remediation_config(rule)? {

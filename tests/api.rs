@@ -34,6 +34,8 @@ impl Server {
                 "CONFTRAIL_API_TOKENS",
                 format!("read:{READ},ingest:{INGEST},admin:{ADMIN}"),
             )
+            // The secret examples/conftrail.toml reads from the environment.
+            .env("CONFTRAIL_ADMIN_TOKEN", "example-admin-secret-0123456789")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -787,6 +789,42 @@ fn config_file_sse_stream_and_webhook_subscription_retried_after_a_failure() {
         .map(|a| &a["httpStatus"])
         .collect();
     assert_eq!(statuses, [&Value::from(500), &Value::from(200)]);
+    server.stop();
+}
+
+#[test]
+fn the_example_configuration_file_runs_as_it_is() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let server = Server::start_with(
+        &tmp.path().join("data"),
+        &["--config", &repo("examples/conftrail.toml")],
+    );
+    let base = server.base.clone();
+    let (status, body) = get(
+        &base,
+        "/v1/subscriptions",
+        Some("example-admin-secret-0123456789"),
+    );
+    assert_eq!(status, 200, "the file's secret_env token works: {body}");
+    let names: Vec<&str> = body["subscriptions"]
+        .as_array()
+        .expect("subscriptions")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names, ["audit-archive", "secops-webhook"]);
+    let (_, config) = get(
+        &base,
+        "/v1/remediation/configurations/restricted-ssh",
+        Some(READ),
+    );
+    assert_eq!(config["automatic"], true, "{config}");
+    let (_, rule) = get(
+        &base,
+        "/v1/rules/vpc-sg-open-only-to-authorized-ports",
+        Some(READ),
+    );
+    assert_eq!(rule["parameters"]["authorizedTcpPorts"], "443", "{rule}");
     server.stop();
 }
 

@@ -138,7 +138,7 @@ impl From<SettingsError> for ApiError {
     fn from(e: SettingsError) -> Self {
         match e {
             SettingsError::Invalid { .. } => ApiError::bad_request(e.to_string()),
-            SettingsError::Rule { key, source } => {
+            SettingsError::Rule { key, error: source } => {
                 let mut error = ApiError::from(source);
                 error.message = format!("{key}: {}", error.message);
                 if error.status == StatusCode::UNPROCESSABLE_ENTITY {
