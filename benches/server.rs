@@ -36,6 +36,14 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted.get(i).copied().unwrap_or_default()
 }
 
+/// An HTTP client that returns error statuses as responses.
+fn client() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
 fn post(agent: &ureq::Agent, url: &str, body: &[u8]) -> Value {
     let mut response = agent.post(url).send(body).expect("POST");
     assert_eq!(response.status().as_u16(), 200);
@@ -87,10 +95,7 @@ fn main() {
         .map(|c| {
             let base = base.clone();
             std::thread::spawn(move || {
-                let agent: ureq::Agent = ureq::Agent::config_builder()
-                    .http_status_as_error(false)
-                    .build()
-                    .into();
+                let agent = client();
                 let mut latencies = Vec::with_capacity(per_client);
                 let mut next = Instant::now();
                 for round in 0..per_client {
@@ -107,10 +112,7 @@ fn main() {
                     // readers as soon as it is written, so a reader polls meanwhile.
                     let (visible, acked) = std::thread::scope(|scope| {
                         let posting = scope.spawn(|| {
-                            let agent: ureq::Agent = ureq::Agent::config_builder()
-                                .http_status_as_error(false)
-                                .build()
-                                .into();
+                            let agent = client();
                             post(&agent, &format!("{base}/v1/ingest"), body.as_bytes());
                             t0.elapsed()
                         });
@@ -170,10 +172,7 @@ fn main() {
         .map(|c| {
             let base = base.clone();
             std::thread::spawn(move || {
-                let agent: ureq::Agent = ureq::Agent::config_builder()
-                    .http_status_as_error(false)
-                    .build()
-                    .into();
+                let agent = client();
                 let mut items = 0;
                 for b in 0..batches_per_client {
                     let docs: Vec<Value> = (0..batch)

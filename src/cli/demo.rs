@@ -154,10 +154,7 @@ fn play(
     store: &Store,
     fixer: &Mutex<Fixer>,
 ) -> Result<()> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let agent = client();
     writeln!(
         out,
         "== conftrail demo: server on {base}, data in {} ==",
@@ -297,6 +294,14 @@ fn play(
     Ok(())
 }
 
+/// An HTTP client that returns error statuses as responses.
+fn client() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
 fn call(agent: &ureq::Agent, method: &str, url: &str, body: &Value) -> Result<Value> {
     let request = match method {
         "PUT" => agent.put(url),
@@ -365,10 +370,7 @@ async fn fix(
 }
 
 fn apply_fix(api: &str, job: &Value) -> Result<String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let agent = client();
     let (rtype, rid) = (
         job["resourceType"].as_str().unwrap_or_default(),
         job["resourceId"].as_str().unwrap_or_default(),

@@ -7,7 +7,7 @@
 //! - `Q due id` → (): queued deliveries by due time
 //! - `P id` → (): deliveries with an attempt running, retried after a crash
 
-use super::remediation::{id_from, named, QUEUE};
+use super::remediation::{id_from, id_key, named, QUEUE};
 use super::{decode_json as decode, encode_json as encode, keys, Store, StoreError};
 use crate::model::Timestamp;
 use crate::notify::{Delivery, DeliveryState, Subscription};
@@ -16,12 +16,6 @@ const SUBSCRIPTION: u8 = b'n';
 const DELIVERY: u8 = b'd';
 const DELIVERY_QUEUE: u8 = b'Q';
 const DELIVERY_RUNNING: u8 = b'P';
-
-fn id_key(family: u8, id: u64) -> Vec<u8> {
-    let mut out = vec![family];
-    out.extend_from_slice(&id.to_be_bytes());
-    out
-}
 
 fn due_key(due: Timestamp, id: u64) -> Vec<u8> {
     let mut out = vec![DELIVERY_QUEUE];

@@ -44,10 +44,15 @@ fn rule_resource(family: u8, rule: &str, resource: &ResourceKey) -> Vec<u8> {
     out
 }
 
-fn job_key(id: u64) -> Vec<u8> {
-    let mut out = vec![JOB];
+/// `family id`: ids big-endian, so a family lists in id order.
+pub(super) fn id_key(family: u8, id: u64) -> Vec<u8> {
+    let mut out = vec![family];
     out.extend_from_slice(&id.to_be_bytes());
     out
+}
+
+fn job_key(id: u64) -> Vec<u8> {
+    id_key(JOB, id)
 }
 
 fn queue_key(due: Timestamp, id: u64) -> Vec<u8> {
@@ -58,9 +63,7 @@ fn queue_key(due: Timestamp, id: u64) -> Vec<u8> {
 }
 
 fn running_key(id: u64) -> Vec<u8> {
-    let mut out = vec![RUNNING];
-    out.extend_from_slice(&id.to_be_bytes());
-    out
+    id_key(RUNNING, id)
 }
 
 fn by_resource_key(resource: &ResourceKey, id: u64) -> Vec<u8> {
