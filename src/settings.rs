@@ -7,9 +7,9 @@ use crate::config_file::{
     ActionKind, ConfigFile, JitterName, RemediationSettings, RuleSettings, SubscriptionSettings,
 };
 use crate::model::now_millis;
+use crate::model::{parse_duration, Backoff, Jitter};
+use crate::model::{Action, CommandAction, WebhookAction};
 use crate::notify::Subscription;
-use crate::remediation::action::{Action, CommandAction, WebhookAction};
-use crate::remediation::backoff::{parse_duration, Backoff, Jitter};
 use crate::remediation::{
     ParameterSource, RemediationConfig, DEFAULT_BACKOFF, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS,
     DEFAULT_TIMEOUT_MS,

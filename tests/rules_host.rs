@@ -345,7 +345,7 @@ fn log_floods_are_bounded_and_counted() {
         "{:?}",
         report.outcome
     );
-    assert_eq!(report.logs.len(), conftrail::rules::types::MAX_LOG_LINES);
+    assert_eq!(report.logs.len(), conftrail::model::MAX_LOG_LINES);
     assert_eq!(
         report.logs.len() + report.logs_dropped as usize,
         10_000,

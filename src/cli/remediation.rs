@@ -13,9 +13,9 @@ use super::render::table;
 use super::ResourceArgs;
 use crate::config_file::{ActionKind as SettingsAction, JitterName, RemediationSettings};
 use crate::evaluator::{EvaluatedResource, Evaluator};
+use crate::model::format_duration;
 use crate::model::{format_time, now_millis, parse_time_arg, Timestamp};
 use crate::query;
-use crate::remediation::backoff::format_duration;
 use crate::remediation::{
     self, JobState, RemediationConfig, RemediationException, RemediationJob, WorkerOptions,
     DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS,

@@ -14,8 +14,9 @@ use crate::evaluator::{
 };
 use crate::ingest::{self, RecordOutcome};
 use crate::model::ConfigurationItem;
+use crate::model::{with_defaults, TagFilter};
 use crate::query;
-use crate::rules::definition::{check_parameters, parse_parameters, with_defaults, TagFilter};
+use crate::rules::definition::{check_parameters, parse_parameters};
 use crate::rules::registry::inspect;
 use crate::rules::{
     AddRule, EvaluationReport, Limits, Outcome, ResourceLookup, RuleCall, RuleEngine, RuleInput,

@@ -2,13 +2,12 @@
 //! workers that each keep one instance per rule, and records verdicts and compliance changes.
 
 mod summary;
-mod verdicts;
 
+pub use crate::model::{EvaluatedResource, LatestVerdict, VerdictRecord};
 pub use summary::{
     compliance_summary, ComplianceFilter, ComplianceSummary, ResourceCompliance, RuleCompliance,
     SummaryState,
 };
-pub use verdicts::{EvaluatedResource, LatestVerdict, VerdictRecord};
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;

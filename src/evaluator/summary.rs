@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::verdicts::{EvaluatedResource, LatestVerdict};
+use crate::model::{EvaluatedResource, LatestVerdict};
 use crate::rules::{Compliance, RuleDefinition};
 use crate::store::{Store, StoreError};
 

@@ -1,18 +1,49 @@
-//! The data types every other module speaks: resource identity, configuration items, statuses.
+//! The data types every other module speaks: resource identity, configuration items, API events,
+//! rules and their verdicts, remediation configurations and jobs, subscriptions and deliveries.
+//! Plain data with the checks and state changes that need nothing but the data itself.
 
+mod action;
 mod api_event;
+mod backoff;
 mod configuration_item;
+mod delivery;
+mod notification;
+mod remediation_config;
+mod remediation_job;
 mod resource_key;
+mod rule;
+mod rule_definition;
+mod subscription;
 mod timestamp;
 mod touched_resource;
+mod verdict;
 
+pub use action::{Action, ActionResult, AttemptOutcome, CommandAction, WebhookAction};
 pub use api_event::{arn_last_part, resolve_username, ApiEvent, EventResource, UserIdentity};
+pub use backoff::{format_duration, parse_duration, Backoff, Jitter};
 pub use configuration_item::{
     hash_hex, opt_time_serde, time_serde, ConfigurationItem, ItemStatus, Relationship, VersionMeta,
 };
+pub use delivery::{Delivery, DeliveryState};
+pub use notification::Notification;
+pub use remediation_config::{
+    ParameterSource, RemediationConfig, DEFAULT_BACKOFF, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_TIMEOUT_MS, MAX_ATTEMPTS_LIMIT,
+};
+pub use remediation_job::{
+    idempotency_key, Attempt, AttemptEnd, JobOrigin, JobState, JobVerdict, RemediationException,
+    RemediationJob,
+};
 pub use resource_key::ResourceKey;
+pub use rule::{
+    truncate_annotation, Compliance, EvaluationReport, FailureKind, LogLine, Outcome, RuleMetadata,
+    RuleParameter, Trigger, Verdict, MAX_ANNOTATION_CHARS, MAX_LOG_LINES, MAX_LOG_LINE_BYTES,
+};
+pub use rule_definition::{with_defaults, RuleDefinition, RuleScope, TagFilter};
+pub use subscription::{ApiEventPattern, ErrorMatch, NotificationKind, Subscription};
 pub use timestamp::{
     epoch_to_time, format_time, now_millis, parse_time_arg, parse_timestamp_text,
     truncate_to_millis, Timestamp,
 };
 pub use touched_resource::{Effect, TouchedResource};
+pub use verdict::{EvaluatedResource, LatestVerdict, VerdictRecord};

@@ -2,32 +2,14 @@
 
 use std::sync::{Arc, RwLock};
 
-use serde_json::Value;
 use tokio::sync::broadcast;
 
-use super::subscription::{NotificationKind, Subscription};
-use super::Delivery;
-use crate::model::ApiEvent;
+use crate::model::{ApiEvent, Delivery, Notification, NotificationKind, Subscription};
 use crate::store::{Store, StoreError};
 
 /// Notifications buffered per live listener; a listener that falls further behind is told how
 /// many it missed rather than slowing writers down.
 const LIVE_BUFFER: usize = 1024;
-
-/// One notification: its kind, the fields subscriptions filter on, and the JSON sent.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Notification {
-    /// What happened.
-    pub kind: NotificationKind,
-    /// The resource type concerned, if any.
-    pub resource_type: Option<String>,
-    /// The rule concerned, if any.
-    pub rule: Option<String>,
-    /// The new compliance type, for compliance changes.
-    pub compliance: Option<String>,
-    /// The message, in AWS's shape for its kind.
-    pub body: Value,
-}
 
 /// Shared by every clone of a [`Store`]: live listeners and the subscription list.
 pub struct Notifier {

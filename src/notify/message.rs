@@ -2,11 +2,11 @@
 
 use serde_json::{json, Value};
 
-use super::hub::Notification;
-use super::subscription::NotificationKind;
 use crate::diff::diff_items;
 use crate::evaluator::VerdictRecord;
-use crate::model::{format_time, now_millis, ApiEvent, ResourceKey};
+use crate::model::{
+    format_time, now_millis, ApiEvent, Notification, NotificationKind, ResourceKey,
+};
 use crate::remediation::RemediationJob;
 use crate::store::{Store, StoreError};
 

@@ -6,9 +6,11 @@
 mod delivery;
 mod hub;
 mod message;
-mod subscription;
 
-pub use delivery::{deliver, recover_interrupted_deliveries, Delivery, DeliveryState};
-pub use hub::{Notification, Notifier};
+pub use crate::model::{
+    ApiEventPattern, Delivery, DeliveryState, ErrorMatch, Notification, NotificationKind,
+    Subscription,
+};
+pub use delivery::{deliver, recover_interrupted_deliveries};
+pub use hub::Notifier;
 pub use message::{api_calls, compliance_changes, configuration_changes, job_updated};
-pub use subscription::{ApiEventPattern, ErrorMatch, NotificationKind, Subscription};

@@ -2,19 +2,13 @@
 //! backoff, exceptions, and the worker that runs the queue and the rule schedules.
 
 pub mod action;
-pub mod backoff;
-mod config;
-mod job;
 mod queue;
 mod worker;
 
-pub use config::{
-    ParameterSource, RemediationConfig, DEFAULT_BACKOFF, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS,
-    DEFAULT_TIMEOUT_MS,
-};
-pub use job::{
-    idempotency_key, Attempt, AttemptEnd, JobOrigin, JobState, JobVerdict, RemediationException,
-    RemediationJob,
+pub use crate::model::{
+    idempotency_key, Attempt, AttemptEnd, JobOrigin, JobState, JobVerdict, ParameterSource,
+    RemediationConfig, RemediationException, RemediationJob, DEFAULT_BACKOFF, DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_MS,
 };
 pub use queue::{
     admit, finish, on_verdicts, recover_interrupted, request_run, Admission, RunError,

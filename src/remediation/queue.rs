@@ -3,12 +3,10 @@
 
 use std::collections::HashMap;
 
-use super::action::ActionResult;
-use super::job::{AttemptEnd, JobOrigin, JobState, JobVerdict, RemediationJob};
-use super::RemediationConfig;
-use crate::evaluator::{EvaluatedResource, VerdictRecord};
-use crate::model::{ResourceKey, Timestamp};
-use crate::rules::Compliance;
+use crate::model::{
+    ActionResult, AttemptEnd, Compliance, EvaluatedResource, JobOrigin, JobState, JobVerdict,
+    RemediationConfig, RemediationJob, ResourceKey, Timestamp, VerdictRecord,
+};
 use crate::store::{Store, StoreError};
 
 /// Why a manual run could not be queued.
@@ -325,7 +323,7 @@ pub fn recover_interrupted(store: &Store) -> Result<usize, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::remediation::action::{Action, AttemptOutcome, WebhookAction};
+    use crate::model::{Action, AttemptOutcome, WebhookAction};
     use crate::remediation::DEFAULT_BACKOFF;
     use crate::rules::{EvaluationReport, Outcome, Trigger, Verdict};
 

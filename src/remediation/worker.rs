@@ -12,10 +12,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use super::action::{run_action, ActionRequest, ActionResult};
+use super::action::{run_action, ActionRequest};
 use super::queue::{self, Admission};
 use super::{RemediationConfig, RemediationJob};
 use crate::evaluator::{EvaluationCounts, Evaluator};
+use crate::model::ActionResult;
 use crate::model::{now_millis, Timestamp};
 use crate::rules::{RuleDefinition, Trigger};
 use crate::scheduler::CronSchedule;

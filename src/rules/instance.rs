@@ -11,12 +11,11 @@ use super::bindings::conftrail::rule::{host, types as wit};
 use super::bindings::{Rule, RulePre};
 use super::definition::{check_resource_type, validate_rule_name};
 use super::engine::{RuleEngine, EPOCH_TICK};
-use super::types::{
-    truncate_annotation, Compliance, EvaluationReport, FailureKind, LogLine, Outcome, RuleMetadata,
-    RuleParameter, Trigger, Verdict, MAX_LOG_LINES, MAX_LOG_LINE_BYTES,
-};
 use super::RuleError;
-use crate::model::ConfigurationItem;
+use crate::model::{
+    truncate_annotation, Compliance, ConfigurationItem, EvaluationReport, FailureKind, LogLine,
+    Outcome, RuleMetadata, RuleParameter, Trigger, Verdict, MAX_LOG_LINES, MAX_LOG_LINE_BYTES,
+};
 
 /// Default wall-clock deadline of one evaluation.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(1);

@@ -11,16 +11,14 @@ pub mod engine;
 pub mod instance;
 pub mod managed;
 pub mod registry;
-pub mod types;
 
-pub use definition::{RuleDefinition, RuleScope, TagFilter};
+pub use crate::model::{
+    Compliance, EvaluationReport, FailureKind, LogLine, Outcome, RuleDefinition, RuleMetadata,
+    RuleParameter, RuleScope, TagFilter, Trigger, Verdict,
+};
 pub use engine::RuleEngine;
 pub use instance::{Limits, ResourceLookup, RuleCall, RuleInput, RuleInstance};
 pub use registry::{AddRule, RuleRegistry, UpdateRule};
-pub use types::{
-    Compliance, EvaluationReport, FailureKind, LogLine, Outcome, RuleMetadata, RuleParameter,
-    Trigger, Verdict,
-};
 
 use crate::store::StoreError;
 

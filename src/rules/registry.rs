@@ -8,15 +8,14 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 
 use super::component::{check_component_imports, to_component};
-use super::definition::{
-    check_parameters, check_resource_type, validate_rule_name, RuleDefinition, RuleScope, TagFilter,
-};
+use super::definition::{check_parameters, check_resource_type, validate_rule_name};
 use super::engine::RuleEngine;
 use super::instance::{Limits, NoLookup, RuleInstance, DEFAULT_DEADLINE};
 use super::managed::MANAGED_RULES;
-use super::types::{RuleMetadata, Trigger};
 use super::RuleError;
-use crate::model::{hash_hex, now_millis};
+use crate::model::{
+    hash_hex, now_millis, RuleDefinition, RuleMetadata, RuleScope, TagFilter, Trigger,
+};
 use crate::store::Store;
 
 /// Deadlines above this are refused (a rule is a check, not a job).

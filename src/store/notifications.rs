@@ -10,7 +10,7 @@
 use super::remediation::{id_from, id_key, named, QUEUE};
 use super::{decode_json as decode, encode_json as encode, keys, Store, StoreError};
 use crate::model::Timestamp;
-use crate::notify::{Delivery, DeliveryState, Subscription};
+use crate::model::{Delivery, DeliveryState, Subscription};
 
 const SUBSCRIPTION: u8 = b'n';
 const DELIVERY: u8 = b'd';

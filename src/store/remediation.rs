@@ -16,9 +16,9 @@
 //! state in one atomic batch.
 
 use super::{corrupt, decode_json as decode, encode_json as encode, keys, Store, StoreError};
+use crate::model::JobState;
+use crate::model::{RemediationConfig, RemediationException, RemediationJob};
 use crate::model::{ResourceKey, Timestamp};
-use crate::remediation::JobState;
-use crate::remediation::{RemediationConfig, RemediationException, RemediationJob};
 
 const CONFIG: u8 = b'c';
 const JOB: u8 = b'j';

@@ -3,7 +3,7 @@
 //! Keys: `d` + rule name → definition (format byte + JSON); `c` + content hash → component bytes.
 
 use super::{corrupt, Store, StoreError};
-use crate::rules::RuleDefinition;
+use crate::model::RuleDefinition;
 
 const DEFINITION: u8 = b'd';
 const COMPONENT: u8 = b'c';

@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 
 use super::{decode_json as decode, encode_json as encode, keys, Store, StoreError};
-use crate::evaluator::{LatestVerdict, VerdictRecord};
 use crate::model::ResourceKey;
+use crate::model::{LatestVerdict, VerdictRecord};
 
 const HISTORY: u8 = b'h';
 const LATEST: u8 = b'l';

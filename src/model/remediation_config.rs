@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::action::Action;
 use super::backoff::{Backoff, Jitter};
-use crate::model::{time_serde, ConfigurationItem, Timestamp};
+use super::{time_serde, ConfigurationItem, Timestamp};
 
 /// Attempts per job unless configured.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;

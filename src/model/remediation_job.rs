@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::action::{ActionResult, AttemptOutcome};
-use super::config::RemediationConfig;
-use crate::evaluator::EvaluatedResource;
-use crate::model::{opt_time_serde, time_serde, Timestamp};
-use crate::rules::Compliance;
+use super::remediation_config::RemediationConfig;
+use super::rule::Compliance;
+use super::verdict::EvaluatedResource;
+use super::{opt_time_serde, time_serde, Timestamp};
 
 /// Where a job stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -435,8 +435,7 @@ impl RemediationException {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::remediation::action::{Action, WebhookAction};
-    use crate::remediation::config::DEFAULT_BACKOFF;
+    use crate::model::{Action, WebhookAction, DEFAULT_BACKOFF};
 
     fn config(max_attempts: u32) -> RemediationConfig {
         RemediationConfig {

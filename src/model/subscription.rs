@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::hub::Notification;
-use crate::model::ApiEvent;
-use crate::remediation::backoff::Backoff;
+use super::backoff::Backoff;
+use super::notification::Notification;
+use super::ApiEvent;
 
 /// The kinds of notification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -150,7 +150,7 @@ impl Subscription {
                 self.name
             ));
         }
-        crate::remediation::action::Action::Webhook(crate::remediation::action::WebhookAction {
+        super::action::Action::Webhook(super::action::WebhookAction {
             url: self.url.clone(),
             headers: self.headers.clone(),
         })
@@ -200,8 +200,8 @@ impl Subscription {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Jitter;
     use crate::model::UserIdentity;
-    use crate::remediation::backoff::Jitter;
 
     fn event(source: &str, name: &str, user: &str, error: Option<&str>) -> ApiEvent {
         ApiEvent {

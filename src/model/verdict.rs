@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{opt_time_serde, time_serde, ResourceKey, Timestamp};
-use crate::rules::{Compliance, EvaluationReport, Outcome, Trigger};
+use super::rule::{Compliance, EvaluationReport, Outcome, Trigger};
+use super::{opt_time_serde, time_serde, ResourceKey, Timestamp};
 
 /// The resource an evaluation judged, spelled as AWS Config spells it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -169,7 +169,7 @@ impl LatestVerdict {
 mod tests {
     use super::*;
     use crate::model::parse_timestamp_text;
-    use crate::rules::{FailureKind, Verdict};
+    use crate::model::{FailureKind, Verdict};
 
     fn record(version: u64, at: &str, outcome: Outcome) -> VerdictRecord {
         let time = parse_timestamp_text(at).unwrap_or_default();
