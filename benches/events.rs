@@ -10,9 +10,9 @@
 //! Records are generated here (1,000 users and roles, 40 API calls, 20,000 security groups) so
 //! the benchmark needs nothing outside the repository.
 
+use conftrail::app::ingest::ingest_paths;
 use conftrail::ingest::{parse_document, RecordOutcome};
 use conftrail::linker::EventMap;
-use conftrail::pipeline::ingest_paths;
 use conftrail::store::{EventAttribute, EventQuery, Store, StoredEvent};
 use flate2::write::GzEncoder;
 use serde_json::{json, Value};

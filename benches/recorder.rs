@@ -10,7 +10,7 @@
 //! `ipv4Ranges`, `ipv6Ranges`, protocol `-1` without ports), generated here so the benchmark
 //! needs nothing outside the repository. `BENCH_GROUPS` and `BENCH_ROUNDS` scale it.
 
-use conftrail::pipeline::{ingest_bytes, ingest_paths};
+use conftrail::app::ingest::{ingest_bytes, ingest_paths};
 use conftrail::query;
 use conftrail::store::{HistoryOrder, HistoryQuery, Store};
 mod common;
@@ -51,8 +51,8 @@ fn documents(items: impl Iterator<Item = Value>) -> (Vec<Vec<u8>>, usize, usize)
     (docs, count, bytes)
 }
 
-fn ingest_all(store: &Store, docs: &[Vec<u8>]) -> (Duration, conftrail::pipeline::IngestReport) {
-    let mut total = conftrail::pipeline::IngestReport::default();
+fn ingest_all(store: &Store, docs: &[Vec<u8>]) -> (Duration, conftrail::app::ingest::IngestReport) {
+    let mut total = conftrail::app::ingest::IngestReport::default();
     let start = Instant::now();
     for doc in docs {
         let r = ingest_bytes(store, "bench", doc).expect("ingest");

@@ -21,10 +21,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::security_group;
+use conftrail::app::ingest::ingest_bytes;
 use conftrail::evaluator::{Evaluator, Job};
 use conftrail::ingest::{parse_document, RecordOutcome};
 use conftrail::model::ConfigurationItem;
-use conftrail::pipeline::ingest_bytes;
 use conftrail::rules::managed::MANAGED_RULES;
 use conftrail::rules::registry::inspect;
 use conftrail::rules::{

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::security_group;
-use conftrail::cli::serve::{ServeSettings, Server};
-use conftrail::linker::EventMap;
+use conftrail::app::App;
+use conftrail::runtime::server::{Server, ServerSettings};
 use conftrail::store::Store;
 use serde_json::{json, Value};
 
@@ -66,13 +66,12 @@ fn main() {
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let server = Server::start(
-        Store::open(tmp.path()).expect("store"),
-        EventMap::builtin(),
-        ServeSettings {
+        App::new(Store::open(tmp.path()).expect("store")).expect("app"),
+        ServerSettings {
             listen: addr,
             tokens: conftrail::api::Tokens::default(),
-            worker: false,
-            worker_options: Default::default(),
+            workers: false,
+            runtime: Default::default(),
             file: Default::default(),
         },
     )

@@ -1,13 +1,22 @@
 //! conftrail: a self-hosted configuration compliance recorder.
 //!
-//! The pipeline, one module per step: [`ingest`] parses inputs (configuration items and
-//! CloudTrail records) into [`model`] types, the [`recorder`] turns items into versions kept by
-//! the [`store`], the [`linker`] ties API calls to the versions they caused, [`evaluator`] runs
-//! the [`rules`], [`remediation`] fixes what they find non-compliant (with the [`scheduler`]
-//! running rules periodically), [`notify`] tells subscribers and live listeners about changes, and [`pipeline`] runs the steps over files. [`diff`], [`query`] and
-//! [`timeline`] answer questions; [`cli`] sits on top.
+//! Layers, one direction only (each imports only from those below it):
+//! - front ends: [`cli`] (local, or a client of a running server) and [`api`] (HTTP);
+//! - [`runtime`]: the composition root of long-running processes (the server, the background
+//!   workers, signals);
+//! - [`app`]: the use cases every front end calls, and the one place that decides what follows
+//!   a write (verdicts, notifications, remediation jobs, wake-ups);
+//! - pipeline stages: [`ingest`] parses inputs into [`model`] types, the [`recorder`] turns
+//!   items into versions, [`linker`] ties API calls to the versions they caused (computed when
+//!   read, so a late CloudTrail record links as well as an early one), [`evaluator`] runs the
+//!   [`rules`], [`remediation`] holds the job queue's rules and runs actions, [`notify`] builds
+//!   notifications and delivers webhooks; [`diff`], [`query`] and [`timeline`] answer questions;
+//!   [`scheduler`] parses cron schedules; [`settings`] and [`config_file`] check settings;
+//! - [`store`]: the only code that touches the storage engine;
+//! - [`model`]: the data types everyone speaks.
 
 pub mod api;
+pub mod app;
 pub mod cli;
 pub mod config_file;
 pub mod diff;
@@ -17,11 +26,11 @@ pub mod linker;
 pub mod metrics;
 pub mod model;
 pub mod notify;
-pub mod pipeline;
 pub mod query;
 pub mod recorder;
 pub mod remediation;
 pub mod rules;
+pub mod runtime;
 pub mod scheduler;
 pub mod settings;
 pub mod store;

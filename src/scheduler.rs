@@ -8,6 +8,14 @@ use std::str::FromStr;
 
 use crate::model::Timestamp;
 
+/// The task name under which a rule's schedule remembers its last run.
+pub fn rule_task(rule: &str) -> String {
+    format!("rule:{rule}")
+}
+
+/// The task name of the event retention purge.
+pub const PURGE_TASK: &str = "housekeeping:purge-events";
+
 /// A parsed cron expression (the `cron` crate's syntax: seconds first, optional year).
 #[derive(Debug, Clone)]
 pub struct CronSchedule {

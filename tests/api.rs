@@ -427,7 +427,7 @@ fn write_routes_events_openapi_metrics_and_error_statuses() {
     assert_eq!(status, 409, "a second rule with the same name conflicts");
     let (status, body) = send(&base, "POST", "/v1/rules/echo/evaluate", Some(ADMIN), None);
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["evaluation"]["evaluations"], 3, "{body}");
+    assert_eq!(body["evaluations"]["evaluations"], 3, "{body}");
     assert_eq!(
         send(
             &base,

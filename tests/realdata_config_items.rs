@@ -4,8 +4,8 @@
 //!
 //! The expectations were worked out by reading the files, not by running conftrail.
 
+use conftrail::app::ingest::{self, IngestReport, ProblemKind};
 use conftrail::model::{format_time, parse_timestamp_text, Timestamp};
-use conftrail::pipeline::{self, IngestReport, ProblemKind};
 use conftrail::query::{self, QueryError, VersionSelector};
 use conftrail::store::Store;
 use serde::Deserialize;
@@ -260,7 +260,7 @@ fn each_file_ingested_alone_does_exactly_what_is_expected() -> TestResult {
         let path = config_items_dir().join(file);
         let dir = tempfile::tempdir().map_err(|e| format!("{file}: tempdir: {e}"))?;
         let store = Store::open(dir.path()).map_err(|e| format!("{file}: open store: {e}"))?;
-        let report = pipeline::ingest_paths(&store, std::slice::from_ref(&path))
+        let report = ingest::ingest_paths(&store, std::slice::from_ref(&path))
             .map_err(|e| format!("{file}: ingest failed: {e}"))?;
         let wrong = mismatches(want, &path, &report, &store)
             .map_err(|e| format!("{file}: reading the store back: {e}"))?;
@@ -290,7 +290,7 @@ fn ingest_alone(file: &str) -> Result<Alone, Box<dyn std::error::Error>> {
     let path = config_items_dir().join(file);
     let dir = tempfile::tempdir().map_err(|e| format!("{file}: tempdir: {e}"))?;
     let store = Store::open(dir.path()).map_err(|e| format!("{file}: open store: {e}"))?;
-    let report = pipeline::ingest_paths(&store, std::slice::from_ref(&path))
+    let report = ingest::ingest_paths(&store, std::slice::from_ref(&path))
         .map_err(|e| format!("{file}: ingest failed: {e}"))?;
     Ok(Alone {
         store,
@@ -532,7 +532,7 @@ fn whole_tree_in_one_store_then_the_same_tree_again() -> TestResult {
     let dir = tempfile::tempdir()?;
     let store = Store::open(dir.path())?;
 
-    let first = pipeline::ingest_paths(&store, std::slice::from_ref(&root))
+    let first = ingest::ingest_paths(&store, std::slice::from_ref(&root))
         .map_err(|e| format!("ingest of {}: {e}", root.display()))?;
     let summary = first.summary();
     assert_eq!(first.documents, expected.len(), "documents: {summary}");
@@ -637,7 +637,7 @@ fn whole_tree_in_one_store_then_the_same_tree_again() -> TestResult {
     );
 
     // Second identical ingest: a no-op (nothing new, deleted or moved), the same problems.
-    let second = pipeline::ingest_paths(&store, std::slice::from_ref(&root))
+    let second = ingest::ingest_paths(&store, std::slice::from_ref(&root))
         .map_err(|e| format!("second ingest of {}: {e}", root.display()))?;
     let summary = second.summary();
     assert_eq!(second.documents, first.documents, "documents: {summary}");

@@ -1,9 +1,9 @@
 //! The recorder against a real sled store on disk: versions, duplicates, out-of-order arrival,
 //! deletions, history paging and diffs.
 
+use conftrail::app::ingest::{ingest_bytes, IngestReport};
 use conftrail::diff::ChangeType;
 use conftrail::model::{parse_time_arg, Timestamp};
-use conftrail::pipeline::{ingest_bytes, IngestReport};
 use conftrail::query::{self, QueryError, ResourceSelector, VersionSelector};
 use conftrail::store::{HistoryOrder, HistoryQuery, PageToken, Store};
 use serde_json::{json, Value};

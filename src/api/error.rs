@@ -5,7 +5,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::auth::{Denied, Role};
+use crate::app::{AppError, IngestError};
 use crate::query::QueryError;
+use crate::remediation::RunError;
 use crate::rules::RuleError;
 use crate::settings::SettingsError;
 use crate::store::StoreError;
@@ -99,6 +101,24 @@ impl ApiError {
                     role.as_str()
                 ),
             },
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Store(e) => e.into(),
+            AppError::Rule(e) => e.into(),
+            AppError::Settings(e) => e.into(),
+            AppError::Query(e) => e.into(),
+            AppError::Run(RunError::Store(e)) => e.into(),
+            AppError::Run(e) => ApiError::conflict(e.to_string()),
+            AppError::Ingest(IngestError::Store(e)) => e.into(),
+            AppError::Ingest(e) => ApiError::bad_request(e.to_string()),
+            AppError::Conflict(message) => ApiError::conflict(message),
+            AppError::NotFound(message) => ApiError::not_found(message),
+            AppError::Invalid(message) => ApiError::bad_request(message),
         }
     }
 }

@@ -48,25 +48,7 @@ pub(super) async fn ingest(
         }
         Err(e) => return Err(ApiError::bad_request(e.to_string())),
     };
-    let report = blocking(move || {
-        let report = {
-            let mut evaluator = state
-                .evaluator
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            crate::pipeline::ingest_bytes_unflushed(
-                &state.store,
-                &source,
-                &body,
-                &state.event_map,
-                Some(&mut evaluator),
-            )?
-        };
-        // Outside the evaluator's lock: requests waiting for it share this sync.
-        state.store.flush()?;
-        Ok(report)
-    })
-    .await?;
+    let report = blocking(move || Ok(state.app.ingest_bytes(&source, &body)?)).await?;
     let help = "Records received by POST /v1/ingest, by kind.";
     crate::metrics::count(
         "conftrail_ingest_records_total",
@@ -117,7 +99,7 @@ pub(super) async fn events(
     };
     let query = lookup.to_query().map_err(ApiError::bad_request)?;
     blocking(move || {
-        let page = state.store.lookup_events(&query)?;
+        let page = state.app.store().lookup_events(&query)?;
         if csv {
             let mut out = Vec::new();
             crate::cli::events::events_csv(&mut out, &page)
@@ -165,7 +147,7 @@ pub(super) async fn stream(
             })
             .collect::<Result<_, _>>()?,
     };
-    let receiver = state.store.notifier().listen();
+    let receiver = state.app.notifier().listen();
     let closing = state.closing.subscribe();
     let events =
         futures_util::stream::unfold((receiver, closing), move |(mut receiver, mut closing)| {
@@ -208,7 +190,7 @@ pub(super) async fn stream(
 /// Prometheus text format: counters and histograms, plus queue depths read now.
 pub(super) async fn metrics(State(state): State<Arc<ApiState>>) -> Result<Response, ApiError> {
     blocking(move || {
-        let (jobs, deliveries) = state.store.queue_depth();
+        let (jobs, deliveries) = state.app.store().queue_depth();
         let text = crate::metrics::render(&[
             (
                 "conftrail_remediation_queue_depth",
@@ -223,7 +205,7 @@ pub(super) async fn metrics(State(state): State<Arc<ApiState>>) -> Result<Respon
             (
                 "conftrail_stream_listeners",
                 "Connected /v1/stream clients.",
-                state.store.notifier().listeners() as f64,
+                state.app.notifier().listeners() as f64,
             ),
         ]);
         Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())

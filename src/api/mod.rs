@@ -10,8 +10,7 @@ pub mod openapi;
 mod resources;
 mod write;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request, State};
 use axum::http::header::AUTHORIZATION;
@@ -27,47 +26,20 @@ pub use auth::{Role, Tokens};
 pub use error::ApiError;
 use openapi::{field_names, BodyKind, Endpoint};
 
-use crate::evaluator::Evaluator;
-use crate::linker::EventMap;
-use crate::rules::RuleRegistry;
-use crate::store::Store;
+use crate::app::App;
 
 /// Largest request body accepted (ingest batches, gzip or not, and rule uploads).
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 /// What every handler shares.
 pub struct ApiState {
-    /// The store.
-    pub store: Store,
+    /// The use cases.
+    pub app: App,
     /// Who may do what.
     pub tokens: Tokens,
-    /// The event-resource table used by ingest.
-    pub event_map: EventMap,
-    /// The rules.
-    pub registry: RuleRegistry,
-    /// Judges ingested versions; one ingest at a time holds it. Rebuilt when rules change.
-    pub evaluator: Mutex<Evaluator>,
-    /// Evaluation threads per evaluator.
-    pub evaluation_workers: usize,
-    /// Set when rules change, so the worker reloads its schedules and evaluator.
-    pub rules_changed: Arc<AtomicBool>,
     /// Becomes true when the server stops, ending live streams (which would otherwise keep
     /// graceful shutdown waiting forever).
     pub closing: tokio::sync::watch::Sender<bool>,
-}
-
-impl ApiState {
-    /// Rebuilds the evaluator after a rule change and tells the worker.
-    fn reload_rules(&self) -> Result<(), ApiError> {
-        let evaluator = Evaluator::new(&self.registry, &self.store, self.evaluation_workers)
-            .map_err(|e| ApiError::internal(format!("reloading rules: {e}")))?;
-        *self
-            .evaluator
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = evaluator;
-        self.rules_changed.store(true, Ordering::SeqCst);
-        Ok(())
-    }
 }
 
 /// Runs store work on the blocking pool.

@@ -48,7 +48,7 @@ pub(super) async fn list_resources(
     Query(params): Query<ResourcesParams>,
 ) -> Result<Json<Value>, ApiError> {
     blocking(move || {
-        let entries: Vec<_> = query::resources(&state.store, params.resource_type.as_deref())
+        let entries: Vec<_> = query::resources(state.app.store(), params.resource_type.as_deref())
             .collect::<Result<_, _>>()?;
         Ok(Json(serde_json::json!({ "resources": entries })))
     })
@@ -102,9 +102,9 @@ pub(super) async fn history(
         region: p.region,
     };
     blocking(move || {
-        let key = query::resolve(&state.store, &selector(resource_type, resource_id, at))?;
+        let key = query::resolve(state.app.store(), &selector(resource_type, resource_id, at))?;
         Ok(Json(serde_json::to_value(query::history(
-            &state.store,
+            state.app.store(),
             &key,
             &q,
         )?)?))
@@ -144,9 +144,9 @@ pub(super) async fn show(
     which: VersionSelector,
 ) -> Result<Json<Value>, ApiError> {
     blocking(move || {
-        let key = query::resolve(&state.store, &sel)?;
-        let mut item = query::show(&state.store, &key, which)?;
-        item.related_events = crate::timeline::related_events(&state.store, &item)?;
+        let key = query::resolve(state.app.store(), &sel)?;
+        let mut item = query::show(state.app.store(), &key, which)?;
+        item.related_events = crate::timeline::related_events(state.app.store(), &item)?;
         Ok(Json(serde_json::to_value(item)?))
     })
     .await
@@ -171,9 +171,9 @@ pub(super) async fn diff(
         region: p.region,
     };
     blocking(move || {
-        let key = query::resolve(&state.store, &selector(resource_type, resource_id, at))?;
+        let key = query::resolve(state.app.store(), &selector(resource_type, resource_id, at))?;
         Ok(Json(serde_json::to_value(query::diff(
-            &state.store,
+            state.app.store(),
             &key,
             p.from,
             p.to,
@@ -188,9 +188,9 @@ pub(super) async fn timeline(
     Query(at): Query<Where>,
 ) -> Result<Json<Value>, ApiError> {
     blocking(move || {
-        let key = query::resolve(&state.store, &selector(resource_type, resource_id, at))?;
+        let key = query::resolve(state.app.store(), &selector(resource_type, resource_id, at))?;
         Ok(Json(serde_json::to_value(crate::timeline::timeline(
-            &state.store,
+            state.app.store(),
             &key,
         )?)?))
     })
@@ -225,7 +225,11 @@ pub(super) async fn compliance(
             resource_type: p.resource_type,
             state: wanted,
         };
-        let summary = compliance_summary(&state.store, &state.store.rule_definitions()?, &filter)?;
+        let summary = compliance_summary(
+            state.app.store(),
+            &state.app.store().rule_definitions()?,
+            &filter,
+        )?;
         Ok(Json(serde_json::to_value(summary)?))
     })
     .await
@@ -245,7 +249,7 @@ pub(super) async fn jobs(
     let wanted = parse_state(p.state.as_deref(), JobState::parse)?;
     blocking(move || {
         let mut jobs = Vec::new();
-        for job in state.store.jobs() {
+        for job in state.app.store().jobs() {
             let job = job?;
             if wanted.is_none_or(|s| s == job.state)
                 && p.rule.as_ref().is_none_or(|r| r == &job.rule_name)
@@ -281,12 +285,12 @@ pub(super) async fn resource_compliance(
         region: p.region,
     };
     blocking(move || {
-        let key = query::resolve(&state.store, &selector(resource_type, resource_id, at))?;
+        let key = query::resolve(state.app.store(), &selector(resource_type, resource_id, at))?;
         let wanted = |rule: &str| p.rule.as_deref().is_none_or(|r| r == rule);
         let mut latest = Vec::new();
-        for rule in state.store.rule_definitions()? {
+        for rule in state.app.store().rule_definitions()? {
             if wanted(&rule.name) {
-                if let Some(verdict) = state.store.latest_verdict(&rule.name, &key)? {
+                if let Some(verdict) = state.app.store().latest_verdict(&rule.name, &key)? {
                     latest.push(verdict);
                 }
             }
@@ -299,7 +303,7 @@ pub(super) async fn resource_compliance(
             "latest": latest,
         });
         if p.history.unwrap_or(true) {
-            let mut history = state.store.verdict_history(&key)?;
+            let mut history = state.app.store().verdict_history(&key)?;
             history.retain(|r| wanted(&r.rule_name));
             answer["history"] = serde_json::to_value(history)?;
         }
@@ -313,7 +317,7 @@ pub(super) async fn job(
     State(state): State<Arc<ApiState>>,
     Path(id): Path<u64>,
 ) -> Result<Json<Value>, ApiError> {
-    blocking(move || match state.store.job(id)? {
+    blocking(move || match state.app.store().job(id)? {
         Some(job) => Ok(Json(serde_json::to_value(job)?)),
         None => Err(ApiError::not_found(format!("no remediation job {id}"))),
     })

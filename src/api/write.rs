@@ -12,25 +12,30 @@ use serde_json::{json, Value};
 
 use super::resources::{selector, Where};
 use super::{blocking, ApiError, ApiState, Body, JsonBody, Path, Query};
+use crate::app::RuleChange;
 use crate::config_file::{RemediationSettings, RuleSettings, SubscriptionSettings};
 use crate::evaluator::{EvaluatedResource, ScopeFilter};
 use crate::model::{now_millis, parse_time_arg};
 use crate::query;
-use crate::remediation::{self, RemediationException, RunError};
-use crate::rules::{AddRule, Trigger, UpdateRule};
-use crate::settings::apply_rule_settings;
+use crate::remediation::RemediationException;
+use crate::rules::{AddRule, UpdateRule};
 
 pub(super) async fn list_rules(
     State(state): State<Arc<ApiState>>,
 ) -> Result<Json<Value>, ApiError> {
-    blocking(move || Ok(Json(json!({ "rules": state.registry.list()? })))).await
+    blocking(move || Ok(Json(json!({ "rules": state.app.registry()?.list()? })))).await
 }
 
 pub(super) async fn get_rule(
     State(state): State<Arc<ApiState>>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    blocking(move || Ok(Json(serde_json::to_value(state.registry.get(&name)?)?))).await
+    blocking(move || {
+        Ok(Json(serde_json::to_value(
+            state.app.registry()?.get(&name)?,
+        )?))
+    })
+    .await
 }
 
 /// Options of a rule upload.
@@ -52,7 +57,7 @@ pub(super) async fn upload_rule(
     Body(wasm): Body,
 ) -> Result<Response, ApiError> {
     blocking(move || {
-        let definition = state.registry.add(
+        let change = state.app.add_rule(
             &wasm,
             AddRule {
                 name: params.name,
@@ -63,13 +68,7 @@ pub(super) async fn upload_rule(
                 ..AddRule::default()
             },
         )?;
-        state.reload_rules()?;
-        let counts = evaluate_now(&state, &definition.name, ScopeFilter::default())?;
-        Ok((
-            StatusCode::CREATED,
-            Json(json!({ "rule": definition, "evaluation": counts })),
-        )
-            .into_response())
+        Ok((StatusCode::CREATED, Json(change)).into_response())
     })
     .await
 }
@@ -79,18 +78,13 @@ pub(super) async fn replace_rule(
     State(state): State<Arc<ApiState>>,
     Path(name): Path<String>,
     Body(wasm): Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RuleChange>, ApiError> {
     blocking(move || {
-        let definition = state.registry.update(
-            &name,
-            UpdateRule {
-                wasm: Some(wasm.to_vec()),
-                ..UpdateRule::default()
-            },
-        )?;
-        state.reload_rules()?;
-        let counts = evaluate_now(&state, &name, ScopeFilter::default())?;
-        Ok(Json(json!({ "rule": definition, "evaluation": counts })))
+        let changes = UpdateRule {
+            wasm: Some(wasm.to_vec()),
+            ..UpdateRule::default()
+        };
+        Ok(Json(state.app.update_rule(&name, changes)?))
     })
     .await
 }
@@ -100,20 +94,8 @@ pub(super) async fn patch_rule(
     State(state): State<Arc<ApiState>>,
     Path(name): Path<String>,
     JsonBody(settings): JsonBody<RuleSettings>,
-) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
-        let definition = apply_rule_settings(&state.registry, &name, &settings, "body")?;
-        state.reload_rules()?;
-        let counts = if definition.enabled
-            && (settings.enabled == Some(true) || settings.parameters.is_some())
-        {
-            Some(evaluate_now(&state, &name, ScopeFilter::default())?)
-        } else {
-            None
-        };
-        Ok(Json(json!({ "rule": definition, "evaluation": counts })))
-    })
-    .await
+) -> Result<Json<RuleChange>, ApiError> {
+    blocking(move || Ok(Json(state.app.configure_rule(&name, &settings, "body")?))).await
 }
 
 pub(super) async fn delete_rule(
@@ -121,8 +103,7 @@ pub(super) async fn delete_rule(
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     blocking(move || {
-        state.registry.remove(&name)?;
-        state.reload_rules()?;
+        state.app.remove_rule(&name)?;
         Ok(StatusCode::NO_CONTENT)
     })
     .await
@@ -144,29 +125,14 @@ pub(super) async fn evaluate_rule(
     Query(params): Query<EvaluateParams>,
 ) -> Result<Json<Value>, ApiError> {
     blocking(move || {
-        let definition = state.registry.get(&name)?;
-        if !definition.enabled {
-            return Err(ApiError::conflict(format!(
-                "rule {name} is disabled; enable it first (PATCH /v1/rules/{name} {{\"enabled\": true}})"
-            )));
-        }
         let filter = ScopeFilter {
             resource_type: params.resource_type,
             resource_id: params.resource_id,
         };
-        Ok(Json(json!({ "evaluation": evaluate_now(&state, &name, filter)? })))
+        let counts = state.app.evaluate_now(Some(&name), &filter)?;
+        Ok(Json(json!({ "evaluations": counts })))
     })
     .await
-}
-
-fn evaluate_now(state: &ApiState, rule: &str, filter: ScopeFilter) -> Result<Value, ApiError> {
-    let mut evaluator = state
-        .evaluator
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let counts = evaluator.evaluate_scope(rule, &filter, Trigger::Manual)?;
-    state.store.flush()?;
-    Ok(serde_json::to_value(counts)?)
 }
 
 pub(super) async fn list_remediations(
@@ -174,7 +140,7 @@ pub(super) async fn list_remediations(
 ) -> Result<Json<Value>, ApiError> {
     blocking(move || {
         Ok(Json(
-            json!({ "configurations": state.store.remediation_configs()? }),
+            json!({ "configurations": state.app.store().remediation_configs()? }),
         ))
     })
     .await
@@ -184,7 +150,7 @@ pub(super) async fn get_remediation(
     State(state): State<Arc<ApiState>>,
     Path(rule): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    blocking(move || match state.store.remediation_config(&rule)? {
+    blocking(move || match state.app.store().remediation_config(&rule)? {
         Some(config) => Ok(Json(serde_json::to_value(config)?)),
         None => Err(ApiError::not_found(format!(
             "rule {rule} has no remediation configuration"
@@ -199,12 +165,12 @@ pub(super) async fn put_remediation(
     JsonBody(settings): JsonBody<RemediationSettings>,
 ) -> Result<Json<Value>, ApiError> {
     blocking(move || {
-        state.registry.get(&rule)?;
+        state.app.registry()?.get(&rule)?;
         let mut config = settings.to_config(&rule, "body")?;
-        if let Some(old) = state.store.remediation_config(&rule)? {
+        if let Some(old) = state.app.store().remediation_config(&rule)? {
             config.created_at = old.created_at;
         }
-        state.store.put_remediation_config(&config)?;
+        state.app.store().put_remediation_config(&config)?;
         Ok(Json(serde_json::to_value(config)?))
     })
     .await
@@ -215,7 +181,7 @@ pub(super) async fn delete_remediation(
     Path(rule): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     blocking(move || {
-        if state.store.delete_remediation_config(&rule)? {
+        if state.app.store().delete_remediation_config(&rule)? {
             Ok(StatusCode::NO_CONTENT)
         } else {
             Err(ApiError::not_found(format!(
@@ -239,13 +205,13 @@ pub(super) struct ExceptionTarget {
 
 impl ExceptionTarget {
     fn resolve(self, state: &ApiState) -> Result<(String, crate::model::ResourceKey), ApiError> {
-        state.registry.get(&self.rule)?;
+        state.app.registry()?.get(&self.rule)?;
         let at = Where {
             account: self.account,
             region: self.region,
         };
         let key = query::resolve(
-            &state.store,
+            state.app.store(),
             &selector(self.resource_type, self.resource_id, at),
         )?;
         Ok((self.rule, key))
@@ -259,19 +225,16 @@ pub(super) async fn run_remediation(
 ) -> Result<Response, ApiError> {
     blocking(move || {
         let (rule, key) = target.resolve(&state)?;
-        match remediation::request_run(&state.store, &rule, &key) {
-            Ok((job, queued)) => Ok((
-                if queued {
-                    StatusCode::ACCEPTED
-                } else {
-                    StatusCode::OK
-                },
-                Json(json!({ "queued": queued, "job": job })),
-            )
-                .into_response()),
-            Err(RunError::Store(e)) => Err(e.into()),
-            Err(other) => Err(ApiError::conflict(other.to_string())),
-        }
+        let (job, queued) = state.app.queue_remediation(&rule, &key)?;
+        Ok((
+            if queued {
+                StatusCode::ACCEPTED
+            } else {
+                StatusCode::OK
+            },
+            Json(json!({ "queued": queued, "job": job })),
+        )
+            .into_response())
     })
     .await
 }
@@ -279,7 +242,12 @@ pub(super) async fn run_remediation(
 pub(super) async fn list_exceptions(
     State(state): State<Arc<ApiState>>,
 ) -> Result<Json<Value>, ApiError> {
-    blocking(move || Ok(Json(json!({ "exceptions": state.store.exceptions()? })))).await
+    blocking(move || {
+        Ok(Json(
+            json!({ "exceptions": state.app.store().exceptions()? }),
+        ))
+    })
+    .await
 }
 
 /// An exception in a request body.
@@ -321,7 +289,7 @@ pub(super) async fn put_exception(
             expires_at,
             created_at: now,
         };
-        state.store.put_exception(&exception)?;
+        state.app.store().put_exception(&exception)?;
         Ok(Json(serde_json::to_value(exception)?))
     })
     .await
@@ -333,7 +301,7 @@ pub(super) async fn delete_exception(
 ) -> Result<StatusCode, ApiError> {
     blocking(move || {
         let (rule, key) = target.resolve(&state)?;
-        if state.store.delete_exception(&rule, &key)? {
+        if state.app.store().delete_exception(&rule, &key)? {
             Ok(StatusCode::NO_CONTENT)
         } else {
             Err(ApiError::not_found(format!(
@@ -349,7 +317,7 @@ pub(super) async fn list_subscriptions(
 ) -> Result<Json<Value>, ApiError> {
     blocking(move || {
         Ok(Json(
-            json!({ "subscriptions": state.store.subscriptions()? }),
+            json!({ "subscriptions": state.app.store().subscriptions()? }),
         ))
     })
     .await
@@ -371,7 +339,8 @@ pub(super) async fn put_subscription(
         serde_json::from_value(body).map_err(|e| ApiError::bad_request(format!("body: {e}")))?;
     let subscription = settings.to_subscription("body")?;
     blocking(move || {
-        state.store.put_subscription(&subscription)?;
+        state.app.store().put_subscription(&subscription)?;
+        state.app.reload_subscriptions()?;
         Ok(Json(serde_json::to_value(subscription)?))
     })
     .await
@@ -382,7 +351,9 @@ pub(super) async fn delete_subscription(
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     blocking(move || {
-        if state.store.delete_subscription(&name)? {
+        let deleted = state.app.store().delete_subscription(&name)?;
+        state.app.reload_subscriptions()?;
+        if deleted {
             Ok(StatusCode::NO_CONTENT)
         } else {
             Err(ApiError::not_found(format!("no subscription named {name}")))
@@ -397,7 +368,7 @@ pub(super) async fn list_deliveries(
 ) -> Result<Json<Value>, ApiError> {
     blocking(move || {
         let mut deliveries = Vec::new();
-        for delivery in state.store.deliveries() {
+        for delivery in state.app.store().deliveries() {
             let delivery = delivery?;
             if delivery.subscription == name {
                 deliveries.push(delivery);

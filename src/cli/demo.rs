@@ -16,12 +16,12 @@ use axum::routing::post;
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::serve::{ServeSettings, Server};
 use crate::api::{self, Tokens};
+use crate::app::App;
 use crate::config_file::ConfigFile;
-use crate::linker::EventMap;
 use crate::query::{self, ResourceSelector};
-use crate::remediation::WorkerOptions;
+use crate::runtime::server::{Server, ServerSettings};
+use crate::runtime::RuntimeOptions;
 use crate::store::Store;
 
 /// The scenario, embedded so the demo runs from any directory.
@@ -104,16 +104,12 @@ pub fn run(out: &mut impl Write, data_dir: Option<&Path>, args: DemoArgs) -> Res
         })?;
     let base = format!("http://{}", listener.local_addr()?);
     let server = Server::start(
-        Store::open(dir)?,
-        EventMap::builtin(),
-        ServeSettings {
+        App::new(Store::open(dir)?)?,
+        ServerSettings {
             listen: listener.local_addr()?,
             tokens: Tokens::default(),
-            worker: true,
-            worker_options: WorkerOptions {
-                poll_interval: Duration::from_millis(20),
-                ..WorkerOptions::default()
-            },
+            workers: true,
+            runtime: RuntimeOptions::default(),
             file: ConfigFile::default(),
         },
     )?;
@@ -133,11 +129,18 @@ pub fn run(out: &mut impl Write, data_dir: Option<&Path>, args: DemoArgs) -> Res
         .with_state(fixer.clone());
     runtime.spawn(async move { axum::serve(fixer_listener, fixer_app).await });
 
-    let played = play(out, dir, &base, &fixer_url, &server.state.store, &fixer);
+    let played = play(
+        out,
+        dir,
+        &base,
+        &fixer_url,
+        server.state.app.store(),
+        &fixer,
+    );
     if played.is_ok() && !args.once {
         writeln!(out, "\nServing {base} until Ctrl-C.")?;
         out.flush()?;
-        runtime.block_on(super::serve::shutdown_signal());
+        runtime.block_on(crate::runtime::signals::shutdown_signal());
     }
     let _ = stop_tx.send(());
     let _ = runtime.block_on(serving);

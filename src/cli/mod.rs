@@ -9,12 +9,11 @@ mod rules;
 mod scaffold;
 pub mod serve;
 
-use crate::evaluator::Evaluator;
+use crate::app::{App, AppError};
 use crate::linker::EventMap;
 use crate::model::parse_time_arg;
-use crate::pipeline;
 use crate::query::{self, ResourceSelector, VersionSelector};
-use crate::store::{HistoryOrder, HistoryQuery, PageToken, Store};
+use crate::store::{HistoryOrder, HistoryQuery, PageToken, Store, StoreError};
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
@@ -235,24 +234,14 @@ pub fn run(cli: Cli) -> Result<u8> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
     let open = || open_store(&dir);
+    let event_map_file = cli.event_map.clone();
+    let open_app_here = || open_app(&dir, EventMap::load(event_map_file.as_deref())?);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match cli.command {
         Command::Ingest(args) => {
-            let store = open()?;
-            let mut evaluator = if args.no_evaluate {
-                None
-            } else {
-                let registry = rules::open_registry(&store)?;
-                Some(Evaluator::new(&registry, &store, rules::worker_count())?)
-            };
-            let event_map = EventMap::load(cli.event_map.as_deref())?;
-            let report = pipeline::ingest_paths_evaluated(
-                &store,
-                &args.paths,
-                &event_map,
-                evaluator.as_mut(),
-            )?;
+            let app = open_app_here()?;
+            let report = app.ingest_paths(&args.paths, !args.no_evaluate)?;
             if args.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
             } else {
@@ -340,11 +329,13 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Events(args) => events::run_events(&mut out, &open()?, args),
         Command::Timeline(args) => events::run_timeline(&mut out, &open()?, args),
-        Command::Rules(command) => rules::run_rules(&mut out, &dir, command),
-        Command::Compliance(args) => rules::run_compliance(&mut out, &dir, args),
-        Command::Evaluate(args) => rules::run_evaluate(&mut out, &dir, args),
-        Command::Remediation(command) => remediation::run_remediation(&mut out, &open()?, command),
-        Command::Worker(args) => remediation::run_worker(&mut out, &dir, args),
+        Command::Rules(command) => rules::run_rules(&mut out, open_app_here, command),
+        Command::Compliance(args) => rules::run_compliance(&mut out, &open_app_here()?, args),
+        Command::Evaluate(args) => rules::run_evaluate(&mut out, &open_app_here()?, args),
+        Command::Remediation(command) => {
+            remediation::run_remediation(&mut out, &open_app_here()?, command)
+        }
+        Command::Worker(args) => remediation::run_worker(&mut out, &open_app_here()?, args),
         Command::Serve(args) => serve::run_serve(
             &mut out,
             data_dir.as_deref(),
@@ -356,5 +347,22 @@ pub fn run(cli: Cli) -> Result<u8> {
 }
 
 fn open_store(dir: &Path) -> Result<Store> {
-    Ok(Store::open(dir)?)
+    Store::open(dir).map_err(|e| explain_open_error(e.into()))
+}
+
+/// Opens the application over the store in `dir`.
+pub(crate) fn open_app(dir: &Path, event_map: EventMap) -> Result<App> {
+    App::open(dir, event_map).map_err(explain_open_error)
+}
+
+/// A locked data directory most often means a server runs on it: say how to reach it instead.
+fn explain_open_error(error: AppError) -> anyhow::Error {
+    match error {
+        AppError::Store(StoreError::Locked { path }) => anyhow::anyhow!(
+            "data directory {} is in use by another conftrail process (a running `conftrail serve`?); \
+             run the command against the server with --server URL (or CONFTRAIL_SERVER), or stop it first",
+            path.display()
+        ),
+        other => other.into(),
+    }
 }

@@ -2,26 +2,24 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::render::table;
 use super::ResourceArgs;
+use crate::app::App;
 use crate::config_file::{ActionKind as SettingsAction, JitterName, RemediationSettings};
-use crate::evaluator::{EvaluatedResource, Evaluator};
+use crate::evaluator::EvaluatedResource;
 use crate::model::format_duration;
 use crate::model::{format_time, now_millis, parse_time_arg, Timestamp};
 use crate::query;
 use crate::remediation::{
-    self, JobState, RemediationConfig, RemediationException, RemediationJob, WorkerOptions,
-    DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS,
+    JobState, RemediationConfig, RemediationException, RemediationJob, DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_ATTEMPTS,
 };
+use crate::runtime::{Runtime, RuntimeOptions};
 use crate::scheduler::CronSchedule;
-use crate::store::Store;
 
 /// `remediation` subcommands.
 #[derive(Debug, Subcommand)]
@@ -207,15 +205,12 @@ pub struct WorkerArgs {
 }
 
 /// Runs a `remediation` subcommand.
-pub fn run_remediation(
-    out: &mut impl Write,
-    store: &Store,
-    command: RemediationCommand,
-) -> Result<u8> {
+pub fn run_remediation(out: &mut impl Write, app: &App, command: RemediationCommand) -> Result<u8> {
+    let store = app.store();
     match command {
         RemediationCommand::Set(args) => {
             let json = args.json;
-            let config = build_config(store, args)?;
+            let config = build_config(app, args)?;
             store.put_remediation_config(&config)?;
             if json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&config)?)?;
@@ -249,12 +244,8 @@ pub fn run_remediation(
         }
         RemediationCommand::Run(args) => {
             let key = query::resolve(store, &args.resource.selector())?;
-            let (job, queued) = remediation::request_run(store, &args.rule, &key)?;
-            let job = if queued {
-                remediation::run_now(store, job)?
-            } else {
-                job
-            };
+            let (job, queued) = app.queue_remediation(&args.rule, &key)?;
+            let job = if queued { app.attempt_job(job)? } else { job };
             store.flush()?;
             if args.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&job)?)?;
@@ -291,21 +282,21 @@ pub fn run_remediation(
             }
             Ok(0)
         }
-        RemediationCommand::Exception(command) => run_exception(out, store, command),
+        RemediationCommand::Exception(command) => run_exception(out, app, command),
     }
 }
 
 /// Fails unless a rule of that name is registered (managed rules are installed first).
-fn require_rule(store: &Store, rule: &str) -> Result<()> {
-    let registry = super::rules::open_registry(store)?;
-    if registry.list()?.iter().all(|d| d.name != rule) {
+fn require_rule(app: &App, rule: &str) -> Result<()> {
+    if app.rules()?.iter().all(|d| d.name != rule) {
         bail!("no rule named {rule} (conftrail rules list)");
     }
     Ok(())
 }
 
-fn build_config(store: &Store, args: SetArgs) -> Result<RemediationConfig> {
-    require_rule(store, &args.rule)?;
+fn build_config(app: &App, args: SetArgs) -> Result<RemediationConfig> {
+    let store = app.store();
+    require_rule(app, &args.rule)?;
     if args.action == ActionKind::Webhook && !args.command.is_empty() {
         bail!("a webhook takes --url, not a program after --");
     }
@@ -511,11 +502,12 @@ pub(super) fn job_text(out: &mut impl Write, job: &RemediationJob) -> Result<()>
     Ok(())
 }
 
-fn run_exception(out: &mut impl Write, store: &Store, command: ExceptionCommand) -> Result<u8> {
+fn run_exception(out: &mut impl Write, app: &App, command: ExceptionCommand) -> Result<u8> {
+    let store = app.store();
     match command {
         ExceptionCommand::Add(args) => {
             let key = query::resolve(store, &args.target.resource.selector())?;
-            require_rule(store, &args.target.rule)?;
+            require_rule(app, &args.target.rule)?;
             let now = now_millis();
             if args.expires.is_some_and(|t| t <= now) {
                 bail!("--expires is in the past");
@@ -591,32 +583,25 @@ fn run_exception(out: &mut impl Write, store: &Store, command: ExceptionCommand)
 }
 
 /// Runs `worker` until SIGINT or SIGTERM.
-pub fn run_worker(out: &mut impl Write, data_dir: &Path, args: WorkerArgs) -> Result<u8> {
-    let store = Store::open(data_dir)?;
-    let registry = super::rules::open_registry(&store)?;
-    let mut evaluator = Evaluator::new(&registry, &store, super::rules::worker_count())?;
+pub fn run_worker(out: &mut impl Write, app: &App, args: WorkerArgs) -> Result<u8> {
     let purge_schedule = match args.purge_schedule.as_str() {
         "off" | "none" => None,
         text => {
             Some(CronSchedule::parse(text).map_err(|e| anyhow::anyhow!("--purge-schedule: {e}"))?)
         }
     };
-    let options = WorkerOptions {
+    let options = RuntimeOptions {
         max_concurrent_actions: args.max_concurrent_actions,
         purge_schedule,
         event_retention_days: args.retention_days,
-        ..WorkerOptions::default()
     };
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
-        .context("installing the stop signal handler")?;
-    let definitions = registry.list()?;
-    let report = remediation::run_worker(&store, &mut evaluator, &definitions, &options, &stop)?;
+    let runtime = Runtime::start(app, options)?;
+    crate::runtime::signals::wait_for_shutdown().context("waiting for a stop signal")?;
+    let report = runtime.stop()?;
     writeln!(
         out,
-        "worker stopped: {} scheduled runs, {} attempts, {} interrupted attempts recovered, {} events purged",
-        report.scheduled_runs, report.attempts, report.recovered, report.purged_events
+        "worker stopped: {} scheduled runs, {} attempts, {} deliveries, {} interrupted attempts recovered, {} purges",
+        report.scheduled_runs, report.attempts, report.deliveries, report.recovered, report.purges
     )?;
     Ok(0)
 }

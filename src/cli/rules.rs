@@ -8,10 +8,9 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
-use super::{open_store, ResourceArgs, EXIT_RECORDS_REJECTED};
-use crate::evaluator::{
-    compliance_summary, ComplianceFilter, EvaluationCounts, Evaluator, SummaryState,
-};
+use super::{ResourceArgs, EXIT_RECORDS_REJECTED};
+use crate::app::{App, RuleChange};
+use crate::evaluator::{compliance_summary, ComplianceFilter, SummaryState};
 use crate::ingest::{self, RecordOutcome};
 use crate::model::ConfigurationItem;
 use crate::model::{with_defaults, TagFilter};
@@ -20,9 +19,8 @@ use crate::rules::definition::{check_parameters, parse_parameters};
 use crate::rules::registry::inspect;
 use crate::rules::{
     AddRule, EvaluationReport, Limits, Outcome, ResourceLookup, RuleCall, RuleEngine, RuleInput,
-    RuleInstance, RuleRegistry, Trigger, UpdateRule,
+    RuleInstance, Trigger, UpdateRule,
 };
-use crate::store::Store;
 
 /// The `rules` subcommands.
 #[derive(Debug, Subcommand)]
@@ -65,34 +63,12 @@ pub struct EvaluateArgs {
 }
 
 /// Runs `evaluate`: a manual evaluation of the latest versions in scope.
-pub fn run_evaluate(out: &mut dyn Write, data_dir: &Path, args: EvaluateArgs) -> Result<u8> {
-    let store = open_store(data_dir)?;
-    let registry = open_registry(&store)?;
-    let names: Vec<String> = match &args.rule {
-        Some(name) => {
-            let definition = registry.get(name)?;
-            if !definition.enabled {
-                anyhow::bail!("rule {name} is disabled (conftrail rules enable {name})");
-            }
-            vec![definition.name]
-        }
-        None => registry
-            .list()?
-            .into_iter()
-            .filter(|d| d.enabled)
-            .map(|d| d.name)
-            .collect(),
-    };
-    let mut evaluator = Evaluator::new(&registry, &store, worker_count())?;
+pub fn run_evaluate(out: &mut dyn Write, app: &App, args: EvaluateArgs) -> Result<u8> {
     let filter = crate::evaluator::ScopeFilter {
         resource_type: args.resource_type,
         resource_id: args.resource_id,
     };
-    let mut counts = EvaluationCounts::default();
-    for name in &names {
-        counts.merge(evaluator.evaluate_scope(name, &filter, Trigger::Manual)?);
-    }
-    store.flush()?;
+    let counts = app.evaluate_now(args.rule.as_deref(), &filter)?;
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&counts)?)?;
     } else {
@@ -316,19 +292,12 @@ pub struct ComplianceHistoryArgs {
     json: bool,
 }
 
-/// Opens the registry of a store (installing managed rules on first use).
-pub fn open_registry(store: &Store) -> Result<RuleRegistry> {
-    let engine = RuleEngine::new()?;
-    Ok(RuleRegistry::open(store, engine)?)
-}
-
-/// Evaluation workers: one per core.
-pub fn worker_count() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
 /// Runs a `rules` subcommand.
-pub fn run_rules(out: &mut dyn Write, data_dir: &Path, command: RulesCommand) -> Result<u8> {
+pub fn run_rules(
+    out: &mut dyn Write,
+    open: impl FnOnce() -> Result<App>,
+    command: RulesCommand,
+) -> Result<u8> {
     match command {
         RulesCommand::Test(args) => return test_rule(out, args),
         RulesCommand::New(args) => {
@@ -348,11 +317,10 @@ pub fn run_rules(out: &mut dyn Write, data_dir: &Path, command: RulesCommand) ->
         }
         _ => {}
     }
-    let store = open_store(data_dir)?;
-    let registry = open_registry(&store)?;
+    let app = open()?;
     match command {
         RulesCommand::List(flag) => {
-            let rules = registry.list()?;
+            let rules = app.rules()?;
             if flag.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&rules)?)?;
             } else {
@@ -375,9 +343,7 @@ pub fn run_rules(out: &mut dyn Write, data_dir: &Path, command: RulesCommand) ->
                 memory_limit_mib: args.memory_mib,
                 disabled: args.disabled,
             };
-            let definition = registry.add(&wasm, options)?;
-            let counts = evaluate_scope(&registry, &store, &definition.name, definition.enabled)?;
-            report_change(out, "added", &definition, counts, args.json)
+            report_change(out, "added", &app.add_rule(&wasm, options)?, args.json)
         }
         RulesCommand::Update(args) => {
             let changes = UpdateRule {
@@ -404,15 +370,19 @@ pub fn run_rules(out: &mut dyn Write, data_dir: &Path, command: RulesCommand) ->
                 deadline_ms: args.deadline_ms,
                 memory_limit_mib: args.memory_mib,
             };
-            let definition = registry.update(&args.name, changes)?;
-            let counts = evaluate_scope(&registry, &store, &definition.name, definition.enabled)?;
-            report_change(out, "updated", &definition, counts, args.json)
+            report_change(
+                out,
+                "updated",
+                &app.update_rule(&args.name, changes)?,
+                args.json,
+            )
         }
-        RulesCommand::Enable(args) => {
-            let definition = registry.set_enabled(&args.name, true)?;
-            let counts = evaluate_scope(&registry, &store, &definition.name, true)?;
-            report_change(out, "enabled", &definition, counts, false)
-        }
+        RulesCommand::Enable(args) => report_change(
+            out,
+            "enabled",
+            &app.set_rule_enabled(&args.name, true)?,
+            false,
+        ),
         RulesCommand::Schedule(args) => {
             let schedule = args
                 .cron
@@ -420,7 +390,7 @@ pub fn run_rules(out: &mut dyn Write, data_dir: &Path, command: RulesCommand) ->
                 .map(crate::scheduler::CronSchedule::parse)
                 .transpose()
                 .map_err(anyhow::Error::msg)?;
-            let definition = registry.set_schedule(&args.name, schedule.as_ref())?;
+            let definition = app.set_rule_schedule(&args.name, schedule.as_ref())?;
             match &schedule {
                 Some(s) => {
                     let next = s
@@ -439,12 +409,12 @@ pub fn run_rules(out: &mut dyn Write, data_dir: &Path, command: RulesCommand) ->
             Ok(0)
         }
         RulesCommand::Disable(args) => {
-            registry.set_enabled(&args.name, false)?;
+            app.set_rule_enabled(&args.name, false)?;
             writeln!(out, "disabled {}", args.name)?;
             Ok(0)
         }
         RulesCommand::Remove(args) => {
-            registry.remove(&args.name)?;
+            app.remove_rule(&args.name)?;
             writeln!(
                 out,
                 "removed {} (its compliance history is kept)",
@@ -460,50 +430,17 @@ fn read_rule_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read rule {}", path.display()))
 }
 
-fn evaluate_scope(
-    registry: &RuleRegistry,
-    store: &Store,
-    rule: &str,
-    enabled: bool,
-) -> Result<Option<EvaluationCounts>> {
-    if !enabled {
-        return Ok(None);
-    }
-    let mut evaluator = Evaluator::new(registry, store, worker_count())?;
-    let counts = evaluator.evaluate_rule_scope(rule)?;
-    store.flush()?;
-    Ok(Some(counts))
-}
-
-fn report_change(
-    out: &mut dyn Write,
-    what: &str,
-    definition: &crate::rules::RuleDefinition,
-    counts: Option<EvaluationCounts>,
-    json: bool,
-) -> Result<u8> {
+fn report_change(out: &mut dyn Write, what: &str, change: &RuleChange, json: bool) -> Result<u8> {
+    let definition = &change.rule;
     if json {
-        #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Changed<'a> {
-            rule: &'a crate::rules::RuleDefinition,
-            evaluations: Option<EvaluationCounts>,
-        }
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&Changed {
-                rule: definition,
-                evaluations: counts,
-            })?
-        )?;
+        writeln!(out, "{}", serde_json::to_string_pretty(change)?)?;
     } else {
         writeln!(
             out,
             "{what} {} (version {}, revision {})",
             definition.name, definition.metadata.version, definition.revision
         )?;
-        if let Some(counts) = counts {
+        if let Some(counts) = &change.evaluations {
             writeln!(out, "evaluated its scope: {}", counts.summary())?;
         }
     }
@@ -598,11 +535,11 @@ fn test_rule(out: &mut dyn Write, args: TestArgs) -> Result<u8> {
 }
 
 /// Runs `compliance` or `compliance history`.
-pub fn run_compliance(out: &mut dyn Write, data_dir: &Path, args: ComplianceArgs) -> Result<u8> {
-    let store = open_store(data_dir)?;
+pub fn run_compliance(out: &mut dyn Write, app: &App, args: ComplianceArgs) -> Result<u8> {
+    let store = app.store();
     match args.history {
         Some(ComplianceCommand::History(h)) => {
-            let key = query::resolve(&store, &h.resource.selector())?;
+            let key = query::resolve(store, &h.resource.selector())?;
             let mut records = store.verdict_history(&key)?;
             if let Some(rule) = &h.rule {
                 records.retain(|r| &r.rule_name == rule);
@@ -627,7 +564,7 @@ pub fn run_compliance(out: &mut dyn Write, data_dir: &Path, args: ComplianceArgs
                 resource_type: args.resource_type,
                 state: args.state,
             };
-            let summary = compliance_summary(&store, &definitions, &filter)?;
+            let summary = compliance_summary(store, &definitions, &filter)?;
             if args.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
             } else {

@@ -4,19 +4,17 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use crate::api::{self, ApiState, Role, Tokens};
+use crate::api::{self, Role, Tokens};
 use crate::config_file::{self, ConfigFile, RoleName};
-use crate::evaluator::Evaluator;
 use crate::linker::EventMap;
-use crate::remediation::{self, WorkerOptions};
+use crate::runtime::server::{Server, ServerSettings};
+use crate::runtime::signals::shutdown_signal;
+use crate::runtime::RuntimeOptions;
 use crate::scheduler::CronSchedule;
-use crate::store::Store;
 
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -44,20 +42,6 @@ pub struct ServeArgs {
     pub no_worker: bool,
 }
 
-/// Everything `serve` runs with, after file, environment and flags are merged.
-pub struct ServeSettings {
-    /// Where to listen.
-    pub listen: SocketAddr,
-    /// Who may do what.
-    pub tokens: Tokens,
-    /// Whether the worker runs in-process.
-    pub worker: bool,
-    /// How it runs.
-    pub worker_options: WorkerOptions,
-    /// The configuration file, if any (applied to the store at start).
-    pub file: ConfigFile,
-}
-
 /// Reads the configuration file named by `args` (if any).
 pub fn load_file(args: &ServeArgs) -> Result<ConfigFile> {
     Ok(match &args.config {
@@ -67,7 +51,7 @@ pub fn load_file(args: &ServeArgs) -> Result<ConfigFile> {
 }
 
 /// Merges the file with flags and environment variables (which win).
-pub fn settings(args: &ServeArgs, file: ConfigFile) -> Result<ServeSettings> {
+pub fn settings(args: &ServeArgs, file: ConfigFile) -> Result<ServerSettings> {
     let listen = match (args.listen, file.listen) {
         (Some(flag), _) => flag,
         (None, Some(from_file)) => from_file,
@@ -92,7 +76,7 @@ pub fn settings(args: &ServeArgs, file: ConfigFile) -> Result<ServeSettings> {
             "refusing to listen on {listen} without tokens: anyone who can reach it could read and change everything. Configure tokens ([[tokens]] in the file, or CONFTRAIL_API_TOKENS=role:secret,...) or listen on 127.0.0.1"
         );
     }
-    let mut worker_options = WorkerOptions::default();
+    let mut worker_options = RuntimeOptions::default();
     if let Some(days) = file.retention.event_days {
         worker_options.event_retention_days = days;
     }
@@ -108,11 +92,11 @@ pub fn settings(args: &ServeArgs, file: ConfigFile) -> Result<ServeSettings> {
     if let Some(max) = file.worker.max_concurrent_actions {
         worker_options.max_concurrent_actions = max;
     }
-    Ok(ServeSettings {
+    Ok(ServerSettings {
         listen,
         tokens,
-        worker: !args.no_worker && file.worker.enabled.unwrap_or(true),
-        worker_options,
+        workers: !args.no_worker && file.worker.enabled.unwrap_or(true),
+        runtime: worker_options,
         file,
     })
 }
@@ -130,7 +114,7 @@ pub fn run_serve(
         .or_else(|| settings.file.data_dir.clone())
         .unwrap_or_else(|| PathBuf::from(super::DEFAULT_DATA_DIR));
     let event_map = EventMap::load(event_map.or(settings.file.event_map.as_deref()))?;
-    let store = Store::open(&dir)?;
+    let app = super::open_app(&dir, event_map)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -139,7 +123,7 @@ pub fn run_serve(
         .block_on(tokio::net::TcpListener::bind(settings.listen))
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
-    let server = Server::start(store, event_map, settings)?;
+    let server = Server::start(app, settings)?;
     writeln!(out, "listening on http://{addr}")?;
     out.flush()?;
     tracing::info!(%addr, data_dir = %dir.display(), "serving");
@@ -152,117 +136,4 @@ pub fn run_serve(
     served.context("serving HTTP")?;
     writeln!(out, "stopped")?;
     Ok(0)
-}
-
-/// The API state and the worker thread of a running server.
-pub struct Server {
-    /// Shared with every request.
-    pub state: Arc<ApiState>,
-    stop: Arc<AtomicBool>,
-    worker: Option<std::thread::JoinHandle<Result<(), crate::store::StoreError>>>,
-}
-
-impl Server {
-    /// Applies the configuration file to the store, builds the API state and starts the worker.
-    pub fn start(store: Store, event_map: EventMap, settings: ServeSettings) -> Result<Server> {
-        let registry = super::rules::open_registry(&store)?;
-        let applied = crate::settings::apply_file(&settings.file, &store, &registry)?;
-        tracing::info!(?applied, "configuration file applied");
-        let workers = super::rules::worker_count();
-        let rules_changed = Arc::new(AtomicBool::new(false));
-        let state = Arc::new(ApiState {
-            store: store.clone(),
-            tokens: settings.tokens,
-            event_map,
-            evaluator: Mutex::new(Evaluator::new(&registry, &store, workers)?),
-            registry,
-            evaluation_workers: workers,
-            rules_changed: rules_changed.clone(),
-            closing: tokio::sync::watch::channel(false).0,
-        });
-        let stop = Arc::new(AtomicBool::new(false));
-        let worker = if settings.worker {
-            let (state, stop) = (state.clone(), stop.clone());
-            let options = settings.worker_options;
-            Some(
-                std::thread::Builder::new()
-                    .name("worker".into())
-                    .spawn(move || supervise_worker(&state, &options, &stop, &rules_changed))
-                    .context("starting the worker thread")?,
-            )
-        } else {
-            None
-        };
-        Ok(Server {
-            state,
-            stop,
-            worker,
-        })
-    }
-
-    /// Stops the worker (running actions finish; queued jobs stay queued) and flushes.
-    pub fn stop(self) -> Result<()> {
-        self.stop.store(true, Ordering::SeqCst);
-        self.state.rules_changed.store(true, Ordering::SeqCst);
-        if let Some(worker) = self.worker {
-            match worker.join() {
-                Ok(result) => result?,
-                Err(_) => bail!("the worker thread panicked"),
-            }
-        }
-        self.state.store.flush()?;
-        Ok(())
-    }
-}
-
-/// Runs the worker, restarting it with fresh rules whenever the API changes them.
-fn supervise_worker(
-    state: &ApiState,
-    options: &WorkerOptions,
-    stop: &AtomicBool,
-    rules_changed: &AtomicBool,
-) -> Result<(), crate::store::StoreError> {
-    while !stop.load(Ordering::SeqCst) {
-        rules_changed.store(false, Ordering::SeqCst);
-        let (mut evaluator, definitions) =
-            match Evaluator::new(&state.registry, &state.store, state.evaluation_workers)
-                .and_then(|e| Ok((e, state.registry.list()?)))
-            {
-                Ok(pair) => pair,
-                Err(e) => {
-                    tracing::error!(error = %e, "worker cannot load rules; retrying in 5 s");
-                    std::thread::sleep(std::time::Duration::from_secs(5));
-                    continue;
-                }
-            };
-        // `rules_changed` doubles as this run's stop flag; `stop` decides whether to go on.
-        remediation::run_worker(
-            &state.store,
-            &mut evaluator,
-            &definitions,
-            options,
-            rules_changed,
-        )?;
-    }
-    Ok(())
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutting down: no new connections, finishing requests in flight");
 }

@@ -1,5 +1,6 @@
 //! Evaluation: judges configuration versions with the enabled rules in scope, on a small pool of
 //! workers that each keep one instance per rule, and records verdicts and compliance changes.
+//! What follows stored verdicts (notifications, remediation) is the caller's [`VerdictSink`].
 
 mod summary;
 
@@ -14,7 +15,7 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use wasmtime::component::Component;
 
 use crate::model::{now_millis, ConfigurationItem, ResourceKey};
@@ -48,7 +49,7 @@ pub struct Job {
 }
 
 /// Counts of what evaluations produced.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EvaluationCounts {
     /// Rule evaluations run.
@@ -121,6 +122,10 @@ impl ResourceLookup for Store {
     }
 }
 
+/// Told about every batch of stored verdicts (with `compliance_changed` set), while the
+/// evaluation runs: the application layer decides what follows.
+pub type VerdictSink = Arc<dyn Fn(&[VerdictRecord]) -> Result<(), StoreError> + Send + Sync>;
+
 /// An enabled rule, compiled.
 struct ActiveRule {
     definition: RuleDefinition,
@@ -135,6 +140,7 @@ pub struct Evaluator {
     rules: Vec<Arc<ActiveRule>>,
     workers: Vec<Worker>,
     lookup: Arc<dyn ResourceLookup>,
+    sink: Option<VerdictSink>,
 }
 
 #[derive(Default)]
@@ -167,7 +173,14 @@ impl Evaluator {
             rules,
             workers: (0..workers.max(1)).map(|_| Worker::default()).collect(),
             lookup: Arc::new(store.clone()),
+            sink: None,
         })
+    }
+
+    /// Hands every batch of stored verdicts to `sink`.
+    pub fn with_sink(mut self, sink: VerdictSink) -> Evaluator {
+        self.sink = Some(sink);
+        self
     }
 
     /// Names of the rules this evaluator runs.
@@ -289,6 +302,7 @@ impl Evaluator {
             engine: &self.engine,
             rules: &self.rules,
             lookup: &self.lookup,
+            sink: self.sink.as_ref(),
             only_rule,
         };
         // Versions of one resource always go to the same worker, in order.
@@ -338,6 +352,7 @@ const VERDICT_BATCH: usize = 256;
 
 fn write_verdicts(
     store: &Store,
+    sink: Option<&VerdictSink>,
     pending: &mut Vec<VerdictRecord>,
     counts: &mut EvaluationCounts,
 ) -> Result<(), StoreError> {
@@ -360,9 +375,10 @@ fn write_verdicts(
             n,
         );
     }
-    crate::notify::compliance_changes(store, &stored)?;
-    // Evaluate → remediate: new NON_COMPLIANT verdicts may start jobs, later ones settle them.
-    crate::remediation::on_verdicts(store, &stored)
+    match sink {
+        Some(sink) => sink(&stored),
+        None => Ok(()),
+    }
 }
 
 /// What every worker reads.
@@ -371,6 +387,7 @@ struct Shared<'a> {
     engine: &'a Arc<RuleEngine>,
     rules: &'a [Arc<ActiveRule>],
     lookup: &'a Arc<dyn ResourceLookup>,
+    sink: Option<&'a VerdictSink>,
     only_rule: Option<&'a str>,
 }
 
@@ -423,10 +440,10 @@ impl Worker {
             }
             // Verdicts are written in batches: one sled batch is far cheaper than many.
             if pending.len() >= VERDICT_BATCH {
-                write_verdicts(shared.store, &mut pending, &mut counts)?;
+                write_verdicts(shared.store, shared.sink, &mut pending, &mut counts)?;
             }
         }
-        write_verdicts(shared.store, &mut pending, &mut counts)?;
+        write_verdicts(shared.store, shared.sink, &mut pending, &mut counts)?;
         Ok(counts)
     }
 

@@ -70,16 +70,19 @@ impl Notifier {
     }
 
     /// Queues a delivery for every matching subscription (durably), then tells live listeners.
+    /// Returns how many deliveries were queued.
     pub fn publish(
         &self,
         store: &Store,
         notification: Notification,
         event: Option<&ApiEvent>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<usize, StoreError> {
+        let mut queued = 0;
         for subscription in self.subscriptions().iter() {
             if subscription.wants(&notification, event) {
                 let delivery = Delivery::new(store.next_id()?, subscription, &notification);
                 store.save_delivery(&delivery)?;
+                queued += 1;
                 tracing::debug!(subscription = %subscription.name, delivery = delivery.id, kind = notification.kind.as_str(), "delivery queued");
             }
         }
@@ -88,6 +91,6 @@ impl Notifier {
             // No listener is not an error.
             let _ = self.live.send(Arc::new(notification));
         }
-        Ok(())
+        Ok(queued)
     }
 }

@@ -1,5 +1,7 @@
 //! Notifications in AWS's shapes, built only when someone listens.
 
+use super::hub::Notifier;
+
 use serde_json::{json, Value};
 
 use crate::diff::diff_items;
@@ -13,12 +15,14 @@ use crate::store::{Store, StoreError};
 /// Publishes a `ConfigurationItemChangeNotification` (with `configurationItemDiff` against the
 /// version before) for each new version.
 pub fn configuration_changes(
+    notifier: &Notifier,
     store: &Store,
     versions: &[(ResourceKey, u64)],
-) -> Result<(), StoreError> {
-    if versions.is_empty() || !store.notifier().wants(NotificationKind::Configuration) {
-        return Ok(());
+) -> Result<usize, StoreError> {
+    if versions.is_empty() || !notifier.wants(NotificationKind::Configuration) {
+        return Ok(0);
     }
+    let mut queued = 0;
     for (key, version) in versions {
         let Some(item) = store.version(key, *version)? else {
             continue;
@@ -31,7 +35,7 @@ pub fn configuration_changes(
             "configurationItemDiff": diff_items(previous.as_ref(), &item),
             "configurationItem": item,
         });
-        store.notifier().publish(
+        queued += notifier.publish(
             store,
             Notification {
                 kind: NotificationKind::Configuration,
@@ -43,15 +47,20 @@ pub fn configuration_changes(
             None,
         )?;
     }
-    Ok(())
+    Ok(queued)
 }
 
 /// Publishes a `ComplianceChangeNotification` for each record that changed a resource's
 /// compliance, with the old and new evaluation results.
-pub fn compliance_changes(store: &Store, records: &[VerdictRecord]) -> Result<(), StoreError> {
-    if !store.notifier().wants(NotificationKind::Compliance) {
-        return Ok(());
+pub fn compliance_changes(
+    notifier: &Notifier,
+    store: &Store,
+    records: &[VerdictRecord],
+) -> Result<usize, StoreError> {
+    if !notifier.wants(NotificationKind::Compliance) {
+        return Ok(0);
     }
+    let mut queued = 0;
     for record in records.iter().filter(|r| r.compliance_changed) {
         let Some(compliance) = record.report.outcome.compliance() else {
             continue;
@@ -88,7 +97,7 @@ pub fn compliance_changes(store: &Store, records: &[VerdictRecord]) -> Result<()
             "newEvaluationResult": result(compliance.as_str(), record.report.outcome.annotation()),
             "oldEvaluationResult": old,
         });
-        store.notifier().publish(
+        queued += notifier.publish(
             store,
             Notification {
                 kind: NotificationKind::Compliance,
@@ -100,13 +109,17 @@ pub fn compliance_changes(store: &Store, records: &[VerdictRecord]) -> Result<()
             None,
         )?;
     }
-    Ok(())
+    Ok(queued)
 }
 
 /// Publishes a `RemediationJobChangeNotification` with the job as stored.
-pub fn job_updated(store: &Store, job: &RemediationJob) -> Result<(), StoreError> {
-    if !store.notifier().wants(NotificationKind::Remediation) {
-        return Ok(());
+pub fn job_updated(
+    notifier: &Notifier,
+    store: &Store,
+    job: &RemediationJob,
+) -> Result<usize, StoreError> {
+    if !notifier.wants(NotificationKind::Remediation) {
+        return Ok(0);
     }
     let body = json!({
         "messageType": "RemediationJobChangeNotification",
@@ -120,7 +133,7 @@ pub fn job_updated(store: &Store, job: &RemediationJob) -> Result<(), StoreError
         "state": job.state.as_str(),
         "job": job,
     });
-    store.notifier().publish(
+    notifier.publish(
         store,
         Notification {
             kind: NotificationKind::Remediation,
@@ -136,12 +149,14 @@ pub fn job_updated(store: &Store, job: &RemediationJob) -> Result<(), StoreError
 /// Publishes newly stored CloudTrail calls to the subscriptions whose pattern they match, in
 /// EventBridge's "AWS API Call via CloudTrail" shape.
 pub fn api_calls<'e>(
+    notifier: &Notifier,
     store: &Store,
     events: impl IntoIterator<Item = &'e ApiEvent>,
-) -> Result<(), StoreError> {
-    if !store.notifier().wants(NotificationKind::ApiEvent) {
-        return Ok(());
+) -> Result<usize, StoreError> {
+    if !notifier.wants(NotificationKind::ApiEvent) {
+        return Ok(0);
     }
+    let mut queued = 0;
     for event in events {
         let source = event
             .event_source
@@ -158,7 +173,7 @@ pub fn api_calls<'e>(
             "resources": event.resources.iter().filter_map(|r| r.arn.clone()).collect::<Vec<_>>(),
             "detail": event.record,
         });
-        store.notifier().publish(
+        queued += notifier.publish(
             store,
             Notification {
                 kind: NotificationKind::ApiEvent,
@@ -170,5 +185,5 @@ pub fn api_calls<'e>(
             Some(event),
         )?;
     }
-    Ok(())
+    Ok(queued)
 }

@@ -29,8 +29,13 @@ pub enum RunError {
 }
 
 /// Starts jobs for new NON_COMPLIANT verdicts (automatic remediation) and settles succeeded jobs
-/// once the next version of their resource has been judged. Called with every batch of verdicts.
-pub fn on_verdicts(store: &Store, records: &[VerdictRecord]) -> Result<(), StoreError> {
+/// once the next version of their resource has been judged. Called with every batch of verdicts;
+/// returns the jobs it created or settled.
+pub fn on_verdicts(
+    store: &Store,
+    records: &[VerdictRecord],
+) -> Result<Vec<RemediationJob>, StoreError> {
+    let mut changed = Vec::new();
     let mut configs: HashMap<String, Option<RemediationConfig>> = HashMap::new();
     let now = crate::model::now_millis();
     for record in records {
@@ -38,7 +43,9 @@ pub fn on_verdicts(store: &Store, records: &[VerdictRecord]) -> Result<(), Store
             continue;
         };
         let resource = record.resource.key();
-        settle_succeeded_job(store, record, compliance, &resource, now)?;
+        changed.extend(settle_succeeded_job(
+            store, record, compliance, &resource, now,
+        )?);
         if compliance != Compliance::NonCompliant {
             continue;
         }
@@ -76,9 +83,10 @@ pub fn on_verdicts(store: &Store, records: &[VerdictRecord]) -> Result<(), Store
         )?;
         if let Some(job) = created {
             tracing::info!(job = job.id, rule = %job.rule_name, resource = %job.resource.resource_id, version = job.configuration_version, "remediation job queued");
+            changed.push(job);
         }
     }
-    Ok(())
+    Ok(changed)
 }
 
 fn verdict_of(record: &VerdictRecord, compliance: Compliance) -> JobVerdict {
@@ -90,20 +98,21 @@ fn verdict_of(record: &VerdictRecord, compliance: Compliance) -> JobVerdict {
 }
 
 /// A verdict on a later version settles the job waiting for it: verified or not effective.
+/// Returns the settled job.
 fn settle_succeeded_job(
     store: &Store,
     record: &VerdictRecord,
     compliance: Compliance,
     resource: &ResourceKey,
     now: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<Option<RemediationJob>, StoreError> {
     let Some(mut job) = store.job_awaiting_verification(&record.rule_name, resource)? else {
-        return Ok(());
+        return Ok(None);
     };
     if record.configuration_version == job.configuration_version
         || record.configuration_item_capture_time < job.verdict.configuration_item_capture_time
     {
-        return Ok(());
+        return Ok(None);
     }
     job.verify(compliance, record.configuration_version, now);
     if compliance == Compliance::NonCompliant {
@@ -121,7 +130,8 @@ fn settle_succeeded_job(
         state = job.state.as_str(),
         "remediation job settled"
     );
-    store.save_job(&job)
+    store.save_job(&job)?;
+    Ok(Some(job))
 }
 
 /// Queues a job for the resource's latest judged version now (`remediation run`): a new job,
@@ -188,8 +198,8 @@ pub fn request_run(
 pub enum Admission {
     /// Run it: the job (now in progress) and the configuration to use.
     Run(Box<RemediationJob>, Box<RemediationConfig>),
-    /// It was cancelled or is not runnable; nothing to do.
-    Skip,
+    /// It no longer needs fixing: the job as cancelled.
+    Skip(Box<RemediationJob>),
 }
 
 /// Re-checks a due job and, if it still needs fixing, marks an attempt as started (durably,
@@ -201,7 +211,7 @@ pub fn admit(store: &Store, mut job: RemediationJob) -> Result<Admission, StoreE
         job.cancel(reason.clone(), now);
         store.save_job(job)?;
         tracing::info!(job = job.id, %reason, "remediation job cancelled");
-        Ok(Admission::Skip)
+        Ok(Admission::Skip(Box::new(job.clone())))
     };
     let Some(config) = store.remediation_config(&job.rule_name)? else {
         return cancel(
@@ -298,11 +308,11 @@ pub fn fail_before_action(
 }
 
 /// After a crash: attempts that were running are recorded as interrupted and retried now.
-/// Returns how many jobs were picked up again.
-pub fn recover_interrupted(store: &Store) -> Result<usize, StoreError> {
+/// Returns the jobs picked up again, as saved.
+pub fn recover_interrupted(store: &Store) -> Result<Vec<RemediationJob>, StoreError> {
     let now = crate::model::now_millis();
-    let jobs = store.running_jobs()?;
-    for mut job in jobs.iter().cloned() {
+    let mut jobs = store.running_jobs()?;
+    for job in &mut jobs {
         job.finish_attempt(
             AttemptEnd::Interrupted,
             None,
@@ -315,9 +325,9 @@ pub fn recover_interrupted(store: &Store) -> Result<usize, StoreError> {
             state = job.state.as_str(),
             "remediation attempt interrupted by a restart"
         );
-        store.save_job(&job)?;
+        store.save_job(job)?;
     }
-    Ok(jobs.len())
+    Ok(jobs)
 }
 
 #[cfg(test)]
@@ -422,7 +432,7 @@ mod tests {
         assert_eq!(jobs.len(), 2);
         assert!(matches!(
             admit(&store, jobs[0].clone()).expect("admit"),
-            Admission::Skip
+            Admission::Skip(_)
         ));
         let first = store.job(jobs[0].id).expect("read").expect("job");
         assert_eq!(first.state, JobState::Cancelled);
@@ -465,7 +475,7 @@ mod tests {
             Admission::Run(..)
         ));
         assert_eq!(store.running_jobs().expect("running").len(), 1);
-        assert_eq!(recover_interrupted(&store).expect("recover"), 1);
+        assert_eq!(recover_interrupted(&store).expect("recover").len(), 1);
         let job = all_jobs(&store).remove(0);
         assert_eq!(job.state, JobState::Queued);
         assert_eq!(job.attempts[0].outcome, Some(AttemptEnd::Interrupted));

@@ -315,7 +315,7 @@ impl RuleRegistry {
         let bytes = self.component_bytes(&definition)?;
         self.store.put_rule(&definition, &bytes)?;
         self.store
-            .set_last_run(&crate::remediation::rule_task(name), now)?;
+            .set_last_run(&crate::scheduler::rule_task(name), now)?;
         Ok(definition)
     }
 

@@ -93,8 +93,6 @@ pub struct Store {
     event_writer: Arc<Mutex<()>>,
     /// Serialises job writes, which move index entries with the job's state.
     remediation_writer: Arc<Mutex<()>>,
-    /// Live listeners and webhook subscriptions, told about every change.
-    notifier: Arc<crate::notify::Notifier>,
     /// Group commit of [`Store::flush`].
     flush_epochs: Arc<FlushEpochs>,
 }
@@ -156,16 +154,9 @@ impl Store {
             verdict_writer: Arc::new(Mutex::new(())),
             event_writer: Arc::new(Mutex::new(())),
             remediation_writer: Arc::new(Mutex::new(())),
-            notifier: Arc::new(crate::notify::Notifier::default()),
             flush_epochs: Arc::default(),
         };
-        store.notifier.set_subscriptions(store.subscriptions()?);
         Ok(store)
-    }
-
-    /// Who is told about changes.
-    pub fn notifier(&self) -> &crate::notify::Notifier {
-        &self.notifier
     }
 
     /// A new unique id (jobs, deliveries).

@@ -40,7 +40,6 @@ impl Store {
             encode("subscription", subscription)?,
         )?;
         self.remediation.flush()?;
-        self.notifier().set_subscriptions(self.subscriptions()?);
         Ok(())
     }
 
@@ -59,7 +58,6 @@ impl Store {
             .remove(named(SUBSCRIPTION, name))?
             .is_some();
         self.remediation.flush()?;
-        self.notifier().set_subscriptions(self.subscriptions()?);
         Ok(existed)
     }
 

@@ -170,7 +170,6 @@ impl Store {
         }
         self.remediation.apply_batch(batch)?;
         drop(_writer);
-        crate::notify::job_updated(self, &job)?;
         Ok(Some(job))
     }
 
@@ -198,11 +197,6 @@ impl Store {
     /// Writes a job and moves its index entries to match its state, atomically and durably
     /// (flushed: an attempt is marked started before the action runs, whatever happens next).
     pub fn save_job(&self, job: &RemediationJob) -> Result<(), StoreError> {
-        self.write_job(job)?;
-        crate::notify::job_updated(self, job)
-    }
-
-    fn write_job(&self, job: &RemediationJob) -> Result<(), StoreError> {
         let _writer = self.lock_remediation_writes();
         let mut batch = sled::Batch::default();
         if let Some(old) = self.job(job.id)? {

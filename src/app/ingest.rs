@@ -1,11 +1,12 @@
-//! Runs the pipeline over documents: ingest (parse) → record configuration items and store API
-//! events (with the resources they touch) → evaluate new versions, then flush before reporting.
+//! The ingest use case: parse documents → record configuration items and store API events (with
+//! the resources they touch) → announce and judge new versions, then flush before reporting.
 
+use super::follow_up::FollowUp;
+use super::{App, AppError};
 use crate::evaluator::{EvaluationCounts, Evaluator, Job};
 use crate::ingest::{self, FileError, RecordOutcome};
 use crate::linker::EventMap;
 use crate::model::{ConfigurationItem, ResourceKey};
-use crate::notify::NotificationKind;
 use crate::recorder::{prepare, PreparedItem, Recorded, Recorder};
 use crate::rules::Trigger;
 use crate::store::{Store, StoreError, StoredEvent};
@@ -164,18 +165,68 @@ pub enum IngestError {
     Thread(std::io::Error),
 }
 
-/// Ingests files and directory trees, then flushes. Unreadable files and bad records are reported.
-///
-/// Files are read and parsed on a second thread while this one records, so parsing the next
-/// file overlaps with writing the previous one.
-pub fn ingest_paths(store: &Store, paths: &[PathBuf]) -> Result<IngestReport, IngestError> {
-    ingest_paths_evaluated(store, paths, &EventMap::builtin(), None)
+impl App {
+    /// Ingests files and directory trees (judging new versions unless `evaluate` is false),
+    /// then flushes. Unreadable files and bad records are reported.
+    pub fn ingest_paths(
+        &self,
+        paths: &[PathBuf],
+        evaluate: bool,
+    ) -> Result<IngestReport, AppError> {
+        let follow_up = FollowUp::of(self);
+        let report = if evaluate {
+            self.with_evaluator(|evaluator| {
+                ingest_paths_with(
+                    self.store(),
+                    &follow_up,
+                    paths,
+                    self.event_map(),
+                    Some(evaluator),
+                )
+            })??
+        } else {
+            ingest_paths_with(self.store(), &follow_up, paths, self.event_map(), None)?
+        };
+        Ok(report)
+    }
+
+    /// Ingests one in-memory document (already decompressed), judges the new versions and
+    /// flushes: what it reports is durable.
+    pub fn ingest_bytes(&self, source: &str, bytes: &[u8]) -> Result<IngestReport, AppError> {
+        let follow_up = FollowUp::of(self);
+        let report = self.with_evaluator(|evaluator| {
+            ingest_bytes_unflushed(
+                self.store(),
+                &follow_up,
+                source,
+                bytes,
+                self.event_map(),
+                Some(evaluator),
+            )
+        })??;
+        // After the evaluator is back in the pool: concurrent requests share this sync.
+        self.store().flush()?;
+        Ok(report)
+    }
 }
 
-/// [`ingest_paths`] with a given event-resource table, judging every new version with the
-/// evaluator's rules.
-pub fn ingest_paths_evaluated(
+/// Records files and directory trees without judging or announcing anything, then flushes
+/// (for tools, tests and benchmarks that only record).
+pub fn ingest_paths(store: &Store, paths: &[PathBuf]) -> Result<IngestReport, IngestError> {
+    ingest_paths_with(
+        store,
+        &FollowUp::none(store),
+        paths,
+        &EventMap::builtin(),
+        None,
+    )
+}
+
+/// Files are read and parsed on a second thread while this one records, so parsing the next
+/// file overlaps with writing the previous one.
+fn ingest_paths_with(
     store: &Store,
+    follow_up: &FollowUp,
     paths: &[PathBuf],
     event_map: &EventMap,
     evaluator: Option<&mut Evaluator>,
@@ -183,8 +234,8 @@ pub fn ingest_paths_evaluated(
     let files = ingest::collect_files(paths)?;
     let mut report = IngestReport::default();
     let mut recorder = Recorder::new(store);
-    let mut queue = EvaluationQueue::new(store, evaluator);
-    let mut events = EventBatch::new(store);
+    let mut queue = EvaluationQueue::new(follow_up, evaluator);
+    let mut events = EventBatch::new(store, follow_up);
     std::thread::scope(|scope| -> Result<(), IngestError> {
         // A small bound keeps at most a couple of parsed files in memory.
         let (tx, rx) = std::sync::mpsc::sync_channel(2);
@@ -242,30 +293,25 @@ fn log_report(report: &IngestReport) {
     );
 }
 
-/// Ingests one in-memory document (already decompressed), then flushes.
+/// Records one in-memory document without judging or announcing anything, then flushes.
 pub fn ingest_bytes(store: &Store, source: &str, bytes: &[u8]) -> Result<IngestReport, StoreError> {
-    ingest_bytes_evaluated(store, source, bytes, &EventMap::builtin(), None)
-}
-
-/// [`ingest_bytes`] with a given event-resource table, judging every new version with the
-/// evaluator's rules.
-pub fn ingest_bytes_evaluated(
-    store: &Store,
-    source: &str,
-    bytes: &[u8],
-    event_map: &EventMap,
-    evaluator: Option<&mut Evaluator>,
-) -> Result<IngestReport, StoreError> {
-    let report = ingest_bytes_unflushed(store, source, bytes, event_map, evaluator)?;
+    let report = ingest_bytes_unflushed(
+        store,
+        &FollowUp::none(store),
+        source,
+        bytes,
+        &EventMap::builtin(),
+        None,
+    )?;
     store.flush()?;
     Ok(report)
 }
 
-/// [`ingest_bytes_evaluated`] without the final flush: what it wrote is visible but not yet
-/// durable. The caller must call [`Store::flush`] before acknowledging; the server does so
-/// after releasing the evaluator, so concurrent requests share one disk sync.
-pub fn ingest_bytes_unflushed(
+/// Records one document without the final flush: what it wrote is visible but not yet durable.
+/// The caller must call [`Store::flush`] before acknowledging.
+fn ingest_bytes_unflushed(
     store: &Store,
+    follow_up: &FollowUp,
     source: &str,
     bytes: &[u8],
     event_map: &EventMap,
@@ -273,8 +319,8 @@ pub fn ingest_bytes_unflushed(
 ) -> Result<IngestReport, StoreError> {
     let mut report = IngestReport::default();
     let mut recorder = Recorder::new(store);
-    let mut queue = EvaluationQueue::new(store, evaluator);
-    let mut events = EventBatch::new(store);
+    let mut queue = EvaluationQueue::new(follow_up, evaluator);
+    let mut events = EventBatch::new(store, follow_up);
     report.documents += 1;
     record_records(
         &mut recorder,
@@ -389,6 +435,7 @@ fn record_records(
 /// API events waiting to be written in one batch.
 struct EventBatch<'s> {
     store: &'s Store,
+    follow_up: &'s FollowUp,
     pending: Vec<StoredEvent>,
 }
 
@@ -396,9 +443,10 @@ struct EventBatch<'s> {
 const EVENT_BATCH: usize = 8192;
 
 impl<'s> EventBatch<'s> {
-    fn new(store: &'s Store) -> Self {
+    fn new(store: &'s Store, follow_up: &'s FollowUp) -> Self {
         EventBatch {
             store,
+            follow_up,
             pending: Vec::new(),
         }
     }
@@ -416,8 +464,7 @@ impl<'s> EventBatch<'s> {
             let writes = self.store.put_events(&self.pending)?;
             report.new_events += writes.stored;
             report.duplicate_events += writes.duplicates;
-            crate::notify::api_calls(
-                self.store,
+            self.follow_up.after_api_events(
                 writes
                     .stored_positions
                     .iter()
@@ -438,7 +485,7 @@ impl<'s> EventBatch<'s> {
 /// New versions waiting to be judged. Evaluation runs after the recorder has written them, so
 /// cross-resource rules see the versions recorded before.
 struct EvaluationQueue<'e> {
-    store: &'e Store,
+    follow_up: &'e FollowUp,
     evaluator: Option<&'e mut Evaluator>,
     jobs: Vec<Job>,
     counts: EvaluationCounts,
@@ -450,16 +497,13 @@ struct EvaluationQueue<'e> {
 const EVALUATION_BATCH: usize = 512;
 
 impl<'e> EvaluationQueue<'e> {
-    fn new(store: &'e Store, evaluator: Option<&'e mut Evaluator>) -> Self {
+    fn new(follow_up: &'e FollowUp, evaluator: Option<&'e mut Evaluator>) -> Self {
         EvaluationQueue {
-            store,
+            follow_up,
             evaluator,
             jobs: Vec::new(),
             counts: EvaluationCounts::default(),
-            announce: store
-                .notifier()
-                .wants(NotificationKind::Configuration)
-                .then(Vec::new),
+            announce: follow_up.wants_versions().then(Vec::new),
         }
     }
 
@@ -503,7 +547,7 @@ impl<'e> EvaluationQueue<'e> {
     /// Announces the new versions (the recorder must have written them), then judges them.
     fn run(&mut self) -> Result<(), StoreError> {
         if let Some(announce) = &mut self.announce {
-            crate::notify::configuration_changes(self.store, &std::mem::take(announce))?;
+            self.follow_up.after_versions(&std::mem::take(announce))?;
         }
         if let Some(evaluator) = self.evaluator.as_deref_mut() {
             let counts = evaluator.evaluate(std::mem::take(&mut self.jobs))?;

@@ -1,0 +1,58 @@
+//! Remediation use cases: queue a run, make one attempt of a job, pick up what a crash
+//! interrupted. Every job change is announced through [`FollowUp::after_job`].
+
+use super::follow_up::FollowUp;
+use super::{App, AppError};
+use crate::model::{RemediationJob, ResourceKey};
+use crate::remediation::{self, Admission};
+
+impl App {
+    /// Queues a job for the resource's latest judged version (a new job, or the existing one
+    /// run again with a fresh attempt budget). Returns the job and whether it was queued (false:
+    /// it is already queued or running).
+    pub fn queue_remediation(
+        &self,
+        rule: &str,
+        resource: &ResourceKey,
+    ) -> Result<(RemediationJob, bool), AppError> {
+        let (job, queued) = remediation::request_run(self.store(), rule, resource)?;
+        if queued {
+            FollowUp::of(self).after_job(&job)?;
+            self.store().flush()?;
+        }
+        Ok((job, queued))
+    }
+
+    /// Makes the next attempt of a due job now, in this thread: re-checks that it still needs
+    /// fixing (else it is cancelled), runs the action and records the result. Returns the job
+    /// as it stands after.
+    pub fn attempt_job(&self, job: RemediationJob) -> Result<RemediationJob, AppError> {
+        let follow_up = FollowUp::of(self);
+        let (job, config) = match remediation::admit(self.store(), job)? {
+            Admission::Run(job, config) => (job, config),
+            Admission::Skip(job) => {
+                follow_up.after_job(&job)?;
+                return Ok(*job);
+            }
+        };
+        follow_up.after_job(&job)?;
+        let job = remediation::execute(self.store(), *job, &config)?;
+        follow_up.after_job(&job)?;
+        Ok(job)
+    }
+
+    /// After a crash: attempts of jobs and deliveries that were running are recorded as
+    /// interrupted and queued again. Returns how many were picked up.
+    pub fn recover_interrupted(&self) -> Result<usize, AppError> {
+        let follow_up = FollowUp::of(self);
+        let jobs = remediation::recover_interrupted(self.store())?;
+        for job in &jobs {
+            follow_up.after_job(job)?;
+        }
+        let deliveries = crate::notify::recover_interrupted_deliveries(self.store())?;
+        if deliveries > 0 {
+            self.wakes().deliveries.notify();
+        }
+        Ok(jobs.len() + deliveries)
+    }
+}

@@ -1,0 +1,125 @@
+//! Rule use cases: register, replace, configure, enable, disable, schedule, remove and
+//! evaluate rules. A change that can alter verdicts judges the rule's scope again at once, and
+//! every change retires the evaluators and wakes the schedules.
+
+use serde::{Deserialize, Serialize};
+
+use super::{App, AppError};
+use crate::config_file::RuleSettings;
+use crate::evaluator::{EvaluationCounts, ScopeFilter};
+use crate::model::{RuleDefinition, Trigger};
+use crate::rules::{AddRule, UpdateRule};
+use crate::scheduler::CronSchedule;
+
+/// A rule as changed, and what judging its scope again found (when it was judged).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleChange {
+    /// The rule as stored now.
+    pub rule: RuleDefinition,
+    /// The counts of the evaluation that followed the change, if one ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluations: Option<EvaluationCounts>,
+}
+
+impl App {
+    /// Every rule, by name.
+    pub fn rules(&self) -> Result<Vec<RuleDefinition>, AppError> {
+        Ok(self.registry()?.list()?)
+    }
+
+    /// One rule.
+    pub fn rule(&self, name: &str) -> Result<RuleDefinition, AppError> {
+        Ok(self.registry()?.get(name)?)
+    }
+
+    /// Registers a rule from its WebAssembly binary, then judges its scope (when enabled).
+    pub fn add_rule(&self, wasm: &[u8], options: AddRule) -> Result<RuleChange, AppError> {
+        let rule = self.registry()?.add(wasm, options)?;
+        self.after_rule_change(rule, true)
+    }
+
+    /// Changes a rule (binary, scope, parameters, limits), then judges its scope (when enabled).
+    pub fn update_rule(&self, name: &str, changes: UpdateRule) -> Result<RuleChange, AppError> {
+        let rule = self.registry()?.update(name, changes)?;
+        self.after_rule_change(rule, true)
+    }
+
+    /// Enables or disables a rule; enabling judges its scope.
+    pub fn set_rule_enabled(&self, name: &str, enabled: bool) -> Result<RuleChange, AppError> {
+        let rule = self.registry()?.set_enabled(name, enabled)?;
+        self.after_rule_change(rule, enabled)
+    }
+
+    /// Sets or clears a rule's schedule.
+    pub fn set_rule_schedule(
+        &self,
+        name: &str,
+        schedule: Option<&CronSchedule>,
+    ) -> Result<RuleDefinition, AppError> {
+        let rule = self.registry()?.set_schedule(name, schedule)?;
+        self.rules_changed();
+        Ok(rule)
+    }
+
+    /// Applies settings (only the keys given, checked as the configuration file's are); new
+    /// parameters or enabling judge the scope again.
+    pub fn configure_rule(
+        &self,
+        name: &str,
+        settings: &RuleSettings,
+        key: &str,
+    ) -> Result<RuleChange, AppError> {
+        let rule = crate::settings::apply_rule_settings(self.registry()?, name, settings, key)?;
+        let judge = settings.enabled == Some(true) || settings.parameters.is_some();
+        self.after_rule_change(rule, judge)
+    }
+
+    /// Removes an added rule (managed rules can only be disabled); its history is kept.
+    pub fn remove_rule(&self, name: &str) -> Result<(), AppError> {
+        self.registry()?.remove(name)?;
+        self.rules_changed();
+        Ok(())
+    }
+
+    /// Judges the latest versions in scope now: of one rule (which must be enabled), or of
+    /// every enabled rule.
+    pub fn evaluate_now(
+        &self,
+        rule: Option<&str>,
+        filter: &ScopeFilter,
+    ) -> Result<EvaluationCounts, AppError> {
+        let names: Vec<String> = match rule {
+            Some(name) => {
+                let definition = self.rule(name)?;
+                if !definition.enabled {
+                    return Err(AppError::Conflict(format!(
+                        "rule {name} is disabled; enable it first (conftrail rules enable {name})"
+                    )));
+                }
+                vec![definition.name]
+            }
+            None => self
+                .rules()?
+                .into_iter()
+                .filter(|d| d.enabled)
+                .map(|d| d.name)
+                .collect(),
+        };
+        let mut counts = EvaluationCounts::default();
+        for name in &names {
+            counts.merge(self.evaluate_rule(name, filter, Trigger::Manual)?);
+        }
+        Ok(counts)
+    }
+
+    fn after_rule_change(&self, rule: RuleDefinition, judge: bool) -> Result<RuleChange, AppError> {
+        self.rules_changed();
+        let evaluations = if judge && rule.enabled {
+            Some(self.evaluate_rule(&rule.name, &ScopeFilter::default(), Trigger::Manual)?)
+        } else {
+            None
+        };
+        Ok(RuleChange { rule, evaluations })
+    }
+}

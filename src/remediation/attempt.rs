@@ -1,0 +1,69 @@
+//! One attempt of an admitted job: its parameters resolved from the judged version, the action
+//! run, the result recorded.
+
+use std::time::Duration;
+
+use super::action::{run_action, ActionRequest};
+use super::queue;
+use crate::model::{ActionResult, RemediationConfig, RemediationJob};
+use crate::store::{Store, StoreError};
+
+/// Runs one attempt of an admitted job: resolves its parameters from the judged version,
+/// runs the action and records the result.
+pub fn execute(
+    store: &Store,
+    job: RemediationJob,
+    config: &RemediationConfig,
+) -> Result<RemediationJob, StoreError> {
+    let key = job.resource.key();
+    let item = match store.version(&key, job.configuration_version)? {
+        Some(item) => item,
+        None => {
+            let message = format!(
+                "version {} of the resource is no longer stored",
+                job.configuration_version
+            );
+            return queue::fail_before_action(store, job, message);
+        }
+    };
+    let parameters = match config.resolve_parameters(&item) {
+        Ok(p) => p,
+        Err(message) => return queue::fail_before_action(store, job, message),
+    };
+    let attempt = job.attempts.len() as u32;
+    let document = job.document(&parameters, attempt);
+    let mut env: Vec<(String, String)> = parameters
+        .iter()
+        .map(|(name, value)| {
+            let text = match value {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (format!("CONFTRAIL_PARAM_{name}"), text)
+        })
+        .collect();
+    for (name, value) in [
+        ("CONFTRAIL_RULE", job.rule_name.clone()),
+        (
+            "CONFTRAIL_RESOURCE_TYPE",
+            job.resource.resource_type.clone(),
+        ),
+        ("CONFTRAIL_RESOURCE_ID", job.resource.resource_id.clone()),
+        ("CONFTRAIL_ACCOUNT_ID", job.resource.account_id.clone()),
+        ("CONFTRAIL_REGION", job.resource.aws_region.clone()),
+        ("CONFTRAIL_ATTEMPT", attempt.to_string()),
+        ("CONFTRAIL_JOB_ID", job.id.to_string()),
+    ] {
+        env.push((name.to_string(), value));
+    }
+    let result: ActionResult = run_action(
+        &config.action,
+        &ActionRequest {
+            document: &document,
+            env: &env,
+            idempotency_key: &job.idempotency_key,
+            timeout: Duration::from_millis(config.timeout_ms),
+        },
+    );
+    queue::finish(store, config, job, &result)
+}
