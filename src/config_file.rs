@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::de::Error as _;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use toml::de::{DeTable, DeValue};
@@ -206,24 +206,44 @@ pub struct WorkerSettings {
 }
 
 /// Settings of one rule (managed or added).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSettings {
     /// Whether the rule is evaluated.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Rule parameters; TOML datetimes become strings, as rule parameters are text in AWS Config.
-    #[serde(default, deserialize_with = "json_parameters")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "json_parameters"
+    )]
     pub parameters: Option<Map<String, Value>>,
     /// Cron string for periodic evaluation (checked by the caller).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
     /// Per-evaluation deadline in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub deadline_ms: Option<u64>,
     /// Memory cap in MiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_limit_mib: Option<u64>,
+    /// Resource types it judges (default: the rule's own list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_types: Option<Vec<String>>,
+    /// Only resources with this tag: `KEY` or `KEY=VALUE`; empty clears it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// Only this resource id; empty clears it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    /// When it runs (default: the rule's own triggers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub triggers: Option<Vec<crate::model::Trigger>>,
 }
 
 /// Kind of remediation action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ActionKind {
     /// POST to a URL.
@@ -233,7 +253,7 @@ pub enum ActionKind {
 }
 
 /// Retry delay randomisation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JitterName {
     /// Uniformly random between 0 and the delay.
@@ -243,17 +263,19 @@ pub enum JitterName {
 }
 
 /// Remediation of one rule.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RemediationSettings {
     /// Webhook or command.
     pub action: ActionKind,
     /// Webhook URL (webhook only, required there).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Extra webhook request headers (webhook only).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     /// Program and arguments (command only, required there).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<Vec<String>>,
     /// Exit codes meaning "retrying will not help" (command only).
     #[serde(default)]
@@ -262,16 +284,22 @@ pub struct RemediationSettings {
     #[serde(default)]
     pub parameters: BTreeMap<String, String>,
     /// Whether non-compliant verdicts queue a job without an operator.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub automatic: Option<bool>,
     /// Attempts per job, at least 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_attempts: Option<u32>,
     /// Retry delay range such as "2s..5m" (parsed by the caller).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub backoff: Option<String>,
     /// Retry delay randomisation.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub jitter: Option<JitterName>,
     /// Per-attempt timeout such as "30s" (parsed by the caller).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
     /// Jobs of this rule running at once, at least 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub concurrency: Option<u32>,
 }
 

@@ -2,9 +2,9 @@
 //! in the documented JSON shapes that the CLI prints and the HTTP API will serve.
 
 use crate::diff::{diff_items, unified_diff, ItemDiff};
-use crate::model::{format_time, ConfigurationItem, ResourceKey, Timestamp};
+use crate::model::{format_time, ConfigurationItem, EvaluatedResource, ResourceKey, Timestamp};
 use crate::store::{HistoryPage, HistoryQuery, ResourceSummary, Store, StoreError};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Errors answering a question.
 #[derive(Debug, thiserror::Error)]
@@ -85,7 +85,7 @@ pub fn resolve(store: &Store, sel: &ResourceSelector) -> Result<ResourceKey, Que
 }
 
 /// One line of the resource listing.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceEntry {
     /// Resource type.
@@ -143,9 +143,12 @@ pub fn resources<'s>(
 }
 
 /// A history page in GetResourceConfigHistory's shape.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryResponse {
+    /// The resource.
+    #[serde(flatten)]
+    pub resource: EvaluatedResource,
     /// The versions.
     pub configuration_items: Vec<ConfigurationItem>,
     /// Pass as `--next` for the following page; absent on the last page.
@@ -161,6 +164,7 @@ pub fn history(
 ) -> Result<HistoryResponse, QueryError> {
     let HistoryPage { items, next } = store.history(key, query)?;
     Ok(HistoryResponse {
+        resource: EvaluatedResource::from(key),
         configuration_items: items,
         next_token: next.map(|t| t.encode()),
     })
@@ -210,7 +214,7 @@ pub fn show(
 }
 
 /// The difference between two versions, in AWS's shape plus a unified text diff.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DiffResponse {
     /// Resource type.

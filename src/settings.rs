@@ -14,7 +14,7 @@ use crate::remediation::{
     ParameterSource, RemediationConfig, DEFAULT_BACKOFF, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS,
     DEFAULT_TIMEOUT_MS,
 };
-use crate::rules::{RuleDefinition, RuleError, RuleRegistry, UpdateRule};
+use crate::rules::{RuleDefinition, RuleError, RuleRegistry, TagFilter, UpdateRule};
 use crate::scheduler::CronSchedule;
 use crate::store::{Store, StoreError};
 
@@ -161,33 +161,53 @@ impl SubscriptionSettings {
     }
 }
 
-/// Applies one rule's settings (only the keys given); returns the rule as stored.
+/// Applies one rule's settings (only the keys given) and, when given, a new binary, as one
+/// update; returns the rule as stored.
 pub fn apply_rule_settings(
     registry: &RuleRegistry,
     name: &str,
     settings: &RuleSettings,
     key: &str,
+    wasm: Option<Vec<u8>>,
 ) -> Result<RuleDefinition, SettingsError> {
     let rule_error = |error| SettingsError::Rule {
         key: key.to_string(),
         error,
     };
     let mut definition = registry.get(name).map_err(rule_error)?;
-    if settings.parameters.is_some()
-        || settings.deadline_ms.is_some()
-        || settings.memory_limit_mib.is_some()
+    let tag = match settings.tag.as_deref() {
+        None => None,
+        Some("") => Some(None),
+        Some(text) => Some(Some(TagFilter::parse(text).map_err(|error| {
+            SettingsError::Rule {
+                key: format!("{key}.tag"),
+                error,
+            }
+        })?)),
+    };
+    let changes = UpdateRule {
+        parameters: settings.parameters.clone(),
+        deadline_ms: settings.deadline_ms,
+        memory_limit_mib: settings.memory_limit_mib,
+        resource_types: settings.resource_types.clone(),
+        tag,
+        resource_id: settings
+            .resource_id
+            .as_ref()
+            .map(|id| Some(id.clone()).filter(|id| !id.is_empty())),
+        triggers: settings.triggers.clone(),
+        wasm,
+    };
+    if changes.wasm.is_some()
+        || changes.parameters.is_some()
+        || changes.deadline_ms.is_some()
+        || changes.memory_limit_mib.is_some()
+        || changes.resource_types.is_some()
+        || changes.tag.is_some()
+        || changes.resource_id.is_some()
+        || changes.triggers.is_some()
     {
-        definition = registry
-            .update(
-                name,
-                UpdateRule {
-                    parameters: settings.parameters.clone(),
-                    deadline_ms: settings.deadline_ms,
-                    memory_limit_mib: settings.memory_limit_mib,
-                    ..UpdateRule::default()
-                },
-            )
-            .map_err(rule_error)?;
+        definition = registry.update(name, changes).map_err(rule_error)?;
     }
     if let Some(schedule) = &settings.schedule {
         let parsed = match schedule.as_str() {
@@ -247,7 +267,7 @@ pub fn apply_file(
         .map(|(i, s)| s.to_subscription(&format!("subscriptions[{i}]")))
         .collect::<Result<Vec<_>, _>>()?;
     for (name, settings) in &file.rules {
-        apply_rule_settings(registry, name, settings, &format!("rules.{name}"))?;
+        apply_rule_settings(registry, name, settings, &format!("rules.{name}"), None)?;
     }
     for config in &remediations {
         store.put_remediation_config(config)?;

@@ -9,11 +9,11 @@ use crate::model::{format_time, ApiEvent, ConfigurationItem, ResourceKey};
 use crate::remediation::{RemediationException, RemediationJob};
 use crate::rules::Trigger;
 use crate::store::{HistoryOrder, HistoryQuery, ResourceCall, Store, StoreError};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// One API call as the timeline shows it: when, what, who, from where.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiCallView {
     /// `eventID`.
@@ -43,7 +43,7 @@ pub struct ApiCallView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
     /// What the call does to the resource: create, delete, modify or unknown.
-    pub effect: &'static str,
+    pub effect: String,
     /// Whether it is the kind of change the version made.
     pub likely_cause: bool,
 }
@@ -61,7 +61,7 @@ impl ApiCallView {
             session_issuer: event.user_identity.session_issuer_arn.clone(),
             source_ip_address: event.source_ip_address.clone(),
             user_agent: event.user_agent.clone(),
-            effect,
+            effect: effect.to_string(),
             likely_cause,
         }
     }
@@ -80,7 +80,7 @@ impl ApiCallView {
 }
 
 /// A configuration version on the timeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VersionEntry {
     /// Capture time.
@@ -98,7 +98,7 @@ pub struct VersionEntry {
 }
 
 /// A rule evaluation on the timeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EvaluationEntry {
     /// The ordering time: the capture time judged (change triggers) or when it ran.
@@ -109,7 +109,7 @@ pub struct EvaluationEntry {
 }
 
 /// One entry of a timeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum TimelineEntry {
     /// A configuration version with its linked calls.
@@ -123,7 +123,7 @@ pub enum TimelineEntry {
 }
 
 /// A remediation job on the timeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RemediationEntry {
     /// When the job was created.
@@ -134,7 +134,7 @@ pub struct RemediationEntry {
 }
 
 /// An exception on the timeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExceptionEntry {
     /// When it was added.
@@ -147,7 +147,7 @@ pub struct ExceptionEntry {
 }
 
 /// A resource's timeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Timeline {
     /// Resource type.

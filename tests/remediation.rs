@@ -630,7 +630,7 @@ fn command_action_gets_the_document_parameters_and_exit_code_rules() {
         ],
     );
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("no rule named no-such-rule"),
+        String::from_utf8_lossy(&out.stderr).contains("no rule named \"no-such-rule\""),
         "{}",
         describe(&out)
     );

@@ -14,6 +14,7 @@ use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::{blocking, ApiError, ApiState, Body, Query};
+use crate::app::events::PurgeReport;
 use crate::notify::NotificationKind;
 use crate::query::EventLookup;
 
@@ -23,6 +24,8 @@ use crate::query::EventLookup;
 pub(super) struct IngestParams {
     /// Name used in per-record error locations (default "request body").
     source: Option<String>,
+    /// Judge the new versions with the rules (default true).
+    evaluate: Option<bool>,
 }
 
 /// Ingests a body in any shape `conftrail ingest` reads; answers once it is durable.
@@ -48,7 +51,8 @@ pub(super) async fn ingest(
         }
         Err(e) => return Err(ApiError::bad_request(e.to_string())),
     };
-    let report = blocking(move || Ok(state.app.ingest_bytes(&source, &body)?)).await?;
+    let evaluate = params.evaluate.unwrap_or(true);
+    let report = blocking(move || Ok(state.app.ingest_bytes(&source, &body, evaluate)?)).await?;
     let help = "Records received by POST /v1/ingest, by kind.";
     crate::metrics::count(
         "conftrail_ingest_records_total",
@@ -97,19 +101,34 @@ pub(super) async fn events(
             )))
         }
     };
-    let query = lookup.to_query().map_err(ApiError::bad_request)?;
     blocking(move || {
-        let page = state.app.store().lookup_events(&query)?;
+        let page = state.app.events(&lookup)?;
         if csv {
             let mut out = Vec::new();
-            crate::cli::events::events_csv(&mut out, &page)
+            page.write_csv(&mut out)
                 .map_err(|e| ApiError::internal(e.to_string()))?;
             Ok(([(CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
         } else {
-            Ok(Json(crate::cli::events::lookup_json(&page)).into_response())
+            Ok(Json(page).into_response())
         }
     })
     .await
+}
+
+/// Options of `POST /v1/events/purge`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct PurgeParams {
+    /// Keep events of the last N days; 0 keeps every event.
+    retention_days: u32,
+}
+
+/// Removes API events older than the retention.
+pub(super) async fn purge_events(
+    State(state): State<Arc<ApiState>>,
+    Query(params): Query<PurgeParams>,
+) -> Result<Json<PurgeReport>, ApiError> {
+    blocking(move || Ok(Json(state.app.purge_events(params.retention_days)?))).await
 }
 
 /// Which notifications a stream carries.

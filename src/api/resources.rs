@@ -8,11 +8,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{blocking, ApiError, ApiState, Path, Query};
-use crate::evaluator::{compliance_summary, ComplianceFilter, SummaryState};
-use crate::model::{parse_time_arg, Timestamp};
-use crate::query::{self, ResourceSelector, VersionSelector};
-use crate::remediation::JobState;
+use crate::app::queries::{JobFilter, ResourceComplianceView};
+use crate::evaluator::{ComplianceFilter, ComplianceSummary, SummaryState};
+use crate::model::{parse_time_arg, ConfigurationItem, JobState, RemediationJob, Timestamp};
+use crate::query::{DiffResponse, HistoryResponse, ResourceSelector, VersionSelector};
 use crate::store::{HistoryOrder, HistoryQuery, PageToken};
+use crate::timeline::Timeline;
 
 /// Account and region, when the type and id exist in several.
 #[derive(Debug, Default, Deserialize)]
@@ -48,8 +49,7 @@ pub(super) async fn list_resources(
     Query(params): Query<ResourcesParams>,
 ) -> Result<Json<Value>, ApiError> {
     blocking(move || {
-        let entries: Vec<_> = query::resources(state.app.store(), params.resource_type.as_deref())
-            .collect::<Result<_, _>>()?;
+        let entries = state.app.resources(params.resource_type.as_deref())?;
         Ok(Json(serde_json::json!({ "resources": entries })))
     })
     .await
@@ -71,7 +71,7 @@ pub(super) async fn history(
     State(state): State<Arc<ApiState>>,
     Path((resource_type, resource_id)): Path<(String, String)>,
     Query(p): Query<HistoryParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<HistoryResponse>, ApiError> {
     let order = match p.order.as_deref() {
         None | Some("reverse") => HistoryOrder::Reverse,
         Some("forward") => HistoryOrder::Forward,
@@ -101,22 +101,15 @@ pub(super) async fn history(
         account: p.account,
         region: p.region,
     };
-    blocking(move || {
-        let key = query::resolve(state.app.store(), &selector(resource_type, resource_id, at))?;
-        Ok(Json(serde_json::to_value(query::history(
-            state.app.store(),
-            &key,
-            &q,
-        )?)?))
-    })
-    .await
+    let sel = selector(resource_type, resource_id, at);
+    blocking(move || Ok(Json(state.app.history(&sel, &q)?))).await
 }
 
 pub(super) async fn version(
     State(state): State<Arc<ApiState>>,
     Path((resource_type, resource_id, n)): Path<(String, String, u64)>,
     Query(at): Query<Where>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ConfigurationItem>, ApiError> {
     show(
         state,
         selector(resource_type, resource_id, at),
@@ -128,28 +121,35 @@ pub(super) async fn version(
 pub(super) async fn latest(
     State(state): State<Arc<ApiState>>,
     Path((resource_type, resource_id)): Path<(String, String)>,
-    Query(at): Query<Where>,
-) -> Result<Json<Value>, ApiError> {
-    show(
-        state,
-        selector(resource_type, resource_id, at),
-        VersionSelector::Latest,
-    )
-    .await
+    Query(p): Query<LatestParams>,
+) -> Result<Json<ConfigurationItem>, ApiError> {
+    let which = match time_param("at", p.at.as_deref())? {
+        Some(at) => VersionSelector::At(at),
+        None => VersionSelector::Latest,
+    };
+    let at = Where {
+        account: p.account,
+        region: p.region,
+    };
+    show(state, selector(resource_type, resource_id, at), which).await
+}
+
+/// Which version `GET /v1/resources/{type}/{id}` returns.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct LatestParams {
+    account: Option<String>,
+    region: Option<String>,
+    /// The version in force at this time (default: the latest).
+    at: Option<String>,
 }
 
 pub(super) async fn show(
     state: Arc<ApiState>,
     sel: ResourceSelector,
     which: VersionSelector,
-) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
-        let key = query::resolve(state.app.store(), &sel)?;
-        let mut item = query::show(state.app.store(), &key, which)?;
-        item.related_events = crate::timeline::related_events(state.app.store(), &item)?;
-        Ok(Json(serde_json::to_value(item)?))
-    })
-    .await
+) -> Result<Json<ConfigurationItem>, ApiError> {
+    blocking(move || Ok(Json(state.app.show(&sel, which)?))).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -165,36 +165,22 @@ pub(super) async fn diff(
     State(state): State<Arc<ApiState>>,
     Path((resource_type, resource_id)): Path<(String, String)>,
     Query(p): Query<DiffParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DiffResponse>, ApiError> {
     let at = Where {
         account: p.account,
         region: p.region,
     };
-    blocking(move || {
-        let key = query::resolve(state.app.store(), &selector(resource_type, resource_id, at))?;
-        Ok(Json(serde_json::to_value(query::diff(
-            state.app.store(),
-            &key,
-            p.from,
-            p.to,
-        )?)?))
-    })
-    .await
+    let sel = selector(resource_type, resource_id, at);
+    blocking(move || Ok(Json(state.app.diff(&sel, p.from, p.to)?))).await
 }
 
 pub(super) async fn timeline(
     State(state): State<Arc<ApiState>>,
     Path((resource_type, resource_id)): Path<(String, String)>,
     Query(at): Query<Where>,
-) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
-        let key = query::resolve(state.app.store(), &selector(resource_type, resource_id, at))?;
-        Ok(Json(serde_json::to_value(crate::timeline::timeline(
-            state.app.store(),
-            &key,
-        )?)?))
-    })
-    .await
+) -> Result<Json<Timeline>, ApiError> {
+    let sel = selector(resource_type, resource_id, at);
+    blocking(move || Ok(Json(state.app.timeline(&sel)?))).await
 }
 
 /// The `state` query parameter, parsed by `parse`.
@@ -217,7 +203,7 @@ pub(super) struct ComplianceParams {
 pub(super) async fn compliance(
     State(state): State<Arc<ApiState>>,
     Query(p): Query<ComplianceParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ComplianceSummary>, ApiError> {
     let wanted = parse_state(p.state.as_deref(), SummaryState::parse)?;
     blocking(move || {
         let filter = ComplianceFilter {
@@ -225,12 +211,7 @@ pub(super) async fn compliance(
             resource_type: p.resource_type,
             state: wanted,
         };
-        let summary = compliance_summary(
-            state.app.store(),
-            &state.app.store().rule_definitions()?,
-            &filter,
-        )?;
-        Ok(Json(serde_json::to_value(summary)?))
+        Ok(Json(state.app.compliance(&filter)?))
     })
     .await
 }
@@ -246,18 +227,14 @@ pub(super) async fn jobs(
     State(state): State<Arc<ApiState>>,
     Query(p): Query<JobsParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let wanted = parse_state(p.state.as_deref(), JobState::parse)?;
+    let filter = JobFilter {
+        state: parse_state(p.state.as_deref(), JobState::parse)?,
+        rule: p.rule,
+    };
     blocking(move || {
-        let mut jobs = Vec::new();
-        for job in state.app.store().jobs() {
-            let job = job?;
-            if wanted.is_none_or(|s| s == job.state)
-                && p.rule.as_ref().is_none_or(|r| r == &job.rule_name)
-            {
-                jobs.push(job);
-            }
-        }
-        Ok(Json(serde_json::json!({ "jobs": jobs })))
+        Ok(Json(
+            serde_json::json!({ "jobs": state.app.jobs(&filter)? }),
+        ))
     })
     .await
 }
@@ -279,35 +256,18 @@ pub(super) async fn resource_compliance(
     State(state): State<Arc<ApiState>>,
     Path((resource_type, resource_id)): Path<(String, String)>,
     Query(p): Query<ResourceComplianceParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ResourceComplianceView>, ApiError> {
     let at = Where {
         account: p.account,
         region: p.region,
     };
+    let sel = selector(resource_type, resource_id, at);
     blocking(move || {
-        let key = query::resolve(state.app.store(), &selector(resource_type, resource_id, at))?;
-        let wanted = |rule: &str| p.rule.as_deref().is_none_or(|r| r == rule);
-        let mut latest = Vec::new();
-        for rule in state.app.store().rule_definitions()? {
-            if wanted(&rule.name) {
-                if let Some(verdict) = state.app.store().latest_verdict(&rule.name, &key)? {
-                    latest.push(verdict);
-                }
-            }
-        }
-        let mut answer = serde_json::json!({
-            "resourceType": key.resource_type,
-            "resourceId": key.resource_id,
-            "awsAccountId": key.account_id,
-            "awsRegion": key.region,
-            "latest": latest,
-        });
-        if p.history.unwrap_or(true) {
-            let mut history = state.app.store().verdict_history(&key)?;
-            history.retain(|r| wanted(&r.rule_name));
-            answer["history"] = serde_json::to_value(history)?;
-        }
-        Ok(Json(answer))
+        let view =
+            state
+                .app
+                .resource_compliance(&sel, p.rule.as_deref(), p.history.unwrap_or(true))?;
+        Ok(Json(view))
     })
     .await
 }
@@ -316,10 +276,6 @@ pub(super) async fn resource_compliance(
 pub(super) async fn job(
     State(state): State<Arc<ApiState>>,
     Path(id): Path<u64>,
-) -> Result<Json<Value>, ApiError> {
-    blocking(move || match state.app.store().job(id)? {
-        Some(job) => Ok(Json(serde_json::to_value(job)?)),
-        None => Err(ApiError::not_found(format!("no remediation job {id}"))),
-    })
-    .await
+) -> Result<Json<RemediationJob>, ApiError> {
+    blocking(move || Ok(Json(state.app.job(id)?))).await
 }

@@ -14,11 +14,13 @@ use super::resources::{selector, Where};
 use super::{blocking, ApiError, ApiState, Body, JsonBody, Path, Query};
 use crate::app::RuleChange;
 use crate::config_file::{RemediationSettings, RuleSettings, SubscriptionSettings};
-use crate::evaluator::{EvaluatedResource, ScopeFilter};
-use crate::model::{now_millis, parse_time_arg};
-use crate::query;
+use crate::evaluator::ScopeFilter;
+use crate::model::{parse_time_arg, RemediationConfig, Subscription};
+use crate::model::{TagFilter, Trigger};
+use crate::query::ResourceSelector;
 use crate::remediation::RemediationException;
-use crate::rules::{AddRule, UpdateRule};
+use crate::rules::definition::parse_parameters;
+use crate::rules::AddRule;
 
 pub(super) async fn list_rules(
     State(state): State<Arc<ApiState>>,
@@ -46,6 +48,18 @@ pub(super) struct UploadParams {
     name: Option<String>,
     /// Comma-separated resource types it applies to (default: the rule's own list).
     types: Option<String>,
+    /// Only resources with this tag: KEY or KEY=VALUE.
+    tag: Option<String>,
+    /// Only this resource id.
+    resource_id: Option<String>,
+    /// Parameters as a JSON object.
+    params: Option<String>,
+    /// Comma-separated triggers (change, schedule, manual; default: the rule's own).
+    triggers: Option<String>,
+    /// Per-evaluation deadline in milliseconds.
+    deadline_ms: Option<u64>,
+    /// Memory cap in MiB.
+    memory_limit_mib: Option<u64>,
     /// Register it disabled.
     disabled: Option<bool>,
 }
@@ -56,18 +70,41 @@ pub(super) async fn upload_rule(
     Query(params): Query<UploadParams>,
     Body(wasm): Body,
 ) -> Result<Response, ApiError> {
+    let list = |text: &str| -> Vec<String> {
+        text.split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let triggers = params
+        .triggers
+        .as_deref()
+        .map(|text| {
+            list(text)
+                .iter()
+                .map(|t| {
+                    Trigger::parse(t).ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "triggers: {t:?} is not change, schedule or manual"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
+    let options = AddRule {
+        name: params.name,
+        resource_types: params.types.as_deref().map(list),
+        tag: params.tag.as_deref().map(TagFilter::parse).transpose()?,
+        resource_id: params.resource_id,
+        parameters: params.params.as_deref().map(parse_parameters).transpose()?,
+        triggers,
+        deadline_ms: params.deadline_ms,
+        memory_limit_mib: params.memory_limit_mib,
+        disabled: params.disabled.unwrap_or(false),
+    };
     blocking(move || {
-        let change = state.app.add_rule(
-            &wasm,
-            AddRule {
-                name: params.name,
-                resource_types: params
-                    .types
-                    .map(|t| t.split(',').map(|s| s.trim().to_string()).collect()),
-                disabled: params.disabled.unwrap_or(false),
-                ..AddRule::default()
-            },
-        )?;
+        let change = state.app.add_rule(&wasm, options)?;
         Ok((StatusCode::CREATED, Json(change)).into_response())
     })
     .await
@@ -80,11 +117,13 @@ pub(super) async fn replace_rule(
     Body(wasm): Body,
 ) -> Result<Json<RuleChange>, ApiError> {
     blocking(move || {
-        let changes = UpdateRule {
-            wasm: Some(wasm.to_vec()),
-            ..UpdateRule::default()
-        };
-        Ok(Json(state.app.update_rule(&name, changes)?))
+        let settings = RuleSettings::default();
+        Ok(Json(state.app.change_rule(
+            &name,
+            Some(wasm.to_vec()),
+            &settings,
+            "body",
+        )?))
     })
     .await
 }
@@ -95,7 +134,7 @@ pub(super) async fn patch_rule(
     Path(name): Path<String>,
     JsonBody(settings): JsonBody<RuleSettings>,
 ) -> Result<Json<RuleChange>, ApiError> {
-    blocking(move || Ok(Json(state.app.configure_rule(&name, &settings, "body")?))).await
+    blocking(move || Ok(Json(state.app.change_rule(&name, None, &settings, "body")?))).await
 }
 
 pub(super) async fn delete_rule(
@@ -113,6 +152,34 @@ pub(super) async fn delete_rule(
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct EvaluateParams {
+    /// Only this resource type.
+    resource_type: Option<String>,
+    /// Only this resource id.
+    resource_id: Option<String>,
+}
+
+/// Judges the latest versions in scope of every enabled rule (or one) now.
+pub(super) async fn evaluate(
+    State(state): State<Arc<ApiState>>,
+    Query(params): Query<EvaluateAllParams>,
+) -> Result<Json<Value>, ApiError> {
+    blocking(move || {
+        let filter = ScopeFilter {
+            resource_type: params.resource_type,
+            resource_id: params.resource_id,
+        };
+        let counts = state.app.evaluate_now(params.rule.as_deref(), &filter)?;
+        Ok(Json(json!({ "evaluations": counts })))
+    })
+    .await
+}
+
+/// Which rules and resources `POST /v1/evaluate` covers.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct EvaluateAllParams {
+    /// Only this rule (default: every enabled rule).
+    rule: Option<String>,
     /// Only this resource type.
     resource_type: Option<String>,
     /// Only this resource id.
@@ -140,7 +207,7 @@ pub(super) async fn list_remediations(
 ) -> Result<Json<Value>, ApiError> {
     blocking(move || {
         Ok(Json(
-            json!({ "configurations": state.app.store().remediation_configs()? }),
+            json!({ "configurations": state.app.remediation_configs(None)? }),
         ))
     })
     .await
@@ -149,12 +216,12 @@ pub(super) async fn list_remediations(
 pub(super) async fn get_remediation(
     State(state): State<Arc<ApiState>>,
     Path(rule): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    blocking(move || match state.app.store().remediation_config(&rule)? {
-        Some(config) => Ok(Json(serde_json::to_value(config)?)),
-        None => Err(ApiError::not_found(format!(
-            "rule {rule} has no remediation configuration"
-        ))),
+) -> Result<Json<RemediationConfig>, ApiError> {
+    blocking(move || {
+        let mut configs = state.app.remediation_configs(Some(&rule))?;
+        configs.pop().map(Json).ok_or_else(|| {
+            ApiError::not_found(format!("rule {rule} has no remediation configured"))
+        })
     })
     .await
 }
@@ -163,17 +230,8 @@ pub(super) async fn put_remediation(
     State(state): State<Arc<ApiState>>,
     Path(rule): Path<String>,
     JsonBody(settings): JsonBody<RemediationSettings>,
-) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
-        state.app.registry()?.get(&rule)?;
-        let mut config = settings.to_config(&rule, "body")?;
-        if let Some(old) = state.app.store().remediation_config(&rule)? {
-            config.created_at = old.created_at;
-        }
-        state.app.store().put_remediation_config(&config)?;
-        Ok(Json(serde_json::to_value(config)?))
-    })
-    .await
+) -> Result<Json<RemediationConfig>, ApiError> {
+    blocking(move || Ok(Json(state.app.set_remediation(&rule, &settings, "body")?))).await
 }
 
 pub(super) async fn delete_remediation(
@@ -181,13 +239,8 @@ pub(super) async fn delete_remediation(
     Path(rule): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     blocking(move || {
-        if state.app.store().delete_remediation_config(&rule)? {
-            Ok(StatusCode::NO_CONTENT)
-        } else {
-            Err(ApiError::not_found(format!(
-                "rule {rule} has no remediation configuration"
-            )))
-        }
+        state.app.remove_remediation(&rule)?;
+        Ok(StatusCode::NO_CONTENT)
     })
     .await
 }
@@ -204,17 +257,12 @@ pub(super) struct ExceptionTarget {
 }
 
 impl ExceptionTarget {
-    fn resolve(self, state: &ApiState) -> Result<(String, crate::model::ResourceKey), ApiError> {
-        state.app.registry()?.get(&self.rule)?;
+    fn selector(&self) -> ResourceSelector {
         let at = Where {
-            account: self.account,
-            region: self.region,
+            account: self.account.clone(),
+            region: self.region.clone(),
         };
-        let key = query::resolve(
-            state.app.store(),
-            &selector(self.resource_type, self.resource_id, at),
-        )?;
-        Ok((self.rule, key))
+        selector(self.resource_type.clone(), self.resource_id.clone(), at)
     }
 }
 
@@ -224,17 +272,15 @@ pub(super) async fn run_remediation(
     JsonBody(target): JsonBody<ExceptionTarget>,
 ) -> Result<Response, ApiError> {
     blocking(move || {
-        let (rule, key) = target.resolve(&state)?;
-        let (job, queued) = state.app.queue_remediation(&rule, &key)?;
-        Ok((
-            if queued {
-                StatusCode::ACCEPTED
-            } else {
-                StatusCode::OK
-            },
-            Json(json!({ "queued": queued, "job": job })),
-        )
-            .into_response())
+        state.app.rule(&target.rule)?;
+        let key = state.app.resolve(&target.selector())?;
+        let (job, queued) = state.app.queue_remediation(&target.rule, &key)?;
+        let status = if queued {
+            StatusCode::ACCEPTED
+        } else {
+            StatusCode::OK
+        };
+        Ok((status, Json(json!({ "queued": queued, "job": job }))).into_response())
     })
     .await
 }
@@ -242,12 +288,7 @@ pub(super) async fn run_remediation(
 pub(super) async fn list_exceptions(
     State(state): State<Arc<ApiState>>,
 ) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
-        Ok(Json(
-            json!({ "exceptions": state.app.store().exceptions()? }),
-        ))
-    })
-    .await
+    blocking(move || Ok(Json(json!({ "exceptions": state.app.exceptions()? })))).await
 }
 
 /// An exception in a request body.
@@ -264,33 +305,19 @@ pub(super) struct ExceptionBody {
 pub(super) async fn put_exception(
     State(state): State<Arc<ApiState>>,
     JsonBody(body): JsonBody<ExceptionBody>,
-) -> Result<Json<Value>, ApiError> {
-    let now = now_millis();
+) -> Result<Json<RemediationException>, ApiError> {
     let expires_at = body
         .expires
         .as_deref()
         .map(|t| parse_time_arg(t).map_err(|e| ApiError::bad_request(format!("expires: {e}"))))
         .transpose()?;
-    if expires_at.is_some_and(|t| t <= now) {
-        return Err(ApiError::bad_request("expires: is in the past"));
-    }
-    let reason = body.reason.trim().to_string();
-    if reason.is_empty() {
-        return Err(ApiError::bad_request(
-            "reason: must say why the resource is exempt",
-        ));
-    }
     blocking(move || {
-        let (rule, key) = body.target.resolve(&state)?;
-        let exception = RemediationException {
-            rule_name: rule,
-            resource: EvaluatedResource::from(&key),
-            reason,
-            expires_at,
-            created_at: now,
-        };
-        state.app.store().put_exception(&exception)?;
-        Ok(Json(serde_json::to_value(exception)?))
+        let target = &body.target;
+        let exception =
+            state
+                .app
+                .add_exception(&target.rule, &target.selector(), &body.reason, expires_at)?;
+        Ok(Json(exception))
     })
     .await
 }
@@ -300,14 +327,10 @@ pub(super) async fn delete_exception(
     Query(target): Query<ExceptionTarget>,
 ) -> Result<StatusCode, ApiError> {
     blocking(move || {
-        let (rule, key) = target.resolve(&state)?;
-        if state.app.store().delete_exception(&rule, &key)? {
-            Ok(StatusCode::NO_CONTENT)
-        } else {
-            Err(ApiError::not_found(format!(
-                "no exception for {rule} on {key}"
-            )))
-        }
+        state
+            .app
+            .remove_exception(&target.rule, &target.selector())?;
+        Ok(StatusCode::NO_CONTENT)
     })
     .await
 }
@@ -315,12 +338,14 @@ pub(super) async fn delete_exception(
 pub(super) async fn list_subscriptions(
     State(state): State<Arc<ApiState>>,
 ) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
-        Ok(Json(
-            json!({ "subscriptions": state.app.store().subscriptions()? }),
-        ))
-    })
-    .await
+    blocking(move || Ok(Json(json!({ "subscriptions": state.app.subscriptions()? })))).await
+}
+
+pub(super) async fn get_subscription(
+    State(state): State<Arc<ApiState>>,
+    Path(name): Path<String>,
+) -> Result<Json<Subscription>, ApiError> {
+    blocking(move || Ok(Json(state.app.subscription(&name)?))).await
 }
 
 /// Adds or replaces a subscription; the name in the path wins over one in the body.
@@ -328,7 +353,7 @@ pub(super) async fn put_subscription(
     State(state): State<Arc<ApiState>>,
     Path(name): Path<String>,
     JsonBody(mut body): JsonBody<Value>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Subscription>, ApiError> {
     if let Some(object) = body.as_object_mut() {
         object.insert("name".into(), Value::String(name));
         object
@@ -337,13 +362,7 @@ pub(super) async fn put_subscription(
     }
     let settings: SubscriptionSettings =
         serde_json::from_value(body).map_err(|e| ApiError::bad_request(format!("body: {e}")))?;
-    let subscription = settings.to_subscription("body")?;
-    blocking(move || {
-        state.app.store().put_subscription(&subscription)?;
-        state.app.reload_subscriptions()?;
-        Ok(Json(serde_json::to_value(subscription)?))
-    })
-    .await
+    blocking(move || Ok(Json(state.app.put_subscription(&settings, "body")?))).await
 }
 
 pub(super) async fn delete_subscription(
@@ -351,13 +370,8 @@ pub(super) async fn delete_subscription(
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     blocking(move || {
-        let deleted = state.app.store().delete_subscription(&name)?;
-        state.app.reload_subscriptions()?;
-        if deleted {
-            Ok(StatusCode::NO_CONTENT)
-        } else {
-            Err(ApiError::not_found(format!("no subscription named {name}")))
-        }
+        state.app.remove_subscription(&name)?;
+        Ok(StatusCode::NO_CONTENT)
     })
     .await
 }
@@ -366,15 +380,5 @@ pub(super) async fn list_deliveries(
     State(state): State<Arc<ApiState>>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
-        let mut deliveries = Vec::new();
-        for delivery in state.app.store().deliveries() {
-            let delivery = delivery?;
-            if delivery.subscription == name {
-                deliveries.push(delivery);
-            }
-        }
-        Ok(Json(json!({ "deliveries": deliveries })))
-    })
-    .await
+    blocking(move || Ok(Json(json!({ "deliveries": state.app.deliveries(&name)? })))).await
 }

@@ -10,14 +10,14 @@ use crate::model::{ConfigurationItem, ResourceKey};
 use crate::recorder::{prepare, PreparedItem, Recorded, Recorder};
 use crate::rules::Trigger;
 use crate::store::{Store, StoreError, StoredEvent};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// At most this many problems are listed in a report; all are counted.
 pub const MAX_LISTED_PROBLEMS: usize = 1000;
 
 /// Whether a problem rejected a record or only skipped one that carries nothing to record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ProblemKind {
     /// The record was rejected.
@@ -29,7 +29,7 @@ pub enum ProblemKind {
 }
 
 /// One rejected, skipped or warned-about record, with where it was.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     /// Error, skipped or warning.
     pub kind: ProblemKind,
@@ -62,7 +62,7 @@ impl std::fmt::Display for Problem {
 
 /// Counts of what an ingest did. `records = items + events + skipped + errors`,
 /// `items = new_versions + deleted + unchanged` and `events = new_events + duplicate_events`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IngestReport {
     /// Documents (files or bodies) read.
@@ -94,11 +94,57 @@ pub struct IngestReport {
     /// The first [`MAX_LISTED_PROBLEMS`] errors, skips and warnings.
     pub problems: Vec<Problem>,
     /// What the rules said about the new versions (when rules were evaluated).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evaluations: Option<EvaluationCounts>,
 }
 
 impl IngestReport {
+    /// Adds the counts and problems of another report (another document of the same ingest).
+    pub fn merge(&mut self, other: IngestReport) {
+        self.documents += other.documents;
+        self.items += other.items;
+        self.new_versions += other.new_versions;
+        self.deleted += other.deleted;
+        self.unchanged += other.unchanged;
+        self.backdated += other.backdated;
+        self.out_of_order += other.out_of_order;
+        self.events += other.events;
+        self.new_events += other.new_events;
+        self.duplicate_events += other.duplicate_events;
+        self.skipped += other.skipped;
+        self.errors += other.errors;
+        self.warnings += other.warnings;
+        let room = MAX_LISTED_PROBLEMS.saturating_sub(self.problems.len());
+        self.problems.extend(other.problems.into_iter().take(room));
+        if let Some(counts) = other.evaluations {
+            self.evaluations
+                .get_or_insert_with(Default::default)
+                .merge(counts);
+        }
+    }
+
+    /// The report of a document that could not be read at all.
+    pub fn unreadable(source: &str, reason: String) -> IngestReport {
+        let mut report = IngestReport {
+            documents: 1,
+            ..IngestReport::default()
+        };
+        report.note(ProblemKind::Error, source, String::new(), reason);
+        report
+    }
+
+    /// Counts one problem, listing it while there is room.
+    fn note_problem(&mut self, problem: Problem) {
+        match problem.kind {
+            ProblemKind::Error => self.errors += 1,
+            ProblemKind::Skipped => self.skipped += 1,
+            ProblemKind::Warning => self.warnings += 1,
+        }
+        if self.problems.len() < MAX_LISTED_PROBLEMS {
+            self.problems.push(problem);
+        }
+    }
+
     /// The rule evaluations line, when rules ran and there was something to judge (API events
     /// alone are not judged, and "0 evaluations" would only be noise).
     pub fn evaluation_summary(&self) -> Option<String> {
@@ -135,19 +181,12 @@ impl IngestReport {
     }
 
     fn note(&mut self, kind: ProblemKind, source: &str, location: String, reason: String) {
-        match kind {
-            ProblemKind::Error => self.errors += 1,
-            ProblemKind::Skipped => self.skipped += 1,
-            ProblemKind::Warning => self.warnings += 1,
-        }
-        if self.problems.len() < MAX_LISTED_PROBLEMS {
-            self.problems.push(Problem {
-                kind,
-                source: source.to_string(),
-                location,
-                reason,
-            });
-        }
+        self.note_problem(Problem {
+            kind,
+            source: source.to_string(),
+            location,
+            reason,
+        });
     }
 }
 
@@ -190,20 +229,30 @@ impl App {
         Ok(report)
     }
 
-    /// Ingests one in-memory document (already decompressed), judges the new versions and
-    /// flushes: what it reports is durable.
-    pub fn ingest_bytes(&self, source: &str, bytes: &[u8]) -> Result<IngestReport, AppError> {
+    /// Ingests one in-memory document (already decompressed), judges the new versions (unless
+    /// `evaluate` is false) and flushes: what it reports is durable.
+    pub fn ingest_bytes(
+        &self,
+        source: &str,
+        bytes: &[u8],
+        evaluate: bool,
+    ) -> Result<IngestReport, AppError> {
         let follow_up = FollowUp::of(self);
-        let report = self.with_evaluator(|evaluator| {
+        let record = |evaluator: Option<&mut Evaluator>| {
             ingest_bytes_unflushed(
                 self.store(),
                 &follow_up,
                 source,
                 bytes,
                 self.event_map(),
-                Some(evaluator),
+                evaluator,
             )
-        })??;
+        };
+        let report = if evaluate {
+            self.with_evaluator(|evaluator| record(Some(evaluator)))??
+        } else {
+            record(None)?
+        };
         // After the evaluator is back in the pool: concurrent requests share this sync.
         self.store().flush()?;
         Ok(report)

@@ -3,10 +3,13 @@
 //! decides what follows a write: verdicts after new versions, notifications after changes,
 //! remediation jobs after verdicts, wake-ups of the background workers (see [`follow_up`]).
 
+mod configure;
 mod evaluate;
 mod evaluators;
+pub mod events;
 pub mod follow_up;
 pub mod ingest;
+pub mod queries;
 mod remediation;
 mod rules;
 pub mod wake;

@@ -8,8 +8,7 @@ use super::{App, AppError};
 use crate::config_file::RuleSettings;
 use crate::evaluator::{EvaluationCounts, ScopeFilter};
 use crate::model::{RuleDefinition, Trigger};
-use crate::rules::{AddRule, UpdateRule};
-use crate::scheduler::CronSchedule;
+use crate::rules::AddRule;
 
 /// A rule as changed, and what judging its scope again found (when it was judged).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,39 +38,25 @@ impl App {
         self.after_rule_change(rule, true)
     }
 
-    /// Changes a rule (binary, scope, parameters, limits), then judges its scope (when enabled).
-    pub fn update_rule(&self, name: &str, changes: UpdateRule) -> Result<RuleChange, AppError> {
-        let rule = self.registry()?.update(name, changes)?;
-        self.after_rule_change(rule, true)
-    }
-
-    /// Enables or disables a rule; enabling judges its scope.
-    pub fn set_rule_enabled(&self, name: &str, enabled: bool) -> Result<RuleChange, AppError> {
-        let rule = self.registry()?.set_enabled(name, enabled)?;
-        self.after_rule_change(rule, enabled)
-    }
-
-    /// Sets or clears a rule's schedule.
-    pub fn set_rule_schedule(
+    /// Changes a rule: its settings (only the keys given, checked as the configuration file's
+    /// are) and, when given, its binary. A change that can alter verdicts (a new binary,
+    /// parameters, scope, enabling) judges the scope again.
+    pub fn change_rule(
         &self,
         name: &str,
-        schedule: Option<&CronSchedule>,
-    ) -> Result<RuleDefinition, AppError> {
-        let rule = self.registry()?.set_schedule(name, schedule)?;
-        self.rules_changed();
-        Ok(rule)
-    }
-
-    /// Applies settings (only the keys given, checked as the configuration file's are); new
-    /// parameters or enabling judge the scope again.
-    pub fn configure_rule(
-        &self,
-        name: &str,
+        wasm: Option<Vec<u8>>,
         settings: &RuleSettings,
         key: &str,
     ) -> Result<RuleChange, AppError> {
-        let rule = crate::settings::apply_rule_settings(self.registry()?, name, settings, key)?;
-        let judge = settings.enabled == Some(true) || settings.parameters.is_some();
+        let new_binary = wasm.is_some();
+        let rule =
+            crate::settings::apply_rule_settings(self.registry()?, name, settings, key, wasm)?;
+        let judge = new_binary
+            || settings.enabled == Some(true)
+            || settings.parameters.is_some()
+            || settings.resource_types.is_some()
+            || settings.tag.is_some()
+            || settings.resource_id.is_some();
         self.after_rule_change(rule, judge)
     }
 

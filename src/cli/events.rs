@@ -1,19 +1,18 @@
 //! `events` (lookup, export, purge) and `timeline`.
 
+use super::backend::Backend;
 use super::render::table;
 use super::ResourceArgs;
-use crate::model::{format_time, now_millis, parse_time_arg, Timestamp};
+use crate::app::events::EventsPage;
+use crate::model::{format_time, parse_time_arg, Timestamp};
 use crate::query;
 use crate::rules::Outcome;
-use crate::store::{EventPage, EventPageToken, EventQuery, Store, StoredEvent};
-use crate::timeline::{self, ApiCallView, Timeline, TimelineEntry};
+use crate::runtime::DEFAULT_RETENTION_DAYS;
+use crate::store::EventPageToken;
+use crate::timeline::{ApiCallView, Timeline, TimelineEntry};
 use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
-use serde_json::{json, Value};
 use std::io::Write;
-
-/// Default event retention, as CloudTrail's event history.
-pub const DEFAULT_RETENTION_DAYS: u32 = 90;
 
 /// Arguments of `events`: a lookup by any combination of filters, or `events purge`.
 #[derive(Debug, Args)]
@@ -97,8 +96,8 @@ struct LookupArgs {
 }
 
 impl LookupArgs {
-    fn query(&self) -> Result<EventQuery> {
-        let lookup = query::EventLookup {
+    fn lookup(&self) -> query::EventLookup {
+        query::EventLookup {
             event_name: self.event_name.clone(),
             user: self.user.clone(),
             resource_type: self.resource_type.clone(),
@@ -112,149 +111,39 @@ impl LookupArgs {
             limit: Some(self.limit),
             next: self.next.as_ref().map(EventPageToken::encode),
             format: None,
-        };
-        lookup
-            .to_query()
-            .map_err(|e| anyhow::anyhow!("--{}", e.replacen("readOnly", "read-only", 1)))
+        }
     }
 }
 
 /// Runs `events`.
-pub fn run_events(out: &mut impl Write, store: &Store, args: EventsArgs) -> Result<u8> {
+pub fn run_events(out: &mut impl Write, backend: &Backend, args: EventsArgs) -> Result<u8> {
     if let Some(EventsCommand::Purge(purge)) = args.command {
-        if purge.retention_days == 0 {
-            writeln!(out, "retention is 0 days: every event is kept")?;
-            return Ok(0);
+        let report = backend.purge_events(purge.retention_days)?;
+        match &report.before {
+            None => writeln!(out, "retention is 0 days: every event is kept")?,
+            Some(before) => writeln!(
+                out,
+                "purged {} events older than {before} ({} days)",
+                report.purged, report.retention_days
+            )?,
         }
-        let cutoff = now_millis() - chrono::TimeDelta::days(i64::from(purge.retention_days));
-        let purged = store.purge_events_before(cutoff)?;
-        store.flush()?;
-        writeln!(
-            out,
-            "purged {purged} events older than {} ({} days)",
-            format_time(&cutoff),
-            purge.retention_days
-        )?;
         return Ok(0);
     }
-    let page = store.lookup_events(&args.lookup.query()?)?;
+    let page = backend
+        .events(&args.lookup.lookup())
+        .map_err(|e| anyhow::anyhow!("--{}", e.to_string().replacen("readOnly", "read-only", 1)))?;
     match args.lookup.format {
         EventFormat::Table => events_table(out, &page)?,
-        EventFormat::Json => writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&lookup_json(&page))?
-        )?,
-        EventFormat::Csv => events_csv(out, &page)?,
+        EventFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&page)?)?,
+        EventFormat::Csv => page.write_csv(&mut *out)?,
     }
-    if let (Some(next), EventFormat::Table) = (&page.next, args.lookup.format) {
-        eprintln!("more: --next {}", next.encode());
+    if let (Some(next), EventFormat::Table) = (&page.next_token, args.lookup.format) {
+        eprintln!("more: --next {next}");
     }
     Ok(0)
 }
 
-/// Resources of an event as `(type, name)` pairs: what it was found to touch, else `resources[]`.
-fn resource_pairs(stored: &StoredEvent) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> = stored
-        .touched
-        .iter()
-        .map(|t| (t.resource_type.clone(), t.identifier.clone()))
-        .collect();
-    for r in &stored.event.resources {
-        if let Some(arn) = &r.arn {
-            let pair = (r.resource_type.clone().unwrap_or_default(), arn.clone());
-            if !pairs.iter().any(|(_, name)| *name == pair.1) {
-                pairs.push(pair);
-            }
-        }
-    }
-    pairs
-}
-
-/// A page in LookupEvents' shape, so it can be ingested again.
-pub fn lookup_json(page: &EventPage) -> Value {
-    let events: Vec<Value> = page
-        .events
-        .iter()
-        .map(|stored| {
-            let e = &stored.event;
-            json!({
-                "EventId": e.event_id,
-                "EventName": e.event_name,
-                "ReadOnly": e.read_only.to_string(),
-                "AccessKeyId": e.access_key_id,
-                "EventTime": format_time(&e.event_time),
-                "EventSource": e.event_source,
-                "Username": e.username,
-                "Resources": resource_pairs(stored).into_iter().map(|(t, n)| json!({"ResourceType": t, "ResourceName": n})).collect::<Vec<_>>(),
-                "CloudTrailEvent": e.record.to_string(),
-            })
-        })
-        .collect();
-    let mut out = json!({ "Events": events });
-    if let Some(next) = &page.next {
-        out["NextToken"] = Value::String(next.encode());
-    }
-    out
-}
-
-/// CSV header of CloudTrail's event history download.
-pub const CSV_HEADER: [&str; 13] = [
-    "Event ID",
-    "Event time",
-    "User name",
-    "Event name",
-    "Resource type",
-    "Resource name",
-    "AWS access key",
-    "AWS region",
-    "Error code",
-    "Source IP address",
-    "Event source",
-    "Read-only",
-    "Request ID",
-];
-
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
-}
-
-/// A page as CloudTrail's event history CSV download.
-pub fn events_csv(out: &mut impl Write, page: &EventPage) -> Result<()> {
-    writeln!(out, "{}", CSV_HEADER.join(","))?;
-    for stored in &page.events {
-        let e = &stored.event;
-        let pairs = resource_pairs(stored);
-        let join = |pick: fn(&(String, String)) -> &str| {
-            pairs.iter().map(pick).collect::<Vec<_>>().join(", ")
-        };
-        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-        let row = [
-            e.event_id.clone(),
-            format_time(&e.event_time),
-            e.username.clone(),
-            e.event_name.clone(),
-            join(|p| &p.0),
-            join(|p| &p.1),
-            opt(&e.access_key_id),
-            e.aws_region.clone(),
-            opt(&e.error_code),
-            opt(&e.source_ip_address),
-            e.event_source.clone(),
-            e.read_only.to_string(),
-            opt(&e.request_id),
-        ];
-        let row: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
-        writeln!(out, "{}", row.join(","))?;
-    }
-    Ok(())
-}
-
-fn events_table(out: &mut impl Write, page: &EventPage) -> Result<()> {
+fn events_table(out: &mut impl Write, page: &EventsPage) -> Result<()> {
     if page.events.is_empty() {
         writeln!(out, "no events match")?;
         return Ok(());
@@ -262,20 +151,20 @@ fn events_table(out: &mut impl Write, page: &EventPage) -> Result<()> {
     let rows: Vec<Vec<String>> = page
         .events
         .iter()
-        .map(|stored| {
-            let e = &stored.event;
-            let resources = resource_pairs(stored)
-                .into_iter()
-                .map(|(_, name)| name)
+        .map(|e| {
+            let resources = e
+                .resources
+                .iter()
+                .map(|r| r.resource_name.as_str())
                 .collect::<Vec<_>>()
                 .join(",");
             vec![
-                format_time(&e.event_time),
+                e.event_time.clone(),
                 e.event_name.clone(),
                 e.username.clone(),
                 e.event_source.clone(),
                 resources,
-                e.error_code.clone().unwrap_or_default(),
+                e.error_code().unwrap_or_default(),
                 e.event_id.clone(),
             ]
         })
@@ -307,9 +196,8 @@ pub struct TimelineArgs {
 }
 
 /// Runs `timeline`.
-pub fn run_timeline(out: &mut impl Write, store: &Store, args: TimelineArgs) -> Result<u8> {
-    let key = query::resolve(store, &args.resource.selector())?;
-    let timeline = timeline::timeline(store, &key)?;
+pub fn run_timeline(out: &mut impl Write, backend: &Backend, args: TimelineArgs) -> Result<u8> {
+    let timeline = backend.timeline(&args.resource.selector())?;
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&timeline)?)?;
     } else {

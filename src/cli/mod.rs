@@ -1,6 +1,8 @@
 //! The command line: clap definitions and one handler per command. Human output by default,
 //! `--json` for scripts (the same shapes the HTTP API serves).
 
+mod backend;
+mod client;
 mod demo;
 pub(crate) mod events;
 mod remediation;
@@ -12,9 +14,10 @@ pub mod serve;
 use crate::app::{App, AppError};
 use crate::linker::EventMap;
 use crate::model::parse_time_arg;
-use crate::query::{self, ResourceSelector, VersionSelector};
-use crate::store::{HistoryOrder, HistoryQuery, PageToken, Store, StoreError};
+use crate::query::{ResourceSelector, VersionSelector};
+use crate::store::{HistoryOrder, HistoryQuery, PageToken, StoreError};
 use anyhow::Result;
+use backend::Backend;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -42,6 +45,19 @@ pub struct Cli {
     /// Log level filter (also RUST_LOG), e.g. `info` or `conftrail=debug`.
     #[arg(long, global = true, default_value = "warn", value_name = "FILTER")]
     pub log_level: String,
+    /// Run the command against a running `conftrail serve` at this URL (e.g.
+    /// http://127.0.0.1:8080) instead of opening the data directory.
+    #[arg(long, global = true, env = "CONFTRAIL_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// Bearer token for --server (a role:secret's secret).
+    #[arg(
+        long,
+        global = true,
+        env = "CONFTRAIL_TOKEN",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub token: Option<String>,
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -233,15 +249,24 @@ pub fn run(cli: Cli) -> Result<u8> {
     let dir = data_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
-    let open = || open_store(&dir);
-    let event_map_file = cli.event_map.clone();
-    let open_app_here = || open_app(&dir, EventMap::load(event_map_file.as_deref())?);
+    let event_map = cli.event_map.clone();
+    let server = cli.server.clone();
+    let token = cli.token.clone();
+    // The store, or the server: opened only by the commands that need one.
+    let backend = || -> Result<Backend> {
+        match &server {
+            Some(url) => Ok(Backend::Remote(client::Client::new(url, token.clone())?)),
+            None => Ok(Backend::Local(open_app(
+                &dir,
+                EventMap::load(event_map.as_deref())?,
+            )?)),
+        }
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match cli.command {
         Command::Ingest(args) => {
-            let app = open_app_here()?;
-            let report = app.ingest_paths(&args.paths, !args.no_evaluate)?;
+            let report = backend()?.ingest(&args.paths, !args.no_evaluate)?;
             if args.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
             } else {
@@ -260,27 +285,16 @@ pub fn run(cli: Cli) -> Result<u8> {
             })
         }
         Command::Resources(args) => {
-            let store = open()?;
-            let entries = query::resources(&store, args.resource_type.as_deref());
+            let entries = backend()?.resources(args.resource_type.as_deref())?;
             if args.json {
-                render::resources_json(&mut out, entries)?;
+                let json = serde_json::json!({ "resources": entries });
+                writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
             } else {
-                render::resources_table(&mut out, entries)?;
+                render::resources_table(&mut out, &entries)?;
             }
             Ok(0)
         }
         Command::History(args) => {
-            let store = open()?;
-            if let (Some(since), Some(until)) = (args.since, args.until) {
-                if since > until {
-                    anyhow::bail!(
-                        "--since ({}) is after --until ({})",
-                        crate::model::format_time(&since),
-                        crate::model::format_time(&until)
-                    );
-                }
-            }
-            let key = query::resolve(&store, &args.resource.selector())?;
             let q = HistoryQuery {
                 since: args.since,
                 until: args.until,
@@ -291,24 +305,23 @@ pub fn run(cli: Cli) -> Result<u8> {
                 limit: usize::from(args.limit),
                 after: args.next,
             };
-            let page = query::history(&store, &key, &q)?;
+            let page = backend()?
+                .history(&args.resource.selector(), &q)
+                .map_err(|e| anyhow::anyhow!("{}", flag_words(&e.to_string())))?;
             if args.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&page)?)?;
             } else {
-                render::history_table(&mut out, &key, &page)?;
+                render::history_table(&mut out, &page)?;
             }
             Ok(0)
         }
         Command::Show(args) => {
-            let store = open()?;
-            let key = query::resolve(&store, &args.resource.selector())?;
             let which = match (args.at, args.version) {
                 (Some(at), _) => VersionSelector::At(at),
                 (None, Some(n)) => VersionSelector::Number(n),
                 (None, None) => VersionSelector::Latest,
             };
-            let mut item = query::show(&store, &key, which)?;
-            item.related_events = crate::timeline::related_events(&store, &item)?;
+            let item = backend()?.show(&args.resource.selector(), which)?;
             if args.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&item)?)?;
             } else {
@@ -317,9 +330,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Diff(args) => {
-            let store = open()?;
-            let key = query::resolve(&store, &args.resource.selector())?;
-            let diff = query::diff(&store, &key, args.from, args.to)?;
+            let diff = backend()?.diff(&args.resource.selector(), args.from, args.to)?;
             if args.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&diff)?)?;
             } else {
@@ -327,27 +338,47 @@ pub fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Events(args) => events::run_events(&mut out, &open()?, args),
-        Command::Timeline(args) => events::run_timeline(&mut out, &open()?, args),
-        Command::Rules(command) => rules::run_rules(&mut out, open_app_here, command),
-        Command::Compliance(args) => rules::run_compliance(&mut out, &open_app_here()?, args),
-        Command::Evaluate(args) => rules::run_evaluate(&mut out, &open_app_here()?, args),
+        Command::Events(args) => events::run_events(&mut out, &backend()?, args),
+        Command::Timeline(args) => events::run_timeline(&mut out, &backend()?, args),
+        Command::Rules(command) => rules::run_rules(&mut out, backend, command),
+        Command::Compliance(args) => rules::run_compliance(&mut out, &backend()?, args),
+        Command::Evaluate(args) => rules::run_evaluate(&mut out, &backend()?, args),
         Command::Remediation(command) => {
-            remediation::run_remediation(&mut out, &open_app_here()?, command)
+            remediation::run_remediation(&mut out, &backend()?, command)
         }
-        Command::Worker(args) => remediation::run_worker(&mut out, &open_app_here()?, args),
-        Command::Serve(args) => serve::run_serve(
-            &mut out,
-            data_dir.as_deref(),
-            cli.event_map.as_deref(),
-            args,
-        ),
-        Command::Demo(args) => demo::run(&mut out, data_dir.as_deref(), args),
+        Command::Worker(args) => {
+            let backend = backend()?;
+            remediation::run_worker(&mut out, backend.local("the worker")?, args)
+        }
+        Command::Serve(args) => {
+            refuse_server(&server, "serve")?;
+            serve::run_serve(
+                &mut out,
+                data_dir.as_deref(),
+                cli.event_map.as_deref(),
+                args,
+            )
+        }
+        Command::Demo(args) => {
+            refuse_server(&server, "demo")?;
+            demo::run(&mut out, data_dir.as_deref(), args)
+        }
     }
 }
 
-fn open_store(dir: &Path) -> Result<Store> {
-    Store::open(dir).map_err(|e| explain_open_error(e.into()))
+/// Commands that start a server of their own do not talk to another one.
+fn refuse_server(server: &Option<String>, command: &str) -> Result<()> {
+    match server {
+        Some(_) => anyhow::bail!("{command} starts a server of its own; drop --server"),
+        None => Ok(()),
+    }
+}
+
+/// A use case's words for a parameter (`since (…) is after until`) in the command line's.
+fn flag_words(message: &str) -> String {
+    message
+        .replacen("since (", "--since (", 1)
+        .replacen("after until (", "after --until (", 1)
 }
 
 /// Opens the application over the store in `dir`.

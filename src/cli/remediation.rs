@@ -6,17 +6,16 @@ use std::io::Write;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 
+use super::backend::Backend;
 use super::render::table;
 use super::ResourceArgs;
+use crate::app::queries::JobFilter;
 use crate::app::App;
 use crate::config_file::{ActionKind as SettingsAction, JitterName, RemediationSettings};
-use crate::evaluator::EvaluatedResource;
 use crate::model::format_duration;
 use crate::model::{format_time, now_millis, parse_time_arg, Timestamp};
-use crate::query;
 use crate::remediation::{
-    JobState, RemediationConfig, RemediationException, RemediationJob, DEFAULT_CONCURRENCY,
-    DEFAULT_MAX_ATTEMPTS,
+    JobState, RemediationConfig, RemediationJob, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS,
 };
 use crate::runtime::{Runtime, RuntimeOptions};
 use crate::scheduler::CronSchedule;
@@ -194,24 +193,30 @@ pub struct ExceptionAddArgs {
 #[derive(Debug, Args)]
 pub struct WorkerArgs {
     /// Remediation actions running at once, across rules.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = crate::runtime::DEFAULT_MAX_CONCURRENT_ACTIONS)]
     pub max_concurrent_actions: usize,
     /// When to purge API events older than the retention (cron; "off" disables).
-    #[arg(long, default_value = "0 0 3 * * *")]
+    #[arg(long, default_value = crate::runtime::DEFAULT_PURGE_SCHEDULE)]
     pub purge_schedule: String,
     /// Event retention in days for the purge (0 keeps everything).
-    #[arg(long, env = "CONFTRAIL_EVENT_RETENTION_DAYS", default_value_t = super::events::DEFAULT_RETENTION_DAYS)]
+    #[arg(long, env = "CONFTRAIL_EVENT_RETENTION_DAYS", default_value_t = crate::runtime::DEFAULT_RETENTION_DAYS)]
     pub retention_days: u32,
 }
 
 /// Runs a `remediation` subcommand.
-pub fn run_remediation(out: &mut impl Write, app: &App, command: RemediationCommand) -> Result<u8> {
-    let store = app.store();
+pub fn run_remediation(
+    out: &mut impl Write,
+    backend: &Backend,
+    command: RemediationCommand,
+) -> Result<u8> {
     match command {
         RemediationCommand::Set(args) => {
             let json = args.json;
-            let config = build_config(app, args)?;
-            store.put_remediation_config(&config)?;
+            let rule = args.rule.clone();
+            let settings = settings_of(args)?;
+            let config = backend
+                .set_remediation(&rule, &settings)
+                .map_err(|e| anyhow::anyhow!("{}", flag_message(&e.to_string())))?;
             if json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&config)?)?;
             } else {
@@ -221,13 +226,7 @@ pub fn run_remediation(out: &mut impl Write, app: &App, command: RemediationComm
             Ok(0)
         }
         RemediationCommand::Show(args) => {
-            let mut configs = store.remediation_configs()?;
-            if let Some(rule) = &args.rule {
-                configs.retain(|c| &c.rule_name == rule);
-                if configs.is_empty() {
-                    bail!("rule {rule} has no remediation configured");
-                }
-            }
+            let configs = backend.remediation_configs(args.rule.as_deref())?;
             if args.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&configs)?)?;
             } else {
@@ -236,17 +235,12 @@ pub fn run_remediation(out: &mut impl Write, app: &App, command: RemediationComm
             Ok(0)
         }
         RemediationCommand::Remove(args) => {
-            if !store.delete_remediation_config(&args.rule)? {
-                bail!("rule {} has no remediation configured", args.rule);
-            }
+            backend.remove_remediation(&args.rule)?;
             writeln!(out, "remediation of {} removed", args.rule)?;
             Ok(0)
         }
         RemediationCommand::Run(args) => {
-            let key = query::resolve(store, &args.resource.selector())?;
-            let (job, queued) = app.queue_remediation(&args.rule, &key)?;
-            let job = if queued { app.attempt_job(job)? } else { job };
-            store.flush()?;
+            let (job, queued) = backend.run_remediation(&args.rule, &args.resource.selector())?;
             if args.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&job)?)?;
             } else {
@@ -261,16 +255,10 @@ pub fn run_remediation(out: &mut impl Write, app: &App, command: RemediationComm
             })
         }
         RemediationCommand::List(args) => {
-            let mut jobs = Vec::new();
-            for job in store.jobs() {
-                let job = job?;
-                if args.state.is_some_and(|s| s != job.state)
-                    || args.rule.as_ref().is_some_and(|r| r != &job.rule_name)
-                {
-                    continue;
-                }
-                jobs.push(job);
-            }
+            let jobs = backend.jobs(&JobFilter {
+                state: args.state,
+                rule: args.rule,
+            })?;
             if args.json {
                 writeln!(
                     out,
@@ -282,21 +270,12 @@ pub fn run_remediation(out: &mut impl Write, app: &App, command: RemediationComm
             }
             Ok(0)
         }
-        RemediationCommand::Exception(command) => run_exception(out, app, command),
+        RemediationCommand::Exception(command) => run_exception(out, backend, command),
     }
 }
 
-/// Fails unless a rule of that name is registered (managed rules are installed first).
-fn require_rule(app: &App, rule: &str) -> Result<()> {
-    if app.rules()?.iter().all(|d| d.name != rule) {
-        bail!("no rule named {rule} (conftrail rules list)");
-    }
-    Ok(())
-}
-
-fn build_config(app: &App, args: SetArgs) -> Result<RemediationConfig> {
-    let store = app.store();
-    require_rule(app, &args.rule)?;
+/// The flags of `remediation set` as the settings of `[remediation.RULE]` in the file.
+fn settings_of(args: SetArgs) -> Result<RemediationSettings> {
     if args.action == ActionKind::Webhook && !args.command.is_empty() {
         bail!("a webhook takes --url, not a program after --");
     }
@@ -321,8 +300,7 @@ fn build_config(app: &App, args: SetArgs) -> Result<RemediationConfig> {
             Ok((name.trim().to_string(), value.to_string()))
         })
         .collect::<Result<BTreeMap<_, _>>>()?;
-    // The same settings as `[remediation.RULE]` in the configuration file, converted once.
-    let settings = RemediationSettings {
+    Ok(RemediationSettings {
         action: match args.action {
             ActionKind::Webhook => SettingsAction::Webhook,
             ActionKind::Command => SettingsAction::Command,
@@ -341,18 +319,12 @@ fn build_config(app: &App, args: SetArgs) -> Result<RemediationConfig> {
         }),
         timeout: Some(args.timeout.clone()),
         concurrency: Some(args.concurrency),
-    };
-    let mut config = settings
-        .to_config(&args.rule, "")
-        .map_err(|e| anyhow::anyhow!("{}", flag_message(&e.to_string())))?;
-    if let Some(old) = store.remediation_config(&args.rule)? {
-        config.created_at = old.created_at;
-    }
-    Ok(config)
+    })
 }
 
 /// A settings error in the command line's words: `.backoff: …` becomes `--backoff: …`.
 fn flag_message(message: &str) -> String {
+    let message = message.strip_prefix("body").unwrap_or(message);
     match message.strip_prefix('.') {
         Some(rest) => match rest.strip_prefix("parameters.") {
             Some(param) => format!("--param {param}"),
@@ -502,33 +474,18 @@ pub(super) fn job_text(out: &mut impl Write, job: &RemediationJob) -> Result<()>
     Ok(())
 }
 
-fn run_exception(out: &mut impl Write, app: &App, command: ExceptionCommand) -> Result<u8> {
-    let store = app.store();
+fn run_exception(out: &mut impl Write, backend: &Backend, command: ExceptionCommand) -> Result<u8> {
     match command {
         ExceptionCommand::Add(args) => {
-            let key = query::resolve(store, &args.target.resource.selector())?;
-            require_rule(app, &args.target.rule)?;
-            let now = now_millis();
-            if args.expires.is_some_and(|t| t <= now) {
-                bail!("--expires is in the past");
-            }
-            let reason = args.reason.trim();
-            if reason.is_empty() {
-                bail!("--reason must say why the resource is exempt");
-            }
-            let exception = RemediationException {
-                rule_name: args.target.rule,
-                resource: EvaluatedResource::from(&key),
-                reason: reason.to_string(),
-                expires_at: args.expires,
-                created_at: now,
-            };
-            store.put_exception(&exception)?;
+            let sel = args.target.resource.selector();
+            let exception = backend
+                .add_exception(&args.target.rule, &sel, &args.reason, args.expires)
+                .map_err(|e| anyhow::anyhow!("--{e}"))?;
             writeln!(
                 out,
                 "exception added: no automatic {} remediation on {}{}",
                 exception.rule_name,
-                key,
+                exception.resource.key(),
                 exception
                     .expires_at
                     .map(|t| format!(" until {}", format_time(&t)))
@@ -537,7 +494,7 @@ fn run_exception(out: &mut impl Write, app: &App, command: ExceptionCommand) -> 
             Ok(0)
         }
         ExceptionCommand::List(flag) => {
-            let exceptions = store.exceptions()?;
+            let exceptions = backend.exceptions()?;
             if flag.json {
                 writeln!(
                     out,
@@ -572,10 +529,7 @@ fn run_exception(out: &mut impl Write, app: &App, command: ExceptionCommand) -> 
             Ok(0)
         }
         ExceptionCommand::Remove(target) => {
-            let key = query::resolve(store, &target.resource.selector())?;
-            if !store.delete_exception(&target.rule, &key)? {
-                bail!("no exception for {} on {key}", target.rule);
-            }
+            backend.remove_exception(&target.rule, &target.resource.selector())?;
             writeln!(out, "exception removed")?;
             Ok(0)
         }

@@ -1,8 +1,8 @@
 //! Human-readable (and streamed JSON) output of the CLI.
 
 use crate::diff::ChangeType;
-use crate::model::{format_time, ConfigurationItem, ResourceKey};
-use crate::query::{DiffResponse, HistoryResponse, QueryError, ResourceEntry};
+use crate::model::{format_time, ConfigurationItem};
+use crate::query::{DiffResponse, HistoryResponse, ResourceEntry};
 use std::io::{self, Write};
 
 fn dash(s: &str) -> &str {
@@ -40,25 +40,22 @@ pub(super) fn table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>])
 }
 
 /// The resource listing as a table.
-pub fn resources_table(
-    out: &mut impl Write,
-    entries: impl Iterator<Item = Result<ResourceEntry, QueryError>>,
-) -> anyhow::Result<()> {
-    let mut rows = Vec::new();
-    for e in entries {
-        let e = e?;
-        rows.push(vec![
-            e.resource_type,
-            e.resource_id,
-            dash(&e.account_id).to_string(),
-            dash(&e.aws_region).to_string(),
-            e.resource_name.unwrap_or_else(|| "-".to_string()),
-            e.configuration_item_status,
-            e.configuration_item_capture_time,
-            e.version_count.to_string(),
-        ]);
-    }
-    let count = rows.len();
+pub fn resources_table(out: &mut impl Write, entries: &[ResourceEntry]) -> anyhow::Result<()> {
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            vec![
+                e.resource_type.clone(),
+                e.resource_id.clone(),
+                dash(&e.account_id).to_string(),
+                dash(&e.aws_region).to_string(),
+                e.resource_name.clone().unwrap_or_else(|| "-".to_string()),
+                e.configuration_item_status.clone(),
+                e.configuration_item_capture_time.clone(),
+                e.version_count.to_string(),
+            ]
+        })
+        .collect();
     table(
         out,
         &[
@@ -66,33 +63,13 @@ pub fn resources_table(
         ],
         &rows,
     )?;
-    writeln!(out, "{count} resources")?;
-    Ok(())
-}
-
-/// The resource listing as one JSON document, written as it is read from the store.
-pub fn resources_json(
-    out: &mut impl Write,
-    entries: impl Iterator<Item = Result<ResourceEntry, QueryError>>,
-) -> anyhow::Result<()> {
-    write!(out, "{{\"resources\":[")?;
-    for (i, e) in entries.enumerate() {
-        if i > 0 {
-            write!(out, ",")?;
-        }
-        write!(out, "\n  {}", serde_json::to_string(&e?)?)?;
-    }
-    writeln!(out, "\n]}}")?;
+    writeln!(out, "{} resources", entries.len())?;
     Ok(())
 }
 
 /// A history page as a table.
-pub fn history_table(
-    out: &mut impl Write,
-    key: &ResourceKey,
-    page: &HistoryResponse,
-) -> io::Result<()> {
-    writeln!(out, "{key}")?;
+pub fn history_table(out: &mut impl Write, page: &HistoryResponse) -> io::Result<()> {
+    writeln!(out, "{}", page.resource.key())?;
     let rows: Vec<Vec<String>> = page
         .configuration_items
         .iter()
@@ -302,7 +279,7 @@ fn write_logs(out: &mut dyn Write, report: &crate::rules::EvaluationReport) -> a
 /// A resource's compliance history, per rule, oldest first.
 pub fn compliance_history_text(
     out: &mut dyn Write,
-    key: &ResourceKey,
+    key: &crate::model::ResourceKey,
     records: &[crate::evaluator::VerdictRecord],
 ) -> anyhow::Result<()> {
     writeln!(

@@ -4,22 +4,23 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
+use super::backend::{read_rule_file, Backend};
 use super::{ResourceArgs, EXIT_RECORDS_REJECTED};
-use crate::app::{App, RuleChange};
-use crate::evaluator::{compliance_summary, ComplianceFilter, SummaryState};
+use crate::app::RuleChange;
+use crate::config_file::RuleSettings;
+use crate::evaluator::{ComplianceFilter, SummaryState};
 use crate::ingest::{self, RecordOutcome};
 use crate::model::ConfigurationItem;
 use crate::model::{with_defaults, TagFilter};
-use crate::query;
 use crate::rules::definition::{check_parameters, parse_parameters};
 use crate::rules::registry::inspect;
 use crate::rules::{
     AddRule, EvaluationReport, Limits, Outcome, ResourceLookup, RuleCall, RuleEngine, RuleInput,
-    RuleInstance, Trigger, UpdateRule,
+    RuleInstance, Trigger,
 };
 
 /// The `rules` subcommands.
@@ -63,12 +64,12 @@ pub struct EvaluateArgs {
 }
 
 /// Runs `evaluate`: a manual evaluation of the latest versions in scope.
-pub fn run_evaluate(out: &mut dyn Write, app: &App, args: EvaluateArgs) -> Result<u8> {
+pub fn run_evaluate(out: &mut dyn Write, backend: &Backend, args: EvaluateArgs) -> Result<u8> {
     let filter = crate::evaluator::ScopeFilter {
         resource_type: args.resource_type,
         resource_id: args.resource_id,
     };
-    let counts = app.evaluate_now(args.rule.as_deref(), &filter)?;
+    let counts = backend.evaluate(args.rule.as_deref(), &filter)?;
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&counts)?)?;
     } else {
@@ -295,7 +296,7 @@ pub struct ComplianceHistoryArgs {
 /// Runs a `rules` subcommand.
 pub fn run_rules(
     out: &mut dyn Write,
-    open: impl FnOnce() -> Result<App>,
+    open: impl FnOnce() -> Result<Backend>,
     command: RulesCommand,
 ) -> Result<u8> {
     match command {
@@ -317,10 +318,10 @@ pub fn run_rules(
         }
         _ => {}
     }
-    let app = open()?;
+    let backend = open()?;
     match command {
         RulesCommand::List(flag) => {
-            let rules = app.rules()?;
+            let rules = backend.rules()?;
             if flag.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&rules)?)?;
             } else {
@@ -343,25 +344,21 @@ pub fn run_rules(
                 memory_limit_mib: args.memory_mib,
                 disabled: args.disabled,
             };
-            report_change(out, "added", &app.add_rule(&wasm, options)?, args.json)
+            report_change(out, "added", &backend.add_rule(&wasm, options)?, args.json)
         }
         RulesCommand::Update(args) => {
-            let changes = UpdateRule {
-                wasm: args.wasm.as_deref().map(read_rule_file).transpose()?,
+            let wasm = args.wasm.as_deref().map(read_rule_file).transpose()?;
+            let settings = RuleSettings {
                 resource_types: args.resource_types,
                 tag: if args.clear_tag {
-                    Some(None)
+                    Some(String::new())
                 } else {
                     args.tag
-                        .as_deref()
-                        .map(TagFilter::parse)
-                        .transpose()?
-                        .map(Some)
                 },
                 resource_id: if args.clear_resource_id {
-                    Some(None)
+                    Some(String::new())
                 } else {
-                    args.resource_id.map(Some)
+                    args.resource_id
                 },
                 parameters: args.params.as_deref().map(parse_parameters).transpose()?,
                 triggers: args
@@ -369,30 +366,36 @@ pub fn run_rules(
                     .map(|t| t.into_iter().map(Trigger::from).collect()),
                 deadline_ms: args.deadline_ms,
                 memory_limit_mib: args.memory_mib,
+                ..RuleSettings::default()
             };
-            report_change(
-                out,
-                "updated",
-                &app.update_rule(&args.name, changes)?,
-                args.json,
-            )
+            let change = backend.change_rule(&args.name, wasm, &settings)?;
+            report_change(out, "updated", &change, args.json)
         }
-        RulesCommand::Enable(args) => report_change(
-            out,
-            "enabled",
-            &app.set_rule_enabled(&args.name, true)?,
-            false,
-        ),
+        RulesCommand::Enable(args) => {
+            let settings = RuleSettings {
+                enabled: Some(true),
+                ..RuleSettings::default()
+            };
+            let change = backend.change_rule(&args.name, None, &settings)?;
+            report_change(out, "enabled", &change, false)
+        }
         RulesCommand::Schedule(args) => {
-            let schedule = args
-                .cron
+            let settings = RuleSettings {
+                schedule: Some(args.cron.clone().unwrap_or_default()),
+                ..RuleSettings::default()
+            };
+            let change = backend
+                .change_rule(&args.name, None, &settings)
+                .map_err(|e| {
+                    anyhow::anyhow!("{}", e.to_string().trim_start_matches(".schedule: "))
+                })?;
+            let definition = change.rule;
+            match definition
+                .schedule
                 .as_deref()
                 .map(crate::scheduler::CronSchedule::parse)
-                .transpose()
-                .map_err(anyhow::Error::msg)?;
-            let definition = app.set_rule_schedule(&args.name, schedule.as_ref())?;
-            match &schedule {
-                Some(s) => {
+            {
+                Some(Ok(s)) => {
                     let next = s
                         .next_after(crate::model::now_millis())
                         .map(|t| crate::model::format_time(&t))
@@ -404,17 +407,21 @@ pub fn run_rules(
                         s.as_str()
                     )?;
                 }
-                None => writeln!(out, "schedule of {} cleared", definition.name)?,
+                _ => writeln!(out, "schedule of {} cleared", definition.name)?,
             }
             Ok(0)
         }
         RulesCommand::Disable(args) => {
-            app.set_rule_enabled(&args.name, false)?;
+            let settings = RuleSettings {
+                enabled: Some(false),
+                ..RuleSettings::default()
+            };
+            backend.change_rule(&args.name, None, &settings)?;
             writeln!(out, "disabled {}", args.name)?;
             Ok(0)
         }
         RulesCommand::Remove(args) => {
-            app.remove_rule(&args.name)?;
+            backend.remove_rule(&args.name)?;
             writeln!(
                 out,
                 "removed {} (its compliance history is kept)",
@@ -424,10 +431,6 @@ pub fn run_rules(
         }
         RulesCommand::Test(_) | RulesCommand::New(_) => Ok(0),
     }
-}
-
-fn read_rule_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("cannot read rule {}", path.display()))
 }
 
 fn report_change(out: &mut dyn Write, what: &str, change: &RuleChange, json: bool) -> Result<u8> {
@@ -535,28 +538,18 @@ fn test_rule(out: &mut dyn Write, args: TestArgs) -> Result<u8> {
 }
 
 /// Runs `compliance` or `compliance history`.
-pub fn run_compliance(out: &mut dyn Write, app: &App, args: ComplianceArgs) -> Result<u8> {
-    let store = app.store();
+pub fn run_compliance(out: &mut dyn Write, backend: &Backend, args: ComplianceArgs) -> Result<u8> {
     match args.history {
         Some(ComplianceCommand::History(h)) => {
-            let key = query::resolve(store, &h.resource.selector())?;
-            let mut records = store.verdict_history(&key)?;
-            if let Some(rule) = &h.rule {
-                records.retain(|r| &r.rule_name == rule);
-            }
+            let view = backend.resource_compliance(&h.resource.selector(), h.rule.as_deref())?;
+            let records = view.history.unwrap_or_default();
             if h.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&records)?)?;
             } else {
-                super::render::compliance_history_text(out, &key, &records)?;
+                super::render::compliance_history_text(out, &view.resource.key(), &records)?;
             }
         }
         None => {
-            let definitions = store.rule_definitions()?;
-            if let Some(rule) = &args.rule {
-                if !definitions.iter().any(|d| &d.name == rule) {
-                    anyhow::bail!("no rule named {rule:?} (see `conftrail rules list`)");
-                }
-            }
             // The table leaves out NOT_APPLICABLE verdicts unless they were asked for.
             let show_not_applicable = args.state == Some(SummaryState::NotApplicable);
             let filter = ComplianceFilter {
@@ -564,7 +557,7 @@ pub fn run_compliance(out: &mut dyn Write, app: &App, args: ComplianceArgs) -> R
                 resource_type: args.resource_type,
                 state: args.state,
             };
-            let summary = compliance_summary(store, &definitions, &filter)?;
+            let summary = backend.compliance(&filter)?;
             if args.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
             } else {

@@ -2,14 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{EvaluatedResource, LatestVerdict};
 use crate::rules::{Compliance, RuleDefinition};
 use crate::store::{Store, StoreError};
 
 /// The compliance of a rule, a resource or everything (AWS's summary values).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SummaryState {
     /// At least one NON_COMPLIANT verdict.
@@ -47,7 +47,7 @@ impl SummaryState {
 }
 
 /// Verdict counts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Counts {
     /// COMPLIANT.
@@ -69,7 +69,7 @@ impl Counts {
 }
 
 /// One rule's compliance: resources judged, by verdict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RuleCompliance {
     /// Rule name.
@@ -83,7 +83,7 @@ pub struct RuleCompliance {
 }
 
 /// One resource's compliance over all rules.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceCompliance {
     /// The resource.
@@ -109,13 +109,13 @@ pub struct ComplianceFilter {
 }
 
 /// Latest verdicts with summaries per rule, per resource and overall.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ComplianceSummary {
     /// Overall: NON_COMPLIANT if any resource is.
     pub compliance: SummaryState,
     /// Resources by their compliance.
-    pub resource_counts: BTreeMap<&'static str, usize>,
+    pub resource_counts: BTreeMap<String, usize>,
     /// Per rule.
     pub rules: Vec<RuleCompliance>,
     /// Per resource.
@@ -176,7 +176,9 @@ pub fn compliance_summary(
     let mut resources = Vec::new();
     for (resource, (counts, non_compliant_rules)) in per_resource {
         let compliance = SummaryState::of(&counts);
-        *resource_counts.entry(compliance.as_str()).or_insert(0) += 1;
+        *resource_counts
+            .entry(compliance.as_str().to_string())
+            .or_insert(0) += 1;
         match compliance {
             SummaryState::NonCompliant => overall.add(Compliance::NonCompliant),
             SummaryState::Compliant => overall.add(Compliance::Compliant),

@@ -56,6 +56,13 @@ impl Trigger {
             Trigger::Manual => "manual",
         }
     }
+
+    /// The trigger of a lower-case name.
+    pub fn parse(text: &str) -> Option<Trigger> {
+        [Trigger::Change, Trigger::Schedule, Trigger::Manual]
+            .into_iter()
+            .find(|t| t.as_str() == text)
+    }
 }
 
 /// A parameter a rule accepts, as its metadata declares it.

@@ -1,0 +1,552 @@
+//! Where a command's data lives: the local store (through the application's use cases) or a
+//! running server (through its HTTP API). Both answer with the same types, so every command
+//! renders the same output, tables, `--json` and exit codes, in either mode.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::client::{server_error, Body, Client};
+use crate::app::events::{EventsPage, PurgeReport};
+use crate::app::queries::{JobFilter, ResourceComplianceView};
+use crate::app::{App, IngestReport, RuleChange};
+use crate::config_file::{RemediationSettings, RuleSettings};
+use crate::evaluator::{ComplianceFilter, ComplianceSummary, EvaluationCounts, ScopeFilter};
+use crate::model::{
+    format_time, ConfigurationItem, JobState, RemediationConfig, RemediationException,
+    RemediationJob, RuleDefinition, Timestamp,
+};
+use crate::query::{
+    DiffResponse, EventLookup, HistoryResponse, ResourceEntry, ResourceSelector, VersionSelector,
+};
+use crate::rules::AddRule;
+use crate::store::{HistoryOrder, HistoryQuery};
+use crate::timeline::Timeline;
+
+/// How long `remediation run` waits for a server's worker to make the attempt.
+const RUN_WAIT: Duration = Duration::from_secs(120);
+
+/// The local store or a running server.
+pub enum Backend {
+    /// The store in the data directory, opened by this process.
+    Local(App),
+    /// A `conftrail serve` reached over HTTP.
+    Remote(Client),
+}
+
+/// Query parameters, absent ones left out.
+#[derive(Default)]
+struct Params(Vec<(&'static str, String)>);
+
+impl Params {
+    fn add(mut self, name: &'static str, value: Option<impl ToString>) -> Params {
+        if let Some(value) = value {
+            self.0.push((name, value.to_string()));
+        }
+        self
+    }
+
+    fn at(self, sel: &ResourceSelector) -> Params {
+        self.add("account", sel.account_id.as_ref())
+            .add("region", sel.region.as_ref())
+    }
+}
+
+impl serde::Serialize for Params {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+/// `/v1/resources/{type}/{id}` and what follows it.
+fn resource_path(sel: &ResourceSelector, rest: &[&str]) -> String {
+    let mut segments = vec!["", "v1", "resources", &sel.resource_type, &sel.resource_id];
+    segments.extend_from_slice(rest);
+    Client::path(&segments)
+}
+
+/// A `{"key": [...]}` answer.
+fn field<T: for<'de> Deserialize<'de>>(mut answer: Value, key: &str) -> Result<T> {
+    serde_json::from_value(answer[key].take())
+        .with_context(|| format!("the server's answer has no usable {key:?}"))
+}
+
+impl Backend {
+    /// The application, for what only runs where the store is (the worker, `serve`).
+    pub fn local(&self, what: &str) -> Result<&App> {
+        match self {
+            Backend::Local(app) => Ok(app),
+            Backend::Remote(_) => bail!(
+                "{what} runs where the data directory is, not against a server (drop --server)"
+            ),
+        }
+    }
+
+    /// Records files and directories (judging new versions unless `evaluate` is false). A
+    /// server gets each document as one `POST /v1/ingest`, named by its path.
+    pub fn ingest(&self, paths: &[PathBuf], evaluate: bool) -> Result<IngestReport> {
+        let client = match self {
+            Backend::Local(app) => return Ok(app.ingest_paths(paths, evaluate)?),
+            Backend::Remote(client) => client,
+        };
+        let mut report = IngestReport::default();
+        for file in crate::ingest::collect_files(paths)? {
+            let source = file.display().to_string();
+            let bytes = match crate::ingest::read_document(&file) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    report.merge(IngestReport::unreadable(&source, e.reason()));
+                    continue;
+                }
+            };
+            let params = Params::default()
+                .add("source", Some(&source))
+                .add("evaluate", (!evaluate).then_some(false));
+            let (status, text) = client.exchange(
+                "POST",
+                "/v1/ingest",
+                &params,
+                Body::Bytes(&bytes, "application/json"),
+            )?;
+            // 400 with a report: nothing usable in the document, which the report says why.
+            match serde_json::from_str::<IngestReport>(&text) {
+                Ok(answer) if status < 300 || status == 400 => report.merge(answer),
+                _ => return Err(server_error(status, &text).context(format!("ingesting {source}"))),
+            }
+        }
+        Ok(report)
+    }
+
+    /// Every recorded resource (of a type, when given).
+    pub fn resources(&self, resource_type: Option<&str>) -> Result<Vec<ResourceEntry>> {
+        match self {
+            Backend::Local(app) => Ok(app.resources(resource_type)?),
+            Backend::Remote(client) => field(
+                client.get(
+                    "/v1/resources",
+                    &Params::default().add("type", resource_type),
+                )?,
+                "resources",
+            ),
+        }
+    }
+
+    /// One page of a resource's versions.
+    pub fn history(&self, sel: &ResourceSelector, q: &HistoryQuery) -> Result<HistoryResponse> {
+        match self {
+            Backend::Local(app) => Ok(app.history(sel, q)?),
+            Backend::Remote(client) => {
+                let params = Params::default()
+                    .at(sel)
+                    .add("since", q.since.as_ref().map(format_time))
+                    .add("until", q.until.as_ref().map(format_time))
+                    .add(
+                        "order",
+                        Some(match q.order {
+                            HistoryOrder::Forward => "forward",
+                            HistoryOrder::Reverse => "reverse",
+                        }),
+                    )
+                    .add("limit", Some(q.limit))
+                    .add("next", q.after.as_ref().map(|t| t.encode()));
+                client.get(&resource_path(sel, &["history"]), &params)
+            }
+        }
+    }
+
+    /// One version, with the API calls linked to it.
+    pub fn show(
+        &self,
+        sel: &ResourceSelector,
+        which: VersionSelector,
+    ) -> Result<ConfigurationItem> {
+        match self {
+            Backend::Local(app) => Ok(app.show(sel, which)?),
+            Backend::Remote(client) => match which {
+                VersionSelector::Latest => {
+                    client.get(&resource_path(sel, &[]), &Params::default().at(sel))
+                }
+                VersionSelector::At(at) => client.get(
+                    &resource_path(sel, &[]),
+                    &Params::default().at(sel).add("at", Some(format_time(&at))),
+                ),
+                VersionSelector::Number(n) => client.get(
+                    &resource_path(sel, &["versions", &n.to_string()]),
+                    &Params::default().at(sel),
+                ),
+            },
+        }
+    }
+
+    /// What changed between two versions.
+    pub fn diff(
+        &self,
+        sel: &ResourceSelector,
+        from: Option<u64>,
+        to: Option<u64>,
+    ) -> Result<DiffResponse> {
+        match self {
+            Backend::Local(app) => Ok(app.diff(sel, from, to)?),
+            Backend::Remote(client) => client.get(
+                &resource_path(sel, &["diff"]),
+                &Params::default().at(sel).add("from", from).add("to", to),
+            ),
+        }
+    }
+
+    /// A resource's timeline.
+    pub fn timeline(&self, sel: &ResourceSelector) -> Result<Timeline> {
+        match self {
+            Backend::Local(app) => Ok(app.timeline(sel)?),
+            Backend::Remote(client) => client.get(
+                &resource_path(sel, &["timeline"]),
+                &Params::default().at(sel),
+            ),
+        }
+    }
+
+    /// API events matching a lookup.
+    pub fn events(&self, lookup: &EventLookup) -> Result<EventsPage> {
+        match self {
+            Backend::Local(app) => Ok(app.events(lookup)?),
+            Backend::Remote(client) => {
+                let params = Params::default()
+                    .add("eventName", lookup.event_name.as_ref())
+                    .add("user", lookup.user.as_ref())
+                    .add("resourceType", lookup.resource_type.as_ref())
+                    .add("resourceName", lookup.resource_name.as_ref())
+                    .add("eventSource", lookup.event_source.as_ref())
+                    .add("accessKey", lookup.access_key.as_ref())
+                    .add("readOnly", lookup.read_only.as_ref())
+                    .add("eventId", lookup.event_id.as_ref())
+                    .add("since", lookup.since.as_ref())
+                    .add("until", lookup.until.as_ref())
+                    .add("limit", lookup.limit)
+                    .add("next", lookup.next.as_ref());
+                client.get("/v1/events", &params)
+            }
+        }
+    }
+
+    /// Removes API events older than the retention.
+    pub fn purge_events(&self, retention_days: u32) -> Result<PurgeReport> {
+        match self {
+            Backend::Local(app) => Ok(app.purge_events(retention_days)?),
+            Backend::Remote(client) => client.send(
+                "POST",
+                "/v1/events/purge",
+                &Params::default().add("retentionDays", Some(retention_days)),
+                Body::None,
+            ),
+        }
+    }
+
+    /// Latest verdicts summarised per rule and resource.
+    pub fn compliance(&self, filter: &ComplianceFilter) -> Result<ComplianceSummary> {
+        match self {
+            Backend::Local(app) => Ok(app.compliance(filter)?),
+            Backend::Remote(client) => client.get(
+                "/v1/compliance",
+                &Params::default()
+                    .add("rule", filter.rule.as_ref())
+                    .add("type", filter.resource_type.as_ref())
+                    .add("state", filter.state.map(|s| s.as_str())),
+            ),
+        }
+    }
+
+    /// A resource's verdicts over time (of one rule, when given).
+    pub fn resource_compliance(
+        &self,
+        sel: &ResourceSelector,
+        rule: Option<&str>,
+    ) -> Result<ResourceComplianceView> {
+        match self {
+            Backend::Local(app) => Ok(app.resource_compliance(sel, rule, true)?),
+            Backend::Remote(client) => client.get(
+                &resource_path(sel, &["compliance"]),
+                &Params::default().at(sel).add("rule", rule),
+            ),
+        }
+    }
+
+    /// Every rule.
+    pub fn rules(&self) -> Result<Vec<RuleDefinition>> {
+        match self {
+            Backend::Local(app) => Ok(app.rules()?),
+            Backend::Remote(client) => field(client.get("/v1/rules", &Params::default())?, "rules"),
+        }
+    }
+
+    /// Registers a rule, then judges its scope.
+    pub fn add_rule(&self, wasm: &[u8], options: AddRule) -> Result<RuleChange> {
+        let client = match self {
+            Backend::Local(app) => return Ok(app.add_rule(wasm, options)?),
+            Backend::Remote(client) => client,
+        };
+        let tag = options.tag.map(|t| match t.value {
+            Some(value) => format!("{}={value}", t.key),
+            None => t.key,
+        });
+        let params = Params::default()
+            .add("name", options.name)
+            .add("types", options.resource_types.map(|t| t.join(",")))
+            .add("tag", tag)
+            .add("resourceId", options.resource_id)
+            .add(
+                "params",
+                options.parameters.map(|p| Value::Object(p).to_string()),
+            )
+            .add(
+                "triggers",
+                options
+                    .triggers
+                    .map(|t| t.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(",")),
+            )
+            .add("deadlineMs", options.deadline_ms)
+            .add("memoryLimitMib", options.memory_limit_mib)
+            .add("disabled", options.disabled.then_some(true));
+        client.send(
+            "POST",
+            "/v1/rules",
+            &params,
+            Body::Bytes(wasm, "application/wasm"),
+        )
+    }
+
+    /// Changes a rule's settings and, when given, its binary; judges its scope again when that
+    /// can change verdicts.
+    pub fn change_rule(
+        &self,
+        name: &str,
+        wasm: Option<Vec<u8>>,
+        settings: &RuleSettings,
+    ) -> Result<RuleChange> {
+        let client = match self {
+            Backend::Local(app) => return Ok(app.change_rule(name, wasm, settings, "")?),
+            Backend::Remote(client) => client,
+        };
+        let path = Client::path(&["", "v1", "rules", name]);
+        let mut change = None;
+        if let Some(wasm) = &wasm {
+            change = Some(client.send(
+                "PUT",
+                &path,
+                &Params::default(),
+                Body::Bytes(wasm, "application/wasm"),
+            )?);
+        }
+        if wasm.is_none() || *settings != RuleSettings::default() {
+            let body = serde_json::to_value(settings)?;
+            change = Some(client.send("PATCH", &path, &Params::default(), Body::Json(body))?);
+        }
+        change.context("nothing to change")
+    }
+
+    /// Removes an added rule.
+    pub fn remove_rule(&self, name: &str) -> Result<()> {
+        match self {
+            Backend::Local(app) => Ok(app.remove_rule(name)?),
+            Backend::Remote(client) => {
+                let path = Client::path(&["", "v1", "rules", name]);
+                client.call("DELETE", &path, &Params::default(), Body::None)?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Judges the latest versions in scope now (of one rule, or of every enabled rule).
+    pub fn evaluate(&self, rule: Option<&str>, filter: &ScopeFilter) -> Result<EvaluationCounts> {
+        match self {
+            Backend::Local(app) => Ok(app.evaluate_now(rule, filter)?),
+            Backend::Remote(client) => field(
+                client.send(
+                    "POST",
+                    "/v1/evaluate",
+                    &Params::default()
+                        .add("rule", rule)
+                        .add("resourceType", filter.resource_type.as_ref())
+                        .add("resourceId", filter.resource_id.as_ref()),
+                    Body::None,
+                )?,
+                "evaluations",
+            ),
+        }
+    }
+
+    /// Remediation configurations (of one rule, when given).
+    pub fn remediation_configs(&self, rule: Option<&str>) -> Result<Vec<RemediationConfig>> {
+        match (self, rule) {
+            (Backend::Local(app), _) => Ok(app.remediation_configs(rule)?),
+            (Backend::Remote(client), None) => field(
+                client.get("/v1/remediation/configurations", &Params::default())?,
+                "configurations",
+            ),
+            (Backend::Remote(client), Some(rule)) => Ok(vec![client.get(
+                &Client::path(&["", "v1", "remediation", "configurations", rule]),
+                &Params::default(),
+            )?]),
+        }
+    }
+
+    /// Sets a rule's remediation.
+    pub fn set_remediation(
+        &self,
+        rule: &str,
+        settings: &RemediationSettings,
+    ) -> Result<RemediationConfig> {
+        match self {
+            Backend::Local(app) => Ok(app.set_remediation(rule, settings, "")?),
+            Backend::Remote(client) => client.send(
+                "PUT",
+                &Client::path(&["", "v1", "remediation", "configurations", rule]),
+                &Params::default(),
+                Body::Json(serde_json::to_value(settings)?),
+            ),
+        }
+    }
+
+    /// Removes a rule's remediation.
+    pub fn remove_remediation(&self, rule: &str) -> Result<()> {
+        match self {
+            Backend::Local(app) => Ok(app.remove_remediation(rule)?),
+            Backend::Remote(client) => {
+                let path = Client::path(&["", "v1", "remediation", "configurations", rule]);
+                client.call("DELETE", &path, &Params::default(), Body::None)?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Queues a remediation run of a resource and makes its attempt: here, or by the server's
+    /// worker (waited for). Returns the job after the attempt and whether it was queued.
+    pub fn run_remediation(
+        &self,
+        rule: &str,
+        sel: &ResourceSelector,
+    ) -> Result<(RemediationJob, bool)> {
+        let client = match self {
+            Backend::Local(app) => {
+                app.rule(rule)?;
+                let key = app.resolve(sel)?;
+                let (job, queued) = app.queue_remediation(rule, &key)?;
+                let job = if queued { app.attempt_job(job)? } else { job };
+                return Ok((job, queued));
+            }
+            Backend::Remote(client) => client,
+        };
+        let body = exception_target(rule, sel);
+        let answer: Value = client.send(
+            "POST",
+            "/v1/remediation/run",
+            &Params::default(),
+            Body::Json(body),
+        )?;
+        let queued = answer["queued"].as_bool().unwrap_or(false);
+        let mut job: RemediationJob = field(answer, "job")?;
+        if !queued {
+            return Ok((job, false));
+        }
+        // The server's worker runs the attempt; wait until it has.
+        let attempts = job.attempts.len();
+        let path = Client::path(&["", "v1", "remediation", "jobs", &job.id.to_string()]);
+        let started = Instant::now();
+        while started.elapsed() < RUN_WAIT
+            && (job.state == JobState::InProgress
+                || (job.state == JobState::Queued && job.attempts.len() == attempts))
+        {
+            std::thread::sleep(Duration::from_millis(100));
+            job = client.get(&path, &Params::default())?;
+        }
+        Ok((job, true))
+    }
+
+    /// Remediation jobs.
+    pub fn jobs(&self, filter: &JobFilter) -> Result<Vec<RemediationJob>> {
+        match self {
+            Backend::Local(app) => Ok(app.jobs(filter)?),
+            Backend::Remote(client) => field(
+                client.get(
+                    "/v1/remediation/jobs",
+                    &Params::default()
+                        .add("state", filter.state.map(|s| s.as_str()))
+                        .add("rule", filter.rule.as_ref()),
+                )?,
+                "jobs",
+            ),
+        }
+    }
+
+    /// Exempts a resource from a rule's automatic remediation.
+    pub fn add_exception(
+        &self,
+        rule: &str,
+        sel: &ResourceSelector,
+        reason: &str,
+        expires: Option<Timestamp>,
+    ) -> Result<RemediationException> {
+        match self {
+            Backend::Local(app) => Ok(app.add_exception(rule, sel, reason, expires)?),
+            Backend::Remote(client) => {
+                let mut body = exception_target(rule, sel);
+                body["reason"] = json!(reason);
+                if let Some(expires) = expires {
+                    body["expires"] = json!(format_time(&expires));
+                }
+                client.send(
+                    "PUT",
+                    "/v1/remediation/exceptions",
+                    &Params::default(),
+                    Body::Json(body),
+                )
+            }
+        }
+    }
+
+    /// Removes an exception.
+    pub fn remove_exception(&self, rule: &str, sel: &ResourceSelector) -> Result<()> {
+        match self {
+            Backend::Local(app) => Ok(app.remove_exception(rule, sel)?),
+            Backend::Remote(client) => {
+                let params = Params::default()
+                    .add("rule", Some(rule))
+                    .add("resource_type", Some(&sel.resource_type))
+                    .add("resource_id", Some(&sel.resource_id))
+                    .add("account", sel.account_id.as_ref())
+                    .add("region", sel.region.as_ref());
+                client.call("DELETE", "/v1/remediation/exceptions", &params, Body::None)?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Every exception.
+    pub fn exceptions(&self) -> Result<Vec<RemediationException>> {
+        match self {
+            Backend::Local(app) => Ok(app.exceptions()?),
+            Backend::Remote(client) => field(
+                client.get("/v1/remediation/exceptions", &Params::default())?,
+                "exceptions",
+            ),
+        }
+    }
+}
+
+/// The (rule, resource) pair of the exception and run routes.
+fn exception_target(rule: &str, sel: &ResourceSelector) -> Value {
+    json!({
+        "rule": rule,
+        "resource_type": sel.resource_type,
+        "resource_id": sel.resource_id,
+        "account": sel.account_id,
+        "region": sel.region,
+    })
+}
+
+/// Reads a rule binary named on the command line.
+pub fn read_rule_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read rule {}", path.display()))
+}

@@ -1,0 +1,82 @@
+//! A `conftrail serve` process on 127.0.0.1 with read, ingest and admin tokens, for the tests
+//! that go over real HTTP.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A read token.
+pub const READ: &str = "reader-0123456789abcdef";
+/// An ingest token.
+pub const INGEST: &str = "ingester-0123456789abcdef";
+/// An admin token.
+pub const ADMIN: &str = "administrator-0123456789abcdef";
+
+/// A running server, killed when dropped.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+}
+
+impl Server {
+    /// Starts a server on `data`.
+    pub fn start(data: &Path) -> Server {
+        Server::start_with(data, &[])
+    }
+
+    /// Starts a server on `data` with extra `serve` arguments.
+    pub fn start_with(data: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_conftrail"))
+            .arg("--data-dir")
+            .arg(data)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env(
+                "CONFTRAIL_API_TOKENS",
+                format!("read:{READ},ingest:{INGEST},admin:{ADMIN}"),
+            )
+            // The secret examples/conftrail.toml reads from the environment.
+            .env("CONFTRAIL_ADMIN_TOKEN", "example-admin-secret-0123456789")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("first line");
+        // Keep reading, so the server's last line ("stopped") has somewhere to go.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        Server { child, base }
+    }
+
+    /// SIGTERM, then waits for a clean exit.
+    pub fn stop(mut self) {
+        let pid = i32::try_from(self.child.id()).expect("pid");
+        // SAFETY: sends a signal to our own child process.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                assert!(status.success(), "server exited with {status:?}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "server did not stop");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
