@@ -215,17 +215,10 @@ pub const CSV_HEADER: [&str; 13] = [
     "Request ID",
 ];
 
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
-}
-
 /// A page as CloudTrail's event history CSV download.
 pub fn events_csv(out: &mut impl Write, page: &EventPage) -> Result<()> {
-    writeln!(out, "{}", CSV_HEADER.join(","))?;
+    let mut csv = csv::Writer::from_writer(out);
+    csv.write_record(CSV_HEADER)?;
     for stored in &page.events {
         let e = &stored.event;
         let pairs = resource_pairs(stored);
@@ -248,9 +241,9 @@ pub fn events_csv(out: &mut impl Write, page: &EventPage) -> Result<()> {
             e.read_only.to_string(),
             opt(&e.request_id),
         ];
-        let row: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
-        writeln!(out, "{}", row.join(","))?;
+        csv.write_record(&row)?;
     }
+    csv.flush()?;
     Ok(())
 }
 
