@@ -18,6 +18,8 @@ use sha2::{Digest, Sha256};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
+use crate::model::hash_hex;
+
 pub use crate::notify::{ApiEventPattern, ErrorMatch, NotificationKind};
 
 /// Why a configuration file could not be used.
@@ -181,7 +183,7 @@ impl TokenEntry {
                 "environment variable {var} starts or ends with whitespace"
             )));
         }
-        Ok(hex_lower(&Sha256::digest(secret.as_bytes())))
+        Ok(hash_hex(&Sha256::digest(secret.as_bytes())))
     }
 }
 
@@ -440,7 +442,7 @@ fn check_tokens(tokens: &[TokenEntry]) -> Result<(), Problem> {
                 return Err((at, "set one of sha256 and secret_env".into()));
             }
             (Some(hash), None) => {
-                if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                if hex::decode_to_slice(hash, &mut [0u8; 32]).is_err() {
                     return Err((
                         format!("{at}.sha256"),
                         "must be 64 hex digits (the SHA-256 of the secret)".into(),
@@ -740,11 +742,6 @@ fn key_segment(key: &str) -> String {
     } else {
         format!("{key:?}")
     }
-}
-
-/// Lowercase hex of bytes.
-fn hex_lower(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -1,143 +1,213 @@
-//! Process-wide counters and latency histograms, rendered in Prometheus' text format at
-//! `/metrics`. Producers aggregate per batch before recording, so the lock is rare.
+//! Process-wide counters and latency histograms, rendered in Prometheus' text format (0.0.4) at
+//! `/metrics` by `prometheus-client`. Every metric is declared here, once, with its help text;
+//! callers record through the typed functions below. Producers aggregate per batch before
+//! recording, so the family locks are rarely taken.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::sync::LazyLock;
 use std::time::Duration;
+
+use prometheus_client::encoding::{prometheus_text, EncodeLabelSet};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+/// The `Content-Type` of [`render`]'s text.
+pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
 
 /// Histogram bucket bounds in seconds (1 ms to 10 s).
 const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
-type Labels = Vec<(&'static str, String)>;
-
-#[derive(Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+/// The `kind` label of ingested records.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabel {
+    kind: &'static str,
 }
 
-#[derive(Default)]
-struct Registry {
-    counters: BTreeMap<(&'static str, Labels), u64>,
-    histograms: BTreeMap<(&'static str, Labels), Histogram>,
-    help: BTreeMap<&'static str, &'static str>,
+/// The `rule` and `verdict` labels of evaluations.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RuleVerdictLabels {
+    rule: String,
+    verdict: &'static str,
 }
 
-static REGISTRY: Mutex<Option<Registry>> = Mutex::new(None);
-
-fn with<T>(f: impl FnOnce(&mut Registry) -> T) -> T {
-    let mut guard = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
-    f(guard.get_or_insert_with(Registry::default))
+/// The `outcome` label of remediation and delivery attempts.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: &'static str,
 }
 
-fn labels(pairs: &[(&'static str, &str)]) -> Labels {
-    pairs.iter().map(|(k, v)| (*k, (*v).to_string())).collect()
+/// Values read when `/metrics` is requested rather than recorded as they happen.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Gauges {
+    /// Remediation jobs queued.
+    pub remediation_queue_depth: usize,
+    /// Notification deliveries queued.
+    pub notification_queue_depth: usize,
+    /// Connected `/v1/stream` clients.
+    pub stream_listeners: usize,
 }
 
-/// Adds `by` to a counter.
-pub fn count(name: &'static str, help: &'static str, pairs: &[(&'static str, &str)], by: u64) {
-    with(|r| {
-        r.help.insert(name, help);
-        *r.counters.entry((name, labels(pairs))).or_default() += by;
-    });
+/// Every metric conftrail exposes, registered once.
+struct Metrics {
+    registry: Registry,
+    ingest_records: Family<KindLabel, Counter>,
+    ingest_request_seconds: Histogram,
+    evaluations: Family<RuleVerdictLabels, Counter>,
+    evaluation_batch_seconds: Histogram,
+    remediation_attempts: Family<OutcomeLabel, Counter>,
+    notification_deliveries: Family<OutcomeLabel, Counter>,
+    remediation_queue_depth: Gauge,
+    notification_queue_depth: Gauge,
+    stream_listeners: Gauge,
 }
 
-/// Records one duration in a histogram.
-pub fn observe(
-    name: &'static str,
-    help: &'static str,
-    pairs: &[(&'static str, &str)],
-    took: Duration,
-) {
-    let seconds = took.as_secs_f64();
-    with(|r| {
-        r.help.insert(name, help);
-        let h = r.histograms.entry((name, labels(pairs))).or_default();
-        for (slot, bound) in h.counts.iter_mut().zip(BUCKETS) {
-            if seconds <= bound {
-                *slot += 1;
-            }
+impl Metrics {
+    /// The metric families with their names and help texts (counters are named without
+    /// `_total`, which the encoder appends; help texts get their final period from it too).
+    fn new() -> Metrics {
+        let ingest_records = Family::default();
+        let ingest_request_seconds = Histogram::new(BUCKETS);
+        let evaluations = Family::default();
+        let evaluation_batch_seconds = Histogram::new(BUCKETS);
+        let remediation_attempts = Family::default();
+        let notification_deliveries = Family::default();
+        let remediation_queue_depth = Gauge::default();
+        let notification_queue_depth = Gauge::default();
+        let stream_listeners = Gauge::default();
+        let mut registry = Registry::default();
+        registry.register(
+            "conftrail_ingest_records",
+            "Records received by POST /v1/ingest, by kind",
+            ingest_records.clone(),
+        );
+        registry.register(
+            "conftrail_ingest_request_seconds",
+            "Time to record, judge and flush one ingest request",
+            ingest_request_seconds.clone(),
+        );
+        registry.register(
+            "conftrail_evaluations",
+            "Rule evaluations by rule and verdict (ERROR: the rule failed)",
+            evaluations.clone(),
+        );
+        registry.register(
+            "conftrail_evaluation_batch_seconds",
+            "Time to judge a batch of versions with every rule in scope and record the verdicts",
+            evaluation_batch_seconds.clone(),
+        );
+        registry.register(
+            "conftrail_remediation_attempts",
+            "Remediation action attempts by outcome",
+            remediation_attempts.clone(),
+        );
+        registry.register(
+            "conftrail_notification_deliveries",
+            "Webhook notification delivery attempts by outcome",
+            notification_deliveries.clone(),
+        );
+        registry.register(
+            "conftrail_remediation_queue_depth",
+            "Remediation jobs queued",
+            remediation_queue_depth.clone(),
+        );
+        registry.register(
+            "conftrail_notification_queue_depth",
+            "Notification deliveries queued",
+            notification_queue_depth.clone(),
+        );
+        registry.register(
+            "conftrail_stream_listeners",
+            "Connected /v1/stream clients",
+            stream_listeners.clone(),
+        );
+        Metrics {
+            registry,
+            ingest_records,
+            ingest_request_seconds,
+            evaluations,
+            evaluation_batch_seconds,
+            remediation_attempts,
+            notification_deliveries,
+            remediation_queue_depth,
+            notification_queue_depth,
+            stream_listeners,
         }
-        h.count += 1;
-        h.sum += seconds;
-    });
+    }
+
+    /// The text exposition, with `gauges` as measured by the caller.
+    fn render(&self, gauges: &Gauges) -> Result<String, std::fmt::Error> {
+        let set = |gauge: &Gauge, value: usize| {
+            gauge.set(i64::try_from(value).unwrap_or(i64::MAX));
+        };
+        set(
+            &self.remediation_queue_depth,
+            gauges.remediation_queue_depth,
+        );
+        set(
+            &self.notification_queue_depth,
+            gauges.notification_queue_depth,
+        );
+        set(&self.stream_listeners, gauges.stream_listeners);
+        let mut out = String::new();
+        prometheus_text::encode(&mut out, &self.registry)?;
+        Ok(out)
+    }
 }
 
-fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+
+/// Adds `n` records of `kind` (item, event, rejected) received by `POST /v1/ingest`.
+pub fn ingest_records(kind: &'static str, n: u64) {
+    METRICS
+        .ingest_records
+        .get_or_create(&KindLabel { kind })
+        .inc_by(n);
 }
 
-fn label_text(labels: &Labels, extra: Option<(&str, String)>) -> String {
-    let mut parts: Vec<String> = labels
-        .iter()
-        .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
-        .collect();
-    if let Some((k, v)) = extra {
-        parts.push(format!("{k}=\"{v}\""));
-    }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("{{{}}}", parts.join(","))
-    }
+/// Records how long one ingest request took.
+pub fn ingest_request(took: Duration) {
+    METRICS.ingest_request_seconds.observe(took.as_secs_f64());
+}
+
+/// Adds `n` evaluations of `rule` that ended in `verdict` (a compliance value or ERROR).
+pub fn evaluations(rule: &str, verdict: &'static str, n: u64) {
+    METRICS
+        .evaluations
+        .get_or_create(&RuleVerdictLabels {
+            rule: rule.to_string(),
+            verdict,
+        })
+        .inc_by(n);
+}
+
+/// Records how long one evaluation batch took.
+pub fn evaluation_batch(took: Duration) {
+    METRICS.evaluation_batch_seconds.observe(took.as_secs_f64());
+}
+
+/// Counts one remediation attempt that ended in `outcome`.
+pub fn remediation_attempt(outcome: &'static str) {
+    METRICS
+        .remediation_attempts
+        .get_or_create(&OutcomeLabel { outcome })
+        .inc();
+}
+
+/// Counts one notification delivery attempt that ended in `outcome`.
+pub fn notification_delivery(outcome: &'static str) {
+    METRICS
+        .notification_deliveries
+        .get_or_create(&OutcomeLabel { outcome })
+        .inc();
 }
 
 /// The text exposition of everything recorded, plus `gauges` measured by the caller.
-pub fn render(gauges: &[(&'static str, &'static str, f64)]) -> String {
-    let mut out = String::new();
-    with(|r| {
-        let mut last = "";
-        for ((name, labels), value) in &r.counters {
-            if *name != last {
-                let _ = writeln!(
-                    out,
-                    "# HELP {name} {}\n# TYPE {name} counter",
-                    r.help.get(name).copied().unwrap_or("")
-                );
-                last = name;
-            }
-            let _ = writeln!(out, "{name}{} {value}", label_text(labels, None));
-        }
-        for ((name, labels), h) in &r.histograms {
-            if *name != last {
-                let _ = writeln!(
-                    out,
-                    "# HELP {name} {}\n# TYPE {name} histogram",
-                    r.help.get(name).copied().unwrap_or("")
-                );
-                last = name;
-            }
-            for (count, bound) in h.counts.iter().zip(BUCKETS) {
-                let _ = writeln!(
-                    out,
-                    "{name}_bucket{} {count}",
-                    label_text(labels, Some(("le", bound.to_string())))
-                );
-            }
-            let _ = writeln!(
-                out,
-                "{name}_bucket{} {}",
-                label_text(labels, Some(("le", "+Inf".into()))),
-                h.count
-            );
-            let _ = writeln!(out, "{name}_sum{} {}", label_text(labels, None), h.sum);
-            let _ = writeln!(out, "{name}_count{} {}", label_text(labels, None), h.count);
-        }
-    });
-    for (name, help, value) in gauges {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-        );
-    }
-    out
+pub fn render(gauges: &Gauges) -> Result<String, std::fmt::Error> {
+    METRICS.render(gauges)
 }
 
 #[cfg(test)]
@@ -145,43 +215,62 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counters_and_histograms_render_in_text_format() {
-        count(
-            "test_metric_total",
-            "a test counter",
-            &[("rule", "r\"1")],
-            2,
-        );
-        count(
-            "test_metric_total",
-            "a test counter",
-            &[("rule", "r\"1")],
-            3,
-        );
-        observe(
-            "test_latency_seconds",
-            "a test histogram",
-            &[],
-            Duration::from_millis(3),
-        );
-        let text = render(&[("test_gauge", "a gauge", 7.0)]);
+    fn counters_histograms_and_gauges_render_in_text_format() {
+        // A registry of its own: the process-wide one also counts other tests' work.
+        let metrics = Metrics::new();
+        for n in [2, 3] {
+            metrics
+                .evaluations
+                .get_or_create(&RuleVerdictLabels {
+                    rule: "r\"1".into(),
+                    verdict: "COMPLIANT",
+                })
+                .inc_by(n);
+        }
+        metrics
+            .ingest_request_seconds
+            .observe(Duration::from_millis(3).as_secs_f64());
+        let text = metrics
+            .render(&Gauges {
+                remediation_queue_depth: 7,
+                ..Gauges::default()
+            })
+            .unwrap();
+        for line in [
+            "# HELP conftrail_evaluations_total Rule evaluations by rule and verdict (ERROR: the rule failed).\n",
+            "# TYPE conftrail_evaluations_total counter\n",
+            "conftrail_evaluations_total{rule=\"r\\\"1\",verdict=\"COMPLIANT\"} 5\n",
+            "# TYPE conftrail_ingest_request_seconds histogram\n",
+            "conftrail_ingest_request_seconds_bucket{le=\"0.0025\"} 0\n",
+            "conftrail_ingest_request_seconds_bucket{le=\"0.005\"} 1\n",
+            "conftrail_ingest_request_seconds_bucket{le=\"1\"} 1\n",
+            "conftrail_ingest_request_seconds_bucket{le=\"+Inf\"} 1\n",
+            "conftrail_ingest_request_seconds_count 1\n",
+            "# TYPE conftrail_remediation_queue_depth gauge\n",
+            "conftrail_remediation_queue_depth 7\n",
+            "conftrail_stream_listeners 0\n",
+        ] {
+            assert!(text.contains(line), "{line:?} not in\n{text}");
+        }
+        assert!(!text.contains(".."), "{text}");
+    }
+
+    #[test]
+    fn the_process_wide_registry_records_through_the_typed_functions() {
+        evaluations("metrics-test-rule", "NON_COMPLIANT", 4);
+        remediation_attempt("metrics-test-outcome");
+        let text = render(&Gauges::default()).unwrap();
         assert!(
-            text.contains("# TYPE test_metric_total counter\n"),
+            text.contains(
+                "conftrail_evaluations_total{rule=\"metrics-test-rule\",verdict=\"NON_COMPLIANT\"} 4\n"
+            ),
             "{text}"
         );
         assert!(
-            text.contains("test_metric_total{rule=\"r\\\"1\"} 5\n"),
+            text.contains(
+                "conftrail_remediation_attempts_total{outcome=\"metrics-test-outcome\"} 1\n"
+            ),
             "{text}"
         );
-        assert!(
-            text.contains("test_latency_seconds_bucket{le=\"0.0025\"} 0\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("test_latency_seconds_bucket{le=\"0.005\"} 1\n"),
-            "{text}"
-        );
-        assert!(text.contains("test_latency_seconds_count 1\n"), "{text}");
-        assert!(text.contains("test_gauge 7\n"), "{text}");
     }
 }

@@ -75,17 +75,8 @@ impl Tokens {
 
     /// Adds a token given as the hex SHA-256 of its secret (as the configuration file keeps it).
     pub fn add_hashed(&mut self, sha256_hex: &str, role: Role) -> Result<(), String> {
-        let bytes: Vec<u8> = (0..sha256_hex.len())
-            .step_by(2)
-            .map(|i| {
-                sha256_hex
-                    .get(i..i + 2)
-                    .and_then(|pair| u8::from_str_radix(pair, 16).ok())
-            })
-            .collect::<Option<_>>()
-            .ok_or("a token hash must be 64 hex digits")?;
-        let hash: [u8; 32] = bytes
-            .try_into()
+        let mut hash = [0u8; 32];
+        hex::decode_to_slice(sha256_hex, &mut hash)
             .map_err(|_| "a token hash must be 64 hex digits".to_string())?;
         self.hashed.push((hash, role));
         Ok(())
@@ -150,5 +141,23 @@ mod tests {
         assert!(Tokens::parse("root:0123456789abcdefg").is_err());
         assert!(Tokens::parse("read:short").is_err());
         assert_eq!(Tokens::default().check(None, Role::Admin), Ok(()));
+    }
+
+    #[test]
+    fn hashed_tokens_take_64_hex_digits_in_either_case() {
+        let secret = "hashed-secret-0123456789";
+        let hex = crate::model::hash_hex(&hash(secret));
+        for text in [hex.clone(), hex.to_ascii_uppercase()] {
+            let mut tokens = Tokens::default();
+            tokens.add_hashed(&text, Role::Admin).expect("hash");
+            assert_eq!(
+                tokens.check(Some(&format!("Bearer {secret}")), Role::Admin),
+                Ok(())
+            );
+        }
+        let mut tokens = Tokens::default();
+        for bad in [&hex[..62], &hex[..63], &format!("{}zz", &hex[..62]), ""] {
+            assert!(tokens.add_hashed(bad, Role::Read).is_err(), "{bad:?}");
+        }
     }
 }

@@ -53,31 +53,10 @@ pub(super) async fn ingest(
     };
     let evaluate = params.evaluate.unwrap_or(true);
     let report = blocking(move || Ok(state.app.ingest_bytes(&source, &body, evaluate)?)).await?;
-    let help = "Records received by POST /v1/ingest, by kind.";
-    crate::metrics::count(
-        "conftrail_ingest_records_total",
-        help,
-        &[("kind", "item")],
-        report.items as u64,
-    );
-    crate::metrics::count(
-        "conftrail_ingest_records_total",
-        help,
-        &[("kind", "event")],
-        report.events as u64,
-    );
-    crate::metrics::count(
-        "conftrail_ingest_records_total",
-        help,
-        &[("kind", "rejected")],
-        report.errors as u64,
-    );
-    crate::metrics::observe(
-        "conftrail_ingest_request_seconds",
-        "Time to record, judge and flush one ingest request.",
-        &[],
-        started.elapsed(),
-    );
+    crate::metrics::ingest_records("item", report.items as u64);
+    crate::metrics::ingest_records("event", report.events as u64);
+    crate::metrics::ingest_records("rejected", report.errors as u64);
+    crate::metrics::ingest_request(started.elapsed());
     // Nothing usable in the body at all is bad input; a partly bad batch is reported per record.
     let status = if report.errors > 0 && report.items == 0 && report.events == 0 {
         axum::http::StatusCode::BAD_REQUEST
@@ -210,24 +189,13 @@ pub(super) async fn stream(
 pub(super) async fn metrics(State(state): State<Arc<ApiState>>) -> Result<Response, ApiError> {
     blocking(move || {
         let (jobs, deliveries) = state.app.store().queue_depth();
-        let text = crate::metrics::render(&[
-            (
-                "conftrail_remediation_queue_depth",
-                "Remediation jobs queued.",
-                jobs as f64,
-            ),
-            (
-                "conftrail_notification_queue_depth",
-                "Notification deliveries queued.",
-                deliveries as f64,
-            ),
-            (
-                "conftrail_stream_listeners",
-                "Connected /v1/stream clients.",
-                state.app.notifier().listeners() as f64,
-            ),
-        ]);
-        Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
+        let text = crate::metrics::render(&crate::metrics::Gauges {
+            remediation_queue_depth: jobs,
+            notification_queue_depth: deliveries,
+            stream_listeners: state.app.notifier().listeners(),
+        })
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+        Ok(([(CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response())
     })
     .await
 }

@@ -283,12 +283,7 @@ impl Evaluator {
         }
         let started = std::time::Instant::now();
         let result = self.evaluate_sharded(jobs, only_rule);
-        crate::metrics::observe(
-            "conftrail_evaluation_batch_seconds",
-            "Time to judge a batch of versions with every rule in scope and record the verdicts.",
-            &[],
-            started.elapsed(),
-        );
+        crate::metrics::evaluation_batch(started.elapsed());
         result
     }
 
@@ -368,12 +363,7 @@ fn write_verdicts(
         *by_verdict.entry((&record.rule_name, verdict)).or_default() += 1;
     }
     for ((rule, verdict), n) in by_verdict {
-        crate::metrics::count(
-            "conftrail_evaluations_total",
-            "Rule evaluations by rule and verdict (ERROR: the rule failed).",
-            &[("rule", rule), ("verdict", verdict)],
-            n,
-        );
+        crate::metrics::evaluations(rule, verdict, n);
     }
     match sink {
         Some(sink) => sink(&stored),

@@ -101,30 +101,32 @@ fn millis_u64(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Parses "250ms", "10s", "5m", "1h", "1d" (integer + unit; bare integer = seconds).
+/// What a duration looks like, for error messages.
+const DURATION_EXAMPLES: &str =
+    "durations look like \"250ms\", \"10s\", \"5m\", \"1h 30m\" or \"1d\"";
+
+/// Parses a duration in humantime's syntax ("250ms", "10s", "5m", "1h 30m", "1d"; a bare whole
+/// number is seconds), to a whole number of milliseconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let trimmed = text.trim();
-    let expected =
-        "expected a whole number followed by ms, s, m, h or d (e.g. \"250ms\", \"10s\", \"5m\")";
-    let split = trimmed
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(trimmed.len());
-    let (digits, unit) = trimmed.split_at(split);
-    if digits.is_empty() {
-        return Err(format!("invalid duration \"{text}\": {expected}"));
-    }
-    let multiplier: u64 = match unit {
-        "ms" => 1,
-        "" | "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        _ => return Err(format!("invalid duration \"{text}\": {expected}")),
+    let parsed = if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        humantime::parse_duration(&format!("{trimmed}s"))
+    } else {
+        humantime::parse_duration(trimmed)
     };
-    let too_large = || format!("invalid duration \"{text}\": value is too large");
-    let value: u64 = digits.parse().map_err(|_| too_large())?;
-    let ms = value.checked_mul(multiplier).ok_or_else(too_large)?;
-    Ok(Duration::from_millis(ms))
+    let d = parsed.map_err(|e| match e {
+        humantime::DurationError::NumberOverflow => format!("invalid duration \"{text}\": {e}"),
+        _ => format!("invalid duration \"{text}\": {e}; {DURATION_EXAMPLES}"),
+    })?;
+    if d.subsec_nanos() % 1_000_000 != 0 {
+        return Err(format!(
+            "invalid duration \"{text}\": durations are kept in whole milliseconds"
+        ));
+    }
+    if u64::try_from(d.as_millis()).is_err() {
+        return Err(format!("invalid duration \"{text}\": value is too large"));
+    }
+    Ok(d)
 }
 
 /// Formats a duration compactly in the largest exact unit (1500ms -> "1500ms", 120s -> "2m").
@@ -168,18 +170,29 @@ mod tests {
         assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
         assert_eq!(parse_duration(" 3s "), Ok(Duration::from_secs(3)));
         assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+        // humantime's syntax beyond "integer + unit".
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5_400)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1_500)));
+        assert_eq!(parse_duration("5 m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("2min"), Ok(Duration::from_secs(120)));
     }
 
     #[test]
     fn parse_duration_rejects_bad_text_with_explanation() {
-        for bad in ["", "s", "-5s", "1.5s", "10x", "5 m", "10S", "ms10"] {
+        for bad in ["", "s", "-5s", "10x", "10S", "ms10", "1.5"] {
             let err = parse_duration(bad).unwrap_err();
             assert!(err.contains(&format!("\"{bad}\"")), "{err}");
-            assert!(err.contains("expected a whole number"), "{err}");
+            assert!(err.contains("durations look like"), "{err}");
+        }
+        for finer in ["1.5ms", "500us"] {
+            let err = parse_duration(finer).unwrap_err();
+            assert!(err.contains("whole milliseconds"), "{err}");
         }
         let err = parse_duration("99999999999999999999d").unwrap_err();
         assert!(err.contains("too large"), "{err}");
         let err = parse_duration("999999999999999999d").unwrap_err();
+        assert!(err.contains("too large"), "{err}");
+        let err = parse_duration("999999999999999999s").unwrap_err();
         assert!(err.contains("too large"), "{err}");
     }
 

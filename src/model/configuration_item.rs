@@ -93,13 +93,7 @@ pub struct Relationship {
 
 /// Lowercase hex of a content hash, as [`VersionMeta::content_hash`] shows it.
 pub fn hash_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
+    hex::encode(bytes)
 }
 
 /// What conftrail adds to a stored item: its version number, content hash and arrival time.

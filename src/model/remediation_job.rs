@@ -13,7 +13,7 @@ use super::action::{ActionResult, AttemptOutcome};
 use super::remediation_config::RemediationConfig;
 use super::rule::Compliance;
 use super::verdict::EvaluatedResource;
-use super::{opt_time_serde, time_serde, Timestamp};
+use super::{hash_hex, opt_time_serde, time_serde, Timestamp};
 
 /// Where a job stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -398,8 +398,7 @@ pub fn idempotency_key(rule: &str, resource: &EvaluatedResource, version: u64) -
     }
     hasher.update(version.to_be_bytes());
     let digest = hasher.finalize();
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("ct-{hex}")
+    format!("ct-{}", hash_hex(&digest[..16]))
 }
 
 /// An exception: no automatic remediation of a rule on a resource, with a reason.

@@ -36,12 +36,7 @@ pub fn deliver(store: &Store, mut delivery: Delivery) -> Result<Delivery, StoreE
         },
     );
     let end = AttemptEnd::from(result.outcome);
-    crate::metrics::count(
-        "conftrail_notification_deliveries_total",
-        "Webhook notification delivery attempts by outcome.",
-        &[("outcome", end.as_str())],
-        1,
-    );
+    crate::metrics::notification_delivery(end.as_str());
     delivery.finish_attempt(
         end,
         result.message,

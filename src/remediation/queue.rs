@@ -285,12 +285,7 @@ pub fn finish(
         }
     }
     store.save_job(&job)?;
-    crate::metrics::count(
-        "conftrail_remediation_attempts_total",
-        "Remediation action attempts by outcome.",
-        &[("outcome", end.as_str())],
-        1,
-    );
+    crate::metrics::remediation_attempt(end.as_str());
     tracing::info!(job = job.id, attempt = job.attempts.len(), outcome = ?end, state = job.state.as_str(), message = %result.message, "remediation attempt finished");
     Ok(job)
 }
