@@ -19,8 +19,9 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use crate::model::hash_hex;
+pub use crate::model::{ActionKind, Jitter, Role};
 
-pub use crate::notify::{ApiEventPattern, ErrorMatch, NotificationKind};
+pub use crate::model::{ApiEventPattern, ErrorMatch, NotificationKind};
 
 /// Why a configuration file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -110,18 +111,6 @@ pub enum LogFormatName {
     Json,
 }
 
-/// What a bearer token may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RoleName {
-    /// Queries only.
-    Read,
-    /// Queries and sending events.
-    Ingest,
-    /// Everything, including changing rules and remediation.
-    Admin,
-}
-
 /// One bearer token: its role and where its secret's hash comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -129,7 +118,7 @@ pub struct TokenEntry {
     /// Label shown in logs instead of the token.
     pub name: Option<String>,
     /// What the token may do.
-    pub role: RoleName,
+    pub role: Role,
     /// Hex SHA-256 of the secret (so the file never holds the secret itself).
     pub sha256: Option<String>,
     /// Environment variable holding the secret, read at start.
@@ -244,26 +233,6 @@ pub struct RuleSettings {
     pub triggers: Option<Vec<crate::model::Trigger>>,
 }
 
-/// Kind of remediation action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ActionKind {
-    /// POST to a URL.
-    Webhook,
-    /// Run a program.
-    Command,
-}
-
-/// Retry delay randomisation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum JitterName {
-    /// Uniformly random between 0 and the delay.
-    Full,
-    /// The delay exactly.
-    None,
-}
-
 /// Remediation of one rule.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -296,7 +265,7 @@ pub struct RemediationSettings {
     pub backoff: Option<String>,
     /// Retry delay randomisation.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub jitter: Option<JitterName>,
+    pub jitter: Option<Jitter>,
     /// Per-attempt timeout such as "30s" (parsed by the caller).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
@@ -481,8 +450,9 @@ fn check_tokens(tokens: &[TokenEntry]) -> Result<(), Problem> {
     Ok(())
 }
 
-/// Keys fit the action kind; counts are at least 1.
-fn check_remediation(at: &str, settings: &RemediationSettings) -> Result<(), Problem> {
+/// Keys fit the action kind; counts are at least 1. The one check of a rule's remediation,
+/// whether it comes from this file, an API request body or the CLI's flags.
+pub(crate) fn check_remediation(at: &str, settings: &RemediationSettings) -> Result<(), Problem> {
     let key = |name: &str| format!("{at}.{name}");
     match settings.action {
         ActionKind::Webhook => {
@@ -531,77 +501,85 @@ fn check_remediation(at: &str, settings: &RemediationSettings) -> Result<(), Pro
     Ok(())
 }
 
-/// Names unique, URLs http(s), filters non-empty, API event patterns present where needed.
+/// Names unique in the file, and each subscription checked.
 fn check_subscriptions(subscriptions: &[SubscriptionSettings]) -> Result<(), Problem> {
     let mut names = HashSet::new();
     for (i, sub) in subscriptions.iter().enumerate() {
-        let key = |name: &str| format!("subscriptions[{i}].{name}");
-        if sub.name.trim().is_empty() {
-            return Err((key("name"), "is empty".into()));
-        }
+        let at = format!("subscriptions[{i}]");
+        check_subscription(&at, sub)?;
         if !names.insert(sub.name.as_str()) {
             return Err((
-                key("name"),
+                format!("{at}.name"),
                 format!("{:?} is used by an earlier subscription", sub.name),
             ));
         }
-        check_url(&sub.url).map_err(|m| (key("url"), m))?;
-        check_headers(&sub.headers).map_err(|m| (key("headers"), m))?;
-        if sub.kinds.is_empty() {
-            return Err((key("kinds"), "is empty, so nothing would be sent".into()));
-        }
-        // An empty filter list would match nothing; leaving the key out is how to match all.
-        for (name, list) in [
-            ("resource_types", &sub.resource_types),
-            ("rules", &sub.rules),
-            ("compliance", &sub.compliance),
-        ] {
-            if list.as_ref().is_some_and(Vec::is_empty) {
-                return Err((
-                    key(name),
-                    "is empty, so nothing would match; leave it out to match all".into(),
-                ));
-            }
-        }
-        if let Some(bad) = sub
-            .compliance
-            .iter()
-            .flatten()
-            .find(|c| !COMPLIANCE_TYPES.contains(&c.as_str()))
-        {
+    }
+    Ok(())
+}
+
+/// URL http(s), filters non-empty and known, API event patterns present where needed. The
+/// one check of a subscription, whether it comes from this file or an API request body.
+pub(crate) fn check_subscription(at: &str, sub: &SubscriptionSettings) -> Result<(), Problem> {
+    let key = |name: &str| format!("{at}.{name}");
+    if sub.name.trim().is_empty() {
+        return Err((key("name"), "is empty".into()));
+    }
+    check_url(&sub.url).map_err(|m| (key("url"), m))?;
+    check_headers(&sub.headers).map_err(|m| (key("headers"), m))?;
+    if sub.kinds.is_empty() {
+        return Err((key("kinds"), "is empty, so nothing would be sent".into()));
+    }
+    // An empty filter list would match nothing; leaving the key out is how to match all.
+    for (name, list) in [
+        ("resource_types", &sub.resource_types),
+        ("rules", &sub.rules),
+        ("compliance", &sub.compliance),
+    ] {
+        if list.as_ref().is_some_and(Vec::is_empty) {
             return Err((
-                key("compliance"),
-                format!("{bad:?} is not one of {}", COMPLIANCE_TYPES.join(", ")),
+                key(name),
+                "is empty, so nothing would match; leave it out to match all".into(),
             ));
         }
-        if sub.max_attempts == Some(0) {
-            return Err((key("max_attempts"), "must be at least 1".into()));
+    }
+    if let Some(bad) = sub
+        .compliance
+        .iter()
+        .flatten()
+        .find(|c| !COMPLIANCE_TYPES.contains(&c.as_str()))
+    {
+        return Err((
+            key("compliance"),
+            format!("{bad:?} is not one of {}", COMPLIANCE_TYPES.join(", ")),
+        ));
+    }
+    if sub.max_attempts == Some(0) {
+        return Err((key("max_attempts"), "must be at least 1".into()));
+    }
+    let wants_api_events = sub.kinds.contains(&NotificationKind::ApiEvent);
+    match &sub.api_events {
+        None if wants_api_events => {
+            return Err((
+                key("api_events"),
+                "is required when kinds has \"api-event\"".into(),
+            ));
         }
-        let wants_api_events = sub.kinds.contains(&NotificationKind::ApiEvent);
-        match &sub.api_events {
-            None if wants_api_events => {
-                return Err((
-                    key("api_events"),
-                    "is required when kinds has \"api-event\"".into(),
-                ));
-            }
-            // Otherwise the pattern would be ignored, which is never what its author meant.
-            Some(_) if !wants_api_events => {
-                return Err((
-                    key("kinds"),
-                    "does not have \"api-event\", so api_events would be ignored".into(),
-                ));
-            }
-            // An empty pattern would send every CloudTrail call, which is more likely a mistake
-            // than a wish.
-            Some(pattern) if pattern.is_empty() => {
-                return Err((
-                    key("api_events"),
-                    "needs at least one of event_sources, event_names, users".into(),
-                ));
-            }
-            _ => {}
+        // Otherwise the pattern would be ignored, which is never what its author meant.
+        Some(_) if !wants_api_events => {
+            return Err((
+                key("kinds"),
+                "does not have \"api-event\", so api_events would be ignored".into(),
+            ));
         }
+        // An empty pattern would send every CloudTrail call, which is more likely a mistake
+        // than a wish.
+        Some(pattern) if pattern.is_empty() => {
+            return Err((
+                key("api_events"),
+                "needs at least one of event_sources, event_names, users".into(),
+            ));
+        }
+        _ => {}
     }
     Ok(())
 }
@@ -789,7 +767,7 @@ mod tests {
         assert_eq!(config.event_map, None);
         assert_eq!(config.log_format, Some(LogFormatName::Human));
         assert_eq!(config.tokens.len(), 3);
-        assert_eq!(config.tokens[0].role, RoleName::Ingest);
+        assert_eq!(config.tokens[0].role, Role::Ingest);
         assert_eq!(config.retention.event_days, Some(90));
         assert_eq!(config.worker.max_concurrent_actions, Some(8));
         let rule = &config.rules["vpc-sg-open-only-to-authorized-ports"];
@@ -799,7 +777,7 @@ mod tests {
         );
         let fix = &config.remediation["restricted-ssh"];
         assert_eq!(fix.action, ActionKind::Webhook);
-        assert_eq!(fix.jitter, Some(JitterName::Full));
+        assert_eq!(fix.jitter, Some(Jitter::Full));
         assert_eq!(fix.parameters["GroupId"], "RESOURCE_ID");
         assert_eq!(
             config.remediation["s3-bucket-level-public-access-prohibited"]

@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::config_file::{check_remediation, check_subscription};
 use crate::config_file::{
-    ActionKind, ConfigFile, JitterName, RemediationSettings, RuleSettings, SubscriptionSettings,
+    ActionKind, ConfigFile, RemediationSettings, RuleSettings, SubscriptionSettings,
 };
 use crate::model::now_millis;
 use crate::model::{parse_duration, Backoff, Jitter};
@@ -66,40 +67,18 @@ fn backoff(key: &str, text: Option<&str>, default: Backoff) -> Result<Backoff, S
 impl RemediationSettings {
     /// The remediation configuration of `rule`; `key` prefixes error messages.
     pub fn to_config(&self, rule: &str, key: &str) -> Result<RemediationConfig, SettingsError> {
-        let action = match self.action {
-            ActionKind::Webhook => {
-                if self.command.is_some() {
-                    return Err(invalid(
-                        format!("{key}.command"),
-                        "a webhook takes url, not command",
-                    ));
-                }
-                Action::Webhook(WebhookAction {
-                    url: self.url.clone().unwrap_or_default(),
-                    headers: self.headers.clone().into_iter().collect(),
-                })
-            }
-            ActionKind::Command => {
-                let Some((program, args)) =
-                    self.command.as_deref().and_then(<[String]>::split_first)
-                else {
-                    return Err(invalid(
-                        format!("{key}.command"),
-                        "a command action needs [program, args...]",
-                    ));
-                };
-                if self.url.is_some() {
-                    return Err(invalid(
-                        format!("{key}.url"),
-                        "a command action takes command, not url",
-                    ));
-                }
-                Action::Command(CommandAction {
-                    program: program.clone(),
-                    args: args.to_vec(),
-                    no_retry_exit_codes: self.no_retry_exit_codes.clone(),
-                })
-            }
+        check_remediation(key, self).map_err(|(key, message)| invalid(key, message))?;
+        // Checked above: a webhook has a url and no command, a command a program and no url.
+        let action = match (self.action, self.command.as_deref()) {
+            (ActionKind::Command, Some([program, args @ ..])) => Action::Command(CommandAction {
+                program: program.clone(),
+                args: args.to_vec(),
+                no_retry_exit_codes: self.no_retry_exit_codes.clone(),
+            }),
+            _ => Action::Webhook(WebhookAction {
+                url: self.url.clone().unwrap_or_default(),
+                headers: self.headers.clone().into_iter().collect(),
+            }),
         };
         let parameters: BTreeMap<String, ParameterSource> = self
             .parameters
@@ -112,10 +91,7 @@ impl RemediationSettings {
             .collect::<Result<_, _>>()?;
         let mut backoff = backoff(key, self.backoff.as_deref(), DEFAULT_BACKOFF)?;
         if let Some(jitter) = self.jitter {
-            backoff.jitter = match jitter {
-                JitterName::Full => Jitter::Full,
-                JitterName::None => Jitter::None,
-            };
+            backoff.jitter = jitter;
         }
         let timeout_ms = match &self.timeout {
             Some(text) => parse_duration(text)
@@ -144,6 +120,7 @@ impl RemediationSettings {
 impl SubscriptionSettings {
     /// The subscription; `key` prefixes error messages.
     pub fn to_subscription(&self, key: &str) -> Result<Subscription, SettingsError> {
+        check_subscription(key, self).map_err(|(key, message)| invalid(key, message))?;
         let subscription = Subscription {
             name: self.name.clone(),
             url: self.url.clone(),

@@ -415,3 +415,91 @@ fn ingest_proceeds_while_a_slow_manual_evaluation_runs() {
     );
     server.stop();
 }
+
+/// PUTs a JSON body with the admin token; the status and the answer's text.
+fn put(server: &Server, path: &str, body: &str) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent
+        .put(format!("{}{path}", server.base))
+        .header("Authorization", format!("Bearer {ADMIN}"))
+        .header("Content-Type", "application/json")
+        .send(body)
+        .expect("request");
+    let status = response.status().as_u16();
+    (status, response.body_mut().read_to_string().expect("body"))
+}
+
+#[test]
+fn the_file_the_api_and_the_cli_reject_the_same_bad_settings() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(&tmp.path().join("data"));
+    let file = tmp.path().join("conftrail.toml");
+    let serve_with = |text: &str| {
+        std::fs::write(&file, text).expect("write config");
+        let config = file.display().to_string();
+        let other = tmp.path().join("other").display().to_string();
+        conftrail_without_store(&[
+            "--data-dir",
+            &other,
+            "serve",
+            "--config",
+            &config,
+            "--listen",
+            "127.0.0.1:0",
+        ])
+    };
+
+    // A remediation with no attempts.
+    let from_file = serve_with(
+        "[remediation.restricted-ssh]\naction = \"command\"\ncommand = [\"/bin/true\"]\nmax_attempts = 0\n",
+    );
+    failed_with(&from_file, "remediation.restricted-ssh.max_attempts");
+    failed_with(&from_file, "must be at least 1");
+    let (status, answer) = put(
+        &server,
+        "/v1/remediation/configurations/restricted-ssh",
+        r#"{"action": "command", "command": ["/bin/true"], "max_attempts": 0}"#,
+    );
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer.contains("max_attempts: must be at least 1"),
+        "{answer}"
+    );
+    let from_cli = remote(
+        &server,
+        ADMIN,
+        &[
+            "remediation",
+            "set",
+            "restricted-ssh",
+            "--action",
+            "command",
+            "--max-attempts",
+            "0",
+            "--",
+            "/bin/true",
+        ],
+    );
+    failed_with(&from_cli, "--max-attempts: must be at least 1");
+
+    // A subscription filtering on a compliance type that does not exist.
+    let from_file = serve_with(
+        "[[subscriptions]]\nname = \"s\"\nurl = \"http://127.0.0.1:9/\"\ncompliance = [\"BOGUS\"]\n",
+    );
+    failed_with(&from_file, "subscriptions[0].compliance");
+    failed_with(&from_file, "\"BOGUS\" is not one of");
+    let (status, answer) = put(
+        &server,
+        "/v1/subscriptions/s",
+        r#"{"url": "http://127.0.0.1:9/", "compliance": ["BOGUS"]}"#,
+    );
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer.contains("compliance: \\\"BOGUS\\\" is not one of"),
+        "{answer}"
+    );
+    server.stop();
+}

@@ -4,16 +4,17 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 
 use super::backend::Backend;
 use super::render::table;
 use super::ResourceArgs;
 use crate::app::queries::JobFilter;
 use crate::app::App;
-use crate::config_file::{ActionKind as SettingsAction, JitterName, RemediationSettings};
+use crate::config_file::RemediationSettings;
 use crate::model::format_duration;
 use crate::model::{format_time, now_millis, parse_time_arg, Timestamp};
+use crate::model::{ActionKind, Jitter};
 use crate::remediation::{
     JobState, RemediationConfig, RemediationJob, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS,
 };
@@ -36,15 +37,6 @@ pub enum RemediationCommand {
     /// Exceptions: no automatic remediation of a rule on a resource.
     #[command(subcommand)]
     Exception(ExceptionCommand),
-}
-
-/// Action kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ActionKind {
-    /// POST a JSON document to a URL.
-    Webhook,
-    /// Run a program with the JSON document on stdin.
-    Command,
 }
 
 /// Arguments of `remediation set`.
@@ -75,8 +67,8 @@ pub struct SetArgs {
     #[arg(long, default_value = "2s..5m")]
     pub backoff: String,
     /// Randomise delays between 0 and the backoff (full) or not (none).
-    #[arg(long, value_enum, default_value_t = JitterArg::Full)]
-    pub jitter: JitterArg,
+    #[arg(long, value_enum, default_value_t = Jitter::Full)]
+    pub jitter: Jitter,
     /// Per-attempt timeout (e.g. 10s, 500ms).
     #[arg(long, default_value = "10s")]
     pub timeout: String,
@@ -92,15 +84,6 @@ pub struct SetArgs {
     /// The program and its arguments (command action), after `--`.
     #[arg(last = true, value_name = "PROGRAM")]
     pub command: Vec<String>,
-}
-
-/// Jitter for the CLI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum JitterArg {
-    /// Uniformly random between 0 and the backoff (spreads retries out).
-    Full,
-    /// Exactly the backoff.
-    None,
 }
 
 /// A rule name.
@@ -301,10 +284,7 @@ fn settings_of(args: SetArgs) -> Result<RemediationSettings> {
         })
         .collect::<Result<BTreeMap<_, _>>>()?;
     Ok(RemediationSettings {
-        action: match args.action {
-            ActionKind::Webhook => SettingsAction::Webhook,
-            ActionKind::Command => SettingsAction::Command,
-        },
+        action: args.action,
         url: args.url.clone(),
         headers,
         command: (!args.command.is_empty()).then(|| args.command.clone()),
@@ -313,10 +293,7 @@ fn settings_of(args: SetArgs) -> Result<RemediationSettings> {
         automatic: Some(args.automatic),
         max_attempts: Some(args.max_attempts),
         backoff: Some(args.backoff.clone()),
-        jitter: Some(match args.jitter {
-            JitterArg::Full => JitterName::Full,
-            JitterArg::None => JitterName::None,
-        }),
+        jitter: Some(args.jitter),
         timeout: Some(args.timeout.clone()),
         concurrency: Some(args.concurrency),
     })

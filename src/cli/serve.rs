@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use crate::api::{self, Role, Tokens};
-use crate::config_file::{self, ConfigFile, RoleName};
+use crate::api::{self, Tokens};
+use crate::config_file::{self, ConfigFile};
 use crate::linker::EventMap;
 use crate::runtime::server::{Server, ServerSettings};
 use crate::runtime::signals::shutdown_signal;
@@ -62,11 +62,7 @@ pub fn settings(args: &ServeArgs, file: ConfigFile) -> Result<ServerSettings> {
         None => Tokens::default(),
     };
     for entry in &file.tokens {
-        let role = match entry.role {
-            RoleName::Read => Role::Read,
-            RoleName::Ingest => Role::Ingest,
-            RoleName::Admin => Role::Admin,
-        };
+        let role = entry.role;
         tokens
             .add_hashed(&entry.secret_sha256()?, role)
             .map_err(anyhow::Error::msg)?;

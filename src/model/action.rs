@@ -5,6 +5,18 @@ use std::time::Duration;
 /// Headers conftrail sets itself; letting configuration duplicate them would be ambiguous.
 const RESERVED_HEADERS: [&str; 2] = ["content-type", "idempotency-key"];
 
+/// The kinds of remediation action, as the configuration file, the API and the CLI name them.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionKind {
+    /// POST a JSON document to a URL.
+    Webhook,
+    /// Run a program with the JSON document on stdin.
+    Command,
+}
+
 /// What a remediation does.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]

@@ -18,7 +18,9 @@ pub struct Backoff {
 }
 
 /// Randomisation applied to a computed delay.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Jitter {
     /// Uniformly random in [0, cap] (AWS "full jitter").

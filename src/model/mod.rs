@@ -11,6 +11,7 @@ mod notification;
 mod remediation_config;
 mod remediation_job;
 mod resource_key;
+mod role;
 mod rule;
 mod rule_definition;
 mod subscription;
@@ -18,7 +19,7 @@ mod timestamp;
 mod touched_resource;
 mod verdict;
 
-pub use action::{Action, ActionResult, AttemptOutcome, CommandAction, WebhookAction};
+pub use action::{Action, ActionKind, ActionResult, AttemptOutcome, CommandAction, WebhookAction};
 pub use api_event::{arn_last_part, resolve_username, ApiEvent, EventResource, UserIdentity};
 pub use backoff::{format_duration, parse_duration, Backoff, Jitter};
 pub use configuration_item::{
@@ -35,6 +36,7 @@ pub use remediation_job::{
     RemediationJob,
 };
 pub use resource_key::ResourceKey;
+pub use role::Role;
 pub use rule::{
     truncate_annotation, Compliance, EvaluationReport, FailureKind, LogLine, Outcome, RuleMetadata,
     RuleParameter, Trigger, Verdict, MAX_ANNOTATION_CHARS, MAX_LOG_LINES, MAX_LOG_LINE_BYTES,
