@@ -1,7 +1,8 @@
 //! The configuration family: versions in time order, a version-number index, latest state.
 
 use super::keys::{self, LATEST, VERSION, VERSION_NUMBER};
-use super::{corrupt, Store, StoreError};
+use super::kv::{Batch as _, Tree as _};
+use super::{corrupt, EngineBatch, Store, StoreError};
 use crate::model::{hash_hex, now_millis, ConfigurationItem, ResourceKey, Timestamp, VersionMeta};
 use chrono::DateTime;
 use serde::{Deserialize, Serialize};
@@ -248,10 +249,10 @@ fn head_from_entry(prefix_len: usize, key: &[u8], value: &[u8]) -> Result<Versio
     })
 }
 
-/// Version writes collected for one atomic batch (sled costs far less per write in batches).
+/// Version writes collected for one atomic batch (writes cost the engine far less in batches).
 #[derive(Default)]
 pub(crate) struct PendingWrites {
-    batch: sled::Batch,
+    batch: EngineBatch,
     versions: usize,
 }
 
@@ -408,9 +409,8 @@ impl Store {
         let prefix = keys::family_type_id_prefix(LATEST, resource_type, resource_id);
         self.config
             .scan_prefix(prefix)
-            .keys()
-            .map(|k| {
-                let k = k?;
+            .map(|entry| {
+                let (k, _) = entry?;
                 keys::decode_resource(&k[1..])
                     .map(|(key, _)| key)
                     .ok_or_else(|| corrupt("latest state key", "undecodable resource"))
@@ -504,12 +504,11 @@ impl Store {
             }
         }
         let limit = query.limit.max(1);
-        let range = self.config.range::<Vec<u8>, _>((lower, upper));
-        let entries: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> =
-            match query.order {
-                HistoryOrder::Forward => Box::new(range),
-                HistoryOrder::Reverse => Box::new(range.rev()),
-            };
+        let mut range = self.config.range::<Vec<u8>, _>((lower, upper));
+        let entries = std::iter::from_fn(|| match query.order {
+            HistoryOrder::Forward => range.next(),
+            HistoryOrder::Reverse => range.next_back(),
+        });
         let mut items = Vec::with_capacity(limit.min(1024));
         let mut next = None;
         let mut last_position = None;

@@ -7,15 +7,16 @@
 //! - `X` attribute value \0 hour batch → a segment: the sorted `time eventID` suffixes of the
 //!   batch's events with that attribute value in that hour. Grouping entries per batch makes an
 //!   event cost about two store writes instead of one per attribute value, which is what
-//!   bounds ingest speed (sled's cost is per write). `i` (a hash of the eventID) is one of the
-//!   attributes, for lookups by id;
+//!   bounds ingest speed (the engine's cost is per write). `i` (a hash of the eventID) is one of
+//!   the attributes, for lookups by id;
 //! - `L` type \0 identifier \0 account \0 region \0 time eventID → (), for successful writes only.
 //!
 //! Every index lists suffixes ordered by (time, eventID), the same order as `E`, so several
 //! filters are intersected by leapfrogging between them: each step is one seek (an hour's
 //! segments are read once), never a scan of entries that cannot match.
 
-use super::{corrupt, keys, Store, StoreError};
+use super::kv::{Batch as _, Db as _, Tree as _};
+use super::{corrupt, keys, EngineBatch, EngineTree, Store, StoreError};
 use crate::model::{ApiEvent, Effect, EventResource, Timestamp, TouchedResource, UserIdentity};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -494,7 +495,7 @@ fn decode_segment(bytes: &[u8], out: &mut Vec<Vec<u8>>) -> Result<(), StoreError
 
 /// The largest key in `[prefix + low, prefix + high)` (or `..= high` when `inclusive`), as a suffix.
 fn seek_back(
-    tree: &sled::Tree,
+    tree: &EngineTree,
     prefix: &[u8],
     low: &[u8],
     high: &[u8],
@@ -540,7 +541,7 @@ impl Stream {
     /// The largest suffix at least `low` and below `high` (at most, when `inclusive`).
     fn seek(
         &mut self,
-        tree: &sled::Tree,
+        tree: &EngineTree,
         low: &[u8],
         high: &[u8],
         inclusive: bool,
@@ -608,7 +609,7 @@ impl Store {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut writes = EventWrites::default();
-        let mut batch = sled::Batch::default();
+        let mut batch = EngineBatch::default();
         let mut in_batch = HashSet::new();
         let mut groups: std::collections::HashMap<Vec<u8>, Vec<Vec<u8>>> =
             std::collections::HashMap::new();
@@ -626,7 +627,7 @@ impl Store {
                 groups.entry(group).or_default().push(suffix.clone());
             }
             for key in link_keys(stored, &suffix) {
-                batch.insert(key, &[]);
+                batch.insert(key, []);
             }
             writes.stored += 1;
             writes.stored_positions.push(position);
@@ -823,7 +824,7 @@ impl Store {
         let mut groups = HashSet::new();
         loop {
             // Batches bound the memory a large purge needs.
-            let mut batch = sled::Batch::default();
+            let mut batch = EngineBatch::default();
             let mut in_batch = 0;
             for entry in self.events.range::<Vec<u8>, _>(vec![EVENT]..end.clone()) {
                 let (k, v) = entry?;
@@ -846,7 +847,7 @@ impl Store {
             purged += in_batch;
         }
         // Index segments of the purged hours: dropped, or rewritten without the purged entries.
-        let mut batch = sled::Batch::default();
+        let mut batch = EngineBatch::default();
         for group in groups {
             for segment in self.events.scan_prefix(&group) {
                 let (key, value) = segment?;

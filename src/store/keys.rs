@@ -1,4 +1,4 @@
-//! Key encoding: byte strings whose sled order is the query order.
+//! Key encoding: byte strings whose byte order (the order trees keep) is the query order.
 //!
 //! A resource is `type \0 id \0 account \0 region \0`: type first so that "all resources of a type"
 //! and "every account's copy of this id" are prefix scans. Times are big-endian with the sign bit

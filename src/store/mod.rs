@@ -1,15 +1,21 @@
-//! The only code that touches sled: key encoding, value codecs, one sub-module per family.
+//! The only code that touches the storage engine: key encoding, value codecs, one sub-module
+//! per family.
 //!
-//! One sled tree per family. Configuration versions, their number index and the latest-state
+//! The families are written against the ordered key-value interface of `kv`; sled
+//! (`sled_backend`) is its one implementation, chosen by the `Engine` alias.
+//!
+//! One tree per family. Configuration versions, their number index and the latest-state
 //! records share the `config` tree (under different one-byte prefixes) so that recording a
 //! version is a single atomic batch.
 
 mod config_versions;
 mod events;
 mod keys;
+mod kv;
 mod notifications;
 mod remediation;
 mod rules;
+mod sled_backend;
 mod verdicts;
 
 pub(crate) use config_versions::PendingWrites;
@@ -20,10 +26,20 @@ pub use config_versions::{
 pub use events::{
     EventAttribute, EventPage, EventPageToken, EventQuery, EventWrites, ResourceCall, StoredEvent,
 };
+pub use kv::EngineError;
+
+use kv::{Db as _, OpenError, Tree as _};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The storage engine: the one place that picks it.
+type Engine = sled_backend::SledDb;
+/// A tree of the engine.
+type EngineTree = <Engine as kv::Db>::Tree;
+/// An atomic batch of writes to one tree of the engine.
+type EngineBatch = <EngineTree as kv::Tree>::Batch;
 
 /// Store layout version, written once; a store from a newer conftrail is refused.
 const LAYOUT_VERSION: u8 = 1;
@@ -44,7 +60,7 @@ pub enum StoreError {
         /// The data directory.
         path: PathBuf,
         /// The underlying error.
-        source: sled::Error,
+        source: EngineError,
     },
     /// The data directory was written by a newer conftrail.
     #[error("data directory {path} has layout version {found}; this conftrail reads version {LAYOUT_VERSION}")]
@@ -56,7 +72,7 @@ pub enum StoreError {
     },
     /// A read or write failed.
     #[error("store I/O error: {0}")]
-    Io(#[from] sled::Error),
+    Io(#[from] EngineError),
     /// A stored value could not be decoded.
     #[error("corrupt stored record ({what}): {detail}")]
     Corrupt {
@@ -75,16 +91,16 @@ pub enum StoreError {
     },
 }
 
-/// The embedded store: a sled database in a data directory. Clones share the same database.
+/// The embedded store: a database in a data directory. Clones share the same database.
 #[derive(Clone)]
 pub struct Store {
     dir: PathBuf,
-    db: sled::Db,
-    config: sled::Tree,
-    rules: sled::Tree,
-    verdicts: sled::Tree,
-    events: sled::Tree,
-    remediation: sled::Tree,
+    db: Engine,
+    config: EngineTree,
+    rules: EngineTree,
+    verdicts: EngineTree,
+    events: EngineTree,
+    remediation: EngineTree,
     /// Serialises read-compare-write sequences of the recorder.
     config_writer: Arc<Mutex<()>>,
     /// Serialises read-fold-write of latest verdicts.
@@ -109,24 +125,17 @@ impl Store {
     /// Opens (creating if needed) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         let path = dir.to_path_buf();
-        let db = sled::Config::new()
-            .path(dir)
-            .open()
-            .map_err(|source| match &source {
-                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
-                    StoreError::Locked { path: path.clone() }
-                }
-                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                    StoreError::Locked { path: path.clone() }
-                }
-                _ => StoreError::Open {
-                    path: path.clone(),
-                    source,
-                },
-            })?;
-        match db.get(LAYOUT_KEY)? {
+        let db = Engine::open(dir).map_err(|error| match error {
+            OpenError::Locked => StoreError::Locked { path: path.clone() },
+            OpenError::Failed(source) => StoreError::Open {
+                path: path.clone(),
+                source,
+            },
+        })?;
+        let meta = db.default_tree();
+        match meta.get(LAYOUT_KEY)? {
             None => {
-                db.insert(LAYOUT_KEY, &[LAYOUT_VERSION])?;
+                meta.insert(LAYOUT_KEY, [LAYOUT_VERSION])?;
             }
             Some(v) if v.as_ref() == [LAYOUT_VERSION] => {}
             Some(v) => {
@@ -141,7 +150,7 @@ impl Store {
         let verdicts = db.open_tree("verdicts")?;
         let events = db.open_tree("events")?;
         let remediation = db.open_tree("remediation")?;
-        tracing::debug!(path = %path.display(), recovered = db.was_recovered(), "store open");
+        tracing::debug!(path = %path.display(), "store open");
         let store = Store {
             dir: path,
             db,

@@ -7,8 +7,9 @@
 //! - `Q due id` → (): queued deliveries by due time
 //! - `P id` → (): deliveries with an attempt running, retried after a crash
 
+use super::kv::{Batch as _, Db as _, Tree as _};
 use super::remediation::{id_from, id_key, named, QUEUE};
-use super::{decode_json as decode, encode_json as encode, keys, Store, StoreError};
+use super::{decode_json as decode, encode_json as encode, keys, EngineBatch, Store, StoreError};
 use crate::model::Timestamp;
 use crate::model::{Delivery, DeliveryState, Subscription};
 
@@ -39,7 +40,7 @@ impl Store {
             named(SUBSCRIPTION, &subscription.name),
             encode("subscription", subscription)?,
         )?;
-        self.remediation.flush()?;
+        self.db.flush()?;
         Ok(())
     }
 
@@ -53,11 +54,8 @@ impl Store {
 
     /// Removes a subscription (its queued deliveries still go out); false if there was none.
     pub fn delete_subscription(&self, name: &str) -> Result<bool, StoreError> {
-        let existed = self
-            .remediation
-            .remove(named(SUBSCRIPTION, name))?
-            .is_some();
-        self.remediation.flush()?;
+        let existed = self.remediation.remove(named(SUBSCRIPTION, name))?;
+        self.db.flush()?;
         Ok(existed)
     }
 
@@ -72,7 +70,7 @@ impl Store {
     /// Writes a delivery and moves its queue entries with its state, atomically and durably.
     pub fn save_delivery(&self, delivery: &Delivery) -> Result<(), StoreError> {
         let _writer = self.lock_remediation_writes();
-        let mut batch = sled::Batch::default();
+        let mut batch = EngineBatch::default();
         if let Some(old) = self.delivery(delivery.id)? {
             for entry in index_entries(&old) {
                 batch.remove(entry);
@@ -80,10 +78,10 @@ impl Store {
         }
         batch.insert(id_key(DELIVERY, delivery.id), encode("delivery", delivery)?);
         for entry in index_entries(delivery) {
-            batch.insert(entry, &[]);
+            batch.insert(entry, []);
         }
         self.remediation.apply_batch(batch)?;
-        self.remediation.flush()?;
+        self.db.flush()?;
         Ok(())
     }
 

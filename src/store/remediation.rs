@@ -3,7 +3,7 @@
 //!
 //! Keys:
 //! - `c rule` → [`RemediationConfig`]
-//! - `j id` → [`RemediationJob`] (ids from sled, big-endian, so listing is in creation order)
+//! - `j id` → [`RemediationJob`] (engine ids, big-endian, so listing is in creation order)
 //! - `k rule \0 resource version` → job id: one job per (rule, resource, configuration version)
 //! - `q due id` → (): queued jobs by due time, so "what is due" is a range scan
 //! - `p id` → (): jobs with an attempt running, retried after a crash
@@ -15,7 +15,10 @@
 //! Every job write goes through [`Store::save_job`], which moves the index entries with the
 //! state in one atomic batch.
 
-use super::{corrupt, decode_json as decode, encode_json as encode, keys, Store, StoreError};
+use super::kv::{Batch as _, Db as _, Tree as _};
+use super::{
+    corrupt, decode_json as decode, encode_json as encode, keys, EngineBatch, Store, StoreError,
+};
 use crate::model::JobState;
 use crate::model::{RemediationConfig, RemediationException, RemediationJob};
 use crate::model::{ResourceKey, Timestamp};
@@ -131,7 +134,7 @@ impl Store {
 
     /// Removes a rule's remediation configuration; queued jobs are cancelled when they come due.
     pub fn delete_remediation_config(&self, rule: &str) -> Result<bool, StoreError> {
-        Ok(self.remediation.remove(named(CONFIG, rule))?.is_some())
+        Ok(self.remediation.remove(named(CONFIG, rule))?)
     }
 
     /// The job already started for (rule, resource, version), if any.
@@ -162,11 +165,11 @@ impl Store {
             return Ok(None);
         }
         let job = make(self.db.generate_id()?);
-        let mut batch = sled::Batch::default();
-        batch.insert(key, &job.id.to_be_bytes());
+        let mut batch = EngineBatch::default();
+        batch.insert(key, job.id.to_be_bytes());
         batch.insert(job_key(job.id), encode("remediation job", &job)?);
         for entry in index_entries(&job) {
-            batch.insert(entry, &job.id.to_be_bytes());
+            batch.insert(entry, job.id.to_be_bytes());
         }
         self.remediation.apply_batch(batch)?;
         drop(_writer);
@@ -182,7 +185,7 @@ impl Store {
         job_id: u64,
     ) -> Result<(), StoreError> {
         self.remediation
-            .insert(version_key(rule, resource, version), &job_id.to_be_bytes())?;
+            .insert(version_key(rule, resource, version), job_id.to_be_bytes())?;
         Ok(())
     }
 
@@ -198,7 +201,7 @@ impl Store {
     /// (flushed: an attempt is marked started before the action runs, whatever happens next).
     pub fn save_job(&self, job: &RemediationJob) -> Result<(), StoreError> {
         let _writer = self.lock_remediation_writes();
-        let mut batch = sled::Batch::default();
+        let mut batch = EngineBatch::default();
         if let Some(old) = self.job(job.id)? {
             for entry in index_entries(&old) {
                 batch.remove(entry);
@@ -206,10 +209,10 @@ impl Store {
         }
         batch.insert(job_key(job.id), encode("remediation job", job)?);
         for entry in index_entries(job) {
-            batch.insert(entry, &job.id.to_be_bytes());
+            batch.insert(entry, job.id.to_be_bytes());
         }
         self.remediation.apply_batch(batch)?;
-        self.remediation.flush()?;
+        self.db.flush()?;
         Ok(())
     }
 
@@ -349,8 +352,7 @@ impl Store {
     pub fn delete_exception(&self, rule: &str, resource: &ResourceKey) -> Result<bool, StoreError> {
         Ok(self
             .remediation
-            .remove(rule_resource(EXCEPTION, rule, resource))?
-            .is_some())
+            .remove(rule_resource(EXCEPTION, rule, resource))?)
     }
 
     /// When a scheduled task last ran (or was set up).
@@ -370,7 +372,7 @@ impl Store {
     /// Records when a scheduled task ran.
     pub fn set_last_run(&self, task: &str, at: Timestamp) -> Result<(), StoreError> {
         self.remediation
-            .insert(named(LAST_RUN, task), &at.timestamp_millis().to_be_bytes())?;
+            .insert(named(LAST_RUN, task), at.timestamp_millis().to_be_bytes())?;
         Ok(())
     }
 

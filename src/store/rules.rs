@@ -2,7 +2,8 @@
 //!
 //! Keys: `d` + rule name → definition (format byte + JSON); `c` + content hash → component bytes.
 
-use super::{corrupt, Store, StoreError};
+use super::kv::{Batch as _, Tree as _};
+use super::{corrupt, EngineBatch, Store, StoreError};
 use crate::model::RuleDefinition;
 
 const DEFINITION: u8 = b'd';
@@ -44,7 +45,7 @@ impl Store {
             what: "rule definition",
             detail: e.to_string(),
         })?;
-        let mut batch = sled::Batch::default();
+        let mut batch = EngineBatch::default();
         batch.insert(key(COMPONENT, &definition.component_hash), component);
         batch.insert(key(DEFINITION, &definition.name), value);
         self.rules.apply_batch(batch)?;
@@ -53,7 +54,7 @@ impl Store {
 
     /// Removes a definition (and its component when no other rule uses it).
     pub fn delete_rule(&self, name: &str) -> Result<bool, StoreError> {
-        let existed = self.rules.remove(key(DEFINITION, name))?.is_some();
+        let existed = self.rules.remove(key(DEFINITION, name))?;
         self.drop_unused_components()?;
         Ok(existed)
     }

@@ -6,7 +6,8 @@
 
 use std::collections::HashMap;
 
-use super::{decode_json as decode, encode_json as encode, keys, Store, StoreError};
+use super::kv::{Batch as _, Db as _, Tree as _};
+use super::{decode_json as decode, encode_json as encode, keys, EngineBatch, Store, StoreError};
 use crate::model::ResourceKey;
 use crate::model::{LatestVerdict, VerdictRecord};
 
@@ -41,7 +42,7 @@ impl Store {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut latest: HashMap<Vec<u8>, Option<LatestVerdict>> = HashMap::new();
-        let mut batch = sled::Batch::default();
+        let mut batch = EngineBatch::default();
         let mut stored = Vec::with_capacity(records.len());
         for mut record in records {
             let resource = record.resource.key();

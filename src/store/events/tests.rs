@@ -274,9 +274,8 @@ fn purge_removes_old_events_and_every_index_entry() {
     // Nothing of e1..e3 is left behind in any index.
     let left: Vec<_> = store
         .events
-        .iter()
-        .keys()
-        .map(|k| k.unwrap())
+        .range::<&[u8], _>(..)
+        .map(|entry| entry.unwrap().0)
         .filter(|k| k.windows(2).any(|w| w == b"e1" || w == b"e2" || w == b"e3"))
         .collect();
     assert!(left.is_empty(), "{left:?}");
