@@ -5,10 +5,15 @@
 
 pub mod auth;
 mod error;
-mod live;
+mod events;
+mod ingest;
 pub mod openapi;
+mod operations;
+mod remediation;
 mod resources;
-mod write;
+mod rules;
+mod stream;
+mod subscriptions;
 
 use std::sync::Arc;
 
@@ -139,16 +144,22 @@ fn endpoint(
 
 /// Every route, in one table.
 pub fn endpoints() -> Vec<Endpoint> {
+    use events::*;
+    use ingest::*;
+    use operations::*;
+    use remediation::*;
     use resources::*;
-    use write::*;
+    use rules::*;
+    use stream::*;
+    use subscriptions::*;
     let (r, i, a) = (Some(Role::Read), Some(Role::Ingest), Some(Role::Admin));
     let none = field_names::<NoParams>();
     let at = field_names::<Where>();
     let mut list = vec![
         endpoint(Method::GET, "/healthz", None, "Liveness: answers ok.", none, BodyKind::None, get(|| async { "ok" })),
-        endpoint(Method::GET, "/v1/openapi.json", None, "This document.", none, BodyKind::None, get(live::openapi)),
-        endpoint(Method::GET, "/metrics", r, "Prometheus metrics.", none, BodyKind::None, get(live::metrics)),
-        endpoint(Method::POST, "/v1/ingest", i, "Ingest configuration items and CloudTrail events in any shape `conftrail ingest` reads (gzip too); answers when durable.", field_names::<live::IngestParams>(), BodyKind::Documents, post(live::ingest)),
+        endpoint(Method::GET, "/v1/openapi.json", None, "This document.", none, BodyKind::None, get(openapi)),
+        endpoint(Method::GET, "/metrics", r, "Prometheus metrics.", none, BodyKind::None, get(metrics)),
+        endpoint(Method::POST, "/v1/ingest", i, "Ingest configuration items and CloudTrail events in any shape `conftrail ingest` reads (gzip too); answers when durable.", field_names::<IngestParams>(), BodyKind::Documents, post(ingest)),
         endpoint(Method::GET, "/v1/resources", r, "Recorded resources with their latest state.", field_names::<ResourcesParams>(), BodyKind::None, get(list_resources)),
         endpoint(Method::GET, "/v1/resources/{type}/{id}", r, "The latest version of a resource (or the one in force `at` a time), with related events.", field_names::<LatestParams>(), BodyKind::None, get(latest)),
         endpoint(Method::GET, "/v1/resources/{type}/{id}/history", r, "A resource's versions, paged.", field_names::<HistoryParams>(), BodyKind::None, get(history)),
@@ -156,8 +167,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(Method::GET, "/v1/resources/{type}/{id}/diff", r, "configurationItemDiff and unified diff between two versions.", field_names::<DiffParams>(), BodyKind::None, get(diff)),
         endpoint(Method::GET, "/v1/resources/{type}/{id}/timeline", r, "Versions with the API calls that caused them, verdicts and remediation.", at, BodyKind::None, get(timeline)),
         endpoint(Method::GET, "/v1/resources/{type}/{id}/compliance", r, "A resource's latest verdict per rule and its verdict history.", field_names::<ResourceComplianceParams>(), BodyKind::None, get(resource_compliance)),
-        endpoint(Method::GET, "/v1/events", r, "API event lookup by any combination of filters (format=json|csv).", field_names::<crate::query::EventLookup>(), BodyKind::None, get(live::events)),
-        endpoint(Method::POST, "/v1/events/purge", a, "Remove API events older than the retention.", field_names::<live::PurgeParams>(), BodyKind::None, post(live::purge_events)),
+        endpoint(Method::GET, "/v1/events", r, "API event lookup by any combination of filters (format=json|csv).", field_names::<crate::query::EventLookup>(), BodyKind::None, get(events)),
+        endpoint(Method::POST, "/v1/events/purge", a, "Remove API events older than the retention.", field_names::<PurgeParams>(), BodyKind::None, post(purge_events)),
         endpoint(Method::POST, "/v1/evaluate", a, "Evaluate every enabled rule (or one) now on the latest versions in scope.", field_names::<EvaluateAllParams>(), BodyKind::None, post(evaluate)),
         endpoint(Method::GET, "/v1/compliance", r, "Compliance summary per rule and resource.", field_names::<ComplianceParams>(), BodyKind::None, get(compliance)),
         endpoint(Method::GET, "/v1/rules", r, "Every rule with its settings.", none, BodyKind::None, get(list_rules)),
@@ -182,7 +193,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(Method::PUT, "/v1/subscriptions/{name}", a, "Add or replace a subscription (keys as in [[subscriptions]]).", none, BodyKind::Json, put(put_subscription)),
         endpoint(Method::DELETE, "/v1/subscriptions/{name}", a, "Remove a subscription.", none, BodyKind::None, delete(delete_subscription)),
         endpoint(Method::GET, "/v1/subscriptions/{name}/deliveries", r, "A subscription's deliveries with every attempt.", none, BodyKind::None, get(list_deliveries)),
-        endpoint(Method::GET, "/v1/stream", r, "Server-sent events: configuration, compliance and remediation changes.", field_names::<live::StreamParams>(), BodyKind::None, get(live::stream)),
+        endpoint(Method::GET, "/v1/stream", r, "Server-sent events: configuration, compliance and remediation changes.", field_names::<StreamParams>(), BodyKind::None, get(stream)),
     ];
     for e in &mut list {
         if e.path == "/metrics" {

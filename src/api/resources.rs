@@ -1,4 +1,4 @@
-//! Read routes: resources, history, versions, diffs, timelines, compliance, jobs.
+//! Read routes: resources, history, versions, diffs, timelines, compliance.
 
 use std::sync::Arc;
 
@@ -8,9 +8,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{blocking, ApiError, ApiState, Path, Query};
-use crate::app::queries::{JobFilter, ResourceComplianceView};
+use crate::app::queries::ResourceComplianceView;
 use crate::evaluator::{ComplianceFilter, ComplianceSummary, SummaryState};
-use crate::model::{parse_time_arg, ConfigurationItem, JobState, RemediationJob, Timestamp};
+use crate::model::{parse_time_arg, ConfigurationItem, Timestamp};
 use crate::query::{DiffResponse, HistoryResponse, ResourceSelector, VersionSelector};
 use crate::store::{HistoryOrder, HistoryQuery, PageToken};
 use crate::timeline::Timeline;
@@ -184,7 +184,10 @@ pub(super) async fn timeline(
 }
 
 /// The `state` query parameter, parsed by `parse`.
-fn parse_state<T>(text: Option<&str>, parse: fn(&str) -> Option<T>) -> Result<Option<T>, ApiError> {
+pub(super) fn parse_state<T>(
+    text: Option<&str>,
+    parse: fn(&str) -> Option<T>,
+) -> Result<Option<T>, ApiError> {
     text.map(|s| {
         parse(s).ok_or_else(|| ApiError::bad_request(format!("state: unknown state {s:?}")))
     })
@@ -212,29 +215,6 @@ pub(super) async fn compliance(
             state: wanted,
         };
         Ok(Json(state.app.compliance(&filter)?))
-    })
-    .await
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct JobsParams {
-    state: Option<String>,
-    rule: Option<String>,
-}
-
-pub(super) async fn jobs(
-    State(state): State<Arc<ApiState>>,
-    Query(p): Query<JobsParams>,
-) -> Result<Json<Value>, ApiError> {
-    let filter = JobFilter {
-        state: parse_state(p.state.as_deref(), JobState::parse)?,
-        rule: p.rule,
-    };
-    blocking(move || {
-        Ok(Json(
-            serde_json::json!({ "jobs": state.app.jobs(&filter)? }),
-        ))
     })
     .await
 }
@@ -270,12 +250,4 @@ pub(super) async fn resource_compliance(
         Ok(Json(view))
     })
     .await
-}
-
-/// One job with every attempt.
-pub(super) async fn job(
-    State(state): State<Arc<ApiState>>,
-    Path(id): Path<u64>,
-) -> Result<Json<RemediationJob>, ApiError> {
-    blocking(move || Ok(Json(state.app.job(id)?))).await
 }

@@ -3,13 +3,16 @@
 
 mod backend;
 mod client;
+mod compliance;
 mod demo;
 pub(crate) mod events;
 mod remediation;
 mod render;
+mod rule_test;
 mod rules;
 mod scaffold;
 pub mod serve;
+mod worker;
 
 use crate::app::{App, AppError};
 use crate::linker::EventMap;
@@ -94,14 +97,14 @@ pub enum Command {
     #[command(subcommand)]
     Rules(rules::RulesCommand),
     /// Latest verdicts with summaries per rule and resource; `compliance history TYPE ID`.
-    Compliance(rules::ComplianceArgs),
+    Compliance(compliance::ComplianceArgs),
     /// Evaluate rules now on the latest version of every resource in scope (or a subset).
-    Evaluate(rules::EvaluateArgs),
+    Evaluate(compliance::EvaluateArgs),
     /// Remediation of non-compliant resources: configure actions, run, list jobs, exceptions.
     #[command(subcommand)]
     Remediation(remediation::RemediationCommand),
     /// Run rule schedules, housekeeping and the remediation queue until stopped (Ctrl-C, SIGTERM).
-    Worker(remediation::WorkerArgs),
+    Worker(worker::WorkerArgs),
     /// Serve the HTTP API (and run the worker) until stopped (Ctrl-C, SIGTERM).
     Serve(serve::ServeArgs),
     /// Start the server on a fresh store and play the bundled scenario through its API: changes
@@ -341,14 +344,14 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Events(args) => events::run_events(&mut out, &backend()?, args),
         Command::Timeline(args) => events::run_timeline(&mut out, &backend()?, args),
         Command::Rules(command) => rules::run_rules(&mut out, backend, command),
-        Command::Compliance(args) => rules::run_compliance(&mut out, &backend()?, args),
-        Command::Evaluate(args) => rules::run_evaluate(&mut out, &backend()?, args),
+        Command::Compliance(args) => compliance::run_compliance(&mut out, &backend()?, args),
+        Command::Evaluate(args) => compliance::run_evaluate(&mut out, &backend()?, args),
         Command::Remediation(command) => {
             remediation::run_remediation(&mut out, &backend()?, command)
         }
         Command::Worker(args) => {
             let backend = backend()?;
-            remediation::run_worker(&mut out, backend.local("the worker")?, args)
+            worker::run_worker(&mut out, backend.local("the worker")?, args)
         }
         Command::Serve(args) => {
             refuse_server(&server, "serve")?;

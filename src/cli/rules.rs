@@ -1,27 +1,17 @@
 //! `conftrail rules …` and `conftrail compliance …`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 
 use anyhow::Result;
-use clap::{Args, Subcommand, ValueEnum};
-use serde::Serialize;
+use clap::{Args, Subcommand};
 
 use super::backend::{read_rule_file, Backend};
-use super::{ResourceArgs, EXIT_RECORDS_REJECTED};
 use crate::app::RuleChange;
 use crate::config_file::RuleSettings;
-use crate::evaluator::{ComplianceFilter, SummaryState};
-use crate::ingest::{self, RecordOutcome};
-use crate::model::ConfigurationItem;
-use crate::model::{with_defaults, TagFilter};
-use crate::rules::definition::{check_parameters, parse_parameters};
-use crate::rules::registry::inspect;
-use crate::rules::{
-    AddRule, EvaluationReport, Limits, Outcome, ResourceLookup, RuleCall, RuleEngine, RuleInput,
-    RuleInstance, Trigger,
-};
+use crate::model::TagFilter;
+use crate::rules::definition::parse_parameters;
+use crate::rules::{AddRule, Trigger};
 
 /// The `rules` subcommands.
 #[derive(Debug, Subcommand)]
@@ -29,7 +19,7 @@ pub enum RulesCommand {
     /// List managed and custom rules with scope, triggers and version.
     List(JsonFlag),
     /// Run a rule file on items from a file, without a store.
-    Test(TestArgs),
+    Test(super::rule_test::TestArgs),
     /// Register a custom rule (core module or component) and evaluate everything in its scope.
     Add(AddArgs),
     /// Change a rule's binary or settings and evaluate everything in its scope again.
@@ -44,38 +34,6 @@ pub enum RulesCommand {
     Schedule(ScheduleArgs),
     /// Create a new rule crate from a template that builds as-is.
     New(NewArgs),
-}
-
-/// Arguments of `evaluate`.
-#[derive(Debug, Args)]
-pub struct EvaluateArgs {
-    /// Only this rule (default: every enabled rule).
-    #[arg(long)]
-    pub rule: Option<String>,
-    /// Only resources of this type.
-    #[arg(long = "type", value_name = "TYPE")]
-    pub resource_type: Option<String>,
-    /// Only the resource with this id.
-    #[arg(long = "id", value_name = "ID")]
-    pub resource_id: Option<String>,
-    /// Print the counts as JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// Runs `evaluate`: a manual evaluation of the latest versions in scope.
-pub fn run_evaluate(out: &mut dyn Write, backend: &Backend, args: EvaluateArgs) -> Result<u8> {
-    let filter = crate::evaluator::ScopeFilter {
-        resource_type: args.resource_type,
-        resource_id: args.resource_id,
-    };
-    let counts = backend.evaluate(args.rule.as_deref(), &filter)?;
-    if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&counts)?)?;
-    } else {
-        writeln!(out, "{}", counts.summary())?;
-    }
-    Ok(0)
 }
 
 /// Arguments of `rules schedule`.
@@ -107,58 +65,6 @@ pub struct NameArgs {
     pub name: String,
 }
 
-/// Trigger names for the CLI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TriggerArg {
-    /// A configuration change.
-    Change,
-    /// A schedule.
-    Schedule,
-    /// A manual evaluation.
-    Manual,
-}
-
-impl From<TriggerArg> for Trigger {
-    fn from(t: TriggerArg) -> Trigger {
-        match t {
-            TriggerArg::Change => Trigger::Change,
-            TriggerArg::Schedule => Trigger::Schedule,
-            TriggerArg::Manual => Trigger::Manual,
-        }
-    }
-}
-
-/// Arguments of `rules test`.
-#[derive(Debug, Args)]
-pub struct TestArgs {
-    /// The rule: a core module built with the SDK, or a component.
-    pub wasm: PathBuf,
-    /// Configuration items to judge (any shape `ingest` reads; every item in the file is judged).
-    #[arg(long, required = true)]
-    pub item: PathBuf,
-    /// Parameters as a JSON object, e.g. '{"blockedPort1":"22"}' (defaults fill the rest).
-    #[arg(long)]
-    pub params: Option<String>,
-    /// The previous version of the item (passed as context.previous).
-    #[arg(long)]
-    pub previous: Option<PathBuf>,
-    /// Other resources the rule may look up (cross-resource rules); repeatable.
-    #[arg(long = "resource", value_name = "FILE")]
-    pub resources: Vec<PathBuf>,
-    /// The trigger to pretend.
-    #[arg(long, value_enum, default_value_t = TriggerArg::Change)]
-    pub trigger: TriggerArg,
-    /// Deadline per evaluation in milliseconds.
-    #[arg(long, default_value_t = 1000)]
-    pub deadline_ms: u64,
-    /// Memory cap in MiB.
-    #[arg(long, default_value_t = 64)]
-    pub memory_mib: u64,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
 /// Arguments of `rules add`.
 #[derive(Debug, Args)]
 pub struct AddArgs {
@@ -181,7 +87,7 @@ pub struct AddArgs {
     pub params: Option<String>,
     /// Triggers, comma-separated (default: the rule's own).
     #[arg(long, value_enum, value_delimiter = ',')]
-    pub triggers: Option<Vec<TriggerArg>>,
+    pub triggers: Option<Vec<Trigger>>,
     /// Deadline per evaluation in milliseconds [default: 1000].
     #[arg(long)]
     pub deadline_ms: Option<u64>,
@@ -224,7 +130,7 @@ pub struct UpdateArgs {
     pub params: Option<String>,
     /// Triggers, comma-separated.
     #[arg(long, value_enum, value_delimiter = ',')]
-    pub triggers: Option<Vec<TriggerArg>>,
+    pub triggers: Option<Vec<Trigger>>,
     /// Deadline per evaluation in milliseconds.
     #[arg(long)]
     pub deadline_ms: Option<u64>,
@@ -246,53 +152,6 @@ pub struct NewArgs {
     pub dir: Option<PathBuf>,
 }
 
-/// Arguments of `compliance`.
-#[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true)]
-pub struct ComplianceArgs {
-    /// Compliance history of one resource.
-    #[command(subcommand)]
-    pub history: Option<ComplianceCommand>,
-    /// Only this rule.
-    #[arg(long)]
-    pub rule: Option<String>,
-    /// Only this resource type.
-    #[arg(long = "type", value_name = "TYPE")]
-    pub resource_type: Option<String>,
-    /// Only this state: COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE or INSUFFICIENT_DATA.
-    #[arg(long, value_parser = parse_state)]
-    pub state: Option<SummaryState>,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
-fn parse_state(text: &str) -> Result<SummaryState, String> {
-    SummaryState::parse(text).ok_or_else(|| {
-        format!("unknown state {text:?}: use COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE or INSUFFICIENT_DATA")
-    })
-}
-
-/// `compliance history`.
-#[derive(Debug, Subcommand)]
-pub enum ComplianceCommand {
-    /// Verdicts over time for one resource, per rule (errors included).
-    History(ComplianceHistoryArgs),
-}
-
-/// Arguments of `compliance history`.
-#[derive(Debug, Args)]
-pub struct ComplianceHistoryArgs {
-    #[command(flatten)]
-    resource: ResourceArgs,
-    /// Only this rule.
-    #[arg(long)]
-    rule: Option<String>,
-    /// Print JSON.
-    #[arg(long)]
-    json: bool,
-}
-
 /// Runs a `rules` subcommand.
 pub fn run_rules(
     out: &mut dyn Write,
@@ -300,7 +159,7 @@ pub fn run_rules(
     command: RulesCommand,
 ) -> Result<u8> {
     match command {
-        RulesCommand::Test(args) => return test_rule(out, args),
+        RulesCommand::Test(args) => return super::rule_test::test_rule(out, args),
         RulesCommand::New(args) => {
             let dir = args
                 .dir
@@ -337,9 +196,7 @@ pub fn run_rules(
                 tag: args.tag.as_deref().map(TagFilter::parse).transpose()?,
                 resource_id: args.resource_id,
                 parameters: args.params.as_deref().map(parse_parameters).transpose()?,
-                triggers: args
-                    .triggers
-                    .map(|t| t.into_iter().map(Trigger::from).collect()),
+                triggers: args.triggers,
                 deadline_ms: args.deadline_ms,
                 memory_limit_mib: args.memory_mib,
                 disabled: args.disabled,
@@ -361,9 +218,7 @@ pub fn run_rules(
                     args.resource_id
                 },
                 parameters: args.params.as_deref().map(parse_parameters).transpose()?,
-                triggers: args
-                    .triggers
-                    .map(|t| t.into_iter().map(Trigger::from).collect()),
+                triggers: args.triggers,
                 deadline_ms: args.deadline_ms,
                 memory_limit_mib: args.memory_mib,
                 ..RuleSettings::default()
@@ -445,124 +300,6 @@ fn report_change(out: &mut dyn Write, what: &str, change: &RuleChange, json: boo
         )?;
         if let Some(counts) = &change.evaluations {
             writeln!(out, "evaluated its scope: {}", counts.summary())?;
-        }
-    }
-    Ok(0)
-}
-
-/// Reads every configuration item of a file (any shape `ingest` accepts).
-fn read_items(path: &Path) -> Result<Vec<ConfigurationItem>> {
-    let bytes = ingest::read_document(path).map_err(|e| anyhow::anyhow!(e.reason()))?;
-    let mut items = Vec::new();
-    for record in ingest::parse_document(&bytes) {
-        match record.outcome {
-            RecordOutcome::Item(item) => items.push(*item),
-            RecordOutcome::Skipped(_) | RecordOutcome::Event(_) => {}
-            RecordOutcome::Invalid(reason) => {
-                anyhow::bail!("{}: {}: {reason}", path.display(), record.location)
-            }
-        }
-    }
-    if items.is_empty() {
-        anyhow::bail!("{}: no configuration item found", path.display());
-    }
-    Ok(items)
-}
-
-/// The result of `rules test` for one item.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct TestResult {
-    resource_type: String,
-    resource_id: String,
-    #[serde(flatten)]
-    report: EvaluationReport,
-}
-
-fn test_rule(out: &mut dyn Write, args: TestArgs) -> Result<u8> {
-    let wasm = read_rule_file(&args.wasm)?;
-    let engine = RuleEngine::new()?;
-    let inspected = inspect(&engine, None, &wasm)?;
-    let given = args.params.as_deref().map(parse_parameters).transpose()?;
-    let parameters = check_parameters(&inspected.metadata, given.unwrap_or_default())?;
-    let definition_params = with_defaults(&inspected.metadata, parameters);
-    let items = read_items(&args.item)?;
-    let previous = match &args.previous {
-        Some(path) => read_items(path)?
-            .into_iter()
-            .next()
-            .map(|p| RuleInput::from_item(&p)),
-        None => None,
-    };
-    let mut others = Vec::new();
-    for path in &args.resources {
-        others.extend(read_items(path)?);
-    }
-    let lookup: Arc<dyn ResourceLookup> = Arc::new(others);
-    let limits = Limits {
-        deadline: std::time::Duration::from_millis(args.deadline_ms.max(1)),
-        memory: (args.memory_mib.max(1) as usize) << 20,
-    };
-    let mut instance = RuleInstance::new(&engine, &inspected.component, lookup.clone(), limits)?;
-    let mut results = Vec::new();
-    for item in &items {
-        if !instance.is_usable() {
-            instance = RuleInstance::new(&engine, &inspected.component, lookup.clone(), limits)?;
-        }
-        let report = instance.evaluate(
-            &RuleCall {
-                rule_name: &inspected.metadata.name,
-                parameters: &definition_params,
-                trigger: args.trigger.into(),
-                previous: previous.as_ref(),
-            },
-            &RuleInput::from_item(item),
-        );
-        results.push(TestResult {
-            resource_type: item.resource_type.clone(),
-            resource_id: item.resource_id.clone(),
-            report,
-        });
-    }
-    let failed = results
-        .iter()
-        .any(|r| matches!(r.report.outcome, Outcome::Error { .. }));
-    if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&results)?)?;
-    } else {
-        for r in &results {
-            super::render::evaluation_text(out, &r.resource_type, &r.resource_id, &r.report)?;
-        }
-    }
-    Ok(if failed { EXIT_RECORDS_REJECTED } else { 0 })
-}
-
-/// Runs `compliance` or `compliance history`.
-pub fn run_compliance(out: &mut dyn Write, backend: &Backend, args: ComplianceArgs) -> Result<u8> {
-    match args.history {
-        Some(ComplianceCommand::History(h)) => {
-            let view = backend.resource_compliance(&h.resource.selector(), h.rule.as_deref())?;
-            let records = view.history.unwrap_or_default();
-            if h.json {
-                writeln!(out, "{}", serde_json::to_string_pretty(&records)?)?;
-            } else {
-                super::render::compliance_history_text(out, &view.resource.key(), &records)?;
-            }
-        }
-        None => {
-            // The table leaves out NOT_APPLICABLE verdicts unless they were asked for.
-            let show_not_applicable = args.state == Some(SummaryState::NotApplicable);
-            let filter = ComplianceFilter {
-                rule: args.rule,
-                resource_type: args.resource_type,
-                state: args.state,
-            };
-            let summary = backend.compliance(&filter)?;
-            if args.json {
-                writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
-            } else {
-                super::render::compliance_text(out, &summary, show_not_applicable)?;
-            }
         }
     }
     Ok(0)

@@ -36,7 +36,7 @@ impl Compliance {
 }
 
 /// What caused an evaluation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Trigger {
     /// A new configuration version was recorded.

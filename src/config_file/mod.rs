@@ -1,0 +1,431 @@
+//! The server's TOML configuration file: its schema, parsing, and the checks that need more than
+//! types (one of two keys, URL schemes, unique names).
+//!
+//! Every table denies unknown keys, so a misspelt key is an error with its line instead of a
+//! setting silently left at its default. Values the server parses with its own code (cron
+//! strings, durations, backoff ranges) are kept as strings here so there is one parser for the
+//! command line and the file. Defaults the server already has elsewhere stay `None` here, so they
+//! are not written down twice.
+
+mod checks;
+mod toml_errors;
+
+pub(crate) use checks::{check_remediation, check_subscription};
+use checks::{check_subscriptions, check_tokens};
+use toml_errors::{key_segment, syntax_message};
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::model::hash_hex;
+pub use crate::model::{ActionKind, Jitter, Role};
+
+pub use crate::model::{ApiEventPattern, ErrorMatch, NotificationKind};
+
+/// Why a configuration file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigFileError {
+    /// The file could not be read.
+    #[error("cannot read configuration file {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The file is not TOML, or does not fit the schema (unknown key, wrong type, missing key).
+    #[error("{}: {message}", path.display())]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// Line, column, dotted key when known, and what is wrong.
+        message: String,
+    },
+    /// The file fits the schema but a value is not acceptable.
+    #[error("{}: {key}: {message}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Dotted path of the offending key, e.g. `subscriptions[1].url`.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The whole configuration file, after checks; absent keys are `None` or empty.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConfigFile {
+    /// Address the HTTP API listens on.
+    pub listen: Option<SocketAddr>,
+    /// Data directory, already resolved against the file's directory.
+    pub data_dir: Option<PathBuf>,
+    /// Extra event-resource table, already resolved against the file's directory.
+    pub event_map: Option<PathBuf>,
+    /// Log output format.
+    pub log_format: Option<LogFormatName>,
+    /// Bearer tokens accepted by the API.
+    pub tokens: Vec<TokenEntry>,
+    /// Retention of API events.
+    pub retention: Retention,
+    /// Remediation worker settings.
+    pub worker: WorkerSettings,
+    /// Per-rule settings, keyed by rule name.
+    pub rules: BTreeMap<String, RuleSettings>,
+    /// Per-rule remediation, keyed by rule name.
+    pub remediation: BTreeMap<String, RemediationSettings>,
+    /// Webhook subscriptions, in file order.
+    pub subscriptions: Vec<SubscriptionSettings>,
+}
+
+/// The file as deserialised; `listen` stays text so a bad address is reported with its key.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfigFile {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    event_map: Option<PathBuf>,
+    log_format: Option<LogFormatName>,
+    #[serde(default)]
+    tokens: Vec<TokenEntry>,
+    #[serde(default)]
+    retention: Retention,
+    #[serde(default)]
+    worker: WorkerSettings,
+    #[serde(default)]
+    rules: BTreeMap<String, RuleSettings>,
+    #[serde(default)]
+    remediation: BTreeMap<String, RemediationSettings>,
+    #[serde(default)]
+    subscriptions: Vec<SubscriptionSettings>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormatName {
+    /// Plain text for a terminal.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// One bearer token: its role and where its secret's hash comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenEntry {
+    /// Label shown in logs instead of the token.
+    pub name: Option<String>,
+    /// What the token may do.
+    pub role: Role,
+    /// Hex SHA-256 of the secret (so the file never holds the secret itself).
+    pub sha256: Option<String>,
+    /// Environment variable holding the secret, read at start.
+    pub secret_env: Option<String>,
+    /// Where the entry came from, so `secret_sha256` can name `tokens[i]` in its error.
+    #[serde(skip)]
+    place: TokenPlace,
+}
+
+/// The file and index of a token entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct TokenPlace {
+    path: PathBuf,
+    index: usize,
+}
+
+impl TokenEntry {
+    /// Lowercase hex SHA-256 of the secret: `sha256` as given, or the hash of `secret_env`'s value.
+    pub fn secret_sha256(&self) -> Result<String, ConfigFileError> {
+        if let Some(hash) = &self.sha256 {
+            return Ok(hash.to_ascii_lowercase());
+        }
+        let key = format!("tokens[{}].secret_env", self.place.index);
+        let invalid = |message: String| ConfigFileError::Invalid {
+            path: self.place.path.clone(),
+            key: key.clone(),
+            message,
+        };
+        let Some(var) = &self.secret_env else {
+            return Err(invalid("neither sha256 nor secret_env is set".into()));
+        };
+        // The value is never put in a message: it is the secret.
+        let secret = match std::env::var(var) {
+            Ok(secret) => secret,
+            Err(std::env::VarError::NotPresent) => {
+                return Err(invalid(format!("environment variable {var} is not set")))
+            }
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(invalid(format!(
+                    "environment variable {var} is not valid UTF-8"
+                )))
+            }
+        };
+        if secret.is_empty() {
+            return Err(invalid(format!("environment variable {var} is empty")));
+        }
+        // A bearer token cannot hold whitespace, so a trailing newline from `$(cat file)` or an
+        // editor would make a token no client can ever present: refuse rather than trim silently.
+        if secret.trim() != secret {
+            return Err(invalid(format!(
+                "environment variable {var} starts or ends with whitespace"
+            )));
+        }
+        Ok(hash_hex(&Sha256::digest(secret.as_bytes())))
+    }
+}
+
+/// Retention of API events.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    /// Days API events are kept; 0 keeps everything.
+    pub event_days: Option<u32>,
+    /// Cron string for the purge, or "off" (checked by the caller).
+    pub purge_schedule: Option<String>,
+}
+
+/// Remediation worker settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSettings {
+    /// Whether the server runs remediation jobs.
+    pub enabled: Option<bool>,
+    /// Actions running at once across all rules.
+    pub max_concurrent_actions: Option<usize>,
+}
+
+/// Settings of one rule (managed or added).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSettings {
+    /// Whether the rule is evaluated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Rule parameters; TOML datetimes become strings, as rule parameters are text in AWS Config.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "json_parameters"
+    )]
+    pub parameters: Option<Map<String, Value>>,
+    /// Cron string for periodic evaluation (checked by the caller).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    /// Per-evaluation deadline in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline_ms: Option<u64>,
+    /// Memory cap in MiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_limit_mib: Option<u64>,
+    /// Resource types it judges (default: the rule's own list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_types: Option<Vec<String>>,
+    /// Only resources with this tag: `KEY` or `KEY=VALUE`; empty clears it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// Only this resource id; empty clears it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    /// When it runs (default: the rule's own triggers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub triggers: Option<Vec<crate::model::Trigger>>,
+}
+
+/// Remediation of one rule.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemediationSettings {
+    /// Webhook or command.
+    pub action: ActionKind,
+    /// Webhook URL (webhook only, required there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Extra webhook request headers (webhook only).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Program and arguments (command only, required there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// Exit codes meaning "retrying will not help" (command only).
+    #[serde(default)]
+    pub no_retry_exit_codes: Vec<i32>,
+    /// Parameter name to source (`RESOURCE_ID`, `$.path`, a fixed value), parsed by the caller.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
+    /// Whether non-compliant verdicts queue a job without an operator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub automatic: Option<bool>,
+    /// Attempts per job, at least 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u32>,
+    /// Retry delay range such as "2s..5m" (parsed by the caller).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backoff: Option<String>,
+    /// Retry delay randomisation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jitter: Option<Jitter>,
+    /// Per-attempt timeout such as "30s" (parsed by the caller).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+    /// Jobs of this rule running at once, at least 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
+}
+
+/// The kinds a subscription gets when `kinds` is left out.
+fn default_kinds() -> Vec<NotificationKind> {
+    vec![
+        NotificationKind::Configuration,
+        NotificationKind::Compliance,
+        NotificationKind::Remediation,
+    ]
+}
+
+/// One webhook subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionSettings {
+    /// Unique name.
+    pub name: String,
+    /// Target URL (http:// or https://).
+    pub url: String,
+    /// Extra request headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// What is sent; configuration, compliance and remediation when left out.
+    #[serde(default = "default_kinds")]
+    pub kinds: Vec<NotificationKind>,
+    /// Only these resource types (configuration, compliance, remediation); `None` = all.
+    pub resource_types: Option<Vec<String>>,
+    /// Only these rules (compliance, remediation); `None` = all.
+    pub rules: Option<Vec<String>>,
+    /// Only these new compliance types; `None` = all.
+    pub compliance: Option<Vec<String>>,
+    /// Delivery attempts, at least 1.
+    pub max_attempts: Option<u32>,
+    /// Retry delay range such as "1s..10m" (parsed by the caller).
+    pub backoff: Option<String>,
+    /// Which CloudTrail calls are sent; required when `kinds` has "api-event".
+    pub api_events: Option<ApiEventPattern>,
+}
+
+/// Reads and checks the configuration file at `path`.
+pub fn load(path: &Path) -> Result<ConfigFile, ConfigFileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigFileError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(&text, path)
+}
+
+/// Parses and checks text read from `origin`; relative paths resolve against its directory.
+pub fn parse(text: &str, origin: &Path) -> Result<ConfigFile, ConfigFileError> {
+    let raw: RawConfigFile = toml::from_str(text).map_err(|err| ConfigFileError::Syntax {
+        path: origin.to_path_buf(),
+        message: syntax_message(text, &err),
+    })?;
+    let invalid = |key: String, message: String| ConfigFileError::Invalid {
+        path: origin.to_path_buf(),
+        key,
+        message,
+    };
+
+    let listen = match &raw.listen {
+        Some(text) => Some(text.parse::<SocketAddr>().map_err(|_| {
+            invalid(
+                "listen".into(),
+                format!("{text:?} is not an address and port such as \"127.0.0.1:8080\""),
+            )
+        })?),
+        None => None,
+    };
+    // Relative to the file rather than the working directory, so the server behaves the same
+    // whichever directory it is started from.
+    let base = origin.parent().unwrap_or(Path::new(""));
+    let resolve = |key: &str, value: Option<PathBuf>| match value {
+        Some(p) if p.as_os_str().is_empty() => Err(invalid(key.into(), "is empty".into())),
+        Some(p) => Ok(Some(base.join(p))),
+        None => Ok(None),
+    };
+    let data_dir = resolve("data_dir", raw.data_dir)?;
+    let event_map = resolve("event_map", raw.event_map)?;
+
+    let mut tokens = raw.tokens;
+    check_tokens(&tokens).map_err(|(key, message)| invalid(key, message))?;
+    for (index, token) in tokens.iter_mut().enumerate() {
+        token.place = TokenPlace {
+            path: origin.to_path_buf(),
+            index,
+        };
+    }
+    if raw.worker.max_concurrent_actions == Some(0) {
+        return Err(invalid(
+            "worker.max_concurrent_actions".into(),
+            "must be at least 1".into(),
+        ));
+    }
+    for (rule, settings) in &raw.remediation {
+        check_remediation(&format!("remediation.{}", key_segment(rule)), settings)
+            .map_err(|(key, message)| invalid(key, message))?;
+    }
+    check_subscriptions(&raw.subscriptions).map_err(|(key, message)| invalid(key, message))?;
+
+    Ok(ConfigFile {
+        listen,
+        data_dir,
+        event_map,
+        log_format: raw.log_format,
+        tokens,
+        retention: raw.retention,
+        worker: raw.worker,
+        rules: raw.rules,
+        remediation: raw.remediation,
+        subscriptions: raw.subscriptions,
+    })
+}
+
+/// Rule parameters as JSON, which is how rules receive them.
+fn json_parameters<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Map<String, Value>>, D::Error> {
+    let table = toml::Table::deserialize(deserializer)?;
+    table_to_json(table).map(Some).map_err(D::Error::custom)
+}
+
+/// A TOML table as a JSON object.
+fn table_to_json(table: toml::Table) -> Result<Map<String, Value>, String> {
+    table
+        .into_iter()
+        .map(|(k, v)| Ok((k, toml_to_json(v)?)))
+        .collect()
+}
+
+/// A TOML value as JSON; fails only for NaN and infinities, which JSON cannot hold.
+fn toml_to_json(value: toml::Value) -> Result<Value, String> {
+    Ok(match value {
+        toml::Value::String(s) => Value::String(s),
+        toml::Value::Integer(i) => Value::from(i),
+        toml::Value::Float(f) => serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .ok_or_else(|| format!("{f} cannot be a rule parameter (no JSON form)"))?,
+        toml::Value::Boolean(b) => Value::Bool(b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(toml_to_json)
+                .collect::<Result<_, _>>()?,
+        ),
+        toml::Value::Table(t) => Value::Object(table_to_json(t)?),
+    })
+}
+
+#[cfg(test)]
+mod tests;
