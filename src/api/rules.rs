@@ -153,22 +153,6 @@ pub(super) struct EvaluateParams {
     resource_id: Option<String>,
 }
 
-/// Judges the latest versions in scope of every enabled rule (or one) now.
-pub(super) async fn evaluate(
-    State(state): State<Arc<ApiState>>,
-    Query(params): Query<EvaluateAllParams>,
-) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
-        let filter = ScopeFilter {
-            resource_type: params.resource_type,
-            resource_id: params.resource_id,
-        };
-        let counts = state.app.evaluate_now(params.rule.as_deref(), &filter)?;
-        Ok(Json(json!({ "evaluations": counts })))
-    })
-    .await
-}
-
 /// Which rules and resources `POST /v1/evaluate` covers.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -181,17 +165,38 @@ pub(super) struct EvaluateAllParams {
     resource_id: Option<String>,
 }
 
+/// Judges the latest versions in scope of every enabled rule (or one) now.
+pub(super) async fn evaluate(
+    State(state): State<Arc<ApiState>>,
+    Query(params): Query<EvaluateAllParams>,
+) -> Result<Json<Value>, ApiError> {
+    let resources = EvaluateParams {
+        resource_type: params.resource_type,
+        resource_id: params.resource_id,
+    };
+    evaluate_now(state, params.rule, resources).await
+}
+
+/// Judges the latest versions in one rule's scope now.
 pub(super) async fn evaluate_rule(
     State(state): State<Arc<ApiState>>,
     Path(name): Path<String>,
     Query(params): Query<EvaluateParams>,
 ) -> Result<Json<Value>, ApiError> {
+    evaluate_now(state, Some(name), params).await
+}
+
+async fn evaluate_now(
+    state: Arc<ApiState>,
+    rule: Option<String>,
+    resources: EvaluateParams,
+) -> Result<Json<Value>, ApiError> {
     blocking(move || {
         let filter = ScopeFilter {
-            resource_type: params.resource_type,
-            resource_id: params.resource_id,
+            resource_type: resources.resource_type,
+            resource_id: resources.resource_id,
         };
-        let counts = state.app.evaluate_now(Some(&name), &filter)?;
+        let counts = state.app.evaluate_now(rule.as_deref(), &filter)?;
         Ok(Json(json!({ "evaluations": counts })))
     })
     .await

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::backoff::Backoff;
-use super::notification::Notification;
+use super::notification::{Notification, NotificationKind};
 use super::remediation_job::{Attempt, AttemptEnd};
-use super::subscription::{NotificationKind, Subscription};
+use super::subscription::Subscription;
 use super::{now_millis, time_serde, Timestamp};
 
 /// Where a delivery is.

@@ -26,7 +26,7 @@ pub use configuration_item::{
     hash_hex, opt_time_serde, time_serde, ConfigurationItem, ItemStatus, Relationship, VersionMeta,
 };
 pub use delivery::{Delivery, DeliveryState};
-pub use notification::Notification;
+pub use notification::{Notification, NotificationKind};
 pub use remediation_config::{
     ParameterSource, RemediationConfig, DEFAULT_BACKOFF, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS,
     DEFAULT_TIMEOUT_MS, MAX_ATTEMPTS_LIMIT,
@@ -42,7 +42,7 @@ pub use rule::{
     RuleParameter, Trigger, Verdict, MAX_ANNOTATION_CHARS, MAX_LOG_LINES, MAX_LOG_LINE_BYTES,
 };
 pub use rule_definition::{with_defaults, RuleDefinition, RuleScope, TagFilter};
-pub use subscription::{ApiEventPattern, ErrorMatch, NotificationKind, Subscription};
+pub use subscription::{ApiEventPattern, ErrorMatch, Subscription};
 pub use timestamp::{
     epoch_to_time, format_time, now_millis, parse_time_arg, parse_timestamp_text,
     truncate_to_millis, Timestamp,

@@ -3,46 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::backoff::Backoff;
-use super::notification::Notification;
+use super::notification::{Notification, NotificationKind};
 use super::ApiEvent;
-
-/// The kinds of notification.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum NotificationKind {
-    /// A new configuration version (`ConfigurationItemChangeNotification`).
-    Configuration,
-    /// A rule's verdict on a resource changed (`ComplianceChangeNotification`).
-    Compliance,
-    /// A remediation job changed state (`RemediationJobChangeNotification`).
-    Remediation,
-    /// A CloudTrail call matched a subscription's pattern (EventBridge "AWS API Call via CloudTrail").
-    ApiEvent,
-}
-
-impl NotificationKind {
-    /// The name used in URLs, SSE event names and configuration.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NotificationKind::Configuration => "configuration",
-            NotificationKind::Compliance => "compliance",
-            NotificationKind::Remediation => "remediation",
-            NotificationKind::ApiEvent => "api-event",
-        }
-    }
-
-    /// Parses [`NotificationKind::as_str`]'s names.
-    pub fn parse(text: &str) -> Option<NotificationKind> {
-        [
-            NotificationKind::Configuration,
-            NotificationKind::Compliance,
-            NotificationKind::Remediation,
-            NotificationKind::ApiEvent,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == text)
-    }
-}
 
 /// Which calls' outcome a pattern accepts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

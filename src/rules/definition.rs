@@ -1,14 +1,12 @@
-//! Rule definitions: checks of names, types and parameters, and the sandbox limits of a rule.
+//! Rule definitions: checks of names, types, tag filters and parameters.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use super::instance::Limits;
 use super::RuleError;
 pub use crate::model::with_defaults;
-use crate::model::{RuleDefinition, RuleMetadata, TagFilter};
+use crate::model::{RuleMetadata, TagFilter};
 
 impl TagFilter {
     /// Parses `KEY` or `KEY=VALUE`.
@@ -26,16 +24,6 @@ impl TagFilter {
             key: key.to_string(),
             value,
         })
-    }
-}
-
-impl RuleDefinition {
-    /// The sandbox limits.
-    pub fn limits(&self) -> Limits {
-        Limits {
-            deadline: Duration::from_millis(self.deadline_ms),
-            memory: (self.memory_limit_mib as usize) << 20,
-        }
     }
 }
 

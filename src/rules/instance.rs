@@ -14,7 +14,8 @@ use super::engine::{RuleEngine, EPOCH_TICK};
 use super::RuleError;
 use crate::model::{
     truncate_annotation, Compliance, ConfigurationItem, EvaluationReport, FailureKind, LogLine,
-    Outcome, RuleMetadata, RuleParameter, Trigger, Verdict, MAX_LOG_LINES, MAX_LOG_LINE_BYTES,
+    Outcome, RuleDefinition, RuleMetadata, RuleParameter, Trigger, Verdict, MAX_LOG_LINES,
+    MAX_LOG_LINE_BYTES,
 };
 
 /// Default wall-clock deadline of one evaluation.
@@ -38,6 +39,16 @@ impl Default for Limits {
         Limits {
             deadline: DEFAULT_DEADLINE,
             memory: DEFAULT_MEMORY_LIMIT,
+        }
+    }
+}
+
+impl RuleDefinition {
+    /// The sandbox limits.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            deadline: Duration::from_millis(self.deadline_ms),
+            memory: (self.memory_limit_mib as usize) << 20,
         }
     }
 }
