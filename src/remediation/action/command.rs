@@ -8,6 +8,8 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use wait_timeout::ChildExt;
+
 use super::{lossy_trimmed, ActionRequest};
 use crate::model::{format_duration, ActionResult, AttemptOutcome, CommandAction};
 
@@ -15,8 +17,6 @@ use crate::model::{format_duration, ActionResult, AttemptOutcome, CommandAction}
 pub(super) const OUTPUT_KEEP_BYTES: usize = 4096;
 /// How much of the end of stderr is kept to find its last line.
 const STDERR_TAIL_BYTES: usize = 1024;
-/// How often a running command is checked for exit.
-const POLL_INTERVAL: Duration = Duration::from_millis(10);
 /// How long to wait for output pipes to close once the command has ended.
 const PIPE_GRACE: Duration = Duration::from_secs(1);
 
@@ -276,30 +276,20 @@ fn start_io_threads(
     Ok(readers)
 }
 
-/// Polls the child until it exits or the deadline passes (then kills its group).
+/// Waits for the child to exit, or until the deadline passes (then kills its group).
 fn wait_until(child: &mut Child, deadline: Option<Instant>) -> Waited {
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Waited::Exited(status),
-            Ok(None) => {}
-            Err(e) => {
-                kill_process_group(child);
-                let _ = child.wait();
-                return Waited::Failed(e);
-            }
-        }
-        let now = Instant::now();
-        let sleep = match deadline {
-            Some(deadline) if now >= deadline => {
-                kill_process_group(child);
-                let _ = child.wait();
-                return Waited::TimedOut;
-            }
-            Some(deadline) => POLL_INTERVAL.min(deadline - now),
-            None => POLL_INTERVAL,
-        };
-        thread::sleep(sleep);
-    }
+    let waited = match deadline {
+        Some(deadline) => child.wait_timeout(deadline.saturating_duration_since(Instant::now())),
+        None => child.wait().map(Some),
+    };
+    let failed = match waited {
+        Ok(Some(status)) => return Waited::Exited(status),
+        Ok(None) => Waited::TimedOut,
+        Err(e) => Waited::Failed(e),
+    };
+    kill_process_group(child);
+    let _ = child.wait();
+    failed
 }
 
 #[cfg(test)]
