@@ -17,6 +17,9 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~')
     .remove(b':');
 
+/// No query parameters.
+pub const NO_QUERY: &[(&str, &str)] = &[];
+
 /// A server's base URL and the bearer token sent with every request.
 pub struct Client {
     base: String,

@@ -16,6 +16,7 @@ use axum::routing::post;
 use axum::Json;
 use serde_json::{json, Value};
 
+use super::client::{Body, Client, NO_QUERY};
 use crate::api::{self, Tokens};
 use crate::app::App;
 use crate::config_file::ConfigFile;
@@ -157,43 +158,43 @@ fn play(
     store: &Store,
     fixer: &Mutex<Fixer>,
 ) -> Result<()> {
-    let agent = client();
+    let api = Client::new(base, None)?;
     writeln!(
         out,
         "== conftrail demo: server on {base}, data in {} ==",
         dir.display()
     )?;
     writeln!(out, "\n== Setting up through the API ==")?;
-    call(
-        &agent,
+    let _: Value = api.send(
         "PATCH",
-        &format!("{base}/v1/rules/vpc-sg-open-only-to-authorized-ports"),
-        &json!({"parameters": {"authorizedTcpPorts": "443"}}),
+        "/v1/rules/vpc-sg-open-only-to-authorized-ports",
+        &NO_QUERY,
+        Body::Json(json!({"parameters": {"authorizedTcpPorts": "443"}})),
     )?;
     writeln!(out, "PATCH /v1/rules/vpc-sg-open-only-to-authorized-ports: HTTPS (443) may be open to the world")?;
     for rule in ["restricted-ssh", "s3-bucket-level-public-access-prohibited"] {
-        call(
-            &agent,
+        let _: Value = api.send(
             "PUT",
-            &format!("{base}/v1/remediation/configurations/{rule}"),
-            &json!({
+            &format!("/v1/remediation/configurations/{rule}"),
+            &NO_QUERY,
+            Body::Json(json!({
                 "action": "webhook", "url": format!("{fixer_url}/fix"), "automatic": true,
                 "max_attempts": 3, "backoff": "200ms..2s",
-            }),
+            })),
         )?;
         writeln!(
             out,
             "PUT /v1/remediation/configurations/{rule}: automatic, webhook {fixer_url}/fix"
         )?;
     }
-    call(
-        &agent,
+    let _: Value = api.send(
         "PUT",
-        &format!("{base}/v1/subscriptions/delete-bucket-alerts"),
-        &json!({
+        "/v1/subscriptions/delete-bucket-alerts",
+        &NO_QUERY,
+        Body::Json(json!({
             "url": format!("{fixer_url}/alerts"), "kinds": ["api-event"],
             "api_events": {"event_sources": ["s3.amazonaws.com"], "event_names": ["DeleteBucket"]},
-        }),
+        })),
     )?;
     writeln!(out, "PUT /v1/subscriptions/delete-bucket-alerts: tell {fixer_url}/alerts about any DeleteBucket call")?;
 
@@ -202,7 +203,7 @@ fn play(
         "\n== Playing examples/scenario through POST /v1/ingest =="
     )?;
     for (name, what, bytes) in SCENARIO {
-        let report = post_bytes(&agent, &format!("{base}/v1/ingest?source={name}"), bytes)?;
+        let report = ingest(&api, name, bytes)?;
         let evaluated = report["evaluations"]["nonCompliant"].as_u64().unwrap_or(0);
         writeln!(
             out,
@@ -215,7 +216,7 @@ fn play(
     // verdicts verify the jobs.
     let deadline = Instant::now() + Duration::from_secs(60);
     let jobs = loop {
-        let jobs = get_json(&agent, &format!("{base}/v1/remediation/jobs"))?;
+        let jobs: Value = api.get("/v1/remediation/jobs", &NO_QUERY)?;
         let list = jobs["jobs"].as_array().cloned().unwrap_or_default();
         let settled = !list.is_empty()
             && list.iter().all(|j| {
@@ -297,53 +298,14 @@ fn play(
     Ok(())
 }
 
-/// An HTTP client that returns error statuses as responses.
-fn client() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
-
-fn call(agent: &ureq::Agent, method: &str, url: &str, body: &Value) -> Result<Value> {
-    let request = match method {
-        "PUT" => agent.put(url),
-        "PATCH" => agent.patch(url),
-        _ => agent.post(url),
-    };
-    let mut response = request
-        .header("Content-Type", "application/json")
-        .send(body.to_string().as_bytes())
-        .with_context(|| format!("{method} {url}"))?;
-    let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string()?;
-    if status >= 300 {
-        bail!("{method} {url}: {status} {text}");
-    }
-    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-fn post_bytes(agent: &ureq::Agent, url: &str, bytes: &[u8]) -> Result<Value> {
-    let mut response = agent
-        .post(url)
-        .send(bytes)
-        .with_context(|| format!("POST {url}"))?;
-    let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string()?;
-    if status >= 300 {
-        bail!("POST {url}: {status} {text}");
-    }
-    Ok(serde_json::from_str(&text)?)
-}
-
-fn get_json(agent: &ureq::Agent, url: &str) -> Result<Value> {
-    let mut response = agent
-        .get(url)
-        .call()
-        .with_context(|| format!("GET {url}"))?;
-    Ok(serde_json::from_str(
-        &response.body_mut().read_to_string()?,
-    )?)
+/// Sends one document to `POST /v1/ingest`; its report.
+fn ingest(api: &Client, source: &str, bytes: &[u8]) -> Result<Value> {
+    api.send(
+        "POST",
+        "/v1/ingest",
+        &[("source", source)],
+        Body::Bytes(bytes, "application/json"),
+    )
 }
 
 /// The demo's remediation webhook: reads the resource through the API, applies the fix, and
@@ -373,12 +335,15 @@ async fn fix(
 }
 
 fn apply_fix(api: &str, job: &Value) -> Result<String> {
-    let agent = client();
+    let api = Client::new(api, None)?;
     let (rtype, rid) = (
         job["resourceType"].as_str().unwrap_or_default(),
         job["resourceId"].as_str().unwrap_or_default(),
     );
-    let mut item = get_json(&agent, &format!("{api}/v1/resources/{rtype}/{rid}"))?;
+    let mut item: Value = api.get(
+        &Client::path(&["", "v1", "resources", rtype, rid]),
+        &NO_QUERY,
+    )?;
     let captured = chrono::DateTime::parse_from_rfc3339(
         item["configurationItemCaptureTime"]
             .as_str()
@@ -440,16 +405,9 @@ fn apply_fix(api: &str, job: &Value) -> Result<String> {
         "readOnly": false, "eventType": "AwsApiCall", "managementEvent": true,
         "recipientAccountId": job["awsAccountId"], "eventCategory": "Management",
     }]});
-    post_bytes(
-        &agent,
-        &format!("{api}/v1/ingest?source=demo-fixer-event"),
-        event.to_string().as_bytes(),
-    )?;
-    post_bytes(
-        &agent,
-        &format!("{api}/v1/ingest?source=demo-fixer-item"),
-        json!({"configurationItems": [item]}).to_string().as_bytes(),
-    )?;
+    ingest(&api, "demo-fixer-event", event.to_string().as_bytes())?;
+    let items = json!({"configurationItems": [item]});
+    ingest(&api, "demo-fixer-item", items.to_string().as_bytes())?;
     Ok(format!(
         "fixer: {} on {rid} ({}): {what}; sent the new configuration item and the {event_name} call",
         job["ruleName"].as_str().unwrap_or(""), rtype
