@@ -13,7 +13,8 @@
 //!   notifications and delivers webhooks; [`diff`], [`query`] and [`timeline`] answer questions;
 //!   [`scheduler`] parses cron schedules; [`settings`] and [`config_file`] check settings;
 //! - [`store`]: the only code that touches the storage engine;
-//! - [`model`]: the data types everyone speaks.
+//! - [`model`]: the data types everyone speaks; [`metrics`] and [`http`] (the one outbound
+//!   HTTP client) serve every layer.
 
 pub mod api;
 pub mod app;
@@ -21,6 +22,7 @@ pub mod cli;
 pub mod config_file;
 pub mod diff;
 pub mod evaluator;
+pub mod http;
 pub mod ingest;
 pub mod linker;
 pub mod metrics;

@@ -24,7 +24,6 @@ pub const NO_QUERY: &[(&str, &str)] = &[];
 pub struct Client {
     base: String,
     token: Option<String>,
-    agent: ureq::Agent,
 }
 
 /// A request body.
@@ -44,11 +43,7 @@ impl Client {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             bail!("--server {base:?}: expected an http:// or https:// URL");
         }
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        Ok(Client { base, token, agent })
+        Ok(Client { base, token })
     }
 
     /// `/v1/resources/{type}/{id}…`: path segments percent-encoded.
@@ -119,13 +114,13 @@ impl Client {
             builder = builder.header("Authorization", format!("Bearer {token}"));
         }
         let response = match body {
-            Body::None => self.agent.run(builder.body(())?),
-            Body::Json(value) => self.agent.run(
+            Body::None => crate::http::agent().run(builder.body(())?),
+            Body::Json(value) => crate::http::agent().run(
                 builder
                     .header("Content-Type", "application/json")
                     .body(value.to_string())?,
             ),
-            Body::Bytes(bytes, content_type) => self.agent.run(
+            Body::Bytes(bytes, content_type) => crate::http::agent().run(
                 builder
                     .header("Content-Type", content_type)
                     .body(bytes.to_vec())?,

@@ -22,17 +22,13 @@ pub(super) fn run_webhook(webhook: &WebhookAction, request: &ActionRequest<'_>) 
             );
         }
     };
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(request.timeout))
-        // Status codes are classified below, not treated as transport errors.
-        .http_status_as_error(false)
-        // A redirect would re-send (or drop) the body somewhere unconfigured.
-        .max_redirects(0)
-        .user_agent(USER_AGENT)
-        .build()
-        .into();
-    let mut builder = agent
+    // The shared client returns statuses (classified below) and follows no redirect.
+    let mut builder = crate::http::agent()
         .post(webhook.url.as_str())
+        .config()
+        .timeout_global(Some(request.timeout))
+        .build()
+        .header("User-Agent", USER_AGENT)
         .header("Content-Type", "application/json")
         .header("Idempotency-Key", request.idempotency_key);
     for (name, value) in &webhook.headers {
