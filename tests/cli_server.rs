@@ -452,7 +452,7 @@ fn the_file_the_api_and_the_cli_reject_the_same_bad_settings() {
         ])
     };
 
-    // A remediation with no attempts.
+    // A remediation with no attempts (the API body in camelCase, as its answers are).
     let from_file = serve_with(
         "[remediation.restricted-ssh]\naction = \"command\"\ncommand = [\"/bin/true\"]\nmax_attempts = 0\n",
     );
@@ -461,7 +461,7 @@ fn the_file_the_api_and_the_cli_reject_the_same_bad_settings() {
     let (status, answer) = put(
         &server,
         "/v1/remediation/configurations/restricted-ssh",
-        r#"{"action": "command", "command": ["/bin/true"], "max_attempts": 0}"#,
+        r#"{"action": "command", "command": ["/bin/true"], "maxAttempts": 0}"#,
     );
     assert_eq!(status, 400, "{answer}");
     assert!(
@@ -501,5 +501,14 @@ fn the_file_the_api_and_the_cli_reject_the_same_bad_settings() {
         answer.contains("compliance: \\\"BOGUS\\\" is not one of"),
         "{answer}"
     );
+    // Good settings in camelCase are taken.
+    let (status, answer) = put(
+        &server,
+        "/v1/subscriptions/s",
+        r#"{"url": "http://127.0.0.1:9/", "kinds": ["api-event"], "maxAttempts": 2,
+            "apiEvents": {"eventNames": ["DeleteBucket"]}}"#,
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains("\"maxAttempts\":2"), "{answer}");
     server.stop();
 }

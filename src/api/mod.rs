@@ -103,7 +103,8 @@ impl<S: Send + Sync> FromRequest<S> for Body {
     }
 }
 
-/// A JSON body (keys as in the configuration file), answering errors with a JSON 400.
+/// A JSON body (camelCase keys; the configuration file's snake_case keys are accepted too),
+/// answering errors with a JSON 400.
 pub struct JsonBody<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
@@ -180,7 +181,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(Method::POST, "/v1/rules/{name}/evaluate", a, "Evaluate a rule now on its scope's latest versions.", field_names::<EvaluateParams>(), BodyKind::None, post(evaluate_rule)),
         endpoint(Method::GET, "/v1/remediation/configurations", r, "Every remediation configuration.", none, BodyKind::None, get(list_remediations)),
         endpoint(Method::GET, "/v1/remediation/configurations/{rule}", r, "One rule's remediation configuration.", none, BodyKind::None, get(get_remediation)),
-        endpoint(Method::PUT, "/v1/remediation/configurations/{rule}", a, "Set a rule's remediation (keys as in [remediation.RULE]).", none, BodyKind::Json, put(put_remediation)),
+        endpoint(Method::PUT, "/v1/remediation/configurations/{rule}", a, "Set a rule's remediation (the settings of [remediation.RULE], keys in camelCase or as in the file).", none, BodyKind::Json, put(put_remediation)),
         endpoint(Method::DELETE, "/v1/remediation/configurations/{rule}", a, "Remove a rule's remediation.", none, BodyKind::None, delete(delete_remediation)),
         endpoint(Method::GET, "/v1/remediation/jobs", r, "Remediation jobs.", field_names::<JobsParams>(), BodyKind::None, get(jobs)),
         endpoint(Method::GET, "/v1/remediation/jobs/{id}", r, "One job with every attempt.", none, BodyKind::None, get(job)),
@@ -190,7 +191,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(Method::DELETE, "/v1/remediation/exceptions", a, "Remove an exception.", field_names::<ExceptionTarget>(), BodyKind::None, delete(delete_exception)),
         endpoint(Method::GET, "/v1/subscriptions", r, "Webhook subscriptions.", none, BodyKind::None, get(list_subscriptions)),
         endpoint(Method::GET, "/v1/subscriptions/{name}", r, "One subscription.", none, BodyKind::None, get(get_subscription)),
-        endpoint(Method::PUT, "/v1/subscriptions/{name}", a, "Add or replace a subscription (keys as in [[subscriptions]]).", none, BodyKind::Json, put(put_subscription)),
+        endpoint(Method::PUT, "/v1/subscriptions/{name}", a, "Add or replace a subscription (the settings of [[subscriptions]], keys in camelCase or as in the file).", none, BodyKind::Json, put(put_subscription)),
         endpoint(Method::DELETE, "/v1/subscriptions/{name}", a, "Remove a subscription.", none, BodyKind::None, delete(delete_subscription)),
         endpoint(Method::GET, "/v1/subscriptions/{name}/deliveries", r, "A subscription's deliveries with every attempt.", none, BodyKind::None, get(list_deliveries)),
         endpoint(Method::GET, "/v1/stream", r, "Server-sent events: configuration, compliance and remediation changes.", field_names::<StreamParams>(), BodyKind::None, get(stream)),

@@ -62,10 +62,12 @@ pub(super) async fn delete_remediation(
 
 /// A (rule, resource) pair in a request body or query string.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct ExceptionTarget {
     rule: String,
+    #[serde(alias = "resource_type")]
     resource_type: String,
+    #[serde(alias = "resource_id")]
     resource_id: String,
     account: Option<String>,
     region: Option<String>,
@@ -108,7 +110,7 @@ pub(super) async fn list_exceptions(
 
 /// An exception in a request body.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct ExceptionBody {
     #[serde(flatten)]
     target: ExceptionTarget,

@@ -513,8 +513,8 @@ impl Backend {
             Backend::Remote(client) => {
                 let params = Params::default()
                     .add("rule", Some(rule))
-                    .add("resource_type", Some(&sel.resource_type))
-                    .add("resource_id", Some(&sel.resource_id))
+                    .add("resourceType", Some(&sel.resource_type))
+                    .add("resourceId", Some(&sel.resource_id))
                     .add("account", sel.account_id.as_ref())
                     .add("region", sel.region.as_ref());
                 client.call("DELETE", "/v1/remediation/exceptions", &params, Body::None)?;
@@ -539,8 +539,8 @@ impl Backend {
 fn exception_target(rule: &str, sel: &ResourceSelector) -> Value {
     json!({
         "rule": rule,
-        "resource_type": sel.resource_type,
-        "resource_id": sel.resource_id,
+        "resourceType": sel.resource_type,
+        "resourceId": sel.resource_id,
         "account": sel.account_id,
         "region": sel.region,
     })

@@ -203,7 +203,7 @@ pub struct WorkerSettings {
 
 /// Settings of one rule (managed or added).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RuleSettings {
     /// Whether the rule is evaluated.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -219,19 +219,19 @@ pub struct RuleSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
     /// Per-evaluation deadline in milliseconds.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "deadline_ms", skip_serializing_if = "Option::is_none")]
     pub deadline_ms: Option<u64>,
     /// Memory cap in MiB.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "memory_limit_mib", skip_serializing_if = "Option::is_none")]
     pub memory_limit_mib: Option<u64>,
     /// Resource types it judges (default: the rule's own list).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "resource_types", skip_serializing_if = "Option::is_none")]
     pub resource_types: Option<Vec<String>>,
     /// Only resources with this tag: `KEY` or `KEY=VALUE`; empty clears it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
     /// Only this resource id; empty clears it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "resource_id", skip_serializing_if = "Option::is_none")]
     pub resource_id: Option<String>,
     /// When it runs (default: the rule's own triggers).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -240,7 +240,7 @@ pub struct RuleSettings {
 
 /// Remediation of one rule.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RemediationSettings {
     /// Webhook or command.
     pub action: ActionKind,
@@ -254,7 +254,7 @@ pub struct RemediationSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<Vec<String>>,
     /// Exit codes meaning "retrying will not help" (command only).
-    #[serde(default)]
+    #[serde(alias = "no_retry_exit_codes", default)]
     pub no_retry_exit_codes: Vec<i32>,
     /// Parameter name to source (`RESOURCE_ID`, `$.path`, a fixed value), parsed by the caller.
     #[serde(default)]
@@ -263,7 +263,7 @@ pub struct RemediationSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub automatic: Option<bool>,
     /// Attempts per job, at least 1.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(alias = "max_attempts", skip_serializing_if = "Option::is_none")]
     pub max_attempts: Option<u32>,
     /// Retry delay range such as "2s..5m" (parsed by the caller).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -290,7 +290,7 @@ fn default_kinds() -> Vec<NotificationKind> {
 
 /// One webhook subscription.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SubscriptionSettings {
     /// Unique name.
     pub name: String,
@@ -303,16 +303,19 @@ pub struct SubscriptionSettings {
     #[serde(default = "default_kinds")]
     pub kinds: Vec<NotificationKind>,
     /// Only these resource types (configuration, compliance, remediation); `None` = all.
+    #[serde(alias = "resource_types")]
     pub resource_types: Option<Vec<String>>,
     /// Only these rules (compliance, remediation); `None` = all.
     pub rules: Option<Vec<String>>,
     /// Only these new compliance types; `None` = all.
     pub compliance: Option<Vec<String>>,
     /// Delivery attempts, at least 1.
+    #[serde(alias = "max_attempts")]
     pub max_attempts: Option<u32>,
     /// Retry delay range such as "1s..10m" (parsed by the caller).
     pub backoff: Option<String>,
     /// Which CloudTrail calls are sent; required when `kinds` has "api-event".
+    #[serde(alias = "api_events")]
     pub api_events: Option<ApiEventPattern>,
 }
 

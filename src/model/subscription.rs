@@ -22,13 +22,17 @@ pub enum ErrorMatch {
 /// A pattern on CloudTrail calls, like an EventBridge rule: every non-empty list must match.
 /// Keys as in the configuration file (`[subscriptions.api_events]`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ApiEventPattern {
     /// e.g. `s3.amazonaws.com`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        alias = "event_sources",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub event_sources: Vec<String>,
     /// e.g. `DeleteBucket`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(alias = "event_names", default, skip_serializing_if = "Vec::is_empty")]
     pub event_names: Vec<String>,
     /// User names or ARNs (the caller's, or its role's).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
