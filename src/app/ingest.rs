@@ -213,20 +213,9 @@ impl App {
         evaluate: bool,
     ) -> Result<IngestReport, AppError> {
         let follow_up = FollowUp::of(self);
-        let report = if evaluate {
-            self.with_evaluator(|evaluator| {
-                ingest_paths_with(
-                    self.store(),
-                    &follow_up,
-                    paths,
-                    self.event_map(),
-                    Some(evaluator),
-                )
-            })??
-        } else {
-            ingest_paths_with(self.store(), &follow_up, paths, self.event_map(), None)?
-        };
-        Ok(report)
+        Ok(self.maybe_with_evaluator(evaluate, |evaluator| {
+            ingest_paths_with(self.store(), &follow_up, paths, self.event_map(), evaluator)
+        })??)
     }
 
     /// Ingests one in-memory document (already decompressed), judges the new versions (unless
@@ -238,7 +227,7 @@ impl App {
         evaluate: bool,
     ) -> Result<IngestReport, AppError> {
         let follow_up = FollowUp::of(self);
-        let record = |evaluator: Option<&mut Evaluator>| {
+        let report = self.maybe_with_evaluator(evaluate, |evaluator| {
             ingest_bytes_unflushed(
                 self.store(),
                 &follow_up,
@@ -247,12 +236,7 @@ impl App {
                 self.event_map(),
                 evaluator,
             )
-        };
-        let report = if evaluate {
-            self.with_evaluator(|evaluator| record(Some(evaluator)))??
-        } else {
-            record(None)?
-        };
+        })??;
         // After the evaluator is back in the pool: concurrent requests share this sync.
         self.store().flush()?;
         Ok(report)

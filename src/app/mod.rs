@@ -171,6 +171,19 @@ impl App {
         )
     }
 
+    /// Runs `f` with an evaluator when `evaluate` is true, else without one (recording only).
+    pub fn maybe_with_evaluator<T>(
+        &self,
+        evaluate: bool,
+        f: impl FnOnce(Option<&mut crate::evaluator::Evaluator>) -> T,
+    ) -> Result<T, AppError> {
+        if evaluate {
+            self.with_evaluator(|evaluator| f(Some(evaluator)))
+        } else {
+            Ok(f(None))
+        }
+    }
+
     /// After rules changed: evaluators are rebuilt on next use and the schedules reloaded.
     pub fn rules_changed(&self) {
         self.inner.evaluators.invalidate();
