@@ -510,5 +510,16 @@ fn the_file_the_api_and_the_cli_reject_the_same_bad_settings() {
     );
     assert_eq!(status, 200, "{answer}");
     assert!(answer.contains("\"maxAttempts\":2"), "{answer}");
+    // What GET answers can be sent back with PUT.
+    let (status, read) = put(&server, "/v1/subscriptions/s", &answer);
+    assert_eq!((status, &read), (200, &answer));
+    let mut copy: serde_json::Value = serde_json::from_str(&answer).expect("json");
+    copy["headers"] = serde_json::json!([["X-Team", "web"]]);
+    let (status, copied) = put(&server, "/v1/subscriptions/s2", &copy.to_string());
+    assert_eq!(status, 200, "{copied}");
+    let copied: serde_json::Value = serde_json::from_str(&copied).expect("json");
+    assert_eq!(copied["name"], "s2");
+    assert_eq!(copied["backoff"], copy["backoff"], "{copied}");
+    assert_eq!(copied["headers"], copy["headers"], "{copied}");
     server.stop();
 }

@@ -296,8 +296,9 @@ pub struct SubscriptionSettings {
     pub name: String,
     /// Target URL (http:// or https://).
     pub url: String,
-    /// Extra request headers.
-    #[serde(default)]
+    /// Extra request headers: a table, or the `[name, value]` pairs a subscription is read
+    /// back with.
+    #[serde(default, deserialize_with = "headers_table_or_pairs")]
     pub headers: BTreeMap<String, String>,
     /// What is sent; configuration, compliance and remediation when left out.
     #[serde(default = "default_kinds")]
@@ -312,7 +313,9 @@ pub struct SubscriptionSettings {
     /// Delivery attempts, at least 1.
     #[serde(alias = "max_attempts")]
     pub max_attempts: Option<u32>,
-    /// Retry delay range such as "1s..10m" (parsed by the caller).
+    /// Retry delay range such as "1s..10m" (parsed by the caller), or the `{baseMs, maxMs}`
+    /// a subscription is read back with.
+    #[serde(default, deserialize_with = "backoff_text_or_parts")]
     pub backoff: Option<String>,
     /// Which CloudTrail calls are sent; required when `kinds` has "api-event".
     #[serde(alias = "api_events")]
@@ -392,6 +395,46 @@ pub fn parse(text: &str, origin: &Path) -> Result<ConfigFile, ConfigFileError> {
         remediation: raw.remediation,
         subscriptions: raw.subscriptions,
     })
+}
+
+/// Headers as a table (`{name = "value"}`) or as `[name, value]` pairs, the form answers use.
+fn headers_table_or_pairs<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Headers {
+        Table(BTreeMap<String, String>),
+        Pairs(Vec<(String, String)>),
+    }
+    match Headers::deserialize(deserializer) {
+        Ok(Headers::Table(table)) => Ok(table),
+        Ok(Headers::Pairs(pairs)) => Ok(pairs.into_iter().collect()),
+        Err(_) => Err(D::Error::custom(
+            "expected a table of header names to values, or [name, value] pairs",
+        )),
+    }
+}
+
+/// A retry delay range as text (`"1s..10m"`), or as the `{baseMs, maxMs, jitter}` answers use
+/// (turned into the same text; subscriptions always use full jitter).
+fn backoff_text_or_parts<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum BackoffSetting {
+        Text(String),
+        Parts(crate::model::Backoff),
+    }
+    match Option::<BackoffSetting>::deserialize(deserializer) {
+        Ok(None) => Ok(None),
+        Ok(Some(BackoffSetting::Text(text))) => Ok(Some(text)),
+        Ok(Some(BackoffSetting::Parts(backoff))) => Ok(Some(backoff.describe())),
+        Err(_) => Err(D::Error::custom(
+            "expected a delay range such as \"1s..10m\", or {baseMs, maxMs}",
+        )),
+    }
 }
 
 /// Rule parameters as JSON, which is how rules receive them.

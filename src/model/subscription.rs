@@ -85,18 +85,18 @@ pub struct Subscription {
     /// Where notifications are POSTed.
     pub url: String,
     /// Extra request headers.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<(String, String)>,
     /// What it receives.
     pub kinds: Vec<NotificationKind>,
-    /// Only these resource types (empty: all).
-    #[serde(default)]
+    /// Only these resource types (empty: all; left out then, so the answer can be sent back).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resource_types: Vec<String>,
     /// Only these rules, for compliance and remediation (empty: all).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<String>,
     /// Only these new compliance types, e.g. NON_COMPLIANT (empty: all).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub compliance: Vec<String>,
     /// The calls it receives, for `api-event`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
