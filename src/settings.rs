@@ -8,7 +8,7 @@ use crate::config_file::{
     ActionKind, ConfigFile, RemediationSettings, RuleSettings, SubscriptionSettings,
 };
 use crate::model::now_millis;
-use crate::model::{parse_duration, Backoff, Jitter};
+use crate::model::{format_duration, parse_duration, Backoff, Jitter};
 use crate::model::{Action, CommandAction, WebhookAction};
 use crate::notify::Subscription;
 use crate::remediation::{
@@ -114,6 +114,68 @@ impl RemediationSettings {
         };
         config.validate().map_err(|e| invalid(key, e))?;
         Ok(config)
+    }
+}
+
+impl From<&RemediationConfig> for RemediationSettings {
+    /// The settings a stored configuration was made from (the inverse of `to_config`), so
+    /// that a configuration read back can be sent again.
+    fn from(config: &RemediationConfig) -> RemediationSettings {
+        let (url, headers, command, no_retry_exit_codes) = match &config.action {
+            Action::Webhook(webhook) => (
+                Some(webhook.url.clone()),
+                webhook.headers.iter().cloned().collect(),
+                None,
+                Vec::new(),
+            ),
+            Action::Command(command) => (
+                None,
+                BTreeMap::new(),
+                Some(
+                    std::iter::once(command.program.clone())
+                        .chain(command.args.iter().cloned())
+                        .collect(),
+                ),
+                command.no_retry_exit_codes.clone(),
+            ),
+        };
+        RemediationSettings {
+            action: match config.action {
+                Action::Webhook(_) => ActionKind::Webhook,
+                Action::Command(_) => ActionKind::Command,
+            },
+            url,
+            headers,
+            command,
+            no_retry_exit_codes,
+            parameters: config
+                .parameters
+                .iter()
+                .map(|(name, source)| (name.clone(), source.describe()))
+                .collect(),
+            automatic: Some(config.automatic),
+            max_attempts: Some(config.max_attempts),
+            backoff: Some(config.backoff.describe()),
+            jitter: Some(config.backoff.jitter),
+            timeout: Some(format_duration(std::time::Duration::from_millis(
+                config.timeout_ms,
+            ))),
+            concurrency: Some(config.concurrency),
+        }
+    }
+}
+
+impl RemediationSettings {
+    /// A request body: the settings of `[remediation.RULE]`, or a configuration as answers
+    /// carry it (its `action` an object), so that what GET answers can be sent back with PUT.
+    pub fn from_body(body: serde_json::Value) -> Result<RemediationSettings, String> {
+        if body.get("action").is_some_and(serde_json::Value::is_object) {
+            let config: RemediationConfig =
+                serde_json::from_value(body).map_err(|e| e.to_string())?;
+            Ok(RemediationSettings::from(&config))
+        } else {
+            serde_json::from_value(body).map_err(|e| e.to_string())
+        }
     }
 }
 

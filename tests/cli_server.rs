@@ -521,5 +521,38 @@ fn the_file_the_api_and_the_cli_reject_the_same_bad_settings() {
     assert_eq!(copied["name"], "s2");
     assert_eq!(copied["backoff"], copy["backoff"], "{copied}");
     assert_eq!(copied["headers"], copy["headers"], "{copied}");
+
+    // So can a remediation configuration.
+    let (status, stored) = put(
+        &server,
+        "/v1/remediation/configurations/restricted-ssh",
+        r#"{"action": "webhook", "url": "http://127.0.0.1:9/fix", "headers": {"X-Team": "web"},
+            "parameters": {"group": "RESOURCE_ID", "owner": "$.tags.owner"}, "automatic": true,
+            "maxAttempts": 3, "backoff": "2s..5m", "jitter": "none", "timeout": "1m",
+            "concurrency": 2}"#,
+    );
+    assert_eq!(status, 200, "{stored}");
+    let (status, again) = put(
+        &server,
+        "/v1/remediation/configurations/restricted-ssh",
+        &stored,
+    );
+    assert_eq!(status, 200, "{again}");
+    let (stored, again): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_str(&stored).expect("json"),
+        serde_json::from_str(&again).expect("json"),
+    );
+    for key in [
+        "action",
+        "parameters",
+        "automatic",
+        "maxAttempts",
+        "backoff",
+        "timeoutMs",
+        "concurrency",
+    ] {
+        assert_eq!(stored[key], again[key], "{key}: {stored} then {again}");
+    }
+    assert_eq!(again["backoff"]["jitter"], "none", "{again}");
     server.stop();
 }

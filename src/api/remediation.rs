@@ -44,8 +44,10 @@ pub(super) async fn get_remediation(
 pub(super) async fn put_remediation(
     State(state): State<Arc<ApiState>>,
     Path(rule): Path<String>,
-    JsonBody(settings): JsonBody<RemediationSettings>,
+    JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<RemediationConfig>, ApiError> {
+    let settings = RemediationSettings::from_body(body)
+        .map_err(|e| ApiError::bad_request(format!("body: {e}")))?;
     blocking(move || Ok(Json(state.app.set_remediation(&rule, &settings, "body")?))).await
 }
 
