@@ -117,6 +117,45 @@ impl RemediationSettings {
     }
 }
 
+impl From<&RuleDefinition> for RuleSettings {
+    /// Every setting of a registered rule, so that a rule read back can be sent again.
+    fn from(rule: &RuleDefinition) -> RuleSettings {
+        RuleSettings {
+            enabled: Some(rule.enabled),
+            // Left out when empty: a rule waiting for a required value stays as it is.
+            parameters: (!rule.parameters.is_empty()).then(|| rule.parameters.clone()),
+            schedule: Some(rule.schedule.clone().unwrap_or_default()),
+            deadline_ms: Some(rule.deadline_ms),
+            memory_limit_mib: Some(rule.memory_limit_mib),
+            resource_types: rule.scope.resource_types.clone(),
+            tag: Some(
+                rule.scope
+                    .tag
+                    .as_ref()
+                    .map_or_else(String::new, |tag| match &tag.value {
+                        Some(value) => format!("{}={value}", tag.key),
+                        None => tag.key.clone(),
+                    }),
+            ),
+            resource_id: Some(rule.scope.resource_id.clone().unwrap_or_default()),
+            triggers: Some(rule.triggers.clone()),
+        }
+    }
+}
+
+impl RuleSettings {
+    /// A request body: the settings of `[rules.NAME]`, or a rule as answers carry it (with its
+    /// `metadata`), so that what GET answers can be sent back with PATCH.
+    pub fn from_body(body: serde_json::Value) -> Result<RuleSettings, String> {
+        if body.get("metadata").is_some() {
+            let rule: RuleDefinition = serde_json::from_value(body).map_err(|e| e.to_string())?;
+            Ok(RuleSettings::from(&rule))
+        } else {
+            serde_json::from_value(body).map_err(|e| e.to_string())
+        }
+    }
+}
+
 impl From<&RemediationConfig> for RemediationSettings {
     /// The settings a stored configuration was made from (the inverse of `to_config`), so
     /// that a configuration read back can be sent again.

@@ -416,20 +416,28 @@ fn ingest_proceeds_while_a_slow_manual_evaluation_runs() {
     server.stop();
 }
 
-/// PUTs a JSON body with the admin token; the status and the answer's text.
-fn put(server: &Server, path: &str, body: &str) -> (u16, String) {
+/// A request with the admin token and an optional JSON body; the status and the answer's text.
+fn request(server: &Server, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
         .into();
-    let mut response = agent
-        .put(format!("{}{path}", server.base))
+    let builder = ureq::http::Request::builder()
+        .method(method)
+        .uri(format!("{}{path}", server.base))
         .header("Authorization", format!("Bearer {ADMIN}"))
-        .header("Content-Type", "application/json")
-        .send(body)
+        .header("Content-Type", "application/json");
+    let request = builder
+        .body(body.unwrap_or_default().to_string())
         .expect("request");
+    let mut response = agent.run(request).expect("response");
     let status = response.status().as_u16();
     (status, response.body_mut().read_to_string().expect("body"))
+}
+
+/// PUTs a JSON body with the admin token.
+fn put(server: &Server, path: &str, body: &str) -> (u16, String) {
+    request(server, "PUT", path, Some(body))
 }
 
 #[test]
@@ -554,5 +562,28 @@ fn the_file_the_api_and_the_cli_reject_the_same_bad_settings() {
         assert_eq!(stored[key], again[key], "{key}: {stored} then {again}");
     }
     assert_eq!(again["backoff"]["jitter"], "none", "{again}");
+
+    // And a rule's settings: what GET answers can be PATCHed back, changing nothing.
+    let (status, rule) = request(&server, "GET", "/v1/rules/restricted-ssh", None);
+    assert_eq!(status, 200, "{rule}");
+    let (status, patched) = request(&server, "PATCH", "/v1/rules/restricted-ssh", Some(&rule));
+    assert_eq!(status, 200, "{patched}");
+    let (rule, patched): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_str(&rule).expect("json"),
+        serde_json::from_str(&patched).expect("json"),
+    );
+    for key in [
+        "enabled",
+        "parameters",
+        "scope",
+        "triggers",
+        "deadlineMs",
+        "memoryLimitMib",
+    ] {
+        assert_eq!(
+            rule[key], patched["rule"][key],
+            "{key}: {rule} then {patched}"
+        );
+    }
     server.stop();
 }

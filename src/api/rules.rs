@@ -127,8 +127,10 @@ pub(super) async fn replace_rule(
 pub(super) async fn patch_rule(
     State(state): State<Arc<ApiState>>,
     Path(name): Path<String>,
-    JsonBody(settings): JsonBody<RuleSettings>,
+    JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<RuleChange>, ApiError> {
+    let settings =
+        RuleSettings::from_body(body).map_err(|e| ApiError::bad_request(format!("body: {e}")))?;
     blocking(move || Ok(Json(state.app.change_rule(&name, None, &settings, "body")?))).await
 }
 
