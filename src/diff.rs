@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 
 /// CREATE, UPDATE or DELETE, for a whole item or one property.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum ChangeType {
     /// Something new.
@@ -19,7 +19,7 @@ pub enum ChangeType {
 }
 
 /// One changed property, as in `changedProperties`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PropertyChange {
     /// Value before (null when created).
@@ -31,7 +31,7 @@ pub struct PropertyChange {
 }
 
 /// AWS's `configurationItemDiff`: the item-level change type and changed properties by path.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ItemDiff {
     /// Paths such as `Configuration.IpPermissions.0` mapped to their change.

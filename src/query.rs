@@ -85,7 +85,7 @@ pub fn resolve(store: &Store, sel: &ResourceSelector) -> Result<ResourceKey, Que
 }
 
 /// One line of the resource listing.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceEntry {
     /// Resource type.
@@ -143,7 +143,7 @@ pub fn resources<'s>(
 }
 
 /// A history page in GetResourceConfigHistory's shape.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryResponse {
     /// The resource.
@@ -214,7 +214,7 @@ pub fn show(
 }
 
 /// The difference between two versions, in AWS's shape plus a unified text diff.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DiffResponse {
     /// Resource type.
@@ -282,7 +282,8 @@ pub fn diff(
 }
 
 /// An API event lookup as text filters (HTTP query string; the CLI fills it from its flags).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EventLookup {
     /// eventName.
@@ -298,6 +299,7 @@ pub struct EventLookup {
     /// Access key id.
     pub access_key: Option<String>,
     /// "true" or "false".
+    #[param(pattern = "^(true|false)$")]
     pub read_only: Option<String>,
     /// One event by id.
     pub event_id: Option<String>,
@@ -306,10 +308,12 @@ pub struct EventLookup {
     /// Latest event time.
     pub until: Option<String>,
     /// Events per page (1 to 100000, default 50).
+    #[param(minimum = 1, maximum = 100000)]
     pub limit: Option<u32>,
     /// A previous page's NextToken.
     pub next: Option<String>,
     /// Output format (HTTP only): json or csv.
+    #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
 }
 

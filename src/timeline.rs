@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// One API call as the timeline shows it: when, what, who, from where.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiCallView {
     /// `eventID`.
@@ -80,7 +80,7 @@ impl ApiCallView {
 }
 
 /// A configuration version on the timeline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VersionEntry {
     /// Capture time.
@@ -98,7 +98,7 @@ pub struct VersionEntry {
 }
 
 /// A rule evaluation on the timeline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EvaluationEntry {
     /// The ordering time: the capture time judged (change triggers) or when it ran.
@@ -109,7 +109,7 @@ pub struct EvaluationEntry {
 }
 
 /// One entry of a timeline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum TimelineEntry {
     /// A configuration version with its linked calls.
@@ -123,7 +123,7 @@ pub enum TimelineEntry {
 }
 
 /// A remediation job on the timeline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RemediationEntry {
     /// When the job was created.
@@ -134,7 +134,7 @@ pub struct RemediationEntry {
 }
 
 /// An exception on the timeline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExceptionEntry {
     /// When it was added.
@@ -147,7 +147,7 @@ pub struct ExceptionEntry {
 }
 
 /// A resource's timeline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Timeline {
     /// Resource type.

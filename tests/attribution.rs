@@ -779,6 +779,15 @@ fn purge_keeps_recent_events_only() {
         kept_forever.contains("every event is kept"),
         "{kept_forever}"
     );
+    // Longer than the calendar reaches back: nothing to purge (it used to panic).
+    let kept_longest = ok_stdout(&conftrail(
+        &data,
+        &["events", "purge", "--retention-days", "4294967295"],
+    ));
+    assert!(
+        kept_longest.contains("4294967295 days: every event is kept"),
+        "{kept_longest}"
+    );
     let purged = ok_stdout(&conftrail(
         &data,
         &["events", "purge", "--retention-days", "30"],

@@ -210,7 +210,7 @@ fn every_command_family_works_against_a_running_server_as_it_does_locally() {
             "evaluate", "--rule", "echo", "--type", kind, "--id", id, "--json",
         ],
     ));
-    assert_eq!(counts["evaluations"], 1, "{counts}");
+    assert_eq!(counts["evaluations"]["evaluations"], 1, "{counts}");
     assert!(
         ok_stdout(&remote(&server, ADMIN, &["rules", "remove", "echo"]))
             .starts_with("removed echo")
@@ -269,7 +269,9 @@ fn every_command_family_works_against_a_running_server_as_it_does_locally() {
         ADMIN,
         &["remediation", "run", "restricted-ssh", kind, id, "--json"],
     );
-    let job = json(&run);
+    let answer = json(&run);
+    let job = &answer["job"];
+    assert!(answer["queued"].is_boolean(), "{answer}");
     assert!(
         ["succeeded", "cancelled", "verified", "notEffective"]
             .contains(&job["state"].as_str().unwrap_or_default()),
@@ -319,6 +321,30 @@ fn every_command_family_works_against_a_running_server_as_it_does_locally() {
         &["remediation", "exception", "list"]
     ))
     .contains("bastion"));
+    // `--json` prints what the API answers, wrappers included.
+    for (args, path) in [
+        (&["resources", "--json"][..], "/v1/resources"),
+        (&["rules", "list", "--json"], "/v1/rules"),
+        (
+            &["remediation", "show", "--json"],
+            "/v1/remediation/configurations",
+        ),
+        (
+            &["remediation", "show", "restricted-ssh", "--json"],
+            "/v1/remediation/configurations/restricted-ssh",
+        ),
+        (&["remediation", "list", "--json"], "/v1/remediation/jobs"),
+        (
+            &["remediation", "exception", "list", "--json"],
+            "/v1/remediation/exceptions",
+        ),
+    ] {
+        let printed = json(&remote(&server, READ, args));
+        let (status, body) = request(&server, "GET", path, None);
+        assert_eq!(status, 200, "{path}: {body}");
+        let answered: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(printed, answered, "`{}` and GET {path}", args.join(" "));
+    }
     ok_stdout(&remote(
         &server,
         ADMIN,

@@ -466,10 +466,12 @@ fn a_400_is_not_retried_and_a_fix_that_does_not_hold_is_not_effective() {
             "--json",
         ],
     );
-    let job = json(&out);
+    let answer = json(&out);
+    assert_eq!(answer["queued"], true, "{answer}");
+    let job = &answer["job"];
     assert_eq!(job["state"], "succeeded", "{}", describe(&out));
     assert_eq!(job["origin"], "manual");
-    assert_eq!(outcomes(&job), ["permanent", "succeeded"]);
+    assert_eq!(outcomes(job), ["permanent", "succeeded"]);
 
     // The next version is still open: the action did not hold. No second job for it.
     let mut still_open = sg_item(SG, "2024-05-01T10:05:00Z", "0.0.0.0/0");
@@ -542,7 +544,7 @@ fn command_action_gets_the_document_parameters_and_exit_code_rules() {
     // Not automatic: nothing was queued by the NON_COMPLIANT verdicts.
     assert!(jobs(&data).is_empty());
 
-    let job = json(&conftrail(
+    let answer = json(&conftrail(
         &data,
         &[
             "remediation",
@@ -553,6 +555,7 @@ fn command_action_gets_the_document_parameters_and_exit_code_rules() {
             "--json",
         ],
     ));
+    let job = &answer["job"];
     assert_eq!(job["state"], "succeeded", "{job:#}");
     assert_eq!(job["attempts"][0]["exitCode"], 0);
     assert!(
@@ -588,7 +591,8 @@ fn command_action_gets_the_document_parameters_and_exit_code_rules() {
         ],
     );
     assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
-    let job: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let answer: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let job = &answer["job"];
     assert_eq!(job["state"], "failed");
     assert_eq!(job["attempts"][0]["exitCode"], 3);
     assert!(

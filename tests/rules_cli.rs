@@ -180,7 +180,7 @@ fn custom_rules_can_be_added_tested_updated_disabled_and_removed() {
     let judged = added["evaluations"]["evaluations"].as_u64().unwrap_or(0);
     assert!(judged >= 1, "{added}");
     let listed = json(&conftrail(data, &["rules", "list", "--json"]));
-    let names: Vec<&str> = listed
+    let names: Vec<&str> = listed["rules"]
         .as_array()
         .expect("rules")
         .iter()
@@ -401,7 +401,7 @@ fn bad_rule_input_is_refused_with_a_clear_message() {
     );
     // Nothing was registered by the failed attempts.
     let listed = json(&conftrail(data, &["rules", "list", "--json"]));
-    assert_eq!(listed.as_array().map(Vec::len), Some(12));
+    assert_eq!(listed["rules"].as_array().map(Vec::len), Some(12));
 }
 
 #[test]

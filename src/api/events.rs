@@ -7,12 +7,19 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::{blocking, ApiError, ApiState, Query};
-use crate::app::events::PurgeReport;
+use crate::app::events::{EventsPage, PurgeReport};
 use crate::query::EventLookup;
 
-/// API event lookup: LookupEvents' JSON shape (re-ingestable), or the console's CSV.
+/// API event lookup by any combination of filters.
+///
+/// LookupEvents' JSON shape (which `POST /v1/ingest` takes back), or the console's CSV with
+/// `format=csv`.
+#[utoipa::path(get, path = "/v1/events", tag = "events", params(EventLookup),
+    responses((status = 200, description = "a page of events, newest first",
+        content((EventsPage = "application/json"), (String = "text/csv")))))]
 pub(super) async fn events(
     State(state): State<Arc<ApiState>>,
     Query(lookup): Query<EventLookup>,
@@ -41,14 +48,18 @@ pub(super) async fn events(
 }
 
 /// Options of `POST /v1/events/purge`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct PurgeParams {
     /// Keep events of the last N days; 0 keeps every event.
+    #[param(format = Int64, minimum = 0, maximum = 4294967295_u64)]
     retention_days: u32,
 }
 
-/// Removes API events older than the retention.
+/// Remove API events older than the retention.
+#[utoipa::path(post, path = "/v1/events/purge", tag = "events", params(PurgeParams),
+    responses((status = 200, description = "what was removed", body = PurgeReport)))]
 pub(super) async fn purge_events(
     State(state): State<Arc<ApiState>>,
     Query(params): Query<PurgeParams>,

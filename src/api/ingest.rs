@@ -7,11 +7,27 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
+use super::openapi::Binary;
 use super::{blocking, ApiError, ApiState, Body, Query};
+use crate::app::IngestReport;
+
+/// A 400 answer of `POST /v1/ingest` (documentation only): a report whose every record was
+/// rejected, or an error for a body that could not be read at all.
+#[derive(utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum IngestRejected {
+    /// Each rejected record.
+    Report(IngestReport),
+    /// The body could not be read.
+    Error(super::openapi::ErrorBody),
+}
 
 /// Options of `POST /v1/ingest`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct IngestParams {
     /// Name used in per-record error locations (default "request body").
@@ -20,7 +36,18 @@ pub(super) struct IngestParams {
     evaluate: Option<bool>,
 }
 
-/// Ingests a body in any shape `conftrail ingest` reads; answers once it is durable.
+/// Ingest configuration items and CloudTrail events.
+///
+/// Any shape `conftrail ingest` reads, gzip or not: AWS Config snapshot and history files,
+/// notifications, single items, CloudTrail log files and LookupEvents answers, JSON lines.
+/// Answers once what was accepted is durable; bad records are reported one by one.
+#[utoipa::path(post, path = "/v1/ingest", tag = "ingest", params(IngestParams),
+    request_body(description = "documents in any accepted shape",
+        content((serde_json::Value = "application/json"), (Binary = "application/x-ndjson"),
+            (Binary = "application/gzip"))),
+    responses(
+        (status = 200, description = "what was recorded, and each rejected record", body = IngestReport),
+        (status = 400, description = "nothing usable in the body: each rejected record, or an error", body = IngestRejected)))]
 pub(super) async fn ingest(
     State(state): State<Arc<ApiState>>,
     Query(params): Query<IngestParams>,
@@ -55,5 +82,5 @@ pub(super) async fn ingest(
     } else {
         axum::http::StatusCode::OK
     };
-    Ok((status, Json(serde_json::to_value(report)?)).into_response())
+    Ok((status, Json(report)).into_response())
 }

@@ -1,7 +1,7 @@
 //! The HTTP API (axum, under `/v1`, JSON): the same questions as the CLI, over HTTP, with
 //! bearer-token roles. Store work runs on the blocking pool, never on the async threads.
-//! Routes are declared once in [`endpoints`], from which both the router and the OpenAPI
-//! document are built.
+//! Each route is declared once, by its handler's `#[utoipa::path]`; the router and the OpenAPI
+//! document are both built from those declarations ([`routes`]).
 
 pub mod auth;
 mod error;
@@ -20,16 +20,17 @@ use std::sync::Arc;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post, put, MethodRouter};
+use axum::routing::MethodRouter;
 use axum::Router;
 use serde::de::DeserializeOwned;
 
 pub use auth::{Role, Tokens};
 pub use error::ApiError;
-use openapi::{field_names, BodyKind, Endpoint};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
 
 use crate::app::App;
 
@@ -117,34 +118,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     }
 }
 
-/// No query parameters.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NoParams {}
-
-fn endpoint(
-    method: Method,
-    path: &'static str,
-    role: Option<Role>,
-    summary: &'static str,
-    query: &'static [&'static str],
-    body: BodyKind,
-    handler: MethodRouter<Arc<ApiState>>,
-) -> Endpoint {
-    Endpoint {
-        method,
-        path,
-        role,
-        summary,
-        query,
-        body,
-        produces: "application/json",
-        handler,
-    }
-}
-
-/// Every route, in one table.
-pub fn endpoints() -> Vec<Endpoint> {
+/// Every operation with the role it needs, each declared by its handler's `#[utoipa::path]`.
+fn routes() -> Vec<(Option<Role>, UtoipaMethodRouter<Arc<ApiState>>)> {
     use events::*;
     use ingest::*;
     use operations::*;
@@ -154,78 +129,78 @@ pub fn endpoints() -> Vec<Endpoint> {
     use stream::*;
     use subscriptions::*;
     let (r, i, a) = (Some(Role::Read), Some(Role::Ingest), Some(Role::Admin));
-    let none = field_names::<NoParams>();
-    let at = field_names::<Where>();
-    let mut list = vec![
-        endpoint(Method::GET, "/healthz", None, "Liveness: answers ok.", none, BodyKind::None, get(|| async { "ok" })),
-        endpoint(Method::GET, "/v1/openapi.json", None, "This document.", none, BodyKind::None, get(openapi)),
-        endpoint(Method::GET, "/metrics", r, "Prometheus metrics.", none, BodyKind::None, get(metrics)),
-        endpoint(Method::POST, "/v1/ingest", i, "Ingest configuration items and CloudTrail events in any shape `conftrail ingest` reads (gzip too); answers when durable.", field_names::<IngestParams>(), BodyKind::Documents, post(ingest)),
-        endpoint(Method::GET, "/v1/resources", r, "Recorded resources with their latest state.", field_names::<ResourcesParams>(), BodyKind::None, get(list_resources)),
-        endpoint(Method::GET, "/v1/resources/{type}/{id}", r, "The latest version of a resource (or the one in force `at` a time), with related events.", field_names::<LatestParams>(), BodyKind::None, get(latest)),
-        endpoint(Method::GET, "/v1/resources/{type}/{id}/history", r, "A resource's versions, paged.", field_names::<HistoryParams>(), BodyKind::None, get(history)),
-        endpoint(Method::GET, "/v1/resources/{type}/{id}/versions/{n}", r, "One version.", at, BodyKind::None, get(version)),
-        endpoint(Method::GET, "/v1/resources/{type}/{id}/diff", r, "configurationItemDiff and unified diff between two versions.", field_names::<DiffParams>(), BodyKind::None, get(diff)),
-        endpoint(Method::GET, "/v1/resources/{type}/{id}/timeline", r, "Versions with the API calls that caused them, verdicts and remediation.", at, BodyKind::None, get(timeline)),
-        endpoint(Method::GET, "/v1/resources/{type}/{id}/compliance", r, "A resource's latest verdict per rule and its verdict history.", field_names::<ResourceComplianceParams>(), BodyKind::None, get(resource_compliance)),
-        endpoint(Method::GET, "/v1/events", r, "API event lookup by any combination of filters (format=json|csv).", field_names::<crate::query::EventLookup>(), BodyKind::None, get(events)),
-        endpoint(Method::POST, "/v1/events/purge", a, "Remove API events older than the retention.", field_names::<PurgeParams>(), BodyKind::None, post(purge_events)),
-        endpoint(Method::POST, "/v1/evaluate", a, "Evaluate every enabled rule (or one) now on the latest versions in scope.", field_names::<EvaluateAllParams>(), BodyKind::None, post(evaluate)),
-        endpoint(Method::GET, "/v1/compliance", r, "Compliance summary per rule and resource.", field_names::<ComplianceParams>(), BodyKind::None, get(compliance)),
-        endpoint(Method::GET, "/v1/rules", r, "Every rule with its settings.", none, BodyKind::None, get(list_rules)),
-        endpoint(Method::POST, "/v1/rules", a, "Upload a WebAssembly rule (body: the .wasm component).", field_names::<UploadParams>(), BodyKind::Wasm, post(upload_rule)),
-        endpoint(Method::GET, "/v1/rules/{name}", r, "One rule.", none, BodyKind::None, get(get_rule)),
-        endpoint(Method::PUT, "/v1/rules/{name}", a, "Replace a rule's WebAssembly component, keeping its settings.", none, BodyKind::Wasm, put(replace_rule)),
-        endpoint(Method::PATCH, "/v1/rules/{name}", a, "Change a rule's settings: enabled, parameters, schedule, deadline_ms, memory_limit_mib.", none, BodyKind::Json, patch(patch_rule)),
-        endpoint(Method::DELETE, "/v1/rules/{name}", a, "Remove an added rule.", none, BodyKind::None, delete(delete_rule)),
-        endpoint(Method::POST, "/v1/rules/{name}/evaluate", a, "Evaluate a rule now on its scope's latest versions.", field_names::<EvaluateParams>(), BodyKind::None, post(evaluate_rule)),
-        endpoint(Method::GET, "/v1/remediation/configurations", r, "Every remediation configuration.", none, BodyKind::None, get(list_remediations)),
-        endpoint(Method::GET, "/v1/remediation/configurations/{rule}", r, "One rule's remediation configuration.", none, BodyKind::None, get(get_remediation)),
-        endpoint(Method::PUT, "/v1/remediation/configurations/{rule}", a, "Set a rule's remediation (the settings of [remediation.RULE], keys in camelCase or as in the file).", none, BodyKind::Json, put(put_remediation)),
-        endpoint(Method::DELETE, "/v1/remediation/configurations/{rule}", a, "Remove a rule's remediation.", none, BodyKind::None, delete(delete_remediation)),
-        endpoint(Method::GET, "/v1/remediation/jobs", r, "Remediation jobs.", field_names::<JobsParams>(), BodyKind::None, get(jobs)),
-        endpoint(Method::GET, "/v1/remediation/jobs/{id}", r, "One job with every attempt.", none, BodyKind::None, get(job)),
-        endpoint(Method::POST, "/v1/remediation/run", a, "Queue remediation of a resource now (body: rule, resource_type, resource_id).", none, BodyKind::Json, post(run_remediation)),
-        endpoint(Method::GET, "/v1/remediation/exceptions", r, "Remediation exceptions.", none, BodyKind::None, get(list_exceptions)),
-        endpoint(Method::PUT, "/v1/remediation/exceptions", a, "Add or replace an exception (body: rule, resource_type, resource_id, reason, expires).", none, BodyKind::Json, put(put_exception)),
-        endpoint(Method::DELETE, "/v1/remediation/exceptions", a, "Remove an exception.", field_names::<ExceptionTarget>(), BodyKind::None, delete(delete_exception)),
-        endpoint(Method::GET, "/v1/subscriptions", r, "Webhook subscriptions.", none, BodyKind::None, get(list_subscriptions)),
-        endpoint(Method::GET, "/v1/subscriptions/{name}", r, "One subscription.", none, BodyKind::None, get(get_subscription)),
-        endpoint(Method::PUT, "/v1/subscriptions/{name}", a, "Add or replace a subscription (the settings of [[subscriptions]], keys in camelCase or as in the file).", none, BodyKind::Json, put(put_subscription)),
-        endpoint(Method::DELETE, "/v1/subscriptions/{name}", a, "Remove a subscription.", none, BodyKind::None, delete(delete_subscription)),
-        endpoint(Method::GET, "/v1/subscriptions/{name}/deliveries", r, "A subscription's deliveries with every attempt.", none, BodyKind::None, get(list_deliveries)),
-        endpoint(Method::GET, "/v1/stream", r, "Server-sent events: configuration, compliance and remediation changes.", field_names::<StreamParams>(), BodyKind::None, get(stream)),
-    ];
-    for e in &mut list {
-        if e.path == "/metrics" {
-            e.produces = "text/plain";
-        } else if e.path == "/v1/stream" {
-            e.produces = "text/event-stream";
-        }
-    }
-    list
+    vec![
+        (None, routes!(healthz)),
+        (None, routes!(openapi)),
+        (r, routes!(metrics)),
+        (i, routes!(ingest)),
+        (r, routes!(list_resources)),
+        (r, routes!(latest)),
+        (r, routes!(history)),
+        (r, routes!(version)),
+        (r, routes!(diff)),
+        (r, routes!(timeline)),
+        (r, routes!(resource_compliance)),
+        (r, routes!(events)),
+        (a, routes!(purge_events)),
+        (a, routes!(evaluate)),
+        (r, routes!(compliance)),
+        (r, routes!(list_rules)),
+        (a, routes!(upload_rule)),
+        (r, routes!(get_rule)),
+        (a, routes!(replace_rule)),
+        (a, routes!(patch_rule)),
+        (a, routes!(delete_rule)),
+        (a, routes!(evaluate_rule)),
+        (r, routes!(list_remediations)),
+        (r, routes!(get_remediation)),
+        (a, routes!(put_remediation)),
+        (a, routes!(delete_remediation)),
+        (r, routes!(jobs)),
+        (r, routes!(job)),
+        (a, routes!(run_remediation)),
+        (r, routes!(list_exceptions)),
+        (a, routes!(put_exception)),
+        (a, routes!(delete_exception)),
+        (r, routes!(list_subscriptions)),
+        (r, routes!(get_subscription)),
+        (a, routes!(put_subscription)),
+        (a, routes!(delete_subscription)),
+        (r, routes!(list_deliveries)),
+        (r, routes!(stream)),
+    ]
 }
 
-/// The router: every endpoint behind its role check, JSON 404 for anything else.
-pub fn router(state: Arc<ApiState>) -> Router {
-    let mut by_path: Vec<(&'static str, MethodRouter<Arc<ApiState>>)> = Vec::new();
-    for e in endpoints() {
-        let handler = match e.role {
-            Some(role) => e.handler.route_layer(middleware::from_fn_with_state(
-                (state.clone(), role),
-                require,
-            )),
-            None => e.handler,
+/// The routes and their document; `guard` puts each role check in front of its handler.
+fn assemble(
+    guard: impl Fn(Role, MethodRouter<Arc<ApiState>>) -> MethodRouter<Arc<ApiState>>,
+) -> (Router<Arc<ApiState>>, utoipa::openapi::OpenApi) {
+    let mut api = OpenApiRouter::with_openapi(openapi::frame());
+    for (role, (schemas, mut paths, handler)) in routes() {
+        openapi::describe_access(&mut paths, role);
+        let handler = match role {
+            Some(role) => guard(role, handler),
+            None => handler,
         };
-        match by_path.iter_mut().find(|(p, _)| *p == e.path) {
-            Some((_, existing)) => *existing = std::mem::take(existing).merge(handler),
-            None => by_path.push((e.path, handler)),
-        }
+        api = api.routes((schemas, paths, handler));
     }
-    let mut router = Router::new();
-    for (path, handler) in by_path {
-        router = router.route(path, handler);
-    }
+    api.split_for_parts()
+}
+
+/// The OpenAPI document of every route.
+pub fn document() -> utoipa::openapi::OpenApi {
+    assemble(|_, handler| handler).1
+}
+
+/// The router: every route behind its role check, JSON 404 for anything else.
+pub fn router(state: Arc<ApiState>) -> Router {
+    let guarded = state.clone();
+    let (router, _) = assemble(move |role, handler| {
+        handler.route_layer(middleware::from_fn_with_state(
+            (guarded.clone(), role),
+            require,
+        ))
+    });
     router
         .fallback(|| async { ApiError::not_found("no such route (see /v1/openapi.json)") })
         .method_not_allowed_fallback(|| async {

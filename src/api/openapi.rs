@@ -1,173 +1,156 @@
-//! The endpoint table and the OpenAPI document generated from it: the router is built from
-//! the same table, and query parameters are read from the handlers' parameter types, so the
-//! document cannot drift from the routes.
+//! The OpenAPI document: each operation is declared once, by its handler's `#[utoipa::path]`
+//! (path, parameters, body and answer types, summary from the doc comment); the router is built
+//! from the same declarations (see [`super::routes`]), so the document cannot drift from the
+//! routes. What every operation shares (who may call it, the error answers) is added here.
 
-use axum::http::Method;
-use axum::routing::MethodRouter;
-use serde::de::{self, DeserializeOwned, Visitor};
-use serde_json::{json, Map, Value};
-use std::sync::Arc;
+use serde::Serialize;
+use utoipa::openapi::path::{Operation, Paths};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{
+    ComponentsBuilder, Content, InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, Response,
+};
+use utoipa::{PartialSchema, ToSchema};
 
 use super::auth::Role;
-use super::ApiState;
 
-/// What a request body is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyKind {
-    /// No body.
-    None,
-    /// A JSON object with the keys the configuration file uses.
-    Json,
-    /// Configuration items or CloudTrail events in any accepted shape, gzip or not.
-    Documents,
-    /// A WebAssembly rule component.
-    Wasm,
+/// Every error answer: `{error, message}` with the status that says what went wrong.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, as a code: badRequest, unauthorized, forbidden, notFound, conflict,
+    /// methodNotAllowed, tooLarge, invalidRule, internal.
+    pub error: String,
+    /// What went wrong, for a person, naming the field or value at fault.
+    pub message: String,
 }
 
-/// One route: method, path, who may call it, and what it takes.
-pub struct Endpoint {
-    /// HTTP method.
-    pub method: Method,
-    /// Path with `{param}` segments.
-    pub path: &'static str,
-    /// Role needed (`None`: open, such as `/healthz`).
-    pub role: Option<Role>,
-    /// One line for the document.
-    pub summary: &'static str,
-    /// Query parameter names, from the handler's parameter type.
-    pub query: &'static [&'static str],
-    /// Request body.
-    pub body: BodyKind,
-    /// Media type of a success answer.
-    pub produces: &'static str,
-    /// The handler.
-    pub handler: MethodRouter<Arc<ApiState>>,
+/// Raw bytes in a request body: a `.wasm` component, a gzip file.
+pub struct Binary;
+
+impl PartialSchema for Binary {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
 }
 
-/// The field names a struct deserialises (its query parameters), read from serde's own
-/// description of the type: a deserializer that stops at `deserialize_struct`.
-pub fn field_names<T: DeserializeOwned>() -> &'static [&'static str] {
-    struct Capture(Option<&'static [&'static str]>);
-    #[derive(Debug)]
-    struct Stop;
-    impl std::fmt::Display for Stop {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("stop")
-        }
-    }
-    impl std::error::Error for Stop {}
-    impl de::Error for Stop {
-        fn custom<M: std::fmt::Display>(_: M) -> Self {
-            Stop
-        }
-    }
-    impl<'de> de::Deserializer<'de> for &mut Capture {
-        type Error = Stop;
-        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
-            Err(Stop)
-        }
-        fn deserialize_struct<V: Visitor<'de>>(
-            self,
-            _: &'static str,
-            fields: &'static [&'static str],
-            _: V,
-        ) -> Result<V::Value, Stop> {
-            self.0 = Some(fields);
-            Err(Stop)
-        }
-        serde::forward_to_deserialize_any! {
-            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
-            ignored_any
-        }
-    }
-    let mut capture = Capture(None);
-    let _ = T::deserialize(&mut capture);
-    capture.0.unwrap_or(&[])
+impl ToSchema for Binary {}
+
+/// Name of the shared error answer under `components.responses`.
+const ERROR: &str = "Error";
+
+/// The document's frame: title, version, bearer security scheme and the error answer.
+pub fn frame() -> OpenApi {
+    let error = Response::builder()
+        .description("error: `error` is a code, `message` names what is at fault")
+        .content(
+            "application/json",
+            Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+        )
+        .build();
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("conftrail")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "Configuration history, API-call attribution, WebAssembly rules and \
+                     durable remediation. Send `Authorization: Bearer TOKEN`; each operation \
+                     names the role it needs in `x-conftrail-role`.",
+                ))
+                .build(),
+        )
+        .components(Some(
+            ComponentsBuilder::new()
+                .security_scheme(
+                    "bearer",
+                    SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+                )
+                .schema("ErrorBody", ErrorBody::schema())
+                .response(ERROR, error)
+                .build(),
+        ))
+        .build()
 }
 
-/// The OpenAPI 3.1 document for `endpoints`.
-pub fn document(endpoints: &[Endpoint]) -> Value {
-    let mut paths = Map::new();
-    for endpoint in endpoints {
-        let mut parameters: Vec<Value> = endpoint
-            .path
-            .split('/')
-            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
-            .collect();
-        parameters.extend(endpoint.query.iter().map(
-            |name| json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}}),
-        ));
-        let mut operation = json!({
-            "summary": endpoint.summary,
-            "operationId": format!("{} {}", endpoint.method, endpoint.path),
-            "parameters": parameters,
-            "responses": {
-                "200": {"description": "success", "content": {endpoint.produces: {}}},
-                "400": {"$ref": "#/components/responses/Error"},
-                "401": {"$ref": "#/components/responses/Error"},
-                "403": {"$ref": "#/components/responses/Error"},
-                "404": {"$ref": "#/components/responses/Error"},
-            },
-        });
-        let body = match endpoint.body {
-            BodyKind::None => None,
-            BodyKind::Json => Some(json!({"application/json": {"schema": {"type": "object"}}})),
-            BodyKind::Documents => Some(json!({
-                "application/json": {}, "application/x-ndjson": {}, "application/gzip": {}
-            })),
-            BodyKind::Wasm => Some(json!({"application/wasm": {}})),
-        };
-        if let Some(content) = body {
-            operation["requestBody"] = json!({"required": true, "content": content});
-            operation["responses"]["413"] = json!({"$ref": "#/components/responses/Error"});
+/// Adds to every operation of `paths` who may call it and the error answers it can give.
+pub fn describe_access(paths: &mut Paths, role: Option<Role>) {
+    for item in paths.paths.values_mut() {
+        if let Some(read) = &mut item.get {
+            describe_operation(read, role, false);
         }
-        if endpoint.body == BodyKind::Wasm {
-            operation["responses"]["422"] = json!({"$ref": "#/components/responses/Error"});
+        let writes = [
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for write in writes.into_iter().flatten() {
+            describe_operation(write, role, true);
         }
-        if let Some(role) = endpoint.role {
-            operation["security"] = json!([{"bearer": []}]);
-            operation["x-conftrail-role"] = json!(role.as_str());
-        }
-        let entry = paths
-            .entry(endpoint.path.to_string())
-            .or_insert_with(|| json!({}));
-        entry[endpoint.method.as_str().to_ascii_lowercase()] = operation;
     }
-    json!({
-        "openapi": "3.1.0",
-        "info": {"title": "conftrail", "version": env!("CARGO_PKG_VERSION")},
-        "paths": paths,
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "responses": {"Error": {
-                "description": "error",
-                "content": {"application/json": {"schema": {
-                    "type": "object",
-                    "required": ["error", "message"],
-                    "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
-                }}},
-            }},
-        },
-    })
+}
+
+/// Adds the role and error answers to one operation; `writes` when it changes something.
+fn describe_operation(operation: &mut Operation, role: Option<Role>, writes: bool) {
+    let mut errors = vec!["400", "404", "500"];
+    if let Some(role) = role {
+        operation.security = Some(vec![SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+        let extensions = operation.extensions.get_or_insert_with(Default::default);
+        extensions.insert(
+            "x-conftrail-role".to_string(),
+            serde_json::Value::String(role.as_str().to_string()),
+        );
+        errors.extend(["401", "403"]);
+    }
+    if writes {
+        // A write can conflict with what is stored (a managed rule, a disabled one) or be
+        // refused as unusable (a rule that is not a component).
+        errors.extend(["409", "422"]);
+    }
+    if operation.request_body.is_some() {
+        errors.push("413");
+    }
+    for status in errors {
+        operation
+            .responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| RefOr::Ref(Ref::new(format!("#/components/responses/{ERROR}"))));
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    #[derive(serde::Deserialize)]
-    #[allow(dead_code)]
-    struct Params {
-        rule: Option<String>,
-        #[serde(rename = "type")]
-        resource_type: Option<String>,
-    }
-
     #[test]
-    fn field_names_come_from_serde() {
-        assert_eq!(field_names::<Params>(), &["rule", "type"]);
-        assert!(field_names::<String>().is_empty());
+    fn every_operation_names_its_role_and_errors() {
+        let document = super::super::document();
+        let json = serde_json::to_value(&document).unwrap_or_default();
+        let paths = json["paths"].as_object().cloned().unwrap_or_default();
+        let mut operations = 0;
+        for (path, item) in &paths {
+            for (method, operation) in item.as_object().into_iter().flatten() {
+                operations += 1;
+                let at = format!("{method} {path}");
+                assert!(operation["summary"].is_string(), "{at}: no summary");
+                assert!(operation["responses"]["400"].is_object(), "{at}: no 400");
+                let open = path == "/healthz" || path == "/v1/openapi.json";
+                assert_eq!(operation["x-conftrail-role"].is_string(), !open, "{at}");
+                if !open {
+                    assert!(operation["responses"]["401"].is_object(), "{at}: no 401");
+                }
+                let success = operation["responses"]
+                    .as_object()
+                    .map(|r| r.keys().any(|k| k.starts_with('2')))
+                    .unwrap_or(false);
+                assert!(success, "{at}: no success answer");
+            }
+        }
+        assert_eq!(operations, super::super::routes().len());
     }
 }

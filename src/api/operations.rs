@@ -1,16 +1,26 @@
-//! Operations: Prometheus metrics and the OpenAPI document.
+//! Operations: liveness, Prometheus metrics and the OpenAPI document.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde_json::Value;
 
 use super::{blocking, ApiError, ApiState};
 
+/// Liveness: answers ok.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "the server is up", body = String, content_type = "text/plain")))]
+pub(super) async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Prometheus metrics.
+///
 /// Prometheus text format: counters and histograms, plus queue depths read now.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "metrics in Prometheus text format", body = String,
+        content_type = "text/plain")))]
 pub(super) async fn metrics(State(state): State<Arc<ApiState>>) -> Result<Response, ApiError> {
     blocking(move || {
         let (jobs, deliveries) = state.app.store().queue_depth();
@@ -25,7 +35,17 @@ pub(super) async fn metrics(State(state): State<Arc<ApiState>>) -> Result<Respon
     .await
 }
 
-/// The OpenAPI document, generated from the endpoint table.
-pub(super) async fn openapi() -> Json<Value> {
-    Json(super::openapi::document(&super::endpoints()))
+/// This document.
+#[utoipa::path(get, path = "/v1/openapi.json", tag = "operations",
+    responses((status = 200, description = "the OpenAPI 3.1 document of every route",
+        body = Object)))]
+pub(super) async fn openapi() -> Response {
+    // Built once: it depends on nothing but the code.
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    let text = DOCUMENT.get_or_init(|| {
+        super::document().to_json().unwrap_or_else(|e| {
+            serde_json::json!({"error": "internal", "message": e.to_string()}).to_string()
+        })
+    });
+    ([(CONTENT_TYPE, "application/json")], text.as_str()).into_response()
 }

@@ -7,36 +7,54 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
+use utoipa::IntoParams;
 
+use super::openapi::Binary;
 use super::{blocking, ApiError, ApiState, Body, JsonBody, Path, Query};
+use crate::app::lists::{Evaluations, RuleList};
 use crate::app::RuleChange;
 use crate::config_file::RuleSettings;
 use crate::evaluator::ScopeFilter;
-use crate::model::{TagFilter, Trigger};
+use crate::model::{RuleDefinition, TagFilter, Trigger};
 use crate::rules::definition::parse_parameters;
 use crate::rules::AddRule;
 
+/// Every rule with its settings.
+#[utoipa::path(get, path = "/v1/rules", tag = "rules",
+    responses((status = 200, description = "managed and added rules", body = RuleList)))]
 pub(super) async fn list_rules(
     State(state): State<Arc<ApiState>>,
-) -> Result<Json<Value>, ApiError> {
-    blocking(move || Ok(Json(json!({ "rules": state.app.registry()?.list()? })))).await
-}
-
-pub(super) async fn get_rule(
-    State(state): State<Arc<ApiState>>,
-    Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RuleList>, ApiError> {
     blocking(move || {
-        Ok(Json(serde_json::to_value(
-            state.app.registry()?.get(&name)?,
-        )?))
+        let rules = state.app.registry()?.list()?;
+        Ok(Json(RuleList { rules }))
     })
     .await
 }
 
+/// A rule named in the path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(super) struct RuleName {
+    /// The rule's name.
+    #[param(example = "restricted-ssh")]
+    name: String,
+}
+
+/// One rule.
+#[utoipa::path(get, path = "/v1/rules/{name}", tag = "rules", params(RuleName),
+    responses((status = 200, description = "the rule and its settings", body = RuleDefinition)))]
+pub(super) async fn get_rule(
+    State(state): State<Arc<ApiState>>,
+    Path(RuleName { name }): Path<RuleName>,
+) -> Result<Json<RuleDefinition>, ApiError> {
+    blocking(move || Ok(Json(state.app.registry()?.get(&name)?))).await
+}
+
 /// Options of a rule upload.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct UploadParams {
     /// Name to register under (default: the rule's own name).
@@ -59,7 +77,13 @@ pub(super) struct UploadParams {
     disabled: Option<bool>,
 }
 
-/// Registers an uploaded `.wasm` rule, then judges its scope (422 when it is not a usable rule).
+/// Upload a WebAssembly rule.
+///
+/// Registers the component and judges the latest versions in its scope; 422 when it is not a
+/// usable rule.
+#[utoipa::path(post, path = "/v1/rules", tag = "rules", params(UploadParams),
+    request_body(description = "the rule's .wasm component", content((Binary = "application/wasm"))),
+    responses((status = 201, description = "the rule and what its first evaluation found", body = RuleChange)))]
 pub(super) async fn upload_rule(
     State(state): State<Arc<ApiState>>,
     Query(params): Query<UploadParams>,
@@ -105,10 +129,15 @@ pub(super) async fn upload_rule(
     .await
 }
 
-/// Replaces a rule's component (settings kept), then judges its scope again.
+/// Replace a rule's WebAssembly component, keeping its settings.
+///
+/// Then judges its scope again.
+#[utoipa::path(put, path = "/v1/rules/{name}", tag = "rules", params(RuleName),
+    request_body(description = "the rule's new .wasm component", content((Binary = "application/wasm"))),
+    responses((status = 200, description = "the rule and what its evaluation found", body = RuleChange)))]
 pub(super) async fn replace_rule(
     State(state): State<Arc<ApiState>>,
-    Path(name): Path<String>,
+    Path(RuleName { name }): Path<RuleName>,
     Body(wasm): Body,
 ) -> Result<Json<RuleChange>, ApiError> {
     blocking(move || {
@@ -123,10 +152,16 @@ pub(super) async fn replace_rule(
     .await
 }
 
-/// Changes settings; enabling or new parameters judge the scope again.
+/// Change a rule's settings.
+///
+/// Keys left out keep their value; enabling the rule or new parameters judge its scope again.
+/// A rule read with GET can be sent back as it is.
+#[utoipa::path(patch, path = "/v1/rules/{name}", tag = "rules", params(RuleName),
+    request_body(content = RuleSettings, description = "the settings to change"),
+    responses((status = 200, description = "the rule and what its evaluation found", body = RuleChange)))]
 pub(super) async fn patch_rule(
     State(state): State<Arc<ApiState>>,
-    Path(name): Path<String>,
+    Path(RuleName { name }): Path<RuleName>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<RuleChange>, ApiError> {
     let settings =
@@ -134,9 +169,12 @@ pub(super) async fn patch_rule(
     blocking(move || Ok(Json(state.app.change_rule(&name, None, &settings, "body")?))).await
 }
 
+/// Remove an added rule.
+#[utoipa::path(delete, path = "/v1/rules/{name}", tag = "rules", params(RuleName),
+    responses((status = 204, description = "removed")))]
 pub(super) async fn delete_rule(
     State(state): State<Arc<ApiState>>,
-    Path(name): Path<String>,
+    Path(RuleName { name }): Path<RuleName>,
 ) -> Result<StatusCode, ApiError> {
     blocking(move || {
         state.app.remove_rule(&name)?;
@@ -146,7 +184,8 @@ pub(super) async fn delete_rule(
 }
 
 /// Which resources a manual evaluation covers.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct EvaluateParams {
     /// Only this resource type.
@@ -156,7 +195,8 @@ pub(super) struct EvaluateParams {
 }
 
 /// Which rules and resources `POST /v1/evaluate` covers.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct EvaluateAllParams {
     /// Only this rule (default: every enabled rule).
@@ -167,11 +207,15 @@ pub(super) struct EvaluateAllParams {
     resource_id: Option<String>,
 }
 
-/// Judges the latest versions in scope of every enabled rule (or one) now.
+/// Evaluate every enabled rule (or one) now.
+///
+/// Judges the latest versions in each rule's scope.
+#[utoipa::path(post, path = "/v1/evaluate", tag = "rules", params(EvaluateAllParams),
+    responses((status = 200, description = "counts of evaluations and verdicts", body = Evaluations)))]
 pub(super) async fn evaluate(
     State(state): State<Arc<ApiState>>,
     Query(params): Query<EvaluateAllParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Evaluations>, ApiError> {
     let resources = EvaluateParams {
         resource_type: params.resource_type,
         resource_id: params.resource_id,
@@ -179,12 +223,16 @@ pub(super) async fn evaluate(
     evaluate_now(state, params.rule, resources).await
 }
 
-/// Judges the latest versions in one rule's scope now.
+/// Evaluate a rule now.
+///
+/// Judges the latest versions in the rule's scope.
+#[utoipa::path(post, path = "/v1/rules/{name}/evaluate", tag = "rules", params(RuleName, EvaluateParams),
+    responses((status = 200, description = "counts of evaluations and verdicts", body = Evaluations)))]
 pub(super) async fn evaluate_rule(
     State(state): State<Arc<ApiState>>,
-    Path(name): Path<String>,
+    Path(RuleName { name }): Path<RuleName>,
     Query(params): Query<EvaluateParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Evaluations>, ApiError> {
     evaluate_now(state, Some(name), params).await
 }
 
@@ -192,14 +240,14 @@ async fn evaluate_now(
     state: Arc<ApiState>,
     rule: Option<String>,
     resources: EvaluateParams,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Evaluations>, ApiError> {
     blocking(move || {
         let filter = ScopeFilter {
             resource_type: resources.resource_type,
             resource_id: resources.resource_id,
         };
-        let counts = state.app.evaluate_now(rule.as_deref(), &filter)?;
-        Ok(Json(json!({ "evaluations": counts })))
+        let evaluations = state.app.evaluate_now(rule.as_deref(), &filter)?;
+        Ok(Json(Evaluations { evaluations }))
     })
     .await
 }

@@ -8,12 +8,14 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
+use utoipa::IntoParams;
 
 use super::{ApiError, ApiState, Query};
 use crate::notify::NotificationKind;
 
 /// Which notifications a stream carries.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct StreamParams {
     /// Comma-separated kinds: configuration, compliance, remediation (default: all three).
@@ -23,7 +25,12 @@ pub(super) struct StreamParams {
     resource_type: Option<String>,
 }
 
-/// Server-sent events: one `event:` per notification kind, `data:` the notification's JSON.
+/// Server-sent events of configuration, compliance and remediation changes.
+///
+/// One `event:` per notification kind, `data:` the notification's JSON.
+#[utoipa::path(get, path = "/v1/stream", tag = "operations", params(StreamParams),
+    responses((status = 200, description = "an endless stream of notifications",
+        content_type = "text/event-stream", body = String)))]
 pub(super) async fn stream(
     State(state): State<Arc<ApiState>>,
     Query(params): Query<StreamParams>,

@@ -5,29 +5,59 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::IntoParams;
 
 use super::{blocking, ApiError, ApiState, JsonBody, Path};
+use crate::app::lists::{DeliveryList, SubscriptionList};
 use crate::config_file::SubscriptionSettings;
 use crate::model::Subscription;
 
+/// Webhook subscriptions.
+#[utoipa::path(get, path = "/v1/subscriptions", tag = "subscriptions",
+    responses((status = 200, description = "every subscription", body = SubscriptionList)))]
 pub(super) async fn list_subscriptions(
     State(state): State<Arc<ApiState>>,
-) -> Result<Json<Value>, ApiError> {
-    blocking(move || Ok(Json(json!({ "subscriptions": state.app.subscriptions()? })))).await
+) -> Result<Json<SubscriptionList>, ApiError> {
+    blocking(move || {
+        let subscriptions = state.app.subscriptions()?;
+        Ok(Json(SubscriptionList { subscriptions }))
+    })
+    .await
 }
 
+/// A subscription named in the path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(super) struct SubscriptionName {
+    /// The subscription's name.
+    name: String,
+}
+
+/// One subscription.
+#[utoipa::path(get, path = "/v1/subscriptions/{name}", tag = "subscriptions",
+    params(SubscriptionName),
+    responses((status = 200, description = "the subscription", body = Subscription)))]
 pub(super) async fn get_subscription(
     State(state): State<Arc<ApiState>>,
-    Path(name): Path<String>,
+    Path(SubscriptionName { name }): Path<SubscriptionName>,
 ) -> Result<Json<Subscription>, ApiError> {
     blocking(move || Ok(Json(state.app.subscription(&name)?))).await
 }
 
-/// Adds or replaces a subscription; the name in the path wins over one in the body.
+/// Add or replace a subscription.
+///
+/// The settings of `[[subscriptions]]` in the configuration file, keys in camelCase (the file's
+/// snake_case is accepted too); the name in the path wins over one in the body. A subscription
+/// read with GET can be sent back as it is.
+#[utoipa::path(put, path = "/v1/subscriptions/{name}", tag = "subscriptions",
+    params(SubscriptionName),
+    request_body(content = SubscriptionSettings, description = "the settings"),
+    responses((status = 200, description = "the stored subscription", body = Subscription)))]
 pub(super) async fn put_subscription(
     State(state): State<Arc<ApiState>>,
-    Path(name): Path<String>,
+    Path(SubscriptionName { name }): Path<SubscriptionName>,
     JsonBody(mut body): JsonBody<Value>,
 ) -> Result<Json<Subscription>, ApiError> {
     if let Some(object) = body.as_object_mut() {
@@ -41,9 +71,12 @@ pub(super) async fn put_subscription(
     blocking(move || Ok(Json(state.app.put_subscription(&settings, "body")?))).await
 }
 
+/// Remove a subscription.
+#[utoipa::path(delete, path = "/v1/subscriptions/{name}", tag = "subscriptions",
+    params(SubscriptionName), responses((status = 204, description = "removed")))]
 pub(super) async fn delete_subscription(
     State(state): State<Arc<ApiState>>,
-    Path(name): Path<String>,
+    Path(SubscriptionName { name }): Path<SubscriptionName>,
 ) -> Result<StatusCode, ApiError> {
     blocking(move || {
         state.app.remove_subscription(&name)?;
@@ -52,9 +85,17 @@ pub(super) async fn delete_subscription(
     .await
 }
 
+/// A subscription's deliveries with every attempt.
+#[utoipa::path(get, path = "/v1/subscriptions/{name}/deliveries", tag = "subscriptions",
+    params(SubscriptionName),
+    responses((status = 200, description = "the deliveries", body = DeliveryList)))]
 pub(super) async fn list_deliveries(
     State(state): State<Arc<ApiState>>,
-    Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    blocking(move || Ok(Json(json!({ "deliveries": state.app.deliveries(&name)? })))).await
+    Path(SubscriptionName { name }): Path<SubscriptionName>,
+) -> Result<Json<DeliveryList>, ApiError> {
+    blocking(move || {
+        let deliveries = state.app.deliveries(&name)?;
+        Ok(Json(DeliveryList { deliveries }))
+    })
+    .await
 }

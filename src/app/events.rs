@@ -9,7 +9,7 @@ use crate::query::EventLookup;
 use crate::store::{EventPage, StoredEvent};
 
 /// One API event in LookupEvents' shape (`Resources` are those the event was found to touch).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct LookupEvent {
     /// eventID.
@@ -34,7 +34,7 @@ pub struct LookupEvent {
 }
 
 /// A resource of a [`LookupEvent`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct LookupResource {
     /// Resource type (may be empty when only an ARN is known).
@@ -44,7 +44,7 @@ pub struct LookupResource {
 }
 
 /// A page of API events in LookupEvents' shape, so it can be ingested again.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct EventsPage {
     /// The events, newest first.
@@ -99,7 +99,7 @@ impl LookupEvent {
 }
 
 /// What a retention purge removed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PurgeReport {
     /// Events removed.
@@ -187,15 +187,16 @@ impl App {
 
     /// Removes API events older than `retention_days` (0 keeps everything), then flushes.
     pub fn purge_events(&self, retention_days: u32) -> Result<PurgeReport, AppError> {
-        if retention_days == 0 {
+        // A retention longer than the calendar reaches back before every event: nothing to do.
+        let cutoff = chrono::TimeDelta::try_days(i64::from(retention_days))
+            .and_then(|days| crate::model::now_millis().checked_sub_signed(days));
+        let Some(cutoff) = cutoff.filter(|_| retention_days > 0) else {
             return Ok(PurgeReport {
                 purged: 0,
                 before: None,
                 retention_days,
             });
-        }
-        let cutoff =
-            crate::model::now_millis() - chrono::TimeDelta::days(i64::from(retention_days));
+        };
         let purged = self.store().purge_events_before(cutoff)?;
         self.store().flush()?;
         Ok(PurgeReport {

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 pub const MAX_LISTED_PROBLEMS: usize = 1000;
 
 /// Whether a problem rejected a record or only skipped one that carries nothing to record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ProblemKind {
     /// The record was rejected.
@@ -29,7 +29,7 @@ pub enum ProblemKind {
 }
 
 /// One rejected, skipped or warned-about record, with where it was.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Problem {
     /// Error, skipped or warning.
     pub kind: ProblemKind,
@@ -62,7 +62,7 @@ impl std::fmt::Display for Problem {
 
 /// Counts of what an ingest did. `records = items + events + skipped + errors`,
 /// `items = new_versions + deleted + unchanged` and `events = new_events + duplicate_events`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IngestReport {
     /// Documents (files or bodies) read.

@@ -9,6 +9,7 @@ mod evaluators;
 pub mod events;
 pub mod follow_up;
 pub mod ingest;
+pub mod lists;
 pub mod queries;
 mod remediation;
 mod rules;

@@ -18,7 +18,7 @@ use crate::store::HistoryQuery;
 use crate::timeline::Timeline;
 
 /// A resource's compliance: the latest verdict per rule and, when asked, every verdict.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceComplianceView {
     /// The resource.

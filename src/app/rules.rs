@@ -11,7 +11,7 @@ use crate::model::{RuleDefinition, Trigger};
 use crate::rules::AddRule;
 
 /// A rule as changed, and what judging its scope again found (when it was judged).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RuleChange {
     /// The rule as stored now.

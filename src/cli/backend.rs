@@ -6,11 +6,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::client::{server_error, Body, Client};
 use crate::app::events::{EventsPage, PurgeReport};
+use crate::app::lists::{
+    Evaluations, ExceptionList, JobList, QueuedRemediation, RemediationConfigList, ResourceList,
+    RuleList,
+};
 use crate::app::queries::{JobFilter, ResourceComplianceView};
 use crate::app::{App, IngestReport, RuleChange};
 use crate::config_file::{RemediationSettings, RuleSettings};
@@ -68,12 +71,6 @@ fn resource_path(sel: &ResourceSelector, rest: &[&str]) -> String {
     Client::path(&segments)
 }
 
-/// A `{"key": [...]}` answer.
-fn field<T: for<'de> Deserialize<'de>>(mut answer: Value, key: &str) -> Result<T> {
-    serde_json::from_value(answer[key].take())
-        .with_context(|| format!("the server's answer has no usable {key:?}"))
-}
-
 impl Backend {
     /// The application, for what only runs where the store is (the worker, `serve`).
     pub fn local(&self, what: &str) -> Result<&App> {
@@ -124,13 +121,13 @@ impl Backend {
     pub fn resources(&self, resource_type: Option<&str>) -> Result<Vec<ResourceEntry>> {
         match self {
             Backend::Local(app) => Ok(app.resources(resource_type)?),
-            Backend::Remote(client) => field(
-                client.get(
+            Backend::Remote(client) => {
+                let list: ResourceList = client.get(
                     "/v1/resources",
                     &Params::default().add("type", resource_type),
-                )?,
-                "resources",
-            ),
+                )?;
+                Ok(list.resources)
+            }
         }
     }
 
@@ -277,7 +274,10 @@ impl Backend {
     pub fn rules(&self) -> Result<Vec<RuleDefinition>> {
         match self {
             Backend::Local(app) => Ok(app.rules()?),
-            Backend::Remote(client) => field(client.get("/v1/rules", &Params::default())?, "rules"),
+            Backend::Remote(client) => {
+                let list: RuleList = client.get("/v1/rules", &Params::default())?;
+                Ok(list.rules)
+            }
         }
     }
 
@@ -362,8 +362,8 @@ impl Backend {
     pub fn evaluate(&self, rule: Option<&str>, filter: &ScopeFilter) -> Result<EvaluationCounts> {
         match self {
             Backend::Local(app) => Ok(app.evaluate_now(rule, filter)?),
-            Backend::Remote(client) => field(
-                client.send(
+            Backend::Remote(client) => {
+                let answer: Evaluations = client.send(
                     "POST",
                     "/v1/evaluate",
                     &Params::default()
@@ -371,9 +371,9 @@ impl Backend {
                         .add("resourceType", filter.resource_type.as_ref())
                         .add("resourceId", filter.resource_id.as_ref()),
                     Body::None,
-                )?,
-                "evaluations",
-            ),
+                )?;
+                Ok(answer.evaluations)
+            }
         }
     }
 
@@ -381,10 +381,11 @@ impl Backend {
     pub fn remediation_configs(&self, rule: Option<&str>) -> Result<Vec<RemediationConfig>> {
         match (self, rule) {
             (Backend::Local(app), _) => Ok(app.remediation_configs(rule)?),
-            (Backend::Remote(client), None) => field(
-                client.get("/v1/remediation/configurations", &Params::default())?,
-                "configurations",
-            ),
+            (Backend::Remote(client), None) => {
+                let list: RemediationConfigList =
+                    client.get("/v1/remediation/configurations", &Params::default())?;
+                Ok(list.configurations)
+            }
             (Backend::Remote(client), Some(rule)) => Ok(vec![client.get(
                 &Client::path(&["", "v1", "remediation", "configurations", rule]),
                 &Params::default(),
@@ -439,14 +440,12 @@ impl Backend {
             Backend::Remote(client) => client,
         };
         let body = exception_target(rule, sel);
-        let answer: Value = client.send(
+        let QueuedRemediation { queued, mut job } = client.send(
             "POST",
             "/v1/remediation/run",
             &Params::default(),
             Body::Json(body),
         )?;
-        let queued = answer["queued"].as_bool().unwrap_or(false);
-        let mut job: RemediationJob = field(answer, "job")?;
         if !queued {
             return Ok((job, false));
         }
@@ -468,15 +467,15 @@ impl Backend {
     pub fn jobs(&self, filter: &JobFilter) -> Result<Vec<RemediationJob>> {
         match self {
             Backend::Local(app) => Ok(app.jobs(filter)?),
-            Backend::Remote(client) => field(
-                client.get(
+            Backend::Remote(client) => {
+                let list: JobList = client.get(
                     "/v1/remediation/jobs",
                     &Params::default()
                         .add("state", filter.state.map(|s| s.as_str()))
                         .add("rule", filter.rule.as_ref()),
-                )?,
-                "jobs",
-            ),
+                )?;
+                Ok(list.jobs)
+            }
         }
     }
 
@@ -527,10 +526,11 @@ impl Backend {
     pub fn exceptions(&self) -> Result<Vec<RemediationException>> {
         match self {
             Backend::Local(app) => Ok(app.exceptions()?),
-            Backend::Remote(client) => field(
-                client.get("/v1/remediation/exceptions", &Params::default())?,
-                "exceptions",
-            ),
+            Backend::Remote(client) => {
+                let list: ExceptionList =
+                    client.get("/v1/remediation/exceptions", &Params::default())?;
+                Ok(list.exceptions)
+            }
         }
     }
 }

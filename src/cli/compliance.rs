@@ -34,7 +34,10 @@ pub fn run_evaluate(out: &mut dyn Write, backend: &Backend, args: EvaluateArgs) 
     };
     let counts = backend.evaluate(args.rule.as_deref(), &filter)?;
     if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&counts)?)?;
+        let answer = crate::app::lists::Evaluations {
+            evaluations: counts,
+        };
+        writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
     } else {
         writeln!(out, "{}", counts.summary())?;
     }

@@ -120,7 +120,11 @@ pub fn run_events(out: &mut impl Write, backend: &Backend, args: EventsArgs) -> 
     if let Some(EventsCommand::Purge(purge)) = args.command {
         let report = backend.purge_events(purge.retention_days)?;
         match &report.before {
-            None => writeln!(out, "retention is 0 days: every event is kept")?,
+            None => writeln!(
+                out,
+                "retention is {} days: every event is kept",
+                report.retention_days
+            )?,
             Some(before) => writeln!(
                 out,
                 "purged {} events older than {before} ({} days)",

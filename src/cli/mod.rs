@@ -290,8 +290,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Resources(args) => {
             let entries = backend()?.resources(args.resource_type.as_deref())?;
             if args.json {
-                let json = serde_json::json!({ "resources": entries });
-                writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
+                let list = crate::app::lists::ResourceList { resources: entries };
+                writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
             } else {
                 render::resources_table(&mut out, &entries)?;
             }

@@ -1,5 +1,6 @@
 //! `remediation` (configurations, jobs, manual runs, exceptions) and `worker`.
 
+use crate::app::lists::{ExceptionList, JobList, QueuedRemediation, RemediationConfigList};
 use std::collections::BTreeMap;
 use std::io::Write;
 
@@ -194,7 +195,14 @@ pub fn run_remediation(
         RemediationCommand::Show(args) => {
             let configs = backend.remediation_configs(args.rule.as_deref())?;
             if args.json {
-                writeln!(out, "{}", serde_json::to_string_pretty(&configs)?)?;
+                // As the API answers: one rule's configuration, or the list of them all.
+                let text = match (args.rule.is_some(), configs.as_slice()) {
+                    (true, [config]) => serde_json::to_string_pretty(config)?,
+                    _ => serde_json::to_string_pretty(&RemediationConfigList {
+                        configurations: configs.clone(),
+                    })?,
+                };
+                writeln!(out, "{text}")?;
             } else {
                 configs_table(out, &configs)?;
             }
@@ -207,18 +215,20 @@ pub fn run_remediation(
         }
         RemediationCommand::Run(args) => {
             let (job, queued) = backend.run_remediation(&args.rule, &args.resource.selector())?;
+            let status = match job.state {
+                JobState::Failed => 3,
+                _ => 0,
+            };
             if args.json {
-                writeln!(out, "{}", serde_json::to_string_pretty(&job)?)?;
+                let answer = QueuedRemediation { queued, job };
+                writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
             } else {
                 if !queued {
                     writeln!(out, "job {} is already {}", job.id, job.state.as_str())?;
                 }
                 job_text(out, &job)?;
             }
-            Ok(match job.state {
-                JobState::Failed => 3,
-                _ => 0,
-            })
+            Ok(status)
         }
         RemediationCommand::List(args) => {
             let jobs = backend.jobs(&JobFilter {
@@ -226,11 +236,7 @@ pub fn run_remediation(
                 rule: args.rule,
             })?;
             if args.json {
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&serde_json::json!({ "jobs": jobs }))?
-                )?;
+                writeln!(out, "{}", serde_json::to_string_pretty(&JobList { jobs })?)?;
             } else {
                 jobs_table(out, &jobs)?;
             }
@@ -456,11 +462,8 @@ fn run_exception(out: &mut impl Write, backend: &Backend, command: ExceptionComm
         ExceptionCommand::List(flag) => {
             let exceptions = backend.exceptions()?;
             if flag.json {
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&serde_json::json!({ "exceptions": exceptions }))?
-                )?;
+                let list = ExceptionList { exceptions };
+                writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
                 return Ok(0);
             }
             let now = now_millis();

@@ -182,7 +182,8 @@ pub fn run_rules(
         RulesCommand::List(flag) => {
             let rules = backend.rules()?;
             if flag.json {
-                writeln!(out, "{}", serde_json::to_string_pretty(&rules)?)?;
+                let list = crate::app::lists::RuleList { rules };
+                writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
             } else {
                 super::render::rules_table(out, &rules)?;
             }

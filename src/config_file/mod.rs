@@ -202,7 +202,7 @@ pub struct WorkerSettings {
 }
 
 /// Settings of one rule (managed or added).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RuleSettings {
     /// Whether the rule is evaluated.
@@ -239,13 +239,14 @@ pub struct RuleSettings {
 }
 
 /// Remediation of one rule.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RemediationSettings {
     /// Webhook or command.
     pub action: ActionKind,
     /// Webhook URL (webhook only, required there).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^https?://.+")]
     pub url: Option<String>,
     /// Extra webhook request headers (webhook only).
     #[serde(default)]
@@ -289,12 +290,13 @@ fn default_kinds() -> Vec<NotificationKind> {
 }
 
 /// One webhook subscription.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SubscriptionSettings {
     /// Unique name.
     pub name: String,
     /// Target URL (http:// or https://).
+    #[schema(pattern = "^https?://.+")]
     pub url: String,
     /// Extra request headers: a table, or the `[name, value]` pairs a subscription is read
     /// back with.
@@ -437,12 +439,15 @@ fn backoff_text_or_parts<'de, D: Deserializer<'de>>(
     }
 }
 
-/// Rule parameters as JSON, which is how rules receive them.
+/// Rule parameters as JSON, which is how rules receive them; JSON `null` (a rule read back
+/// with none) leaves them as they are.
 fn json_parameters<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Map<String, Value>>, D::Error> {
-    let table = toml::Table::deserialize(deserializer)?;
-    table_to_json(table).map(Some).map_err(D::Error::custom)
+    match Option::<toml::Table>::deserialize(deserializer)? {
+        Some(table) => table_to_json(table).map(Some).map_err(D::Error::custom),
+        None => Ok(None),
+    }
 }
 
 /// A TOML table as a JSON object.

@@ -49,7 +49,7 @@ pub struct Job {
 }
 
 /// Counts of what evaluations produced.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EvaluationCounts {
     /// Rule evaluations run.

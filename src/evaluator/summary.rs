@@ -9,7 +9,9 @@ use crate::rules::{Compliance, RuleDefinition};
 use crate::store::{Store, StoreError};
 
 /// The compliance of a rule, a resource or everything (AWS's summary values).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SummaryState {
     /// At least one NON_COMPLIANT verdict.
@@ -47,7 +49,7 @@ impl SummaryState {
 }
 
 /// Verdict counts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Counts {
     /// COMPLIANT.
@@ -69,7 +71,7 @@ impl Counts {
 }
 
 /// One rule's compliance: resources judged, by verdict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RuleCompliance {
     /// Rule name.
@@ -83,7 +85,7 @@ pub struct RuleCompliance {
 }
 
 /// One resource's compliance over all rules.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceCompliance {
     /// The resource.
@@ -109,7 +111,7 @@ pub struct ComplianceFilter {
 }
 
 /// Latest verdicts with summaries per rule, per resource and overall.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ComplianceSummary {
     /// Overall: NON_COMPLIANT if any resource is.

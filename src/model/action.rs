@@ -7,7 +7,15 @@ const RESERVED_HEADERS: [&str; 2] = ["content-type", "idempotency-key"];
 
 /// The kinds of remediation action, as the configuration file, the API and the CLI name them.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum ActionKind {
@@ -18,7 +26,7 @@ pub enum ActionKind {
 }
 
 /// What a remediation does.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Action {
     /// POST the document to a URL.
@@ -28,7 +36,7 @@ pub enum Action {
 }
 
 /// A webhook remediation.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookAction {
     /// Target URL (http:// or https://).
@@ -39,7 +47,7 @@ pub struct WebhookAction {
 }
 
 /// A command remediation.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CommandAction {
     /// Program to execute (no shell involved).
@@ -53,7 +61,9 @@ pub struct CommandAction {
 }
 
 /// How an attempt ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub enum AttemptOutcome {
     /// The remediation did its job.

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Who made a call: CloudTrail's `userIdentity`, flattened.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserIdentity {
     /// `Root`, `IAMUser`, `AssumedRole`, `FederatedUser`, `AWSService`, …
@@ -35,7 +35,7 @@ pub struct UserIdentity {
 }
 
 /// A resource named in a record's `resources[]` list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventResource {
     /// `ARN` (may be absent).
@@ -50,7 +50,7 @@ pub struct EventResource {
 }
 
 /// One CloudTrail record, with the fields conftrail filters and links on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiEvent {
     /// `eventID`: unique per event; duplicates are stored once.
@@ -58,6 +58,7 @@ pub struct ApiEvent {
     pub event_id: String,
     /// `eventTime`, to the millisecond.
     #[serde(with = "time_serde")]
+    #[schema(value_type = String, format = DateTime)]
     pub event_time: Timestamp,
     /// `eventSource`, e.g. `ec2.amazonaws.com`.
     pub event_source: String,

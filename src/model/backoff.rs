@@ -6,7 +6,9 @@ use std::time::Duration;
 const MAX_BASE_MS: u64 = 86_400_000;
 
 /// How delays between attempts grow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct Backoff {
     /// Delay before the first retry, in milliseconds.
@@ -19,7 +21,15 @@ pub struct Backoff {
 
 /// Randomisation applied to a computed delay.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Jitter {

@@ -70,6 +70,15 @@ impl Serialize for ItemStatus {
     }
 }
 
+/// Documented as text: the known statuses and any other the source sends.
+impl utoipa::PartialSchema for ItemStatus {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <String as utoipa::PartialSchema>::schema()
+    }
+}
+
+impl utoipa::ToSchema for ItemStatus {}
+
 impl<'de> Deserialize<'de> for ItemStatus {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
@@ -78,7 +87,9 @@ impl<'de> Deserialize<'de> for ItemStatus {
 }
 
 /// A link from one resource to another (`Is contained in Vpc`, `Is attached to Instance`, …).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct Relationship {
     /// Type of the related resource.
@@ -97,7 +108,7 @@ pub fn hash_hex(bytes: &[u8]) -> String {
 }
 
 /// What conftrail adds to a stored item: its version number, content hash and arrival time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VersionMeta {
     /// Version number: 1 for the first version conftrail recorded, then in order of arrival.
@@ -106,6 +117,7 @@ pub struct VersionMeta {
     pub content_hash: String,
     /// When conftrail recorded this version (or last moved it to an earlier sighting).
     #[serde(with = "time_serde")]
+    #[schema(value_type = String, format = DateTime)]
     pub recorded_at: Timestamp,
 }
 
@@ -113,7 +125,7 @@ pub struct VersionMeta {
 ///
 /// `configuration` and `supplementaryConfiguration` values are always decoded JSON, never the
 /// JSON strings some inputs carry. `conftrail` is set on items read back from the store.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConfigurationItem {
     /// `configurationItemVersion` (`1.2`, `1.3`), when the source says.
@@ -124,6 +136,7 @@ pub struct ConfigurationItem {
     pub account_id: String,
     /// When AWS (or the source) captured this configuration.
     #[serde(with = "time_serde")]
+    #[schema(value_type = String, format = DateTime)]
     pub configuration_item_capture_time: Timestamp,
     /// Status: OK, ResourceDiscovered, ResourceDeleted, …
     pub configuration_item_status: ItemStatus,
@@ -148,6 +161,7 @@ pub struct ConfigurationItem {
     pub availability_zone: Option<String>,
     /// When the resource was created.
     #[serde(with = "opt_time_serde")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub resource_creation_time: Option<Timestamp>,
     /// Tags as a map.
     pub tags: BTreeMap<String, String>,
@@ -168,6 +182,7 @@ pub struct ConfigurationItem {
         skip_serializing_if = "Option::is_none",
         default
     )]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub configuration_item_delivery_time: Option<Timestamp>,
     /// conftrail's version number, content hash and arrival time (only on stored items).
     #[serde(rename = "conftrail", skip_serializing_if = "Option::is_none", default)]

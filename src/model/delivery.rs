@@ -13,7 +13,7 @@ use super::subscription::Subscription;
 use super::{now_millis, time_serde, Timestamp};
 
 /// Where a delivery is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum DeliveryState {
     /// Waiting for its (next) attempt.
@@ -27,7 +27,7 @@ pub enum DeliveryState {
 }
 
 /// One notification on its way to one subscriber.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Delivery {
     /// Unique id (shared id space with jobs).
@@ -49,6 +49,7 @@ pub struct Delivery {
     pub state_reason: Option<String>,
     /// When the next attempt is due, while queued.
     #[serde(default, with = "super::opt_time_serde")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub next_attempt_at: Option<Timestamp>,
     /// Attempts before giving up.
     pub max_attempts: u32,
@@ -58,6 +59,7 @@ pub struct Delivery {
     pub attempts: Vec<Attempt>,
     /// When it was queued.
     #[serde(with = "time_serde")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 

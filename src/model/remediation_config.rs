@@ -26,7 +26,7 @@ pub const DEFAULT_BACKOFF: Backoff = Backoff {
 };
 
 /// Where a parameter's value comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", tag = "from", content = "value")]
 pub enum ParameterSource {
     /// A fixed value.
@@ -133,7 +133,7 @@ fn parse_path(path: &str) -> Result<Vec<PathStep>, String> {
 }
 
 /// How a rule's non-compliant resources are fixed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RemediationConfig {
     /// The rule.
@@ -155,9 +155,11 @@ pub struct RemediationConfig {
     pub concurrency: u32,
     /// When first configured.
     #[serde(with = "time_serde")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     /// When last changed.
     #[serde(with = "time_serde")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
 }
 

@@ -16,7 +16,7 @@ use super::verdict::EvaluatedResource;
 use super::{hash_hex, opt_time_serde, time_serde, Timestamp};
 
 /// Where a job stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum JobState {
     /// Waiting for its next attempt (`nextAttemptAt`).
@@ -79,7 +79,7 @@ impl JobState {
 }
 
 /// What started a job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum JobOrigin {
     /// A NON_COMPLIANT verdict with automatic remediation.
@@ -89,7 +89,7 @@ pub enum JobOrigin {
 }
 
 /// How one attempt ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum AttemptEnd {
     /// The action reported success.
@@ -141,13 +141,14 @@ impl From<AttemptOutcome> for AttemptEnd {
 }
 
 /// One try of the action.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Attempt {
     /// 1 for the first attempt.
     pub number: u32,
     /// When it started.
     #[serde(with = "time_serde")]
+    #[schema(value_type = String, format = DateTime)]
     pub started_at: Timestamp,
     /// When it ended (absent while running).
     #[serde(
@@ -155,6 +156,7 @@ pub struct Attempt {
         skip_serializing_if = "Option::is_none",
         with = "opt_time_serde"
     )]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub ended_at: Option<Timestamp>,
     /// How it ended (absent while running).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -174,7 +176,7 @@ pub struct Attempt {
 }
 
 /// The verdict that a job remediates.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JobVerdict {
     /// NON_COMPLIANT, as a rule.
@@ -184,11 +186,12 @@ pub struct JobVerdict {
     pub annotation: Option<String>,
     /// The configuration version's capture time.
     #[serde(with = "time_serde")]
+    #[schema(value_type = String, format = DateTime)]
     pub configuration_item_capture_time: Timestamp,
 }
 
 /// A remediation job: one per (rule, resource, configuration version).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RemediationJob {
     /// Store-assigned id.
@@ -217,6 +220,7 @@ pub struct RemediationJob {
         skip_serializing_if = "Option::is_none",
         with = "opt_time_serde"
     )]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub next_attempt_at: Option<Timestamp>,
     /// Attempts allowed since the job was (re)queued.
     pub max_attempts: u32,
@@ -230,9 +234,11 @@ pub struct RemediationJob {
     pub verified_by_version: Option<u64>,
     /// Created.
     #[serde(with = "time_serde")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     /// Last changed.
     #[serde(with = "time_serde")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
 }
 
@@ -402,7 +408,7 @@ pub fn idempotency_key(rule: &str, resource: &EvaluatedResource, version: u64) -
 }
 
 /// An exception: no automatic remediation of a rule on a resource, with a reason.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RemediationException {
     /// The rule.
@@ -418,9 +424,11 @@ pub struct RemediationException {
         skip_serializing_if = "Option::is_none",
         with = "opt_time_serde"
     )]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Timestamp>,
     /// When it was added.
     #[serde(with = "time_serde")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 

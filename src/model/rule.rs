@@ -3,7 +3,19 @@
 use serde::{Deserialize, Serialize};
 
 /// The verdict of a rule on one resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Compliance {
     /// The resource follows the rule.
@@ -36,7 +48,18 @@ impl Compliance {
 }
 
 /// What caused an evaluation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Trigger {
     /// A new configuration version was recorded.
@@ -66,7 +89,7 @@ impl Trigger {
 }
 
 /// A parameter a rule accepts, as its metadata declares it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RuleParameter {
     /// Parameter name, e.g. `blockedPort1`.
@@ -81,7 +104,7 @@ pub struct RuleParameter {
 }
 
 /// What a rule says about itself (its exported `metadata()`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RuleMetadata {
     /// The rule's own name.
@@ -101,7 +124,7 @@ pub struct RuleMetadata {
 }
 
 /// A verdict with its reason.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Verdict {
     /// COMPLIANT, NON_COMPLIANT or NOT_APPLICABLE.
@@ -127,7 +150,7 @@ pub fn truncate_annotation(annotation: Option<String>) -> Option<String> {
 }
 
 /// Why an evaluation produced no verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum FailureKind {
     /// The evaluation ran past its deadline.
@@ -145,7 +168,7 @@ pub enum FailureKind {
 }
 
 /// The result of one evaluation: a verdict or a failure.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", tag = "outcome")]
 pub enum Outcome {
     /// The rule decided.
@@ -178,7 +201,7 @@ impl Outcome {
 }
 
 /// A log line a rule wrote during an evaluation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LogLine {
     /// debug, info, warn or error.
     pub level: String,
@@ -192,7 +215,7 @@ pub const MAX_LOG_LINES: usize = 50;
 pub const MAX_LOG_LINE_BYTES: usize = 1024;
 
 /// An evaluation's outcome with the rule's log lines.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EvaluationReport {
     /// Verdict or failure.

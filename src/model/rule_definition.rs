@@ -7,7 +7,7 @@ use super::rule::{RuleMetadata, Trigger};
 use super::{time_serde, ConfigurationItem, Timestamp};
 
 /// A tag a resource must carry (with this value, when one is given).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TagFilter {
     /// Tag key.
     pub key: String,
@@ -17,7 +17,7 @@ pub struct TagFilter {
 }
 
 /// Which resources a rule judges (AWS: resource types, or one resource id, and/or a tag).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RuleScope {
     /// Resource types; the rule's own types when none are given.
@@ -32,7 +32,7 @@ pub struct RuleScope {
 }
 
 /// A rule as registered in the store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RuleDefinition {
     /// Registered name (unique).
@@ -64,9 +64,11 @@ pub struct RuleDefinition {
     pub revision: u32,
     /// First registration.
     #[serde(with = "time_serde")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     /// Last change.
     #[serde(with = "time_serde")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
 }
 

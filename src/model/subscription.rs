@@ -7,7 +7,7 @@ use super::notification::{Notification, NotificationKind};
 use super::ApiEvent;
 
 /// Which calls' outcome a pattern accepts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ErrorMatch {
     /// Successful and failed calls.
@@ -21,7 +21,7 @@ pub enum ErrorMatch {
 
 /// A pattern on CloudTrail calls, like an EventBridge rule: every non-empty list must match.
 /// Keys as in the configuration file (`[subscriptions.api_events]`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ApiEventPattern {
     /// e.g. `s3.amazonaws.com`.
@@ -77,7 +77,7 @@ impl ApiEventPattern {
 }
 
 /// A webhook that receives notifications.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Subscription {
     /// Unique name.

@@ -7,7 +7,9 @@ use super::rule::{Compliance, EvaluationReport, Outcome, Trigger};
 use super::{opt_time_serde, time_serde, ResourceKey, Timestamp};
 
 /// The resource an evaluation judged, spelled as AWS Config spells it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct EvaluatedResource {
     /// Resource type.
@@ -45,7 +47,7 @@ impl EvaluatedResource {
 }
 
 /// One evaluation of one rule on one configuration version (kept in compliance history).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VerdictRecord {
     /// Registered rule name.
@@ -61,11 +63,13 @@ pub struct VerdictRecord {
     pub configuration_version: u64,
     /// Its capture time (AWS's ordering timestamp for change-triggered results).
     #[serde(with = "time_serde")]
+    #[schema(value_type = String, format = DateTime)]
     pub configuration_item_capture_time: Timestamp,
     /// What caused the evaluation.
     pub trigger: Trigger,
     /// When the evaluation ran.
     #[serde(with = "time_serde")]
+    #[schema(value_type = String, format = DateTime)]
     pub evaluated_at: Timestamp,
     /// Verdict or error, with the rule's log lines.
     #[serde(flatten)]
@@ -80,7 +84,7 @@ pub struct VerdictRecord {
 }
 
 /// The current verdict of a rule on a resource: the one for its newest judged version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LatestVerdict {
     /// Registered rule name.
@@ -97,12 +101,15 @@ pub struct LatestVerdict {
     pub configuration_version: u64,
     /// That version's capture time.
     #[serde(with = "time_serde")]
+    #[schema(value_type = String, format = DateTime)]
     pub configuration_item_capture_time: Timestamp,
     /// When it was evaluated.
     #[serde(with = "time_serde")]
+    #[schema(value_type = String, format = DateTime)]
     pub evaluated_at: Timestamp,
     /// Since when the compliance has had this value.
     #[serde(with = "time_serde")]
+    #[schema(value_type = String, format = DateTime)]
     pub since: Timestamp,
     /// The reason of the newest failed evaluation, if it came after this verdict.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -113,6 +120,7 @@ pub struct LatestVerdict {
         skip_serializing_if = "Option::is_none",
         with = "opt_time_serde"
     )]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_error_at: Option<Timestamp>,
 }
 

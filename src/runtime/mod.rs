@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crate::app::{App, AppError, Wake};
-use crate::model::{now_millis, Trigger};
+use crate::model::Trigger;
 use crate::scheduler::{rule_task, CronSchedule, PURGE_TASK};
 use cron_worker::{run_cron, CronTask};
 use queue_worker::run_queue;
@@ -118,11 +118,8 @@ impl Runtime {
                 )
             };
             let purge = |_: &CronTask| {
-                let days = i64::from(options.event_retention_days);
-                let purged = app
-                    .store()
-                    .purge_events_before(now_millis() - chrono::Duration::days(days))?;
-                tracing::info!(purged, "event retention purge");
+                let report = app.purge_events(options.event_retention_days)?;
+                tracing::info!(purged = report.purged, "event retention purge");
                 Ok(())
             };
             run_cron(
