@@ -12,7 +12,7 @@ mod toml_errors;
 
 pub(crate) use checks::{check_remediation, check_subscription};
 use checks::{check_subscriptions, check_tokens};
-use toml_errors::{key_segment, syntax_message};
+use toml_errors::key_segment;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -335,10 +335,11 @@ pub fn load(path: &Path) -> Result<ConfigFile, ConfigFileError> {
 
 /// Parses and checks text read from `origin`; relative paths resolve against its directory.
 pub fn parse(text: &str, origin: &Path) -> Result<ConfigFile, ConfigFileError> {
-    let raw: RawConfigFile = toml::from_str(text).map_err(|err| ConfigFileError::Syntax {
-        path: origin.to_path_buf(),
-        message: syntax_message(text, &err),
-    })?;
+    let raw: RawConfigFile =
+        toml_errors::from_str(text).map_err(|message| ConfigFileError::Syntax {
+            path: origin.to_path_buf(),
+            message,
+        })?;
     let invalid = |key: String, message: String| ConfigFileError::Invalid {
         path: origin.to_path_buf(),
         key,

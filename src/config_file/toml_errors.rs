@@ -1,14 +1,29 @@
 //! Error messages that name the line, column and dotted key of a TOML problem.
 
-use toml::de::{DeTable, DeValue};
-use toml::Spanned;
+use std::fmt::Write as _;
+
+use serde::Deserialize;
+use serde_path_to_error::{Path, Segment};
+
+/// Deserialises TOML `text`, or says in one line where and why it does not fit (see
+/// [`syntax_message`]).
+pub(super) fn from_str<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, String> {
+    // Not TOML at all: there is no key to name yet.
+    let deserializer =
+        toml::Deserializer::parse(text).map_err(|err| syntax_message(text, &err, None))?;
+    // serde_path_to_error records the path serde was at when the error arose, which toml's own
+    // error does not carry (it knows only a byte span).
+    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let key = dotted(err.path());
+        syntax_message(text, err.inner(), key.as_deref())
+    })
+}
 
 /// One line: "line L, column C, key `a.b[0].c`: <toml's message>".
 ///
 /// toml's own Display is a multi-line snippet that names the line but not the key path (for
-/// `listen = 8080` it says only "invalid type: integer `8080`, expected a string"), so the key is
-/// found here from the error's span.
-pub(super) fn syntax_message(text: &str, err: &toml::de::Error) -> String {
+/// `listen = 8080` it says only "invalid type: integer `8080`, expected a string").
+fn syntax_message(text: &str, err: &toml::de::Error, key: Option<&str>) -> String {
     let Some(start) = err.span().map(|s| s.start) else {
         // No position: toml's Display then names the keys itself ("in `a.b`").
         return err
@@ -23,46 +38,39 @@ pub(super) fn syntax_message(text: &str, err: &toml::de::Error) -> String {
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
     let message = err.message().trim();
-    match key_at(text, start) {
+    match key {
         Some(key) => format!("line {line}, column {column}, key `{key}`: {message}"),
         None => format!("line {line}, column {column}: {message}"),
     }
 }
 
-/// Dotted path of the innermost key or value at byte `pos`, when the text is valid TOML.
-fn key_at(text: &str, pos: usize) -> Option<String> {
-    let document = DeTable::parse(text).ok()?;
-    find_in_table(document.get_ref(), pos, "")
-}
-
-/// Searches a table's entries; a table made by a `[header]` may not span its keys, so every
-/// entry is searched rather than only those whose span holds `pos`.
-fn find_in_table(table: &DeTable<'_>, pos: usize, prefix: &str) -> Option<String> {
-    table.iter().find_map(|(key, value)| {
-        let segment = key_segment(key.get_ref());
-        let path = if prefix.is_empty() {
-            segment
-        } else {
-            format!("{prefix}.{segment}")
-        };
-        if key.span().contains(&pos) {
-            return Some(path);
+/// The path as TOML writes it (`remediation."a.b".command[1]`); `None` for the whole document.
+///
+/// Not the path's own Display, which leaves keys such as `a.b` unquoted and so ambiguous.
+fn dotted(path: &Path) -> Option<String> {
+    let mut out = String::new();
+    for segment in path {
+        match segment {
+            Segment::Seq { index } => {
+                // Writing to a String cannot fail.
+                let _ = write!(out, "[{index}]");
+            }
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(&key_segment(key));
+            }
+            // A key that is not a string; TOML keys always are, so this is only for completeness.
+            Segment::Unknown => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push('?');
+            }
         }
-        find_in_value(value, pos, path)
-    })
-}
-
-/// The deepest path inside `value` at `pos`, else `path` itself when `value` spans `pos`.
-fn find_in_value(value: &Spanned<DeValue<'_>>, pos: usize, path: String) -> Option<String> {
-    let deeper = match value.get_ref() {
-        DeValue::Table(table) => find_in_table(table, pos, &path),
-        DeValue::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, item)| find_in_value(item, pos, format!("{path}[{i}]"))),
-        _ => None,
-    };
-    deeper.or_else(|| value.span().contains(&pos).then_some(path))
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// A key as written in TOML: bare when it can be, quoted otherwise.
@@ -75,5 +83,51 @@ pub(super) fn key_segment(key: &str) -> String {
         key.to_string()
     } else {
         format!("{key:?}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{parse, ConfigFileError};
+    use std::path::Path;
+
+    /// The message of the `Syntax` error for `text`, which must fail.
+    fn message(text: &str) -> String {
+        match parse(text, Path::new("c.toml")) {
+            Err(ConfigFileError::Syntax { message, .. }) => message,
+            other => panic!("expected a Syntax error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn nested_key_in_second_table_of_array_is_named_with_its_line() {
+        let text = "[[subscriptions]]\nname = \"a\"\nurl = \"https://x\"\n\
+                    [subscriptions.api_events]\nerrors = \"any\"\n\n\
+                    [[subscriptions]]\nname = \"b\"\nurl = \"https://y\"\n\
+                    kinds = [\"api-event\"]\n[subscriptions.api_events]\n\
+                    event_names = [\"DeleteBucket\"]\nerrors = 3\n";
+        assert_eq!(
+            message(text),
+            "line 13, column 10, key `subscriptions[1].api_events.errors`: \
+             wanted string or table"
+        );
+    }
+
+    #[test]
+    fn odd_keys_are_quoted_and_indices_bracketed() {
+        let text = "[remediation.\"a.b\"]\naction = \"command\"\ncommand = [\"/bin/x\", 3]\n";
+        assert_eq!(
+            message(text),
+            "line 3, column 22, key `remediation.\"a.b\".command[1]`: \
+             invalid type: integer `3`, expected a string"
+        );
+    }
+
+    #[test]
+    fn text_that_is_not_toml_names_no_key() {
+        assert_eq!(
+            message("listen = \"a\"\nlisten = \"b\"\n"),
+            "line 2, column 1: duplicate key"
+        );
     }
 }
