@@ -1,5 +1,6 @@
 //! Bearer tokens and roles. Tokens are kept only as SHA-256 hashes and never logged.
 
+use crate::model::MIN_SECRET_CHARS;
 use sha2::{Digest, Sha256};
 
 pub use crate::model::Role;
@@ -31,9 +32,9 @@ impl Tokens {
             let (role, secret) = entry.split_once(':').ok_or_else(|| {
                 "a token is role:secret (the secret itself is not shown here)".to_string()
             })?;
-            if secret.len() < 16 {
+            if secret.chars().count() < MIN_SECRET_CHARS {
                 return Err(format!(
-                    "the {role} token is shorter than 16 characters; use a long random secret"
+                    "the {role} token is shorter than {MIN_SECRET_CHARS} characters; use a long random secret"
                 ));
             }
             tokens.hashed.push((hash(secret), Role::parse(role)?));

@@ -43,6 +43,8 @@ pub struct ApiState {
     pub app: App,
     /// Who may do what.
     pub tokens: Tokens,
+    /// Whether `command` remediations (programs run on this host) may be set over the API.
+    pub allow_command_actions: bool,
     /// Becomes true when the server stops, ending live streams (which would otherwise keep
     /// graceful shutdown waiting forever).
     pub closing: tokio::sync::watch::Sender<bool>,

@@ -15,6 +15,7 @@ use super::{blocking, ApiError, ApiState, JsonBody, Path, Query};
 use crate::app::lists::{ExceptionList, JobList, QueuedRemediation, RemediationConfigList};
 use crate::app::queries::JobFilter;
 use crate::config_file::RemediationSettings;
+use crate::model::ActionKind;
 use crate::model::{parse_time_arg, JobState, RemediationConfig, RemediationJob};
 use crate::query::ResourceSelector;
 use crate::remediation::RemediationException;
@@ -72,6 +73,14 @@ pub(super) async fn put_remediation(
 ) -> Result<Json<RemediationConfig>, ApiError> {
     let settings = RemediationSettings::from_body(body)
         .map_err(|e| ApiError::bad_request(format!("body: {e}")))?;
+    // A command runs a program on this host: over the network only where the operator said so.
+    if settings.action == ActionKind::Command && !state.allow_command_actions {
+        return Err(ApiError::forbidden(
+            "command actions cannot be set through the API on this server (set \
+             api.allow_command_actions = true in its configuration file, or use the file or \
+             the CLI on the server's host)",
+        ));
+    }
     blocking(move || Ok(Json(state.app.set_remediation(&rule, &settings, "body")?))).await
 }
 

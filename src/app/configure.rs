@@ -18,13 +18,11 @@ impl App {
         key: &str,
     ) -> Result<RemediationConfig, AppError> {
         self.rule(rule)?;
-        let mut config = settings.to_config(rule, key)?;
-        if let Some(old) = self.store().remediation_config(rule)? {
-            config.created_at = old.created_at;
-        }
+        let stored = self.store().remediation_config(rule)?;
+        let config = settings.to_config(rule, key, stored.as_ref())?;
         self.store().put_remediation_config(&config)?;
         self.store().flush()?;
-        Ok(config)
+        Ok(config.redacted())
     }
 
     /// Removes a rule's remediation; queued jobs are cancelled when they come due.
@@ -89,10 +87,15 @@ impl App {
         settings: &SubscriptionSettings,
         key: &str,
     ) -> Result<Subscription, AppError> {
-        let subscription = settings.to_subscription(key)?;
+        let stored = self
+            .store()
+            .subscriptions()?
+            .into_iter()
+            .find(|s| s.name == settings.name);
+        let subscription = settings.to_subscription(key, stored.as_ref())?;
         self.store().put_subscription(&subscription)?;
         self.reload_subscriptions()?;
-        Ok(subscription)
+        Ok(subscription.redacted())
     }
 
     /// Removes a subscription (its queued deliveries still go out).

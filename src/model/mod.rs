@@ -14,6 +14,7 @@ mod resource_key;
 mod role;
 mod rule;
 mod rule_definition;
+mod secret;
 mod subscription;
 mod timestamp;
 mod touched_resource;
@@ -42,6 +43,7 @@ pub use rule::{
     RuleParameter, Trigger, Verdict, MAX_ANNOTATION_CHARS, MAX_LOG_LINES, MAX_LOG_LINE_BYTES,
 };
 pub use rule_definition::{with_defaults, RuleDefinition, RuleScope, TagFilter};
+pub use secret::{signature, Secret, EMPTY_SHA256, MIN_SECRET_CHARS, REDACTED, SIGNATURE_HEADER};
 pub use subscription::{ApiEventPattern, ErrorMatch, Subscription};
 pub use timestamp::{
     epoch_to_time, format_time, now_millis, parse_time_arg, parse_timestamp_text,

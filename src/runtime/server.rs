@@ -46,6 +46,7 @@ impl Server {
         let state = Arc::new(ApiState {
             app,
             tokens: settings.tokens,
+            allow_command_actions: settings.file.api.allow_command_actions.unwrap_or(false),
             closing: tokio::sync::watch::channel(false).0,
         });
         Ok(Server { state, runtime })

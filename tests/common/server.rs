@@ -28,6 +28,11 @@ impl Server {
 
     /// Starts a server on `data` with extra `serve` arguments.
     pub fn start_with(data: &Path, extra: &[&str]) -> Server {
+        Server::start_with_env(data, extra, &[])
+    }
+
+    /// Starts a server on `data` with extra `serve` arguments and environment variables.
+    pub fn start_with_env(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_conftrail"))
             .arg("--data-dir")
             .arg(data)
@@ -37,8 +42,11 @@ impl Server {
                 "CONFTRAIL_API_TOKENS",
                 format!("read:{READ},ingest:{INGEST},admin:{ADMIN}"),
             )
-            // The secret examples/conftrail.toml reads from the environment.
+            // The secrets examples/conftrail.toml reads from the environment.
             .env("CONFTRAIL_ADMIN_TOKEN", "example-admin-secret-0123456789")
+            .env("CONFTRAIL_INGEST_TOKEN", "example-ingest-secret-0123456789")
+            .env("CONFTRAIL_READ_TOKEN", "example-read-secret-0123456789")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
