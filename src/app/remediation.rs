@@ -3,7 +3,11 @@
 
 use super::follow_up::FollowUp;
 use super::{App, AppError};
+use serde_json::{json, Map, Value};
+
 use crate::model::{RemediationJob, ResourceKey};
+use crate::query::{api_path, resource_api_path, ResourceSelector};
+use crate::timeline::TimelineEntry;
 use crate::remediation::{self, Admission};
 
 impl App {
@@ -36,9 +40,44 @@ impl App {
             }
         };
         follow_up.after_job(&job)?;
-        let job = remediation::execute(self.store(), *job, &config)?;
+        let context = self.action_context(&job)?;
+        let job = remediation::execute(self.store(), *job, &config, context)?;
         follow_up.after_job(&job)?;
         Ok(job)
+    }
+
+    /// What the action is told besides the job: the API calls linked to the version judged
+    /// (who changed it, when, from where) and where the resource is in the API.
+    fn action_context(&self, job: &RemediationJob) -> Result<Map<String, Value>, AppError> {
+        let key = job.resource.key();
+        let sel = ResourceSelector {
+            resource_type: key.resource_type.clone(),
+            resource_id: key.resource_id.clone(),
+            account_id: Some(key.account_id.clone()),
+            region: Some(key.region.clone()),
+        };
+        let api_calls = self
+            .timeline(&sel)?
+            .entries
+            .into_iter()
+            .find_map(|entry| match entry {
+                TimelineEntry::Configuration(v) if v.version == job.configuration_version => {
+                    Some(v.api_calls)
+                }
+                _ => None,
+            })
+            .unwrap_or_default();
+        let mut context = Map::new();
+        context.insert("apiCalls".into(), serde_json::to_value(api_calls).unwrap_or_default());
+        context.insert(
+            "links".into(),
+            json!({
+                "resource": resource_api_path(&key, &[]),
+                "timeline": resource_api_path(&key, &["timeline"]),
+                "job": api_path(&["", "v1", "remediation", "jobs", &job.id.to_string()]),
+            }),
+        );
+        Ok(context)
     }
 
     /// After a crash: attempts of jobs and deliveries that were running are recorded as
