@@ -28,6 +28,11 @@ impl Server {
 
     /// Starts a server on `data` with extra `serve` arguments.
     pub fn start_with(data: &Path, extra: &[&str]) -> Server {
+        Server::start_logging(data, extra, Stdio::null())
+    }
+
+    /// Starts a server on `data` with extra `serve` arguments, its logs going to `stderr`.
+    pub fn start_logging(data: &Path, extra: &[&str], stderr: Stdio) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_conftrail"))
             .arg("--data-dir")
             .arg(data)
@@ -40,7 +45,7 @@ impl Server {
             // The secret examples/conftrail.toml reads from the environment.
             .env("CONFTRAIL_ADMIN_TOKEN", "example-admin-secret-0123456789")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start server");
         let stdout = child.stdout.take().expect("stdout");
