@@ -1,6 +1,5 @@
 //! The `conftrail` binary: parse arguments, set up logging, run, map errors to exit codes.
 
-use clap::Parser;
 use conftrail::cli::{self, Cli, LogFormat};
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
@@ -10,7 +9,7 @@ use tracing_subscriber::EnvFilter;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_command_line();
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&cli.log_level))
         .unwrap_or_else(|_| EnvFilter::new("warn"));

@@ -8,6 +8,7 @@ const WEB_SG: &str = common::WEB_SG[1];
 use common::{describe, repo};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -783,4 +784,130 @@ fn demo_once_plays_the_scenario_through_the_api() {
     ] {
         assert!(story.contains(expected), "missing {expected:?} in:\n{story}");
     }
+}
+
+/// Runs `conftrail ARGS...` with `env`, killed after two minutes (a demo on someone's store
+/// could wait for jobs that never settle).
+fn run_bounded(args: &[&str], env: &[(&str, &Path)]) -> std::process::Output {
+    use wait_timeout::ChildExt;
+    let logs = tempfile::tempdir().expect("tempdir");
+    let (stdout, stderr) = (logs.path().join("stdout"), logs.path().join("stderr"));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_conftrail"));
+    command
+        .args(args)
+        .env_remove("CONFTRAIL_DATA_DIR")
+        .env_remove("CONFTRAIL_SERVER")
+        .stdout(std::fs::File::create(&stdout).expect("stdout file"))
+        .stderr(std::fs::File::create(&stderr).expect("stderr file"));
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("run conftrail");
+    let status = match child.wait_timeout(Duration::from_secs(120)).expect("wait") {
+        Some(status) => status,
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "conftrail {args:?} did not finish in 2 minutes; stdout:\n{}",
+                std::fs::read_to_string(&stdout).unwrap_or_default()
+            );
+        }
+    };
+    std::process::Output {
+        status,
+        stdout: std::fs::read(&stdout).expect("stdout"),
+        stderr: std::fs::read(&stderr).expect("stderr"),
+    }
+}
+
+#[test]
+fn demo_never_plays_in_an_existing_store() {
+    use common::{conftrail, ok_stdout};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mine = tmp.path().join("mine");
+    ok_stdout(&conftrail(&mine, &["ingest", &common::examples()]));
+    ok_stdout(&conftrail(
+        &mine,
+        &[
+            "remediation",
+            "set",
+            "restricted-ssh",
+            "--action",
+            "command",
+            "--",
+            "/bin/true",
+        ],
+    ));
+    ok_stdout(&conftrail(
+        &mine,
+        &[
+            "rules",
+            "update",
+            "vpc-sg-open-only-to-authorized-ports",
+            "--params",
+            r#"{"authorizedTcpPorts":"8443"}"#,
+        ],
+    ));
+    let snapshot = || {
+        [
+            vec!["resources", "--json"],
+            vec!["rules", "list", "--json"],
+            vec!["remediation", "show", "restricted-ssh", "--json"],
+            vec!["remediation", "list", "--json"],
+            vec!["compliance", "--json"],
+        ]
+        .iter()
+        .map(|args| ok_stdout(&conftrail(&mine, args)))
+        .collect::<Vec<_>>()
+    };
+    let before = snapshot();
+    assert!(!before[0].contains("sg-0d3m0web00000001"));
+
+    // CONFTRAIL_DATA_DIR names the user's store: the demo plays elsewhere, in a temporary one.
+    let out = run_bounded(
+        &["demo", "--listen", "127.0.0.1:0", "--once"],
+        &[("CONFTRAIL_DATA_DIR", &mine)],
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    let story = String::from_utf8_lossy(&out.stdout);
+    assert!(story.contains("overall: COMPLIANT"), "{story}");
+    assert!(!story.contains(&*mine.to_string_lossy()), "{story}");
+    assert_eq!(snapshot(), before, "the user's store is untouched");
+
+    // Named explicitly, a non-empty directory is refused.
+    let out = run_bounded(
+        &[
+            "--data-dir",
+            &mine.to_string_lossy(),
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--once",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not empty"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(snapshot(), before, "the user's store is untouched");
+
+    // A new directory named explicitly is used, and kept.
+    let fresh = tmp.path().join("fresh");
+    let out = run_bounded(
+        &[
+            "demo",
+            "--data-dir",
+            &fresh.to_string_lossy(),
+            "--listen",
+            "127.0.0.1:0",
+            "--once",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(ok_stdout(&conftrail(&fresh, &["resources"])).contains("sg-0d3m0web00000001"));
 }

@@ -451,3 +451,75 @@ fn the_custom_rule_example_judges_ingested_security_groups() {
     .expect("internal sg judged");
     assert_eq!(other["compliance"], "COMPLIANT", "{other}");
 }
+
+#[test]
+fn damaged_rule_artifacts_are_compiled_again_not_run() {
+    use common::server::{Server, INGEST};
+    use common::{describe, plant_traps_in_code, rule_artifacts};
+    const WARNING: &str = "rule artifact does not match its recorded hash";
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let example = |name: &str| repo(&format!("examples/data/{name}"));
+    ok_stdout(&conftrail(
+        &data,
+        &["ingest", &example("01-config-snapshot.json")],
+    ));
+    let damage = || {
+        let artifacts = rule_artifacts(&data);
+        assert!(artifacts.len() >= 12, "{artifacts:?}");
+        artifacts.iter().for_each(|path| plant_traps_in_code(path));
+    };
+
+    // The command line: every rule is compiled again from its stored module and judges.
+    damage();
+    let out = conftrail(
+        &data,
+        &["ingest", "--json", &example("02-bucket-history-api.json")],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let summary = json(&out);
+    assert!(
+        summary["evaluations"]["evaluations"].as_u64() > Some(0),
+        "{summary}"
+    );
+    assert_eq!(summary["evaluations"]["errors"], 0, "{summary}");
+    assert!(stderr.contains(WARNING), "{}", describe(&out));
+    // The artifacts were written again and are trusted from then on.
+    let out = conftrail(&data, &["ingest", &example("03-notifications.jsonl")]);
+    ok_stdout(&out);
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains(WARNING),
+        "{}",
+        describe(&out)
+    );
+
+    // The server.
+    damage();
+    let log = tmp.path().join("server.log");
+    let server = Server::start_logging(
+        &data,
+        &[],
+        std::fs::File::create(&log).expect("log file").into(),
+    );
+    let body = std::fs::read(example("04-config-history-late.json")).expect("example");
+    let mut response = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+        .post(format!("{}/v1/ingest", server.base))
+        .header("Authorization", format!("Bearer {INGEST}"))
+        .send(&body[..])
+        .expect("request");
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().expect("body");
+    assert_eq!(status, 200, "{text}");
+    let summary: Value = serde_json::from_str(&text).expect("JSON");
+    assert!(
+        summary["evaluations"]["evaluations"].as_u64() > Some(0),
+        "{summary}"
+    );
+    assert_eq!(summary["evaluations"]["errors"], 0, "{summary}");
+    server.stop();
+    let log = std::fs::read_to_string(&log).expect("server log");
+    assert!(log.contains(WARNING), "{log}");
+}

@@ -2,6 +2,8 @@
 //! oracle and realdata items), hostile rules (built from `rules-wasm/test-rules` with the SDK,
 //! and modules assembled here from WAT), and upload validation.
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -439,14 +441,10 @@ fn precompiled_artifacts_are_kept_and_a_damaged_one_is_compiled_again() {
         .expect("managed rule installed");
     let path = engine.artifact_path(&store.artifact_dir(), &ssh.component_hash);
     assert!(path.is_file(), "artifact kept at {}", path.display());
-    assert!(engine
-        .load_artifact(&store.artifact_dir(), &ssh.component_hash)
-        .is_some());
+    assert!(engine.load_artifact(&store, &ssh.component_hash).is_some());
 
     std::fs::write(&path, b"not an artifact").expect("damage it");
-    assert!(engine
-        .load_artifact(&store.artifact_dir(), &ssh.component_hash)
-        .is_none());
+    assert!(engine.load_artifact(&store, &ssh.component_hash).is_none());
     let component = registry
         .load(&ssh)
         .expect("compiled again from the stored component");
@@ -468,9 +466,21 @@ fn precompiled_artifacts_are_kept_and_a_damaged_one_is_compiled_again() {
     );
     assert_eq!(report.outcome.compliance(), Some(Compliance::NonCompliant));
     assert!(
-        engine
-            .load_artifact(&store.artifact_dir(), &ssh.component_hash)
-            .is_some(),
+        engine.load_artifact(&store, &ssh.component_hash).is_some(),
         "rewritten"
     );
+
+    // Damaged code under intact headers is refused before it is loaded, then replaced.
+    common::plant_traps_in_code(&path);
+    assert!(engine.load_artifact(&store, &ssh.component_hash).is_none());
+    registry.load(&ssh).expect("compiled again");
+    assert!(engine.load_artifact(&store, &ssh.component_hash).is_some());
+
+    // A valid artifact this store did not write (copied from another) is not trusted.
+    let other_dir = tempfile::tempdir().expect("tempdir");
+    let other = Store::open(other_dir.path()).expect("store");
+    let copy = engine.artifact_path(&other.artifact_dir(), &ssh.component_hash);
+    std::fs::create_dir_all(other.artifact_dir()).expect("artifact dir");
+    std::fs::copy(&path, &copy).expect("copy artifact");
+    assert!(engine.load_artifact(&other, &ssh.component_hash).is_none());
 }

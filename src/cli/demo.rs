@@ -78,11 +78,15 @@ struct Fixer {
     alerts: Vec<String>,
 }
 
-/// Runs the demo in `data_dir`, or in a temporary directory removed afterwards.
+/// Runs the demo in a store of its own: `data_dir` when it is new or empty (a non-empty one is
+/// refused, it may be someone's real store), else a temporary directory removed afterwards.
 pub fn run(out: &mut impl Write, data_dir: Option<&Path>, args: DemoArgs) -> Result<u8> {
     let temp;
     let dir = match data_dir {
-        Some(dir) => dir,
+        Some(dir) => {
+            refuse_non_empty(dir)?;
+            dir
+        }
         None => {
             temp = tempfile::Builder::new()
                 .prefix("conftrail-demo-")
@@ -151,6 +155,24 @@ pub fn run(out: &mut impl Write, data_dir: Option<&Path>, args: DemoArgs) -> Res
     server.stop()?;
     played?;
     Ok(0)
+}
+
+/// The demo rewrites rules, remediation and subscriptions and adds fake resources: it never
+/// plays in a directory that holds anything.
+fn refuse_non_empty(dir: &Path) -> Result<()> {
+    let mut entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
+    };
+    if entries.next().is_some() {
+        bail!(
+            "{} is not empty; the demo plays only in a store of its own (give it a new or empty \
+             directory, or no --data-dir for a temporary one)",
+            dir.display()
+        );
+    }
+    Ok(())
 }
 
 fn play(

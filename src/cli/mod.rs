@@ -64,6 +64,10 @@ pub struct Cli {
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
+    /// Whether `--data-dir` was typed on the command line (not taken from the environment):
+    /// `demo` plays only in a directory given that way.
+    #[arg(skip)]
+    pub data_dir_on_command_line: bool,
 }
 
 /// Log output formats.
@@ -108,7 +112,9 @@ pub enum Command {
     /// Serve the HTTP API (and run the worker) until stopped (Ctrl-C, SIGTERM).
     Serve(serve::ServeArgs),
     /// Start the server on a fresh store and play the bundled scenario through its API: changes
-    /// by named people, violations, automatic remediation, the verified outcome.
+    /// by named people, violations, automatic remediation, the verified outcome. The store is
+    /// temporary unless --data-dir names a new or empty directory (CONFTRAIL_DATA_DIR is not
+    /// used; a non-empty directory is refused).
     Demo(demo::DemoArgs),
 }
 
@@ -246,6 +252,22 @@ impl Cli {
     }
 }
 
+impl Cli {
+    /// Parses the process's arguments (exiting with clap's message and code when they are bad).
+    pub fn parse_command_line() -> Cli {
+        let matches = <Cli as clap::CommandFactory>::command().get_matches();
+        Cli::from_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+
+    /// The command line in `matches`, noting where `--data-dir` came from.
+    pub fn from_matches(matches: &clap::ArgMatches) -> Result<Cli, clap::Error> {
+        let mut cli = <Cli as clap::FromArgMatches>::from_arg_matches(matches)?;
+        cli.data_dir_on_command_line =
+            matches.value_source("data_dir") == Some(clap::parser::ValueSource::CommandLine);
+        Ok(cli)
+    }
+}
+
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> Result<u8> {
     let data_dir = cli.data_dir.clone();
@@ -364,7 +386,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Demo(args) => {
             refuse_server(&server, "demo")?;
-            demo::run(&mut out, data_dir.as_deref(), args)
+            // CONFTRAIL_DATA_DIR names the user's own store, never a place to play a scenario.
+            let explicit = data_dir.as_deref().filter(|_| cli.data_dir_on_command_line);
+            demo::run(&mut out, explicit, args)
         }
     }
 }
@@ -398,5 +422,27 @@ fn explain_open_error(error: AppError) -> anyhow::Error {
             path.display()
         ),
         other => other.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Cli {
+        let matches = Cli::command().try_get_matches_from(args).unwrap();
+        Cli::from_matches(&matches).unwrap()
+    }
+
+    #[test]
+    fn data_dir_typed_anywhere_on_the_command_line_is_told_apart_from_none() {
+        let cli = parse(&["conftrail", "--data-dir", "d", "demo"]);
+        assert!(cli.data_dir_on_command_line);
+        let cli = parse(&["conftrail", "demo", "--data-dir", "d"]);
+        assert!(cli.data_dir_on_command_line);
+        assert_eq!(cli.data_dir.as_deref(), Some(Path::new("d")));
+        let cli = parse(&["conftrail", "demo", "--once"]);
+        assert!(!cli.data_dir_on_command_line);
     }
 }

@@ -4,7 +4,7 @@
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use wasmtime::component::{Component, Linker};
@@ -13,6 +13,7 @@ use wasmtime::{Config, Engine, OptLevel};
 use super::bindings;
 use super::instance::HostState;
 use super::RuleError;
+use crate::store::{ArtifactCheck, Store};
 
 /// How often the epoch advances; deadlines are whole multiples of it.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -23,6 +24,8 @@ pub struct RuleEngine {
     linker: Linker<HostState>,
     /// Distinguishes artifacts compiled by differently configured engines.
     artifact_tag: String,
+    /// Serialises writing an artifact and recording its hash.
+    artifact_writes: Mutex<()>,
     stop_ticker: Arc<AtomicBool>,
 }
 
@@ -60,6 +63,7 @@ impl RuleEngine {
             engine,
             linker,
             artifact_tag,
+            artifact_writes: Mutex::new(()),
             stop_ticker,
         }))
     }
@@ -83,18 +87,48 @@ impl RuleEngine {
 
     /// Where the precompiled artifact of a component with this content hash lives under `dir`.
     pub fn artifact_path(&self, dir: &Path, component_hash: &str) -> PathBuf {
-        dir.join(format!("{component_hash}-{}.cwasm", self.artifact_tag))
+        dir.join(self.artifact_name(component_hash))
     }
 
-    /// The precompiled artifact of a component kept in `dir`, if there is a usable one.
-    pub fn load_artifact(&self, dir: &Path, component_hash: &str) -> Option<Component> {
-        let path = self.artifact_path(dir, component_hash);
-        if !path.exists() {
-            return None;
+    /// The file name of the precompiled artifact of a component with this content hash.
+    fn artifact_name(&self, component_hash: &str) -> String {
+        format!("{component_hash}-{}.cwasm", self.artifact_tag)
+    }
+
+    /// The precompiled artifact of a component kept in the store's artifact directory, if
+    /// there is one whose bytes have the keyed hash the store recorded when it was written.
+    pub fn load_artifact(&self, store: &Store, component_hash: &str) -> Option<Component> {
+        let name = self.artifact_name(component_hash);
+        let path = store.artifact_dir().join(&name);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "cannot read rule artifact; recompiling");
+                return None;
+            }
+        };
+        // Checked in memory and deserialised from the same bytes: the file cannot change
+        // in between.
+        match store.check_artifact(&name, &bytes) {
+            Ok(ArtifactCheck::Matches) => {}
+            Ok(ArtifactCheck::Differs) => {
+                tracing::warn!(path = %path.display(), "rule artifact does not match its recorded hash (damaged or altered); recompiling from the stored module");
+                return None;
+            }
+            Ok(ArtifactCheck::Unrecorded) => {
+                tracing::warn!(path = %path.display(), "rule artifact has no recorded hash; recompiling from the stored module");
+                return None;
+            }
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "cannot check rule artifact; recompiling");
+                return None;
+            }
         }
-        // SAFETY: artifacts are written only by `write_artifact` below into conftrail's
-        // own data directory; wasmtime checks the header and engine compatibility.
-        match unsafe { Component::deserialize_file(&self.engine, &path) } {
+        // SAFETY: these are the exact bytes conftrail serialised with an engine of this
+        // configuration (the keyed hash recorded in the store proves it); wasmtime checks the
+        // header and engine compatibility on top.
+        match unsafe { Component::deserialize(&self.engine, &bytes) } {
             Ok(component) => Some(component),
             Err(e) => {
                 tracing::warn!(path = %path.display(), error = %e, "recompiling unusable rule artifact");
@@ -103,20 +137,27 @@ impl RuleEngine {
         }
     }
 
-    /// Loads the precompiled artifact for `component_bytes` from `dir`, compiling and writing
-    /// it first when it is missing or unusable (e.g. written by another wasmtime version).
+    /// Loads the precompiled artifact for `component_bytes` from the store's artifact
+    /// directory, compiling, writing and recording it first when it is missing, unusable
+    /// (e.g. written by another wasmtime version) or not the one recorded.
     pub fn load_or_compile(
         &self,
-        dir: &Path,
+        store: &Store,
         component_hash: &str,
         component_bytes: &[u8],
     ) -> Result<Component, RuleError> {
-        if let Some(component) = self.load_artifact(dir, component_hash) {
+        if let Some(component) = self.load_artifact(store, component_hash) {
             return Ok(component);
         }
         let component = self.compile(component_bytes)?;
-        let path = self.artifact_path(dir, component_hash);
-        if let Err(e) = write_artifact(&path, &component) {
+        let name = self.artifact_name(component_hash);
+        let path = store.artifact_dir().join(&name);
+        // One writer at a time, so a file and its recorded hash always come from one compile.
+        let _one_writer = self
+            .artifact_writes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Err(e) = write_artifact(store, &name, &path, &component) {
             // Still usable in memory; the next process compiles again.
             tracing::warn!(path = %path.display(), error = %e, "cannot keep rule artifact");
         }
@@ -124,13 +165,23 @@ impl RuleEngine {
     }
 }
 
-fn write_artifact(path: &Path, component: &Component) -> Result<(), String> {
+/// Writes the artifact file, then records its keyed hash (a crash in between leaves an
+/// unrecorded artifact, which is compiled again).
+fn write_artifact(
+    store: &Store,
+    name: &str,
+    path: &Path,
+    component: &Component,
+) -> Result<(), String> {
     let bytes = component.serialize().map_err(|e| e.to_string())?;
     let dir = path.parent().ok_or("artifact path has no directory")?;
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| e.to_string())?;
     std::io::Write::write_all(&mut tmp, &bytes).map_err(|e| e.to_string())?;
     tmp.persist(path).map_err(|e| e.to_string())?;
+    store
+        .record_artifact(name, &bytes)
+        .map_err(|e| e.to_string())?;
     Ok(())
 }
 

@@ -94,9 +94,7 @@ pub fn inspect(
     let component_bytes = to_component(wasm)?;
     let component_hash = hash_hex(&Sha256::digest(&component_bytes));
     let component = match store {
-        Some(store) => {
-            engine.load_or_compile(&store.artifact_dir(), &component_hash, &component_bytes)?
-        }
+        Some(store) => engine.load_or_compile(store, &component_hash, &component_bytes)?,
         None => engine.compile(&component_bytes)?,
     };
     check_component_imports(engine.engine(), &component)?;
@@ -332,16 +330,19 @@ impl RuleRegistry {
         Ok(())
     }
 
-    /// The compiled rule, from its kept artifact (compiled again if the artifact is missing).
+    /// The compiled rule, from its kept artifact (compiled again from the stored component if
+    /// the artifact is missing, unusable or not the one recorded).
     pub fn load(&self, definition: &RuleDefinition) -> Result<Component, RuleError> {
-        let dir = self.store.artifact_dir();
         // Fast path: no need to read the component bytes from the store.
-        if let Some(component) = self.engine.load_artifact(&dir, &definition.component_hash) {
+        if let Some(component) = self
+            .engine
+            .load_artifact(&self.store, &definition.component_hash)
+        {
             return Ok(component);
         }
         let bytes = self.component_bytes(definition)?;
         self.engine
-            .load_or_compile(&dir, &definition.component_hash, &bytes)
+            .load_or_compile(&self.store, &definition.component_hash, &bytes)
     }
 
     fn component_bytes(&self, definition: &RuleDefinition) -> Result<Vec<u8>, RuleError> {

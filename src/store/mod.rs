@@ -27,6 +27,7 @@ pub use events::{
     EventAttribute, EventPage, EventPageToken, EventQuery, EventWrites, ResourceCall, StoredEvent,
 };
 pub use kv::EngineError;
+pub use rules::ArtifactCheck;
 
 use kv::{Db as _, OpenError, Tree as _};
 
@@ -44,6 +45,10 @@ type EngineBatch = <EngineTree as kv::Tree>::Batch;
 /// Store layout version, written once; a store from a newer conftrail is refused.
 const LAYOUT_VERSION: u8 = 1;
 const LAYOUT_KEY: &[u8] = b"layout";
+/// The store's secret key for the keyed hashes of rule artifacts (see `rules.rs`).
+const ARTIFACT_KEY: &[u8] = b"artifact-key";
+/// Length of [`ARTIFACT_KEY`]'s value.
+const ARTIFACT_KEY_LEN: usize = 32;
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +86,9 @@ pub enum StoreError {
         /// What is wrong with it.
         detail: String,
     },
+    /// The operating system gave no random bytes for the store's artifact key.
+    #[error("cannot generate the store's artifact key: {0}")]
+    Random(String),
     /// An item cannot be encoded.
     #[error("cannot encode {what}: {detail}")]
     Encode {
@@ -101,6 +109,8 @@ pub struct Store {
     verdicts: EngineTree,
     events: EngineTree,
     remediation: EngineTree,
+    /// Secret key of the rule artifacts' keyed hashes; never leaves the store.
+    artifact_key: Arc<[u8; ARTIFACT_KEY_LEN]>,
     /// Serialises read-compare-write sequences of the recorder.
     config_writer: Arc<Mutex<()>>,
     /// Serialises read-fold-write of latest verdicts.
@@ -145,6 +155,7 @@ impl Store {
                 })
             }
         }
+        let artifact_key = Arc::new(artifact_key(&meta)?);
         let config = db.open_tree("config")?;
         let rules = db.open_tree("rules")?;
         let verdicts = db.open_tree("verdicts")?;
@@ -159,6 +170,7 @@ impl Store {
             verdicts,
             events,
             remediation,
+            artifact_key,
             config_writer: Arc::new(Mutex::new(())),
             verdict_writer: Arc::new(Mutex::new(())),
             event_writer: Arc::new(Mutex::new(())),
@@ -206,6 +218,21 @@ impl Store {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// The store's artifact key, made from the operating system's random source on first open.
+fn artifact_key(meta: &EngineTree) -> Result<[u8; ARTIFACT_KEY_LEN], StoreError> {
+    if let Some(stored) = meta.get(ARTIFACT_KEY)? {
+        match <[u8; ARTIFACT_KEY_LEN]>::try_from(stored.as_ref()) {
+            Ok(key) => return Ok(key),
+            // Only artifacts depend on it: a new key makes them compile again, nothing is lost.
+            Err(_) => tracing::warn!("replacing a damaged rule artifact key"),
+        }
+    }
+    let mut key = [0u8; ARTIFACT_KEY_LEN];
+    getrandom::fill(&mut key).map_err(|e| StoreError::Random(e.to_string()))?;
+    meta.insert(ARTIFACT_KEY, key)?;
+    Ok(key)
 }
 
 /// Format byte of the JSON-encoded records (verdicts, remediation).

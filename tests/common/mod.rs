@@ -71,3 +71,53 @@ pub fn repo(path: &str) -> String {
 pub fn examples() -> String {
     repo("examples/data")
 }
+
+/// Overwrites the machine code (the ELF `.text` section) of a precompiled rule artifact with
+/// trapping instructions, leaving its headers and metadata intact, as a damaged disk or an
+/// attacker would: wasmtime accepts the file and running it traps natively (SIGILL).
+pub fn plant_traps_in_code(artifact: &Path) {
+    let mut bytes = std::fs::read(artifact).expect("read artifact");
+    let u16_at = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]) as usize;
+    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()) as usize;
+    assert_eq!(
+        &bytes[..4],
+        b"\x7fELF",
+        "{} is an ELF file",
+        artifact.display()
+    );
+    let (table, entry_size, count, names) =
+        (u64_at(0x28), u16_at(0x3a), u16_at(0x3c), u16_at(0x3e));
+    let header = |index: usize| table + index * entry_size;
+    let names_at = u64_at(header(names) + 0x18);
+    let text = (0..count)
+        .map(header)
+        .find(|&h| {
+            let name = names_at + u32_at(h);
+            bytes[name..].starts_with(b".text\0")
+        })
+        .expect("a .text section");
+    let (offset, size) = (u64_at(text + 0x18), u64_at(text + 0x20));
+    assert!(size > 0, "code to damage");
+    // ud2 on x86-64; zero words are permanently undefined instructions on aarch64.
+    let trap: &[u8] = if cfg!(target_arch = "x86_64") {
+        &[0x0f, 0x0b]
+    } else {
+        &[0, 0, 0, 0]
+    };
+    for (i, byte) in bytes[offset..offset + size].iter_mut().enumerate() {
+        *byte = trap[i % trap.len()];
+    }
+    std::fs::write(artifact, bytes).expect("write artifact");
+}
+
+/// The precompiled rule artifacts of a data directory.
+pub fn rule_artifacts(data_dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found: Vec<_> = std::fs::read_dir(data_dir.join("rule-artifacts"))
+        .expect("artifact directory")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "cwasm"))
+        .collect();
+    found.sort();
+    found
+}

@@ -28,11 +28,21 @@ impl Server {
 
     /// Starts a server on `data` with extra `serve` arguments.
     pub fn start_with(data: &Path, extra: &[&str]) -> Server {
-        Server::start_with_env(data, extra, &[])
+        Server::start_full(data, extra, &[], Stdio::null())
     }
 
     /// Starts a server on `data` with extra `serve` arguments and environment variables.
     pub fn start_with_env(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::start_full(data, extra, env, Stdio::null())
+    }
+
+    /// Starts a server on `data` with extra `serve` arguments, its logs going to `stderr`.
+    pub fn start_logging(data: &Path, extra: &[&str], stderr: Stdio) -> Server {
+        Server::start_full(data, extra, &[], stderr)
+    }
+
+    /// Starts a server with extra arguments and environment variables, logs to `stderr`.
+    fn start_full(data: &Path, extra: &[&str], env: &[(&str, &str)], stderr: Stdio) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_conftrail"))
             .arg("--data-dir")
             .arg(data)
@@ -48,7 +58,7 @@ impl Server {
             .env("CONFTRAIL_READ_TOKEN", "example-read-secret-0123456789")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start server");
         let stdout = child.stdout.take().expect("stdout");
