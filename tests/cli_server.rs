@@ -445,21 +445,7 @@ fn ingest_proceeds_while_a_slow_manual_evaluation_runs() {
 
 /// A request with the admin token and an optional JSON body; the status and the answer's text.
 fn request(server: &Server, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let builder = ureq::http::Request::builder()
-        .method(method)
-        .uri(format!("{}{path}", server.base))
-        .header("Authorization", format!("Bearer {ADMIN}"))
-        .header("Content-Type", "application/json");
-    let request = builder
-        .body(body.unwrap_or_default().to_string())
-        .expect("request");
-    let mut response = agent.run(request).expect("response");
-    let status = response.status().as_u16();
-    (status, response.body_mut().read_to_string().expect("body"))
+    server.request(ADMIN, method, path, body)
 }
 
 /// PUTs a JSON body with the admin token.

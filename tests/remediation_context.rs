@@ -20,12 +20,27 @@ fn the_action_gets_the_item_the_calls_that_caused_it_and_links() {
     let (url, received) = common::receiver::start(|_| 200);
     ok_stdout(&conftrail(
         &data,
-        &["remediation", "set", RULE, "--action", "webhook", "--url", &url],
+        &[
+            "remediation",
+            "set",
+            RULE,
+            "--action",
+            "webhook",
+            "--url",
+            &url,
+        ],
     ));
     // Version 2 of the bucket was made public by bob's PutBucketAcl (examples/data).
     let run = json(&conftrail(
         &data,
-        &["remediation", "run", RULE, "AWS::S3::Bucket", "acme-invoices", "--json"],
+        &[
+            "remediation",
+            "run",
+            RULE,
+            "AWS::S3::Bucket",
+            "acme-invoices",
+            "--json",
+        ],
     ));
     assert_eq!(run["job"]["state"], "succeeded", "{run}");
     let document = received
@@ -37,7 +52,10 @@ fn the_action_gets_the_item_the_calls_that_caused_it_and_links() {
     let item = &document["configurationItem"];
     assert_eq!(item["resourceId"], "acme-invoices", "{document}");
     assert_eq!(item["conftrail"]["version"], 2, "{document}");
-    assert!(item["supplementaryConfiguration"]["AccessControlList"].is_object(), "{item}");
+    assert!(
+        item["supplementaryConfiguration"]["AccessControlList"].is_object(),
+        "{item}"
+    );
 
     let calls = document["apiCalls"].as_array().expect("apiCalls");
     let cause = calls
@@ -65,7 +83,10 @@ fn the_action_gets_the_item_the_calls_that_caused_it_and_links() {
             .read_to_string()
             .expect("body");
         let answer: serde_json::Value = serde_json::from_str(&text).expect("json");
-        assert!(answer.to_string().contains("acme-invoices"), "{link}: {answer}");
+        assert!(
+            answer.to_string().contains("acme-invoices"),
+            "{link}: {answer}"
+        );
     }
     let job = links["job"].as_str().expect("job link");
     assert_eq!(job, format!("/v1/remediation/jobs/{}", run["job"]["id"]));

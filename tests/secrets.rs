@@ -24,20 +24,8 @@ fn call(
     path: &str,
     body: Option<&Value>,
 ) -> (u16, Value) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let request = ureq::http::Request::builder()
-        .method(method)
-        .uri(format!("{}{path}", server.base))
-        .header("Authorization", format!("Bearer {token}"))
-        .header("Content-Type", "application/json")
-        .body(body.map(Value::to_string).unwrap_or_default())
-        .expect("request");
-    let mut response = agent.run(request).expect("response");
-    let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string().expect("body");
+    let body = body.map(Value::to_string);
+    let (status, text) = server.request(token, method, path, body.as_deref());
     (
         status,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),

@@ -7,8 +7,8 @@ use serde_json::{json, Map, Value};
 
 use crate::model::{RemediationJob, ResourceKey};
 use crate::query::{api_path, resource_api_path, ResourceSelector};
-use crate::timeline::TimelineEntry;
 use crate::remediation::{self, Admission};
+use crate::timeline::TimelineEntry;
 
 impl App {
     /// Queues a job for the resource's latest judged version (a new job, or the existing one
@@ -68,7 +68,10 @@ impl App {
             })
             .unwrap_or_default();
         let mut context = Map::new();
-        context.insert("apiCalls".into(), serde_json::to_value(api_calls).unwrap_or_default());
+        context.insert(
+            "apiCalls".into(),
+            serde_json::to_value(api_calls).unwrap_or_default(),
+        );
         context.insert(
             "links".into(),
             json!({

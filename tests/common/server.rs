@@ -75,6 +75,30 @@ impl Server {
         Server { child, base }
     }
 
+    /// A request with `token` and an optional JSON body: the status and the answer's text.
+    pub fn request(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+    ) -> (u16, String) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let request = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Content-Type", "application/json")
+            .body(body.unwrap_or_default().to_string())
+            .expect("request");
+        let mut response = agent.run(request).expect("response");
+        let status = response.status().as_u16();
+        (status, response.body_mut().read_to_string().expect("body"))
+    }
+
     /// SIGTERM, then waits for a clean exit.
     pub fn stop(mut self) {
         let pid = i32::try_from(self.child.id()).expect("pid");
