@@ -897,3 +897,151 @@ fn a_user_event_map_adds_mappings_and_a_bad_one_is_named() {
     );
     assert_eq!(by_group(&fresh, &[]), 0);
 }
+
+#[test]
+fn exports_write_every_match_and_a_page_says_it_is_not_the_last() {
+    use common::server::{Server, READ};
+    const N: usize = 1203;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let start = chrono::DateTime::parse_from_rfc3339("2024-05-01T00:00:00Z").unwrap();
+    let records = (0..N)
+        .map(|i| {
+            let time = start + chrono::TimeDelta::seconds(37 * i as i64);
+            let name = if i % 2 == 0 {
+                "DescribeSecurityGroups"
+            } else {
+                "AuthorizeSecurityGroupIngress"
+            };
+            ec2(
+                &format!("ev-{i:05}"),
+                &time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                name,
+                Caller::User("alice"),
+                ACCOUNT,
+                json!({"groupId": SG}),
+                Value::Null,
+            )
+        })
+        .collect();
+    let report = ingest(&data, &write_trail_file(tmp.path(), "many", records));
+    assert_eq!(report["newEvents"].as_u64(), Some(N as u64), "{report}");
+    let expected: Vec<String> = (0..N).rev().map(|i| format!("ev-{i:05}")).collect();
+    let csv_ids = |text: &str| -> Vec<String> {
+        let mut lines = text.lines();
+        assert!(lines.next().unwrap().starts_with("Event ID,"), "{text}");
+        lines
+            .map(|line| line.split(',').next().unwrap().to_string())
+            .collect()
+    };
+    let stderr = |out: &std::process::Output| String::from_utf8_lossy(&out.stderr).into_owned();
+    let token_in = |text: &str| -> String {
+        text.lines()
+            .find_map(|line| line.strip_prefix("more: --next "))
+            .unwrap_or_else(|| panic!("no token in {text:?}"))
+            .to_string()
+    };
+
+    // The command line: csv and json write every match, and nothing says there is more.
+    let out = conftrail(&data, &["events", "--format", "csv"]);
+    assert_eq!(csv_ids(&ok_stdout(&out)), expected);
+    assert!(!stderr(&out).contains("--next"), "{}", describe(&out));
+    let out = conftrail(&data, &["events", "--format", "json"]);
+    let all = json(&out);
+    let ids: Vec<&str> = all["Events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["EventId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, expected);
+    assert!(all.get("NextToken").is_none());
+    assert!(!stderr(&out).contains("--next"), "{}", describe(&out));
+    let out = conftrail(
+        &data,
+        &[
+            "events",
+            "--format",
+            "csv",
+            "--event-name",
+            "AuthorizeSecurityGroupIngress",
+        ],
+    );
+    assert_eq!(csv_ids(&ok_stdout(&out)).len(), N / 2);
+    // A limit asks for a page: the token of the rest goes to stderr and continues there.
+    let out = conftrail(&data, &["events", "--format", "csv", "--limit", "700"]);
+    assert_eq!(csv_ids(&ok_stdout(&out)), expected[..700]);
+    let token = token_in(&stderr(&out));
+    let out = conftrail(
+        &data,
+        &[
+            "events", "--format", "csv", "--limit", "700", "--next", &token,
+        ],
+    );
+    assert_eq!(csv_ids(&ok_stdout(&out)), expected[700..]);
+    assert!(!stderr(&out).contains("--next"), "{}", describe(&out));
+    // The table stays a page for people, and says so.
+    let out = conftrail(&data, &["events"]);
+    assert_eq!(ok_stdout(&out).lines().count(), 51, "{}", describe(&out));
+    token_in(&stderr(&out));
+
+    // HTTP.
+    let server = Server::start(&data);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let get = |query: &str| -> (u16, Option<String>, String) {
+        let mut response = agent
+            .get(format!("{}/v1/events?{query}", server.base))
+            .header("Authorization", format!("Bearer {READ}"))
+            .call()
+            .unwrap();
+        let next = response
+            .headers()
+            .get("x-next-token")
+            .map(|v| v.to_str().unwrap().to_string());
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_string()
+            .unwrap();
+        (status, next, body)
+    };
+    let (status, next, body) = get("format=csv");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(csv_ids(&body), expected);
+    assert_eq!(next, None);
+    let (status, next, body) = get("format=csv&limit=700");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(csv_ids(&body), expected[..700]);
+    let next = next.expect("X-Next-Token on a page that is not the last");
+    let (_, after, body) = get(&format!("format=csv&limit=700&next={next}"));
+    assert_eq!(csv_ids(&body), expected[700..]);
+    assert_eq!(after, None);
+    // JSON keeps LookupEvents' pages (50 by default), its NextToken also in the header.
+    let (status, next, body) = get("");
+    assert_eq!(status, 200, "{body}");
+    let page: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["Events"].as_array().unwrap().len(), 50);
+    assert_eq!(page["NextToken"].as_str(), next.as_deref());
+    assert!(next.is_some());
+    let (status, _, body) = get("format=csv&readOnly=maybe");
+    assert_eq!(status, 400, "{body}");
+
+    // The command line against the server exports everything too.
+    let out = common::conftrail_without_store(&[
+        "--server",
+        &server.base,
+        "--token",
+        READ,
+        "events",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(csv_ids(&ok_stdout(&out)), expected);
+    assert!(!stderr(&out).contains("--next"), "{}", describe(&out));
+    server.stop();
+}

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{App, AppError};
 use crate::model::format_time;
 use crate::query::EventLookup;
-use crate::store::{EventPage, StoredEvent};
+use crate::store::{EventPage, EventPageToken, EventQuery, Store, StoredEvent};
 
 /// One API event in LookupEvents' shape (`Resources` are those the event was found to touch).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -131,13 +131,114 @@ pub const CSV_HEADER: [&str; 13] = [
 impl EventsPage {
     /// Writes the page as CloudTrail's event history CSV download (header first).
     pub fn write_csv(&self, out: impl std::io::Write) -> Result<(), csv::Error> {
+        let mut writer = CsvWriter::new(out)?;
+        writer.write(&self.events)?;
+        writer.finish()?;
+        Ok(())
+    }
+}
+
+/// Writes events as CloudTrail's event history CSV download, the header first, then rows as
+/// they come, so an export of any size is written a page at a time.
+pub struct CsvWriter<W: std::io::Write> {
+    writer: csv::Writer<W>,
+}
+
+impl<W: std::io::Write> CsvWriter<W> {
+    /// Starts the CSV with its header.
+    pub fn new(out: W) -> Result<CsvWriter<W>, csv::Error> {
         let mut writer = csv::Writer::from_writer(out);
         writer.write_record(CSV_HEADER)?;
-        for event in &self.events {
-            writer.write_record(event.csv_row())?;
+        Ok(CsvWriter { writer })
+    }
+
+    /// Writes one row per event and hands everything so far to the output.
+    pub fn write(&mut self, events: &[LookupEvent]) -> Result<(), csv::Error> {
+        for event in events {
+            self.writer.write_record(event.csv_row())?;
         }
-        writer.flush()?;
+        self.writer.flush()?;
         Ok(())
+    }
+
+    /// The output, flushed.
+    pub fn finish(self) -> Result<W, csv::Error> {
+        self.writer
+            .into_inner()
+            .map_err(|e| csv::Error::from(e.into_error()))
+    }
+}
+
+/// Events as CSV rows (after the header when `header`), for output sent in pieces.
+pub fn csv_rows(events: &[LookupEvent], header: bool) -> Result<Vec<u8>, csv::Error> {
+    let mut writer = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    if header {
+        writer.write_record(CSV_HEADER)?;
+    }
+    for event in events {
+        writer.write_record(event.csv_row())?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// Events read from the store per page of an export (bounds its memory).
+const EXPORT_PAGE: usize = 500;
+
+/// Every API event matching a lookup, or its first `limit`, read from the store a page at a
+/// time: an iterator of pages, newest first.
+pub struct EventExport {
+    store: Store,
+    query: EventQuery,
+    /// Events still to give when a limit was asked for.
+    remaining: Option<usize>,
+    /// Where the store said more matches start, once a page said so.
+    more: Option<EventPageToken>,
+    done: bool,
+}
+
+impl EventExport {
+    /// After the last page: the token of the events the limit left out, if any.
+    pub fn next_token(&self) -> Option<String> {
+        self.more
+            .as_ref()
+            .filter(|_| self.done)
+            .map(EventPageToken::encode)
+    }
+}
+
+impl Iterator for EventExport {
+    type Item = Result<Vec<LookupEvent>, AppError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done || self.remaining == Some(0) {
+            self.done = true;
+            return None;
+        }
+        self.query.limit = self.remaining.map_or(EXPORT_PAGE, |r| r.min(EXPORT_PAGE));
+        let page = match self.store.lookup_events(&self.query) {
+            Ok(page) => page,
+            Err(e) => {
+                self.done = true;
+                return Some(Err(e.into()));
+            }
+        };
+        if let Some(remaining) = &mut self.remaining {
+            *remaining = remaining.saturating_sub(page.events.len());
+        }
+        self.more = page.next.clone();
+        self.query.after = page.next;
+        if self.more.is_none() {
+            self.done = true;
+        }
+        Some(Ok(page
+            .events
+            .iter()
+            .map(LookupEvent::from_stored)
+            .collect()))
     }
 }
 
@@ -183,6 +284,19 @@ impl App {
     pub fn events(&self, lookup: &EventLookup) -> Result<EventsPage, AppError> {
         let query = lookup.to_query().map_err(AppError::Invalid)?;
         Ok(EventsPage::from_page(&self.store().lookup_events(&query)?))
+    }
+
+    /// Every API event matching a lookup, or its first `lookup.limit` when one is given, as
+    /// pages read while they are consumed (the error names the bad filter).
+    pub fn export_events(&self, lookup: &EventLookup) -> Result<EventExport, AppError> {
+        let query = lookup.to_query().map_err(AppError::Invalid)?;
+        Ok(EventExport {
+            store: self.store().clone(),
+            query,
+            remaining: lookup.limit.map(|l| l as usize),
+            more: None,
+            done: false,
+        })
     }
 
     /// Removes API events older than `retention_days` (0 keeps everything), then flushes.

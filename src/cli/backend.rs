@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
 use super::client::{server_error, Body, Client};
-use crate::app::events::{EventsPage, PurgeReport};
+use crate::app::events::{EventsPage, LookupEvent, PurgeReport};
 use crate::app::lists::{
     Evaluations, ExceptionList, JobList, QueuedRemediation, RemediationConfigList, ResourceList,
     RuleList,
@@ -28,6 +28,26 @@ use crate::query::{
 use crate::rules::AddRule;
 use crate::store::{HistoryOrder, HistoryQuery};
 use crate::timeline::Timeline;
+
+/// Events asked of a server per request of an export.
+const REMOTE_EXPORT_PAGE: u32 = 1000;
+
+/// The query string of `GET /v1/events` for a lookup.
+fn event_params(lookup: &EventLookup) -> Params {
+    Params::default()
+        .add("eventName", lookup.event_name.as_ref())
+        .add("user", lookup.user.as_ref())
+        .add("resourceType", lookup.resource_type.as_ref())
+        .add("resourceName", lookup.resource_name.as_ref())
+        .add("eventSource", lookup.event_source.as_ref())
+        .add("accessKey", lookup.access_key.as_ref())
+        .add("readOnly", lookup.read_only.as_ref())
+        .add("eventId", lookup.event_id.as_ref())
+        .add("since", lookup.since.as_ref())
+        .add("until", lookup.until.as_ref())
+        .add("limit", lookup.limit)
+        .add("next", lookup.next.as_ref())
+}
 
 /// How long `remediation run` waits for a server's worker to make the attempt.
 const RUN_WAIT: Duration = Duration::from_secs(120);
@@ -209,21 +229,41 @@ impl Backend {
     pub fn events(&self, lookup: &EventLookup) -> Result<EventsPage> {
         match self {
             Backend::Local(app) => Ok(app.events(lookup)?),
+            Backend::Remote(client) => client.get("/v1/events", &event_params(lookup)),
+        }
+    }
+
+    /// Hands every API event matching a lookup (or its first `lookup.limit`) to `each`, a page
+    /// at a time; the next page's token when the limit left events out.
+    pub fn export_events(
+        &self,
+        lookup: &EventLookup,
+        mut each: impl FnMut(&[LookupEvent]) -> Result<()>,
+    ) -> Result<Option<String>> {
+        match self {
+            Backend::Local(app) => {
+                let mut export = app.export_events(lookup)?;
+                for page in export.by_ref() {
+                    each(&page?)?;
+                }
+                Ok(export.next_token())
+            }
             Backend::Remote(client) => {
-                let params = Params::default()
-                    .add("eventName", lookup.event_name.as_ref())
-                    .add("user", lookup.user.as_ref())
-                    .add("resourceType", lookup.resource_type.as_ref())
-                    .add("resourceName", lookup.resource_name.as_ref())
-                    .add("eventSource", lookup.event_source.as_ref())
-                    .add("accessKey", lookup.access_key.as_ref())
-                    .add("readOnly", lookup.read_only.as_ref())
-                    .add("eventId", lookup.event_id.as_ref())
-                    .add("since", lookup.since.as_ref())
-                    .add("until", lookup.until.as_ref())
-                    .add("limit", lookup.limit)
-                    .add("next", lookup.next.as_ref());
-                client.get("/v1/events", &params)
+                let mut lookup = lookup.clone();
+                let mut remaining = lookup.limit;
+                loop {
+                    lookup.limit =
+                        Some(remaining.map_or(REMOTE_EXPORT_PAGE, |r| r.min(REMOTE_EXPORT_PAGE)));
+                    let page: EventsPage = client.get("/v1/events", &event_params(&lookup))?;
+                    each(&page.events)?;
+                    if let Some(r) = &mut remaining {
+                        *r = r.saturating_sub(page.events.len() as u32);
+                    }
+                    match page.next_token {
+                        Some(next) if remaining != Some(0) => lookup.next = Some(next),
+                        next => return Ok(next),
+                    }
+                }
             }
         }
     }

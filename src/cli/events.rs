@@ -3,7 +3,7 @@
 use super::backend::Backend;
 use super::render::table;
 use super::ResourceArgs;
-use crate::app::events::EventsPage;
+use crate::app::events::{CsvWriter, EventsPage, LookupEvent};
 use crate::model::{format_time, parse_time_arg, Timestamp};
 use crate::query;
 use crate::rules::Outcome;
@@ -84,9 +84,9 @@ struct LookupArgs {
     /// Latest event time.
     #[arg(long, value_parser = parse_time_arg)]
     until: Option<Timestamp>,
-    /// Events per page.
-    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    limit: u32,
+    /// Events per page: 50 for the table; csv and json write every match unless given.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    limit: Option<u32>,
     /// Continue from a previous page's NextToken.
     #[arg(long, value_name = "TOKEN", value_parser = EventPageToken::decode)]
     next: Option<EventPageToken>,
@@ -108,7 +108,7 @@ impl LookupArgs {
             event_id: self.event_id.clone(),
             since: self.since.map(|t| format_time(&t)),
             until: self.until.map(|t| format_time(&t)),
-            limit: Some(self.limit),
+            limit: self.limit,
             next: self.next.as_ref().map(EventPageToken::encode),
             format: None,
         }
@@ -133,18 +133,85 @@ pub fn run_events(out: &mut impl Write, backend: &Backend, args: EventsArgs) -> 
         }
         return Ok(0);
     }
-    let page = backend
-        .events(&args.lookup.lookup())
-        .map_err(|e| anyhow::anyhow!("--{}", e.to_string().replacen("readOnly", "read-only", 1)))?;
-    match args.lookup.format {
-        EventFormat::Table => events_table(out, &page)?,
-        EventFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&page)?)?,
-        EventFormat::Csv => page.write_csv(&mut *out)?,
-    }
-    if let (Some(next), EventFormat::Table) = (&page.next_token, args.lookup.format) {
+    let lookup = args.lookup.lookup();
+    // Checked here, so that a bad filter is named by its flag before anything is written.
+    lookup
+        .to_query()
+        .map_err(|e| anyhow::anyhow!("--{}", e.replacen("readOnly", "read-only", 1)))?;
+    let next = match args.lookup.format {
+        EventFormat::Table => {
+            let page = backend.events(&query::EventLookup {
+                limit: Some(lookup.limit.unwrap_or(TABLE_PAGE)),
+                ..lookup
+            });
+            let page = page?;
+            events_table(out, &page)?;
+            page.next_token
+        }
+        // Exports: every match, written as it is read, unless --limit asks for a page.
+        EventFormat::Csv => {
+            let mut csv = CsvWriter::new(&mut *out)?;
+            let next = backend.export_events(&lookup, |events| Ok(csv.write(events)?))?;
+            csv.finish()?;
+            next
+        }
+        EventFormat::Json => {
+            let mut json = JsonExport::start(&mut *out)?;
+            let next = backend.export_events(&lookup, |events| json.write(events))?;
+            json.finish(next.as_deref())?;
+            next
+        }
+    };
+    // On stderr, so that an export redirected to a file still says it is not everything.
+    if let Some(next) = next {
         eprintln!("more: --next {next}");
     }
     Ok(0)
+}
+
+/// Events in a table page unless --limit says otherwise.
+const TABLE_PAGE: u32 = 50;
+
+/// LookupEvents' shape written event by event, the same text as the whole page pretty-printed.
+struct JsonExport<W: Write> {
+    out: W,
+    first: bool,
+}
+
+impl<W: Write> JsonExport<W> {
+    fn start(mut out: W) -> Result<JsonExport<W>> {
+        out.write_all(b"{\n  \"Events\": [")?;
+        Ok(JsonExport { out, first: true })
+    }
+
+    fn write(&mut self, events: &[LookupEvent]) -> Result<()> {
+        for event in events {
+            let text = serde_json::to_string_pretty(event)?;
+            // JSON strings hold no raw newlines: every one is the printer's, to indent.
+            let text = text.replace('\n', "\n    ");
+            let separator = if self.first { "\n    " } else { ",\n    " };
+            write!(self.out, "{separator}{text}")?;
+            self.first = false;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, next: Option<&str>) -> Result<()> {
+        if !self.first {
+            self.out.write_all(b"\n  ")?;
+        }
+        self.out.write_all(b"]")?;
+        if let Some(next) = next {
+            write!(
+                self.out,
+                ",\n  \"NextToken\": {}",
+                serde_json::to_string(next)?
+            )?;
+        }
+        self.out.write_all(b"\n}\n")?;
+        self.out.flush()?;
+        Ok(())
+    }
 }
 
 fn events_table(out: &mut impl Write, page: &EventsPage) -> Result<()> {
@@ -335,4 +402,51 @@ pub(super) fn timeline_text(out: &mut impl Write, timeline: &Timeline) -> Result
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::events::LookupResource;
+
+    fn event(id: &str) -> LookupEvent {
+        LookupEvent {
+            event_id: id.to_string(),
+            event_name: "PutBucketAcl".to_string(),
+            read_only: "false".to_string(),
+            access_key_id: None,
+            event_time: "2024-05-02T15:10:02.000Z".to_string(),
+            event_source: "s3.amazonaws.com".to_string(),
+            username: "bob".to_string(),
+            resources: vec![LookupResource {
+                resource_type: "AWS::S3::Bucket".to_string(),
+                resource_name: "acme\ninvoices".to_string(),
+            }],
+            cloud_trail_event: "{\"a\": [1, {\"b\": \"\\n\"}]}".to_string(),
+        }
+    }
+
+    #[test]
+    fn the_streamed_json_export_is_the_page_pretty_printed() {
+        for (events, next) in [
+            (vec![], None),
+            (vec![], Some("e1.token")),
+            (vec![event("one")], None),
+            (vec![event("one"), event("two"), event("three")], Some("e1.t\"ok")),
+        ] {
+            let mut streamed = Vec::new();
+            let mut json = JsonExport::start(&mut streamed).unwrap();
+            // Pages of any size make the same text.
+            for chunk in events.chunks(2) {
+                json.write(chunk).unwrap();
+            }
+            json.finish(next).unwrap();
+            let page = EventsPage {
+                events,
+                next_token: next.map(str::to_string),
+            };
+            let whole = format!("{}\n", serde_json::to_string_pretty(&page).unwrap());
+            assert_eq!(String::from_utf8(streamed).unwrap(), whole);
+        }
+    }
 }
