@@ -432,7 +432,10 @@ mod tests {
             (vec![], None),
             (vec![], Some("e1.token")),
             (vec![event("one")], None),
-            (vec![event("one"), event("two"), event("three")], Some("e1.t\"ok")),
+            (
+                vec![event("one"), event("two"), event("three")],
+                Some("e1.t\"ok"),
+            ),
         ] {
             let mut streamed = Vec::new();
             let mut json = JsonExport::start(&mut streamed).unwrap();
