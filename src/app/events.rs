@@ -313,10 +313,12 @@ impl App {
         };
         let purged = self.store().purge_events_before(cutoff)?;
         self.store().flush()?;
-        Ok(PurgeReport {
+        let report = PurgeReport {
             purged,
             before: Some(format_time(&cutoff)),
             retention_days,
-        })
+        };
+        self.audit("events.purge", "API events", serde_json::json!(report))?;
+        Ok(report)
     }
 }

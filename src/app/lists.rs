@@ -6,9 +6,17 @@ use utoipa::ToSchema;
 
 use crate::evaluator::EvaluationCounts;
 use crate::model::{
-    Delivery, RemediationConfig, RemediationException, RemediationJob, RuleDefinition, Subscription,
+    AuditEntry, Delivery, RemediationConfig, RemediationException, RemediationJob, RuleDefinition,
+    Subscription,
 };
 use crate::query::ResourceEntry;
+
+/// Entries of the audit trail.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditList {
+    /// Oldest first.
+    pub entries: Vec<AuditEntry>,
+}
 
 /// Recorded resources with their latest state.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -23,6 +23,11 @@ impl App {
         if queued {
             FollowUp::of(self).after_job(&job)?;
             self.store().flush()?;
+            self.audit(
+                "remediation.run",
+                &format!("{rule} {resource}"),
+                json!({ "jobId": job.id, "configurationVersion": job.configuration_version }),
+            )?;
         }
         Ok((job, queued))
     }

@@ -35,6 +35,7 @@ impl App {
     /// Registers a rule from its WebAssembly binary, then judges its scope (when enabled).
     pub fn add_rule(&self, wasm: &[u8], options: AddRule) -> Result<RuleChange, AppError> {
         let rule = self.registry()?.add(wasm, options)?;
+        self.audit("rule.add", &rule.name, audited_rule(&rule))?;
         self.after_rule_change(rule, true)
     }
 
@@ -57,12 +58,18 @@ impl App {
             || settings.resource_types.is_some()
             || settings.tag.is_some()
             || settings.resource_id.is_some();
+        let mut detail = serde_json::json!({ "settings": settings });
+        if new_binary {
+            detail["componentHash"] = serde_json::json!(rule.component_hash);
+        }
+        self.audit("rule.change", &rule.name, detail)?;
         self.after_rule_change(rule, judge)
     }
 
     /// Removes an added rule (managed rules can only be disabled); its history is kept.
     pub fn remove_rule(&self, name: &str) -> Result<(), AppError> {
         self.registry()?.remove(name)?;
+        self.audit("rule.remove", name, serde_json::Value::Null)?;
         self.rules_changed();
         Ok(())
     }
@@ -91,6 +98,11 @@ impl App {
                 .map(|d| d.name)
                 .collect(),
         };
+        self.audit(
+            "rules.evaluate",
+            rule.unwrap_or("every enabled rule"),
+            serde_json::json!({ "resourceType": filter.resource_type, "resourceId": filter.resource_id }),
+        )?;
         let mut counts = EvaluationCounts::default();
         for name in &names {
             counts.merge(self.evaluate_rule(name, filter, Trigger::Manual)?);
@@ -107,4 +119,14 @@ impl App {
         };
         Ok(RuleChange { rule, evaluations })
     }
+}
+
+/// The audit detail of a registered rule: which binary, where it applies, how it is set.
+fn audited_rule(rule: &RuleDefinition) -> serde_json::Value {
+    serde_json::json!({
+        "componentHash": rule.component_hash,
+        "scope": rule.scope,
+        "parameters": rule.parameters,
+        "enabled": rule.enabled,
+    })
 }

@@ -11,15 +11,15 @@ use serde_json::{json, Value};
 use super::client::{server_error, Body, Client};
 use crate::app::events::{EventsPage, LookupEvent, PurgeReport};
 use crate::app::lists::{
-    Evaluations, ExceptionList, JobList, QueuedRemediation, RemediationConfigList, ResourceList,
-    RuleList,
+    AuditList, Evaluations, ExceptionList, JobList, QueuedRemediation, RemediationConfigList,
+    ResourceList, RuleList,
 };
 use crate::app::queries::{JobFilter, ResourceComplianceView};
 use crate::app::{App, IngestReport, RuleChange};
 use crate::config_file::{RemediationSettings, RuleSettings};
 use crate::evaluator::{ComplianceFilter, ComplianceSummary, EvaluationCounts, ScopeFilter};
 use crate::model::{
-    format_time, ConfigurationItem, JobState, RemediationConfig, RemediationException,
+    format_time, AuditEntry, ConfigurationItem, JobState, RemediationConfig, RemediationException,
     RemediationJob, RuleDefinition, Timestamp,
 };
 use crate::query::{
@@ -558,6 +558,22 @@ impl Backend {
                     .add("region", sel.region.as_ref());
                 client.call("DELETE", "/v1/remediation/exceptions", &params, Body::None)?;
                 Ok(())
+            }
+        }
+    }
+
+    /// Entries of the audit trail.
+    pub fn audit(&self, since: Option<Timestamp>, limit: Option<usize>) -> Result<Vec<AuditEntry>> {
+        match self {
+            Backend::Local(app) => Ok(app.audit_entries(since, limit)?),
+            Backend::Remote(client) => {
+                let list: AuditList = client.get(
+                    "/v1/audit",
+                    &Params::default()
+                        .add("since", since.map(|t| format_time(&t)))
+                        .add("limit", limit),
+                )?;
+                Ok(list.entries)
             }
         }
     }

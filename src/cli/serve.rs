@@ -71,7 +71,7 @@ pub fn settings(args: &ServeArgs, mut file: ConfigFile) -> Result<ServerSettings
     for entry in &file.tokens {
         let role = entry.role;
         tokens
-            .add_hashed(&entry.secret_sha256()?, role)
+            .add_hashed(&entry.secret_sha256()?, role, &entry.label())
             .map_err(anyhow::Error::msg)?;
     }
     if !tokens.is_enabled() && !listen.ip().is_loopback() {

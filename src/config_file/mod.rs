@@ -145,6 +145,13 @@ struct TokenPlace {
 }
 
 impl TokenEntry {
+    /// The name logs and the audit trail use: `name`, or `tokens[i]` when it has none.
+    pub fn label(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| format!("tokens[{}]", self.place.index))
+    }
+
     /// Lowercase hex SHA-256 of the secret: `sha256` as given, or the hash of `secret_env`'s value.
     pub fn secret_sha256(&self) -> Result<String, ConfigFileError> {
         if let Some(hash) = &self.sha256 {

@@ -4,6 +4,7 @@
 
 mod action;
 mod api_event;
+mod audit;
 mod backoff;
 mod configuration_item;
 mod delivery;
@@ -22,6 +23,7 @@ mod verdict;
 
 pub use action::{Action, ActionKind, ActionResult, AttemptOutcome, CommandAction, WebhookAction};
 pub use api_event::{arn_last_part, resolve_username, ApiEvent, EventResource, UserIdentity};
+pub use audit::{Actor, AuditEntry};
 pub use backoff::{format_duration, parse_duration, Backoff, Jitter};
 pub use configuration_item::{
     hash_hex, opt_time_serde, time_serde, ConfigurationItem, ItemStatus, Relationship, VersionMeta,

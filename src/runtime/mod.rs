@@ -118,7 +118,12 @@ impl Runtime {
                 )
             };
             let purge = |_: &CronTask| {
-                let report = app.purge_events(options.event_retention_days)?;
+                let report = app
+                    .acting_as(crate::model::Actor {
+                        name: "retention schedule".into(),
+                        source: None,
+                    })
+                    .purge_events(options.event_retention_days)?;
                 tracing::info!(purged = report.purged, "event retention purge");
                 Ok(())
             };
