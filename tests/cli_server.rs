@@ -434,9 +434,12 @@ fn ingest_proceeds_while_a_slow_manual_evaluation_runs() {
         "{}",
         describe(&ingested)
     );
+    // Every evaluation timed out: the rule is enabled, and the command says it is broken.
     let enabled = evaluation.join().expect("evaluation thread");
+    assert_eq!(enabled.status.code(), Some(1), "{}", describe(&enabled));
     assert!(
-        ok_stdout(&enabled).contains("errors"),
+        String::from_utf8_lossy(&enabled.stdout).contains("errors")
+            && String::from_utf8_lossy(&enabled.stderr).contains("every evaluation of slow failed"),
         "{}",
         describe(&enabled)
     );

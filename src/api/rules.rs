@@ -12,11 +12,11 @@ use utoipa::IntoParams;
 
 use super::openapi::Binary;
 use super::{blocking, Acting, ApiError, ApiState, Body, JsonBody, Path, Query};
-use crate::app::lists::{Evaluations, RuleList};
+use crate::app::lists::{Evaluations, RuleList, RuleView};
 use crate::app::{App, RuleChange};
 use crate::config_file::RuleSettings;
 use crate::evaluator::ScopeFilter;
-use crate::model::{RuleDefinition, TagFilter, Trigger};
+use crate::model::{TagFilter, Trigger};
 use crate::rules::definition::parse_parameters;
 use crate::rules::AddRule;
 
@@ -27,7 +27,7 @@ pub(super) async fn list_rules(
     State(state): State<Arc<ApiState>>,
 ) -> Result<Json<RuleList>, ApiError> {
     blocking(move || {
-        let rules = state.app.registry()?.list()?;
+        let rules = state.app.rule_views()?;
         Ok(Json(RuleList { rules }))
     })
     .await
@@ -44,12 +44,12 @@ pub(super) struct RuleName {
 
 /// One rule.
 #[utoipa::path(get, path = "/v1/rules/{name}", tag = "rules", params(RuleName),
-    responses((status = 200, description = "the rule and its settings", body = RuleDefinition)))]
+    responses((status = 200, description = "the rule, its settings and its failures", body = RuleView)))]
 pub(super) async fn get_rule(
     State(state): State<Arc<ApiState>>,
     Path(RuleName { name }): Path<RuleName>,
-) -> Result<Json<RuleDefinition>, ApiError> {
-    blocking(move || Ok(Json(state.app.registry()?.get(&name)?))).await
+) -> Result<Json<RuleView>, ApiError> {
+    blocking(move || Ok(Json(state.app.rule_view(&name)?))).await
 }
 
 /// Options of a rule upload.

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use crate::evaluator::EvaluationCounts;
 use crate::model::{
     AuditEntry, Delivery, RemediationConfig, RemediationException, RemediationJob, RuleDefinition,
-    Subscription,
+    RuleErrors, Subscription,
 };
 use crate::query::ResourceEntry;
 
@@ -29,7 +29,18 @@ pub struct ResourceList {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RuleList {
     /// Managed and added rules, by name.
-    pub rules: Vec<RuleDefinition>,
+    pub rules: Vec<RuleView>,
+}
+
+/// A rule as answers show it: its definition, and how often it failed to decide.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleView {
+    /// The rule.
+    #[serde(flatten)]
+    pub rule: RuleDefinition,
+    /// Evaluations that failed (no verdict), and the last failure.
+    pub evaluation_errors: RuleErrors,
 }
 
 /// What a manual evaluation produced.

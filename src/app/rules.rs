@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lists::RuleView;
 use super::{App, AppError};
 use crate::config_file::RuleSettings;
 use crate::evaluator::{EvaluationCounts, ScopeFilter};
@@ -25,6 +26,27 @@ impl App {
     /// Every rule, by name.
     pub fn rules(&self) -> Result<Vec<RuleDefinition>, AppError> {
         Ok(self.registry()?.list()?)
+    }
+
+    /// Every rule as answers show it, with its failures.
+    pub fn rule_views(&self) -> Result<Vec<RuleView>, AppError> {
+        self.rules()?
+            .into_iter()
+            .map(|rule| self.view(rule))
+            .collect()
+    }
+
+    /// One rule as answers show it, with its failures.
+    pub fn rule_view(&self, name: &str) -> Result<RuleView, AppError> {
+        self.view(self.rule(name)?)
+    }
+
+    fn view(&self, rule: RuleDefinition) -> Result<RuleView, AppError> {
+        let evaluation_errors = self.store().rule_errors(&rule.name)?;
+        Ok(RuleView {
+            rule,
+            evaluation_errors,
+        })
     }
 
     /// One rule.

@@ -12,7 +12,7 @@ use super::client::{server_error, Body, Client};
 use crate::app::events::{EventsPage, LookupEvent, PurgeReport};
 use crate::app::lists::{
     AuditList, Evaluations, ExceptionList, JobList, QueuedRemediation, RemediationConfigList,
-    ResourceList, RuleList,
+    ResourceList, RuleList, RuleView,
 };
 use crate::app::queries::{JobFilter, ResourceComplianceView};
 use crate::app::{App, IngestReport, RuleChange};
@@ -20,7 +20,7 @@ use crate::config_file::{RemediationSettings, RuleSettings};
 use crate::evaluator::{ComplianceFilter, ComplianceSummary, EvaluationCounts, ScopeFilter};
 use crate::model::{
     format_time, AuditEntry, ConfigurationItem, JobState, RemediationConfig, RemediationException,
-    RemediationJob, RuleDefinition, Timestamp,
+    RemediationJob, Timestamp,
 };
 use crate::query::{
     DiffResponse, EventLookup, HistoryResponse, ResourceEntry, ResourceSelector, VersionSelector,
@@ -311,9 +311,9 @@ impl Backend {
     }
 
     /// Every rule.
-    pub fn rules(&self) -> Result<Vec<RuleDefinition>> {
+    pub fn rules(&self) -> Result<Vec<RuleView>> {
         match self {
-            Backend::Local(app) => Ok(app.rules()?),
+            Backend::Local(app) => Ok(app.rule_views()?),
             Backend::Remote(client) => {
                 let list: RuleList = client.get("/v1/rules", &Params::default())?;
                 Ok(list.rules)

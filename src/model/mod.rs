@@ -52,4 +52,4 @@ pub use timestamp::{
     truncate_to_millis, Timestamp,
 };
 pub use touched_resource::{Effect, TouchedResource};
-pub use verdict::{EvaluatedResource, LatestVerdict, VerdictRecord};
+pub use verdict::{EvaluatedResource, LatestVerdict, RuleErrors, VerdictRecord};
