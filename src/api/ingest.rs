@@ -63,14 +63,8 @@ pub(super) async fn ingest(
         .source
         .clone()
         .unwrap_or_else(|| "request body".to_string());
-    let body = match crate::ingest::decompress(body.to_vec(), std::path::Path::new(&source)) {
-        Ok(bytes) => bytes,
-        Err(e @ crate::ingest::FileError::TooLarge { .. }) => {
-            return Err(ApiError::too_large(e.to_string()))
-        }
-        Err(e) => return Err(ApiError::bad_request(e.to_string())),
-    };
     let evaluate = params.evaluate.unwrap_or(true);
+    // Decompressing and parsing are CPU work: off the async threads, streamed by the use case.
     let report = blocking(move || Ok(state.app.ingest_bytes(&source, &body, evaluate)?)).await?;
     crate::metrics::ingest_records("item", report.items as u64);
     crate::metrics::ingest_records("event", report.events as u64);

@@ -83,7 +83,8 @@ impl Backend {
     }
 
     /// Records files and directories (judging new versions unless `evaluate` is false). A
-    /// server gets each document as one `POST /v1/ingest`, named by its path.
+    /// server gets each document as one `POST /v1/ingest`, named by its path, as it is stored
+    /// (gzip stays compressed: the server decompresses it, within its own bounds).
     pub fn ingest(&self, paths: &[PathBuf], evaluate: bool) -> Result<IngestReport> {
         let client = match self {
             Backend::Local(app) => return Ok(app.ingest_paths(paths, evaluate)?),
@@ -92,12 +93,17 @@ impl Backend {
         let mut report = IngestReport::default();
         for file in crate::ingest::collect_files(paths)? {
             let source = file.display().to_string();
-            let bytes = match crate::ingest::read_document(&file) {
+            let bytes = match read_request_body(&file) {
                 Ok(bytes) => bytes,
-                Err(e) => {
-                    report.merge(IngestReport::unreadable(&source, e.reason()));
+                Err(reason) => {
+                    report.merge(IngestReport::unreadable(&source, reason));
                     continue;
                 }
+            };
+            let content_type = if bytes.starts_with(&[0x1f, 0x8b]) {
+                "application/gzip"
+            } else {
+                "application/json"
             };
             let params = Params::default()
                 .add("source", Some(&source))
@@ -106,7 +112,7 @@ impl Backend {
                 "POST",
                 "/v1/ingest",
                 &params,
-                Body::Bytes(&bytes, "application/json"),
+                Body::Bytes(&bytes, content_type),
             )?;
             // 400 with a report: nothing usable in the document, which the report says why.
             match serde_json::from_str::<IngestReport>(&text) {
@@ -549,4 +555,23 @@ fn exception_target(rule: &str, sel: &ResourceSelector) -> Value {
 /// Reads a rule binary named on the command line.
 pub fn read_rule_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read rule {}", path.display()))
+}
+
+/// A file as it is stored, for one `POST /v1/ingest`: at most what a server takes in a request.
+fn read_request_body(path: &Path) -> std::result::Result<Vec<u8>, String> {
+    use std::io::Read;
+    let limit = crate::api::MAX_BODY_BYTES;
+    let mut bytes = Vec::new();
+    crate::ingest::open_input(path)
+        .map_err(|e| e.reason())?
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() > limit {
+        return Err(format!(
+            "larger than {limit} bytes, the most a server takes in one request: split it, or \
+             ingest it where the data directory is"
+        ));
+    }
+    Ok(bytes)
 }

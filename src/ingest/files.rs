@@ -43,11 +43,14 @@ impl FileError {
         match self {
             FileError::Io { source, .. } => source.to_string(),
             FileError::Gzip { source, .. } => format!("not a valid gzip stream: {source}"),
-            FileError::TooLarge { limit, .. } => {
-                format!("larger than {limit} bytes (after decompression); split it")
-            }
+            FileError::TooLarge { limit, .. } => too_large_reason(*limit),
         }
     }
+}
+
+/// Why a document over `limit` bytes (after decompression) is refused.
+pub(super) fn too_large_reason(limit: u64) -> String {
+    format!("larger than {limit} bytes (after decompression); split it")
 }
 
 /// Extensions picked up when walking a directory (a named file is always read).
@@ -116,8 +119,22 @@ fn has_input_extension(path: &Path) -> bool {
         .is_some_and(|e| INPUT_EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)))
 }
 
-/// Reads a whole document (`-`: standard input), decompressing gzip (recognised by its magic
-/// bytes, not its name).
+/// Opens a document for reading as it is stored (`-`: standard input); gzip is recognised and
+/// decompressed by [`read_records`](super::read_records).
+pub fn open_input(path: &Path) -> Result<Box<dyn Read>, FileError> {
+    if path.as_os_str() == STDIN_PATH {
+        return Ok(Box::new(std::io::stdin()));
+    }
+    let file = fs::File::open(path).map_err(|source| FileError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(Box::new(file))
+}
+
+/// Reads a whole document into memory (`-`: standard input), decompressing gzip (recognised by
+/// its magic bytes, not its name); for small inputs such as a rule test's items (ingest streams
+/// documents with [`read_records`](super::read_records) instead).
 pub fn read_document(path: &Path) -> Result<Vec<u8>, FileError> {
     if path.as_os_str() == STDIN_PATH {
         return read_limited(std::io::stdin().lock(), path);
@@ -141,9 +158,8 @@ fn read_limited(reader: impl Read, path: &Path) -> Result<Vec<u8>, FileError> {
     decompress(raw, path)
 }
 
-/// A document's bytes, gunzipped when they start with gzip's magic bytes, within the size limit
-/// (also for request bodies: `path` names the source in errors).
-pub fn decompress(raw: Vec<u8>, path: &Path) -> Result<Vec<u8>, FileError> {
+/// A document's bytes, gunzipped when they start with gzip's magic bytes, within the size limit.
+fn decompress(raw: Vec<u8>, path: &Path) -> Result<Vec<u8>, FileError> {
     let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         MultiGzDecoder::new(raw.as_slice())

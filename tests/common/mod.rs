@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod memory;
 pub mod server;
 
 use serde_json::Value;

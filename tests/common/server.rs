@@ -57,6 +57,11 @@ impl Server {
         Server { child, base }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGTERM, then waits for a clean exit.
     pub fn stop(mut self) {
         let pid = i32::try_from(self.child.id()).expect("pid");
