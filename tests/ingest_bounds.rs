@@ -303,14 +303,24 @@ fn gzip_and_array_bombs_over_http_stay_under_the_memory_bound() {
         }
         (first.join().expect("first"), second.join().expect("second"))
     });
-    refused_for(&first, "spaces", DOCUMENT_CAP);
-    refused_for(&second, "array", RECORD_CAP);
+    // Bodies too large once decompressed are refused whole, as before, without keeping what
+    // was decompressed.
+    for ((status, body), source) in [(&first, "spaces"), (&second, "array")] {
+        assert_eq!(*status, 413, "{body}");
+        assert_eq!(body["error"], "tooLarge", "{body}");
+        assert_eq!(
+            body["message"],
+            format!("{source}: {DOCUMENT_CAP}"),
+            "{body}"
+        );
+    }
     assert!(
         slowest < Duration::from_secs(1),
         "/healthz took {slowest:?} while bombs were read"
     );
 
-    // The array bomb of the issue, posted as it is and through the CLI's --server.
+    // The array bomb of the issue (under the document cap), posted as it is and through the
+    // CLI's --server: read up to the record cap.
     let bomb = array_bomb();
     let answer = post_ingest(&base, "bomb", &bomb);
     refused_for(&answer, "bomb", RECORD_CAP);
@@ -320,6 +330,35 @@ fn gzip_and_array_bombs_over_http_stay_under_the_memory_bound() {
     command.args(["--server", &base, "--token", INGEST, "ingest", &path]);
     let client = run_measured(&mut command, BOUND_KB);
     rejected_within_bound(&client, &format!("error: {path}: {RECORD_CAP}"));
+    // A file the server refuses whole is one problem of that file, and the next file is read.
+    let spaces_path = write(tmp.path(), "spaces.json.gz", &spaces);
+    let good = write(
+        tmp.path(),
+        "good.json",
+        br#"{"resourceType": "AWS::S3::Bucket", "resourceId": "after"}"#,
+    );
+    let mut command = Command::new(env!("CARGO_BIN_EXE_conftrail"));
+    command.args([
+        "--server",
+        &base,
+        "--token",
+        INGEST,
+        "ingest",
+        &spaces_path,
+        &good,
+    ]);
+    let client_spaces = run_measured(&mut command, BOUND_KB);
+    rejected_within_bound(
+        &client_spaces,
+        &format!("error: {spaces_path}: {DOCUMENT_CAP}"),
+    );
+    assert!(
+        client_spaces
+            .stdout
+            .contains("read 2 documents: 1 items, 1 new versions"),
+        "{}",
+        client_spaces.describe()
+    );
 
     let killed = watchdog.stop();
     let peak = status_kb(pid, "VmHWM").unwrap_or(u64::MAX);

@@ -117,6 +117,16 @@ impl Backend {
             // 400 with a report: nothing usable in the document, which the report says why.
             match serde_json::from_str::<IngestReport>(&text) {
                 Ok(answer) if status < 300 || status == 400 => report.merge(answer),
+                // A document the server could not read at all (broken gzip, too large once
+                // decompressed): one problem of that file, as when it is read locally.
+                _ if status == 400 || status == 413 => match unreadable_reason(&text, &source) {
+                    Some(reason) => report.merge(IngestReport::unreadable(&source, reason)),
+                    None => {
+                        return Err(
+                            server_error(status, &text).context(format!("ingesting {source}"))
+                        )
+                    }
+                },
                 _ => return Err(server_error(status, &text).context(format!("ingesting {source}"))),
             }
         }
@@ -555,6 +565,18 @@ fn exception_target(rule: &str, sel: &ResourceSelector) -> Value {
 /// Reads a rule binary named on the command line.
 pub fn read_rule_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read rule {}", path.display()))
+}
+
+/// Why the server could not read a document, from its error answer (`{"error", "message"}`,
+/// the message starting with the source's name), without the name.
+fn unreadable_reason(answer: &str, source: &str) -> Option<String> {
+    let answer: Value = serde_json::from_str(answer).ok()?;
+    let message = answer.get("message")?.as_str()?;
+    let reason = message
+        .strip_prefix(source)
+        .and_then(|rest| rest.strip_prefix(": "))
+        .unwrap_or(message);
+    Some(reason.to_string())
 }
 
 /// A file as it is stored, for one `POST /v1/ingest`: at most what a server takes in a request.

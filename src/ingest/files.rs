@@ -158,6 +158,28 @@ fn read_limited(reader: impl Read, path: &Path) -> Result<Vec<u8>, FileError> {
     decompress(raw, path)
 }
 
+/// Checks that a document in memory (a request body) decompresses within
+/// [`MAX_DOCUMENT_BYTES`] when it is gzip, keeping nothing of what it decompresses: a broken or
+/// oversized body is then refused whole, before any of it is recorded.
+pub fn check_document(raw: &[u8], path: &Path) -> Result<(), FileError> {
+    let size = if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut decoder = MultiGzDecoder::new(raw).take(MAX_DOCUMENT_BYTES + 1);
+        std::io::copy(&mut decoder, &mut std::io::sink()).map_err(|source| FileError::Gzip {
+            path: path.to_path_buf(),
+            source,
+        })?
+    } else {
+        raw.len() as u64
+    };
+    if size > MAX_DOCUMENT_BYTES {
+        return Err(FileError::TooLarge {
+            path: path.to_path_buf(),
+            limit: MAX_DOCUMENT_BYTES,
+        });
+    }
+    Ok(())
+}
+
 /// A document's bytes, gunzipped when they start with gzip's magic bytes, within the size limit.
 fn decompress(raw: Vec<u8>, path: &Path) -> Result<Vec<u8>, FileError> {
     let bytes = if raw.starts_with(&[0x1f, 0x8b]) {

@@ -14,7 +14,9 @@ mod shapes;
 mod stream;
 
 pub use budget::MAX_RECORD_MEMORY;
-pub use files::{collect_files, open_input, read_document, FileError, MAX_DOCUMENT_BYTES};
+pub use files::{
+    check_document, collect_files, open_input, read_document, FileError, MAX_DOCUMENT_BYTES,
+};
 pub use stream::{
     read_records, RecordSink, MAX_NESTING, MAX_RECORDS_PER_DOCUMENT, MAX_RECORD_BYTES,
 };

@@ -98,7 +98,13 @@ fn read_decoded(mut source: impl Read, emit: &mut Emitter<'_>) {
         } else if is_json_lines(text) {
             read_lines(Cursor::new(text), emit);
         } else {
-            parse_single(serde_json::Deserializer::from_slice(text), emit);
+            // Checked first (cheaply: nothing is built), so invalid JSON rejects a document
+            // read whole entirely, rather than after some of its records.
+            let mut de = serde_json::Deserializer::from_slice(text);
+            match Check.deserialize(&mut de).and_then(|()| de.end()) {
+                Ok(()) => parse_single(serde_json::Deserializer::from_slice(text), emit),
+                Err(e) => emit.last(String::new(), not_valid_json(&e)),
+            }
         }
         return;
     }
@@ -309,6 +315,66 @@ fn parse_single<'de, R: serde_json::de::Read<'de>>(
         }
         Ok(None) => {}
         Err(e) => emit.report_error(&e),
+    }
+}
+
+/// Reads a JSON value as building one would (the same checks, errors and positions: strings
+/// decoded, numbers in range, nesting counted) without building anything.
+struct Check;
+
+impl<'de> DeserializeSeed<'de> for Check {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Check {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Check)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key_seed(Check)?.is_some() {
+            map.next_value_seed(Check)?;
+        }
+        Ok(())
     }
 }
 
@@ -565,11 +631,13 @@ impl<'s> Emitter<'s> {
         } else if e.is_io() {
             self.report_failure();
         } else {
+            // Invalid JSON is a fault of the document (its line and column say where), even
+            // when records before it were read.
             let mut reason = not_valid_json(e);
             if self.emitted > 0 {
                 reason.push_str(" (the rest of the document was not read)");
             }
-            self.last(self.location.clone(), reason);
+            self.last(String::new(), reason);
         }
     }
 }

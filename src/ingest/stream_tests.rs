@@ -320,7 +320,12 @@ fn nesting_deeper_than_the_limit_names_the_limit() {
             "[".repeat(MAX_NESTING + 1),
             "]".repeat(MAX_NESTING + 1)
         ),
-        format!("{}\n", "[".repeat(MAX_NESTING + 1)).repeat(2),
+        format!(
+            "{}{}\n",
+            "[".repeat(MAX_NESTING + 1),
+            "]".repeat(MAX_NESTING + 1)
+        )
+        .repeat(2),
     ] {
         let records = summary(doc.as_bytes());
         assert!(
@@ -359,5 +364,42 @@ fn broken_gzip_and_empty_documents_say_so() {
     assert_eq!(
         summary(&gzip(b" \n ")),
         [("".to_string(), "empty document".to_string())]
+    );
+}
+
+#[test]
+fn invalid_json_rejects_a_document_whole_or_stops_a_streamed_one() {
+    // Read whole: nothing of it is recorded, as it always was.
+    let doc = format!(
+        "[{}, {}, {{broken}}, {}]",
+        item("b0"),
+        item("b1"),
+        item("b3")
+    );
+    let records = summary(doc.as_bytes());
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0].0, "");
+    assert!(
+        records[0]
+            .1
+            .starts_with("not valid JSON: key must be a string at line 1 column ")
+            && !records[0].1.contains("rest of the document"),
+        "{records:?}"
+    );
+    // Streamed: what was read before is kept, and the error says the rest was not read.
+    let pad = item(&"p".repeat(MAX_RECORD_BYTES / 2));
+    let doc = format!("[{}, {pad}, {pad}, {{broken}}, {}]", item("b0"), item("b3"));
+    let records = summary(doc.as_bytes());
+    assert_eq!(records.len(), 4, "{records:?}");
+    assert_eq!(records[0], ("[0]".to_string(), "item b0".to_string()));
+    assert_eq!(records[3].0, "");
+    assert!(
+        records[3]
+            .1
+            .starts_with("not valid JSON: key must be a string at line 1 column")
+            && records[3]
+                .1
+                .ends_with("(the rest of the document was not read)"),
+        "{records:?}"
     );
 }
