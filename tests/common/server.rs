@@ -99,6 +99,11 @@ impl Server {
         (status, response.body_mut().read_to_string().expect("body"))
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGTERM, then waits for a clean exit.
     pub fn stop(mut self) {
         let pid = i32::try_from(self.child.id()).expect("pid");
