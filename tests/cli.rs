@@ -467,3 +467,59 @@ fn ingest_reads_standard_input() {
         "2024-05-01T09:00:00.500Z"
     );
 }
+
+#[test]
+fn small_things_a_user_hit_are_right() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let trails = common::repo("tests/data/realdata/cloudtrail");
+    // Some of these records are refused on purpose; the rest is recorded.
+    let _ = conftrail(&data, &["ingest", &trails]);
+
+    // A reader that stops early (`| head -1`) ends the command quietly, not with an error.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conftrail"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["events", "--format", "json", "--limit", "100000"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut first = [0u8; 16];
+    std::io::Read::read_exact(child.stdout.as_mut().expect("stdout"), &mut first).expect("read");
+    drop(child.stdout.take());
+    let ended = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&ended.stderr);
+    assert!(ended.status.success(), "{:?} {stderr}", ended.status);
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+
+    // A missing path is named once, with the system's reason once.
+    let missing = conftrail(&data, &["ingest", "/nonexistent"]);
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert_eq!(
+        stderr.matches("No such file or directory").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains("/nonexistent"), "{stderr}");
+
+    // `rules test --item` names the file it cannot read.
+    let rule = common::repo("rules-wasm/dist/test/test-panic.wasm");
+    let untested = conftrail(
+        &data,
+        &["rules", "test", &rule, "--item", "missing-item.json"],
+    );
+    assert!(
+        String::from_utf8_lossy(&untested.stderr).contains("missing-item.json"),
+        "{}",
+        common::describe(&untested)
+    );
+
+    // `events --json`, as other commands take it.
+    let events = json(&conftrail(&data, &["events", "--json", "--limit", "2"]));
+    assert_eq!(
+        events["Events"].as_array().map(Vec::len),
+        Some(2),
+        "{events}"
+    );
+}

@@ -93,6 +93,9 @@ struct LookupArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = EventFormat::Table)]
     format: EventFormat,
+    /// The same as `--format json`, as other commands take it.
+    #[arg(long, conflicts_with = "format")]
+    json: bool,
 }
 
 impl LookupArgs {
@@ -138,7 +141,12 @@ pub fn run_events(out: &mut impl Write, backend: &Backend, args: EventsArgs) -> 
     lookup
         .to_query()
         .map_err(|e| anyhow::anyhow!("--{}", e.replacen("readOnly", "read-only", 1)))?;
-    let next = match args.lookup.format {
+    let format = if args.lookup.json {
+        EventFormat::Json
+    } else {
+        args.lookup.format
+    };
+    let next = match format {
         EventFormat::Table => {
             let page = backend.events(&query::EventLookup {
                 limit: Some(lookup.limit.unwrap_or(TABLE_PAGE)),

@@ -53,7 +53,7 @@ pub struct TestArgs {
 
 /// Reads every configuration item of a file (any shape `ingest` accepts).
 fn read_items(path: &Path) -> Result<Vec<ConfigurationItem>> {
-    let bytes = ingest::read_document(path).map_err(|e| anyhow::anyhow!(e.reason()))?;
+    let bytes = ingest::read_document(path).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut items = Vec::new();
     for record in ingest::parse_document(&bytes) {
         match record.outcome {

@@ -12,20 +12,20 @@ pub const MAX_DOCUMENT_BYTES: u64 = 512 * 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
     /// The path does not exist or cannot be listed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The path concerned.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error (part of the message, so not a `source`: printed once).
+        error: std::io::Error,
     },
     /// The gzip stream is corrupt.
-    #[error("{path}: not a valid gzip stream: {source}")]
+    #[error("{path}: not a valid gzip stream: {error}")]
     Gzip {
         /// The path concerned.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error (part of the message, so not a `source`: printed once).
+        error: std::io::Error,
     },
     /// The document is larger than [`MAX_DOCUMENT_BYTES`].
     #[error("{path}: larger than {limit} bytes (after decompression); split it")]
@@ -41,8 +41,8 @@ impl FileError {
     /// What went wrong, without the path.
     pub fn reason(&self) -> String {
         match self {
-            FileError::Io { source, .. } => source.to_string(),
-            FileError::Gzip { source, .. } => format!("not a valid gzip stream: {source}"),
+            FileError::Io { error, .. } => error.to_string(),
+            FileError::Gzip { error, .. } => format!("not a valid gzip stream: {error}"),
             FileError::TooLarge { limit, .. } => too_large_reason(*limit),
         }
     }
@@ -70,9 +70,9 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FileError> {
             out.push(path.clone());
             continue;
         }
-        let meta = fs::metadata(path).map_err(|source| FileError::Io {
+        let meta = fs::metadata(path).map_err(|error| FileError::Io {
             path: path.clone(),
-            source,
+            error,
         })?;
         if meta.is_dir() {
             walk_dir(path, &mut out)?;
@@ -84,9 +84,9 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FileError> {
 }
 
 fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), FileError> {
-    let io_err = |source| FileError::Io {
+    let io_err = |error| FileError::Io {
         path: dir.to_path_buf(),
-        source,
+        error,
     };
     let mut entries: Vec<_> = fs::read_dir(dir)
         .map_err(io_err)?
@@ -100,9 +100,9 @@ fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), FileError> {
         }
         let path = entry.path();
         // file_type() does not follow symlinks, so a link cannot make the walk loop.
-        let file_type = entry.file_type().map_err(|source| FileError::Io {
+        let file_type = entry.file_type().map_err(|error| FileError::Io {
             path: path.clone(),
-            source,
+            error,
         })?;
         if file_type.is_dir() {
             walk_dir(&path, out)?;
@@ -125,9 +125,9 @@ pub fn open_input(path: &Path) -> Result<Box<dyn Read>, FileError> {
     if path.as_os_str() == STDIN_PATH {
         return Ok(Box::new(std::io::stdin()));
     }
-    let file = fs::File::open(path).map_err(|source| FileError::Io {
+    let file = fs::File::open(path).map_err(|error| FileError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     Ok(Box::new(file))
 }
@@ -139,9 +139,9 @@ pub fn read_document(path: &Path) -> Result<Vec<u8>, FileError> {
     if path.as_os_str() == STDIN_PATH {
         return read_limited(std::io::stdin().lock(), path);
     }
-    let file = fs::File::open(path).map_err(|source| FileError::Io {
+    let file = fs::File::open(path).map_err(|error| FileError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     read_limited(file, path)
 }
@@ -151,9 +151,9 @@ fn read_limited(reader: impl Read, path: &Path) -> Result<Vec<u8>, FileError> {
     reader
         .take(MAX_DOCUMENT_BYTES + 1)
         .read_to_end(&mut raw)
-        .map_err(|source| FileError::Io {
+        .map_err(|error| FileError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
     decompress(raw, path)
 }
@@ -164,9 +164,9 @@ fn read_limited(reader: impl Read, path: &Path) -> Result<Vec<u8>, FileError> {
 pub fn check_document(raw: &[u8], path: &Path) -> Result<(), FileError> {
     let size = if raw.starts_with(&[0x1f, 0x8b]) {
         let mut decoder = MultiGzDecoder::new(raw).take(MAX_DOCUMENT_BYTES + 1);
-        std::io::copy(&mut decoder, &mut std::io::sink()).map_err(|source| FileError::Gzip {
+        std::io::copy(&mut decoder, &mut std::io::sink()).map_err(|error| FileError::Gzip {
             path: path.to_path_buf(),
-            source,
+            error,
         })?
     } else {
         raw.len() as u64
@@ -187,9 +187,9 @@ fn decompress(raw: Vec<u8>, path: &Path) -> Result<Vec<u8>, FileError> {
         MultiGzDecoder::new(raw.as_slice())
             .take(MAX_DOCUMENT_BYTES + 1)
             .read_to_end(&mut out)
-            .map_err(|source| FileError::Gzip {
+            .map_err(|error| FileError::Gzip {
                 path: path.to_path_buf(),
-                source,
+                error,
             })?;
         out
     } else {
