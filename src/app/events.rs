@@ -98,17 +98,26 @@ impl LookupEvent {
     }
 }
 
-/// What a retention purge removed.
+/// What a retention purge removed, or would remove (a dry run).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PurgeReport {
-    /// Events removed.
+    /// Events removed (a dry run: that would be removed).
     pub purged: usize,
     /// Events older than this were removed (absent when the retention keeps everything).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<String>,
     /// The retention applied, in days (0 keeps everything).
     pub retention_days: u32,
+    /// Event time of the oldest event removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oldest: Option<String>,
+    /// Event time of the newest event removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newest: Option<String>,
+    /// Nothing was deleted: the report says what a purge would delete.
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// CSV header of CloudTrail's event history download.
@@ -299,8 +308,13 @@ impl App {
         })
     }
 
-    /// Removes API events older than `retention_days` (0 keeps everything), then flushes.
-    pub fn purge_events(&self, retention_days: u32) -> Result<PurgeReport, AppError> {
+    /// Removes API events whose event time is older than `retention_days` (0 keeps
+    /// everything), then flushes; with `dry_run`, only says what that would remove.
+    pub fn purge_events(
+        &self,
+        retention_days: u32,
+        dry_run: bool,
+    ) -> Result<PurgeReport, AppError> {
         // A retention longer than the calendar reaches back before every event: nothing to do.
         let cutoff = chrono::TimeDelta::try_days(i64::from(retention_days))
             .and_then(|days| crate::model::now_millis().checked_sub_signed(days));
@@ -309,14 +323,25 @@ impl App {
                 purged: 0,
                 before: None,
                 retention_days,
+                oldest: None,
+                newest: None,
+                dry_run,
             });
         };
-        let purged = self.store().purge_events_before(cutoff)?;
-        self.store().flush()?;
+        let span = if dry_run {
+            self.store().events_before(cutoff)?
+        } else {
+            let span = self.store().purge_events_before(cutoff)?;
+            self.store().flush()?;
+            span
+        };
         Ok(PurgeReport {
-            purged,
+            purged: span.count,
             before: Some(format_time(&cutoff)),
             retention_days,
+            oldest: span.oldest.as_ref().map(format_time),
+            newest: span.newest.as_ref().map(format_time),
+            dry_run,
         })
     }
 }
