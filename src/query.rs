@@ -50,6 +50,36 @@ pub enum QueryError {
     Store(#[from] StoreError),
 }
 
+/// Characters left as they are in a path segment (RFC 3986 unreserved, and `:` for types).
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b':');
+
+/// An API path from its segments, each percent-encoded (`["", "v1", "resources", type, id]`).
+pub fn api_path(segments: &[&str]) -> String {
+    segments
+        .iter()
+        .map(|s| percent_encoding::utf8_percent_encode(s, SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// `/v1/resources/{type}/{id}` and what follows it, for a recorded resource: account and
+/// region in the query, so the path names exactly one resource.
+pub fn resource_api_path(key: &ResourceKey, rest: &[&str]) -> String {
+    let mut segments = vec!["", "v1", "resources", &key.resource_type, &key.resource_id];
+    segments.extend_from_slice(rest);
+    let query = serde_urlencoded::to_string([
+        ("account", key.account_id.as_str()),
+        ("region", key.region.as_str()),
+    ])
+    .unwrap_or_default();
+    format!("{}?{query}", api_path(&segments))
+}
+
 /// Which resource: type and id, narrowed by account and region when ids repeat.
 #[derive(Debug, Clone, Default)]
 pub struct ResourceSelector {

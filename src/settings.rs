@@ -65,8 +65,15 @@ fn backoff(key: &str, text: Option<&str>, default: Backoff) -> Result<Backoff, S
 }
 
 impl RemediationSettings {
-    /// The remediation configuration of `rule`; `key` prefixes error messages.
-    pub fn to_config(&self, rule: &str, key: &str) -> Result<RemediationConfig, SettingsError> {
+    /// The remediation configuration of `rule`; `key` prefixes error messages. `stored` is the
+    /// configuration it replaces: its creation time is kept, and so are the secrets these
+    /// settings show as `***` (a configuration read with GET and sent back).
+    pub fn to_config(
+        &self,
+        rule: &str,
+        key: &str,
+        stored: Option<&RemediationConfig>,
+    ) -> Result<RemediationConfig, SettingsError> {
         check_remediation(key, self).map_err(|(key, message)| invalid(key, message))?;
         // Checked above: a webhook has a url and no command, a command a program and no url.
         let action = match (self.action, self.command.as_deref()) {
@@ -75,10 +82,23 @@ impl RemediationSettings {
                 args: args.to_vec(),
                 no_retry_exit_codes: self.no_retry_exit_codes.clone(),
             }),
-            _ => Action::Webhook(WebhookAction {
-                url: self.url.clone().unwrap_or_default(),
-                headers: self.headers.clone().into_iter().collect(),
-            }),
+            _ => {
+                let mut webhook = WebhookAction {
+                    url: self.url.clone().unwrap_or_default(),
+                    headers: self.headers.clone().into_iter().collect(),
+                    header_env: self.header_env.clone(),
+                    header_file: self.header_file.clone(),
+                    signing_secret: self.signing_secret.clone(),
+                    signing_secret_env: self.signing_secret_env.clone(),
+                    signing_secret_file: self.signing_secret_file.clone(),
+                };
+                let stored = stored.and_then(|config| match &config.action {
+                    Action::Webhook(webhook) => Some(webhook),
+                    Action::Command(_) => None,
+                });
+                webhook.keep_redacted(stored).map_err(|e| invalid(key, e))?;
+                Action::Webhook(webhook)
+            }
         };
         let parameters: BTreeMap<String, ParameterSource> = self
             .parameters
@@ -109,7 +129,7 @@ impl RemediationSettings {
             backoff,
             timeout_ms,
             concurrency: self.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
-            created_at: now,
+            created_at: stored.map_or(now, |old| old.created_at),
             updated_at: now,
         };
         config.validate().map_err(|e| invalid(key, e))?;
@@ -160,16 +180,10 @@ impl From<&RemediationConfig> for RemediationSettings {
     /// The settings a stored configuration was made from (the inverse of `to_config`), so
     /// that a configuration read back can be sent again.
     fn from(config: &RemediationConfig) -> RemediationSettings {
-        let (url, headers, command, no_retry_exit_codes) = match &config.action {
-            Action::Webhook(webhook) => (
-                Some(webhook.url.clone()),
-                webhook.headers.iter().cloned().collect(),
-                None,
-                Vec::new(),
-            ),
+        let (webhook, command, no_retry_exit_codes) = match &config.action {
+            Action::Webhook(webhook) => (webhook.clone(), None, Vec::new()),
             Action::Command(command) => (
-                None,
-                BTreeMap::new(),
+                WebhookAction::default(),
                 Some(
                     std::iter::once(command.program.clone())
                         .chain(command.args.iter().cloned())
@@ -183,8 +197,13 @@ impl From<&RemediationConfig> for RemediationSettings {
                 Action::Webhook(_) => ActionKind::Webhook,
                 Action::Command(_) => ActionKind::Command,
             },
-            url,
-            headers,
+            url: (!webhook.url.is_empty()).then_some(webhook.url),
+            headers: webhook.headers.into_iter().collect(),
+            header_env: webhook.header_env,
+            header_file: webhook.header_file,
+            signing_secret: webhook.signing_secret,
+            signing_secret_env: webhook.signing_secret_env,
+            signing_secret_file: webhook.signing_secret_file,
             command,
             no_retry_exit_codes,
             parameters: config
@@ -219,13 +238,29 @@ impl RemediationSettings {
 }
 
 impl SubscriptionSettings {
-    /// The subscription; `key` prefixes error messages.
-    pub fn to_subscription(&self, key: &str) -> Result<Subscription, SettingsError> {
+    /// The subscription; `key` prefixes error messages. `stored` is the subscription it
+    /// replaces, whose secrets these settings may show as `***` (read with GET, sent back).
+    pub fn to_subscription(
+        &self,
+        key: &str,
+        stored: Option<&Subscription>,
+    ) -> Result<Subscription, SettingsError> {
         check_subscription(key, self).map_err(|(key, message)| invalid(key, message))?;
-        let subscription = Subscription {
-            name: self.name.clone(),
+        let mut webhook = WebhookAction {
             url: self.url.clone(),
             headers: self.headers.clone().into_iter().collect(),
+            header_env: self.header_env.clone(),
+            header_file: self.header_file.clone(),
+            signing_secret: self.signing_secret.clone(),
+            signing_secret_env: self.signing_secret_env.clone(),
+            signing_secret_file: self.signing_secret_file.clone(),
+        };
+        webhook
+            .keep_redacted(stored.map(|s| &s.webhook))
+            .map_err(|e| invalid(key, e))?;
+        let subscription = Subscription {
+            name: self.name.clone(),
+            webhook,
             kinds: self.kinds.clone(),
             resource_types: self.resource_types.clone().unwrap_or_default(),
             rules: self.rules.clone().unwrap_or_default(),
@@ -332,17 +367,18 @@ pub fn apply_file(
             key: key.clone(),
             error,
         })?;
-        let mut config = settings.to_config(rule, &key)?;
-        if let Some(old) = store.remediation_config(rule)? {
-            config.created_at = old.created_at;
-        }
-        remediations.push(config);
+        let stored = store.remediation_config(rule)?;
+        remediations.push(settings.to_config(rule, &key, stored.as_ref())?);
     }
+    let stored_subscriptions = store.subscriptions()?;
     let subscriptions = file
         .subscriptions
         .iter()
         .enumerate()
-        .map(|(i, s)| s.to_subscription(&format!("subscriptions[{i}]")))
+        .map(|(i, s)| {
+            let stored = stored_subscriptions.iter().find(|old| old.name == s.name);
+            s.to_subscription(&format!("subscriptions[{i}]"), stored)
+        })
         .collect::<Result<Vec<_>, _>>()?;
     for (name, settings) in &file.rules {
         apply_rule_settings(registry, name, settings, &format!("rules.{name}"), None)?;

@@ -585,44 +585,11 @@ fn write_routes_events_openapi_metrics_and_error_statuses() {
     server.stop();
 }
 
-/// A webhook subscriber on 127.0.0.1 that answers 500 to the first request and 200 after,
-/// passing each body on.
-fn flaky_subscriber() -> (String, std::sync::mpsc::Receiver<(u16, Value)>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for (n, stream) in listener.incoming().enumerate() {
-            let Ok(stream) = stream else { continue };
-            let mut reader = BufReader::new(stream);
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = std::io::Read::read_exact(&mut reader, &mut body);
-            let status = if n == 0 { 500 } else { 200 };
-            let mut stream = reader.into_inner();
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            );
-            let _ = tx.send((status, serde_json::from_slice(&body).unwrap_or(Value::Null)));
-        }
-    });
-    (url, rx)
-}
-
 #[test]
 fn config_file_sse_stream_and_webhook_subscription_retried_after_a_failure() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (hook, received) = flaky_subscriber();
+    // A subscriber that answers 500 to the first request and 200 after.
+    let (hook, received) = common::receiver::start(|n| if n == 0 { 500 } else { 200 });
     let config = tmp.path().join("conftrail.toml");
     std::fs::write(
         &config,
@@ -689,13 +656,14 @@ fn config_file_sse_stream_and_webhook_subscription_retried_after_a_failure() {
     assert_eq!(seen["oldEvaluationResult"]["complianceType"], "COMPLIANT");
 
     // The webhook fails once, then gets the same notification again.
-    let (first, body1) = received
+    let first = received
         .recv_timeout(Duration::from_secs(30))
         .expect("first delivery");
-    let (second, body2) = received
+    let second = received
         .recv_timeout(Duration::from_secs(30))
         .expect("retry");
-    assert_eq!((first, second), (500, 200));
+    assert_eq!((first.status, second.status), (500, 200));
+    let (body1, body2) = (first.json(), second.json());
     assert_eq!(body1, body2);
     assert_eq!(body2["messageType"], "ComplianceChangeNotification");
     assert_eq!(body2["configRuleName"], "restricted-ssh");

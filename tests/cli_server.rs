@@ -58,7 +58,8 @@ fn every_command_family_works_against_a_running_server_as_it_does_locally() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let local = tmp.path().join("local");
     let served = tmp.path().join("served");
-    let server = Server::start(&served);
+    // Command remediations are set through the API below, which the server must allow.
+    let server = Server::start_with(&served, &["--allow-command-actions"]);
     let examples = examples();
 
     // Ingest: files streamed to POST /v1/ingest, the same summary and exit code.
@@ -433,9 +434,12 @@ fn ingest_proceeds_while_a_slow_manual_evaluation_runs() {
         "{}",
         describe(&ingested)
     );
+    // Every evaluation timed out: the rule is enabled, and the command says it is broken.
     let enabled = evaluation.join().expect("evaluation thread");
+    assert_eq!(enabled.status.code(), Some(1), "{}", describe(&enabled));
     assert!(
-        ok_stdout(&enabled).contains("errors"),
+        String::from_utf8_lossy(&enabled.stdout).contains("errors")
+            && String::from_utf8_lossy(&enabled.stderr).contains("every evaluation of slow failed"),
         "{}",
         describe(&enabled)
     );
@@ -444,21 +448,7 @@ fn ingest_proceeds_while_a_slow_manual_evaluation_runs() {
 
 /// A request with the admin token and an optional JSON body; the status and the answer's text.
 fn request(server: &Server, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let builder = ureq::http::Request::builder()
-        .method(method)
-        .uri(format!("{}{path}", server.base))
-        .header("Authorization", format!("Bearer {ADMIN}"))
-        .header("Content-Type", "application/json");
-    let request = builder
-        .body(body.unwrap_or_default().to_string())
-        .expect("request");
-    let mut response = agent.run(request).expect("response");
-    let status = response.status().as_u16();
-    (status, response.body_mut().read_to_string().expect("body"))
+    server.request(ADMIN, method, path, body)
 }
 
 /// PUTs a JSON body with the admin token.
@@ -469,7 +459,7 @@ fn put(server: &Server, path: &str, body: &str) -> (u16, String) {
 #[test]
 fn the_file_the_api_and_the_cli_reject_the_same_bad_settings() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let server = Server::start(&tmp.path().join("data"));
+    let server = Server::start_with(&tmp.path().join("data"), &["--allow-command-actions"]);
     let file = tmp.path().join("conftrail.toml");
     let serve_with = |text: &str| {
         std::fs::write(&file, text).expect("write config");
@@ -554,7 +544,12 @@ fn the_file_the_api_and_the_cli_reject_the_same_bad_settings() {
     let copied: serde_json::Value = serde_json::from_str(&copied).expect("json");
     assert_eq!(copied["name"], "s2");
     assert_eq!(copied["backoff"], copy["backoff"], "{copied}");
-    assert_eq!(copied["headers"], copy["headers"], "{copied}");
+    // Header values are stored, never shown back.
+    assert_eq!(
+        copied["headers"],
+        serde_json::json!([["X-Team", "***"]]),
+        "{copied}"
+    );
 
     // So can a remediation configuration.
     let (status, stored) = put(

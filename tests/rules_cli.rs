@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{conftrail, failed_with, json, ok_stdout, repo, WEB_SG};
+use common::{conftrail, describe, failed_with, json, ok_stdout, repo, WEB_SG};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -238,7 +238,8 @@ fn failing_rules_leave_error_records_and_other_rules_still_judge() {
         data,
         &["ingest", &repo("examples/data"), "--no-evaluate"],
     ));
-    let added = json(&conftrail(
+    // Every evaluation failed: registered, but the command says so and fails.
+    let added = conftrail(
         data,
         &[
             "rules",
@@ -248,13 +249,20 @@ fn failing_rules_leave_error_records_and_other_rules_still_judge() {
             "panicky",
             "--json",
         ],
-    ));
+    );
+    assert_eq!(added.status.code(), Some(1), "{}", describe(&added));
+    assert!(
+        String::from_utf8_lossy(&added.stderr).contains("every evaluation of panicky failed"),
+        "{}",
+        describe(&added)
+    );
+    let added: Value = serde_json::from_slice(&added.stdout).expect("json");
     assert!(
         added["evaluations"]["errors"].as_u64().unwrap_or(0) >= 1,
         "{added}"
     );
     assert_eq!(added["evaluations"]["nonCompliant"], 0);
-    let looping = json(&conftrail(
+    let looping = conftrail(
         data,
         &[
             "rules",
@@ -266,7 +274,8 @@ fn failing_rules_leave_error_records_and_other_rules_still_judge() {
             "50",
             "--json",
         ],
-    ));
+    );
+    let looping: Value = serde_json::from_slice(&looping.stdout).expect("json");
     assert!(
         looping["evaluations"]["errors"].as_u64().unwrap_or(0) >= 1,
         "{looping}"
@@ -302,6 +311,36 @@ fn failing_rules_leave_error_records_and_other_rules_still_judge() {
     ));
     assert_eq!(summary["verdicts"].as_array().map(Vec::len), Some(0));
     assert_eq!(summary["rules"][0]["compliance"], "INSUFFICIENT_DATA");
+    // …but the failures are shown: counted, the last one with its reason and time.
+    let failures = &summary["rules"][0]["evaluationErrors"];
+    assert!(failures["errors"].as_u64().unwrap_or(0) >= 1, "{summary}");
+    assert!(
+        failures["lastError"]
+            .as_str()
+            .is_some_and(|e| e.contains("boom")),
+        "{summary}"
+    );
+    assert!(failures["lastErrorAt"].is_string(), "{summary}");
+    let table = ok_stdout(&conftrail(data, &["compliance", "--rule", "panicky"]));
+    assert!(
+        table.contains("ERRORS") && table.contains("panicky: "),
+        "{table}"
+    );
+    let listed = ok_stdout(&conftrail(data, &["rules", "list"]));
+    assert!(
+        listed.contains("panicky: ") && listed.contains("evaluations failed, last at"),
+        "{listed}"
+    );
+    let listed = json(&conftrail(data, &["rules", "list", "--json"]));
+    let panicky = listed["rules"]
+        .as_array()
+        .and_then(|rules| rules.iter().find(|r| r["name"] == "panicky"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        panicky["evaluationErrors"]["errors"].as_u64().unwrap_or(0) >= 1,
+        "{panicky}"
+    );
 
     // A new version is judged by the managed rules as usual, despite the failing ones.
     let late = dir.path().join("new-version.json");

@@ -1,5 +1,6 @@
 //! Bearer tokens and roles. Tokens are kept only as SHA-256 hashes and never logged.
 
+use crate::model::MIN_SECRET_CHARS;
 use sha2::{Digest, Sha256};
 
 pub use crate::model::Role;
@@ -7,8 +8,19 @@ pub use crate::model::Role;
 /// The configured tokens; none configured means open access (loopback only).
 #[derive(Debug, Clone, Default)]
 pub struct Tokens {
-    hashed: Vec<([u8; 32], Role)>,
+    hashed: Vec<Token>,
 }
+
+/// One token: its secret's hash, its role, and the name the audit trail and logs use.
+#[derive(Debug, Clone)]
+struct Token {
+    hash: [u8; 32],
+    role: Role,
+    name: String,
+}
+
+/// Who the changes of a server without tokens are recorded as.
+pub const OPEN_ACCESS: &str = "open access (no tokens; loopback only)";
 
 /// Why a request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,26 +39,36 @@ impl Tokens {
     /// Parses `role:secret` pairs separated by commas (`CONFTRAIL_API_TOKENS`).
     pub fn parse(text: &str) -> Result<Tokens, String> {
         let mut tokens = Tokens::default();
-        for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let entries = text.split(',').map(str::trim).filter(|e| !e.is_empty());
+        for (index, entry) in entries.enumerate() {
             let (role, secret) = entry.split_once(':').ok_or_else(|| {
                 "a token is role:secret (the secret itself is not shown here)".to_string()
             })?;
-            if secret.len() < 16 {
+            if secret.chars().count() < MIN_SECRET_CHARS {
                 return Err(format!(
-                    "the {role} token is shorter than 16 characters; use a long random secret"
+                    "the {role} token is shorter than {MIN_SECRET_CHARS} characters; use a long random secret"
                 ));
             }
-            tokens.hashed.push((hash(secret), Role::parse(role)?));
+            tokens.hashed.push(Token {
+                hash: hash(secret),
+                role: Role::parse(role)?,
+                name: format!("CONFTRAIL_API_TOKENS[{index}] ({role})"),
+            });
         }
         Ok(tokens)
     }
 
-    /// Adds a token given as the hex SHA-256 of its secret (as the configuration file keeps it).
-    pub fn add_hashed(&mut self, sha256_hex: &str, role: Role) -> Result<(), String> {
+    /// Adds a token given as the hex SHA-256 of its secret (as the configuration file keeps
+    /// it), recorded in the audit trail and logs as `name`.
+    pub fn add_hashed(&mut self, sha256_hex: &str, role: Role, name: &str) -> Result<(), String> {
         let mut hash = [0u8; 32];
         hex::decode_to_slice(sha256_hex, &mut hash)
             .map_err(|_| "a token hash must be 64 hex digits".to_string())?;
-        self.hashed.push((hash, role));
+        self.hashed.push(Token {
+            hash,
+            role,
+            name: name.to_string(),
+        });
         Ok(())
     }
 
@@ -55,10 +77,11 @@ impl Tokens {
         !self.hashed.is_empty()
     }
 
-    /// Checks an `Authorization` header value against the role a route needs.
-    pub fn check(&self, authorization: Option<&str>, needed: Role) -> Result<(), Denied> {
+    /// Checks an `Authorization` header value against the role a route needs; the name of
+    /// the token that passed.
+    pub fn check(&self, authorization: Option<&str>, needed: Role) -> Result<&str, Denied> {
         if !self.is_enabled() {
-            return Ok(());
+            return Ok(OPEN_ACCESS);
         }
         let secret = authorization
             .and_then(|h| h.strip_prefix("Bearer "))
@@ -66,16 +89,15 @@ impl Tokens {
             .ok_or(Denied::Unauthenticated)?;
         let presented = hash(secret);
         // Hash comparison: the secret's bytes are never compared directly.
-        let role = self
+        let token = self
             .hashed
             .iter()
-            .find(|(h, _)| *h == presented)
-            .map(|(_, role)| *role)
+            .find(|t| t.hash == presented)
             .ok_or(Denied::Unauthenticated)?;
-        if role >= needed {
-            Ok(())
+        if token.role >= needed {
+            Ok(&token.name)
         } else {
-            Err(Denied::Forbidden(role))
+            Err(Denied::Forbidden(token.role))
         }
     }
 }
@@ -91,7 +113,7 @@ mod tests {
         let bearer = |s: &str| format!("Bearer {s}");
         assert_eq!(
             tokens.check(Some(&bearer("reader-secret-0123456789")), Role::Read),
-            Ok(())
+            Ok("CONFTRAIL_API_TOKENS[0] (read)")
         );
         assert_eq!(
             tokens.check(Some(&bearer("reader-secret-0123456789")), Role::Ingest),
@@ -99,7 +121,7 @@ mod tests {
         );
         assert_eq!(
             tokens.check(Some(&bearer("admin-secret-0123456789")), Role::Ingest),
-            Ok(())
+            Ok("CONFTRAIL_API_TOKENS[1] (admin)")
         );
         assert_eq!(tokens.check(None, Role::Read), Err(Denied::Unauthenticated));
         assert_eq!(
@@ -108,7 +130,7 @@ mod tests {
         );
         assert!(Tokens::parse("root:0123456789abcdefg").is_err());
         assert!(Tokens::parse("read:short").is_err());
-        assert_eq!(Tokens::default().check(None, Role::Admin), Ok(()));
+        assert_eq!(Tokens::default().check(None, Role::Admin), Ok(OPEN_ACCESS));
     }
 
     #[test]
@@ -117,15 +139,15 @@ mod tests {
         let hex = crate::model::hash_hex(&hash(secret));
         for text in [hex.clone(), hex.to_ascii_uppercase()] {
             let mut tokens = Tokens::default();
-            tokens.add_hashed(&text, Role::Admin).expect("hash");
+            tokens.add_hashed(&text, Role::Admin, "ops").expect("hash");
             assert_eq!(
                 tokens.check(Some(&format!("Bearer {secret}")), Role::Admin),
-                Ok(())
+                Ok("ops")
             );
         }
         let mut tokens = Tokens::default();
         for bad in [&hex[..62], &hex[..63], &format!("{}zz", &hex[..62]), ""] {
-            assert!(tokens.add_hashed(bad, Role::Read).is_err(), "{bad:?}");
+            assert!(tokens.add_hashed(bad, Role::Read, "t").is_err(), "{bad:?}");
         }
     }
 }

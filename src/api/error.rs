@@ -84,6 +84,15 @@ impl ApiError {
         }
     }
 
+    /// 403: the server's configuration does not allow this, whatever the token.
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: message.into(),
+        }
+    }
+
     /// 401 or 403.
     pub fn denied(denied: Denied, needed: Role) -> ApiError {
         match denied {

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 use utoipa::IntoParams;
 
-use super::{blocking, ApiError, ApiState, Query};
+use super::{blocking, Acting, ApiError, ApiState, Query};
 use crate::app::events::{csv_rows, EventExport, EventsPage, LookupEvent, PurgeReport};
 use crate::query::EventLookup;
 
@@ -133,14 +133,12 @@ pub(super) struct PurgeParams {
 #[utoipa::path(post, path = "/v1/events/purge", tag = "events", params(PurgeParams),
     responses((status = 200, description = "what was removed, or would be with dryRun", body = PurgeReport)))]
 pub(super) async fn purge_events(
-    State(state): State<Arc<ApiState>>,
+    Acting(app): Acting,
     Query(params): Query<PurgeParams>,
 ) -> Result<Json<PurgeReport>, ApiError> {
     blocking(move || {
         Ok(Json(
-            state
-                .app
-                .purge_events(params.retention_days, params.dry_run)?,
+            app.purge_events(params.retention_days, params.dry_run)?,
         ))
     })
     .await

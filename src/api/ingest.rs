@@ -63,15 +63,21 @@ pub(super) async fn ingest(
         .source
         .clone()
         .unwrap_or_else(|| "request body".to_string());
-    let body = match crate::ingest::decompress(body.to_vec(), std::path::Path::new(&source)) {
-        Ok(bytes) => bytes,
-        Err(e @ crate::ingest::FileError::TooLarge { .. }) => {
-            return Err(ApiError::too_large(e.to_string()))
-        }
-        Err(e) => return Err(ApiError::bad_request(e.to_string())),
-    };
     let evaluate = params.evaluate.unwrap_or(true);
-    let report = blocking(move || Ok(state.app.ingest_bytes(&source, &body, evaluate)?)).await?;
+    // Decompressing and parsing are CPU work, so both run off the async threads. A gzip body is
+    // first decompressed into nothing, so a broken or oversized one is refused before any of
+    // it is recorded; the use case then streams it.
+    let report = blocking(move || {
+        match crate::ingest::check_document(&body, std::path::Path::new(&source)) {
+            Ok(()) => {}
+            Err(e @ crate::ingest::FileError::TooLarge { .. }) => {
+                return Err(ApiError::too_large(e.to_string()))
+            }
+            Err(e) => return Err(ApiError::bad_request(e.to_string())),
+        }
+        Ok(state.app.ingest_bytes(&source, &body, evaluate)?)
+    })
+    .await?;
     crate::metrics::ingest_records("item", report.items as u64);
     crate::metrics::ingest_records("event", report.events as u64);
     crate::metrics::ingest_records("rejected", report.errors as u64);

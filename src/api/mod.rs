@@ -3,6 +3,7 @@
 //! Each route is declared once, by its handler's `#[utoipa::path]`; the router and the OpenAPI
 //! document are both built from those declarations ([`routes`]).
 
+mod audit;
 pub mod auth;
 mod error;
 mod events;
@@ -33,6 +34,10 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
 use crate::app::App;
+use crate::model::Actor;
+use auth::Denied;
+use axum::extract::ConnectInfo;
+use std::net::SocketAddr;
 
 /// Largest request body accepted (ingest batches, gzip or not, and rule uploads).
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
@@ -43,9 +48,42 @@ pub struct ApiState {
     pub app: App,
     /// Who may do what.
     pub tokens: Tokens,
+    /// Whether `command` remediations (programs run on this host) may be set over the API.
+    pub allow_command_actions: bool,
     /// Becomes true when the server stops, ending live streams (which would otherwise keep
     /// graceful shutdown waiting forever).
     pub closing: tokio::sync::watch::Sender<bool>,
+    /// The second of the last refused authentication recorded in the audit trail: at most one
+    /// a second is recorded, so a flood of bad tokens cannot fill the disk.
+    pub last_refusal_recorded: std::sync::atomic::AtomicI64,
+}
+
+/// The application acting as the caller: its changes are recorded in the audit trail under
+/// the token's name and the client's address.
+pub struct Acting(pub App);
+
+impl FromRequestParts<Arc<ApiState>> for Acting {
+    type Rejection = ApiError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<ApiState>,
+    ) -> Result<Self, ApiError> {
+        // Set by the role check; every route that changes something has one.
+        let actor = parts
+            .extensions
+            .get::<Actor>()
+            .cloned()
+            .unwrap_or_else(|| Actor {
+                name: auth::OPEN_ACCESS.into(),
+                source: client_address(parts.extensions.get()),
+            });
+        Ok(Acting(state.app.acting_as(actor)))
+    }
+}
+
+/// The client's address, when the server was started with connection info.
+fn client_address(info: Option<&ConnectInfo<SocketAddr>>) -> Option<String> {
+    info.map(|ConnectInfo(addr)| addr.to_string())
 }
 
 /// Runs store work on the blocking pool.
@@ -120,6 +158,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
 
 /// Every operation with the role it needs, each declared by its handler's `#[utoipa::path]`.
 fn routes() -> Vec<(Option<Role>, UtoipaMethodRouter<Arc<ApiState>>)> {
+    use audit::*;
     use events::*;
     use ingest::*;
     use operations::*;
@@ -168,6 +207,7 @@ fn routes() -> Vec<(Option<Role>, UtoipaMethodRouter<Arc<ApiState>>)> {
         (a, routes!(delete_subscription)),
         (r, routes!(list_deliveries)),
         (r, routes!(stream)),
+        (a, routes!(audit)),
     ]
 }
 
@@ -221,10 +261,56 @@ async fn require(
         .headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
+    let source = client_address(request.extensions().get());
     match state.tokens.check(header, role) {
-        Ok(()) => next.run(request).await,
-        Err(denied) => ApiError::denied(denied, role).into_response(),
+        Ok(name) => {
+            let actor = Actor {
+                name: name.to_string(),
+                source,
+            };
+            let mut request = request;
+            request.extensions_mut().insert(actor);
+            next.run(request).await
+        }
+        Err(denied) => {
+            record_refusal(&state, &request, source, denied);
+            ApiError::denied(denied, role).into_response()
+        }
     }
+}
+
+/// Records a refused authentication in the audit trail, at most one a second, off the async
+/// threads and without delaying the answer.
+fn record_refusal(
+    state: &Arc<ApiState>,
+    request: &Request,
+    source: Option<String>,
+    denied: Denied,
+) {
+    use std::sync::atomic::Ordering;
+    let second = crate::model::now_millis().timestamp();
+    if state.last_refusal_recorded.swap(second, Ordering::Relaxed) == second {
+        tracing::debug!("refused authentication not recorded (one a second)");
+        return;
+    }
+    let target = format!("{} {}", request.method(), request.uri().path());
+    let why = match denied {
+        Denied::Unauthenticated => "no valid token".to_string(),
+        Denied::Forbidden(role) => format!("the token's role is {}", role.as_str()),
+    };
+    let actor = Actor {
+        name: match denied {
+            Denied::Unauthenticated => "unauthenticated".into(),
+            Denied::Forbidden(role) => format!("a {} token", role.as_str()),
+        },
+        source,
+    };
+    let app = state.app.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = app.audit_refused(&actor, &target, &why) {
+            tracing::warn!(error = %e, "cannot record a refused authentication");
+        }
+    });
 }
 
 /// Serves until `shutdown` resolves, then stops accepting and lets requests in flight finish.
@@ -242,10 +328,13 @@ pub async fn serve(
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
     });
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            closing.send_replace(true);
-        })
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        closing.send_replace(true);
+    })
+    .await
 }

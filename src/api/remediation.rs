@@ -11,10 +11,11 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::resources::{parse_state, selector, Where};
-use super::{blocking, ApiError, ApiState, JsonBody, Path, Query};
+use super::{blocking, Acting, ApiError, ApiState, JsonBody, Path, Query};
 use crate::app::lists::{ExceptionList, JobList, QueuedRemediation, RemediationConfigList};
 use crate::app::queries::JobFilter;
 use crate::config_file::RemediationSettings;
+use crate::model::ActionKind;
 use crate::model::{parse_time_arg, JobState, RemediationConfig, RemediationJob};
 use crate::query::ResourceSelector;
 use crate::remediation::RemediationException;
@@ -67,23 +68,32 @@ pub(super) async fn get_remediation(
     responses((status = 200, description = "the stored configuration", body = RemediationConfig)))]
 pub(super) async fn put_remediation(
     State(state): State<Arc<ApiState>>,
+    Acting(app): Acting,
     Path(RulePath { rule }): Path<RulePath>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<RemediationConfig>, ApiError> {
     let settings = RemediationSettings::from_body(body)
         .map_err(|e| ApiError::bad_request(format!("body: {e}")))?;
-    blocking(move || Ok(Json(state.app.set_remediation(&rule, &settings, "body")?))).await
+    // A command runs a program on this host: over the network only where the operator said so.
+    if settings.action == ActionKind::Command && !state.allow_command_actions {
+        return Err(ApiError::forbidden(
+            "command actions cannot be set through the API on this server (set \
+             api.allow_command_actions = true in its configuration file, or use the file or \
+             the CLI on the server's host)",
+        ));
+    }
+    blocking(move || Ok(Json(app.set_remediation(&rule, &settings, "body")?))).await
 }
 
 /// Remove a rule's remediation.
 #[utoipa::path(delete, path = "/v1/remediation/configurations/{rule}", tag = "remediation",
     params(RulePath), responses((status = 204, description = "removed")))]
 pub(super) async fn delete_remediation(
-    State(state): State<Arc<ApiState>>,
+    Acting(app): Acting,
     Path(RulePath { rule }): Path<RulePath>,
 ) -> Result<StatusCode, ApiError> {
     blocking(move || {
-        state.app.remove_remediation(&rule)?;
+        app.remove_remediation(&rule)?;
         Ok(StatusCode::NO_CONTENT)
     })
     .await
@@ -128,13 +138,13 @@ impl ExceptionTarget {
         (status = 202, description = "queued", body = QueuedRemediation),
         (status = 200, description = "already queued or running", body = QueuedRemediation)))]
 pub(super) async fn run_remediation(
-    State(state): State<Arc<ApiState>>,
+    Acting(app): Acting,
     JsonBody(target): JsonBody<ExceptionTarget>,
 ) -> Result<Response, ApiError> {
     blocking(move || {
-        state.app.rule(&target.rule)?;
-        let key = state.app.resolve(&target.selector())?;
-        let (job, queued) = state.app.queue_remediation(&target.rule, &key)?;
+        app.rule(&target.rule)?;
+        let key = app.resolve(&target.selector())?;
+        let (job, queued) = app.queue_remediation(&target.rule, &key)?;
         let status = if queued {
             StatusCode::ACCEPTED
         } else {
@@ -186,7 +196,7 @@ pub(super) struct ExceptionBody {
     request_body(content = ExceptionBody, description = "the rule, the resource and why"),
     responses((status = 200, description = "the stored exception", body = RemediationException)))]
 pub(super) async fn put_exception(
-    State(state): State<Arc<ApiState>>,
+    Acting(app): Acting,
     JsonBody(body): JsonBody<ExceptionBody>,
 ) -> Result<Json<RemediationException>, ApiError> {
     let expires_at = body
@@ -203,9 +213,7 @@ pub(super) async fn put_exception(
             region: body.region,
         };
         let exception =
-            state
-                .app
-                .add_exception(&target.rule, &target.selector(), &body.reason, expires_at)?;
+            app.add_exception(&target.rule, &target.selector(), &body.reason, expires_at)?;
         Ok(Json(exception))
     })
     .await
@@ -215,13 +223,11 @@ pub(super) async fn put_exception(
 #[utoipa::path(delete, path = "/v1/remediation/exceptions", tag = "remediation",
     params(ExceptionTarget), responses((status = 204, description = "removed")))]
 pub(super) async fn delete_exception(
-    State(state): State<Arc<ApiState>>,
+    Acting(app): Acting,
     Query(target): Query<ExceptionTarget>,
 ) -> Result<StatusCode, ApiError> {
     blocking(move || {
-        state
-            .app
-            .remove_exception(&target.rule, &target.selector())?;
+        app.remove_exception(&target.rule, &target.selector())?;
         Ok(StatusCode::NO_CONTENT)
     })
     .await

@@ -11,12 +11,12 @@ use serde_json::Value;
 use utoipa::IntoParams;
 
 use super::openapi::Binary;
-use super::{blocking, ApiError, ApiState, Body, JsonBody, Path, Query};
-use crate::app::lists::{Evaluations, RuleList};
-use crate::app::RuleChange;
+use super::{blocking, Acting, ApiError, ApiState, Body, JsonBody, Path, Query};
+use crate::app::lists::{Evaluations, RuleList, RuleView};
+use crate::app::{App, RuleChange};
 use crate::config_file::RuleSettings;
 use crate::evaluator::ScopeFilter;
-use crate::model::{RuleDefinition, TagFilter, Trigger};
+use crate::model::{TagFilter, Trigger};
 use crate::rules::definition::parse_parameters;
 use crate::rules::AddRule;
 
@@ -27,7 +27,7 @@ pub(super) async fn list_rules(
     State(state): State<Arc<ApiState>>,
 ) -> Result<Json<RuleList>, ApiError> {
     blocking(move || {
-        let rules = state.app.registry()?.list()?;
+        let rules = state.app.rule_views()?;
         Ok(Json(RuleList { rules }))
     })
     .await
@@ -44,12 +44,12 @@ pub(super) struct RuleName {
 
 /// One rule.
 #[utoipa::path(get, path = "/v1/rules/{name}", tag = "rules", params(RuleName),
-    responses((status = 200, description = "the rule and its settings", body = RuleDefinition)))]
+    responses((status = 200, description = "the rule, its settings and its failures", body = RuleView)))]
 pub(super) async fn get_rule(
     State(state): State<Arc<ApiState>>,
     Path(RuleName { name }): Path<RuleName>,
-) -> Result<Json<RuleDefinition>, ApiError> {
-    blocking(move || Ok(Json(state.app.registry()?.get(&name)?))).await
+) -> Result<Json<RuleView>, ApiError> {
+    blocking(move || Ok(Json(state.app.rule_view(&name)?))).await
 }
 
 /// Options of a rule upload.
@@ -85,7 +85,7 @@ pub(super) struct UploadParams {
     request_body(description = "the rule's .wasm component", content((Binary = "application/wasm"))),
     responses((status = 201, description = "the rule and what its first evaluation found", body = RuleChange)))]
 pub(super) async fn upload_rule(
-    State(state): State<Arc<ApiState>>,
+    Acting(app): Acting,
     Query(params): Query<UploadParams>,
     Body(wasm): Body,
 ) -> Result<Response, ApiError> {
@@ -123,7 +123,7 @@ pub(super) async fn upload_rule(
         disabled: params.disabled.unwrap_or(false),
     };
     blocking(move || {
-        let change = state.app.add_rule(&wasm, options)?;
+        let change = app.add_rule(&wasm, options)?;
         Ok((StatusCode::CREATED, Json(change)).into_response())
     })
     .await
@@ -136,13 +136,13 @@ pub(super) async fn upload_rule(
     request_body(description = "the rule's new .wasm component", content((Binary = "application/wasm"))),
     responses((status = 200, description = "the rule and what its evaluation found", body = RuleChange)))]
 pub(super) async fn replace_rule(
-    State(state): State<Arc<ApiState>>,
+    Acting(app): Acting,
     Path(RuleName { name }): Path<RuleName>,
     Body(wasm): Body,
 ) -> Result<Json<RuleChange>, ApiError> {
     blocking(move || {
         let settings = RuleSettings::default();
-        Ok(Json(state.app.change_rule(
+        Ok(Json(app.change_rule(
             &name,
             Some(wasm.to_vec()),
             &settings,
@@ -160,24 +160,24 @@ pub(super) async fn replace_rule(
     request_body(content = RuleSettings, description = "the settings to change"),
     responses((status = 200, description = "the rule and what its evaluation found", body = RuleChange)))]
 pub(super) async fn patch_rule(
-    State(state): State<Arc<ApiState>>,
+    Acting(app): Acting,
     Path(RuleName { name }): Path<RuleName>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<RuleChange>, ApiError> {
     let settings =
         RuleSettings::from_body(body).map_err(|e| ApiError::bad_request(format!("body: {e}")))?;
-    blocking(move || Ok(Json(state.app.change_rule(&name, None, &settings, "body")?))).await
+    blocking(move || Ok(Json(app.change_rule(&name, None, &settings, "body")?))).await
 }
 
 /// Remove an added rule.
 #[utoipa::path(delete, path = "/v1/rules/{name}", tag = "rules", params(RuleName),
     responses((status = 204, description = "removed")))]
 pub(super) async fn delete_rule(
-    State(state): State<Arc<ApiState>>,
+    Acting(app): Acting,
     Path(RuleName { name }): Path<RuleName>,
 ) -> Result<StatusCode, ApiError> {
     blocking(move || {
-        state.app.remove_rule(&name)?;
+        app.remove_rule(&name)?;
         Ok(StatusCode::NO_CONTENT)
     })
     .await
@@ -213,14 +213,14 @@ pub(super) struct EvaluateAllParams {
 #[utoipa::path(post, path = "/v1/evaluate", tag = "rules", params(EvaluateAllParams),
     responses((status = 200, description = "counts of evaluations and verdicts", body = Evaluations)))]
 pub(super) async fn evaluate(
-    State(state): State<Arc<ApiState>>,
+    Acting(app): Acting,
     Query(params): Query<EvaluateAllParams>,
 ) -> Result<Json<Evaluations>, ApiError> {
     let resources = EvaluateParams {
         resource_type: params.resource_type,
         resource_id: params.resource_id,
     };
-    evaluate_now(state, params.rule, resources).await
+    evaluate_now(app, params.rule, resources).await
 }
 
 /// Evaluate a rule now.
@@ -229,15 +229,15 @@ pub(super) async fn evaluate(
 #[utoipa::path(post, path = "/v1/rules/{name}/evaluate", tag = "rules", params(RuleName, EvaluateParams),
     responses((status = 200, description = "counts of evaluations and verdicts", body = Evaluations)))]
 pub(super) async fn evaluate_rule(
-    State(state): State<Arc<ApiState>>,
+    Acting(app): Acting,
     Path(RuleName { name }): Path<RuleName>,
     Query(params): Query<EvaluateParams>,
 ) -> Result<Json<Evaluations>, ApiError> {
-    evaluate_now(state, Some(name), params).await
+    evaluate_now(app, Some(name), params).await
 }
 
 async fn evaluate_now(
-    state: Arc<ApiState>,
+    app: App,
     rule: Option<String>,
     resources: EvaluateParams,
 ) -> Result<Json<Evaluations>, ApiError> {
@@ -246,7 +246,7 @@ async fn evaluate_now(
             resource_type: resources.resource_type,
             resource_id: resources.resource_id,
         };
-        let evaluations = state.app.evaluate_now(rule.as_deref(), &filter)?;
+        let evaluations = app.evaluate_now(rule.as_deref(), &filter)?;
         Ok(Json(Evaluations { evaluations }))
     })
     .await

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::IntoParams;
 
-use super::{blocking, ApiError, ApiState, JsonBody, Path};
+use super::{blocking, Acting, ApiError, ApiState, JsonBody, Path};
 use crate::app::lists::{DeliveryList, SubscriptionList};
 use crate::config_file::SubscriptionSettings;
 use crate::model::Subscription;
@@ -56,7 +56,7 @@ pub(super) async fn get_subscription(
     request_body(content = SubscriptionSettings, description = "the settings"),
     responses((status = 200, description = "the stored subscription", body = Subscription)))]
 pub(super) async fn put_subscription(
-    State(state): State<Arc<ApiState>>,
+    Acting(app): Acting,
     Path(SubscriptionName { name }): Path<SubscriptionName>,
     JsonBody(mut body): JsonBody<Value>,
 ) -> Result<Json<Subscription>, ApiError> {
@@ -68,18 +68,18 @@ pub(super) async fn put_subscription(
     }
     let settings: SubscriptionSettings =
         serde_json::from_value(body).map_err(|e| ApiError::bad_request(format!("body: {e}")))?;
-    blocking(move || Ok(Json(state.app.put_subscription(&settings, "body")?))).await
+    blocking(move || Ok(Json(app.put_subscription(&settings, "body")?))).await
 }
 
 /// Remove a subscription.
 #[utoipa::path(delete, path = "/v1/subscriptions/{name}", tag = "subscriptions",
     params(SubscriptionName), responses((status = 204, description = "removed")))]
 pub(super) async fn delete_subscription(
-    State(state): State<Arc<ApiState>>,
+    Acting(app): Acting,
     Path(SubscriptionName { name }): Path<SubscriptionName>,
 ) -> Result<StatusCode, ApiError> {
     blocking(move || {
-        state.app.remove_subscription(&name)?;
+        app.remove_subscription(&name)?;
         Ok(StatusCode::NO_CONTENT)
     })
     .await

@@ -1,12 +1,16 @@
 //! Configuration use cases: remediation configurations, exceptions and webhook subscriptions,
 //! each checked by the same conversion the configuration file goes through.
 
+use serde_json::{json, Value};
+
 use super::{App, AppError};
-use crate::config_file::{RemediationSettings, SubscriptionSettings};
+use crate::config_file::{ConfigFile, RemediationSettings, SubscriptionSettings};
 use crate::model::{
-    now_millis, EvaluatedResource, RemediationConfig, RemediationException, Subscription, Timestamp,
+    format_time, now_millis, EvaluatedResource, RemediationConfig, RemediationException,
+    Subscription, Timestamp,
 };
 use crate::query::ResourceSelector;
+use crate::settings::Applied;
 
 impl App {
     /// Sets a rule's remediation (replacing any earlier one, whose creation time is kept).
@@ -18,13 +22,32 @@ impl App {
         key: &str,
     ) -> Result<RemediationConfig, AppError> {
         self.rule(rule)?;
-        let mut config = settings.to_config(rule, key)?;
-        if let Some(old) = self.store().remediation_config(rule)? {
-            config.created_at = old.created_at;
-        }
+        let stored = self.store().remediation_config(rule)?;
+        let config = settings.to_config(rule, key, stored.as_ref())?;
         self.store().put_remediation_config(&config)?;
         self.store().flush()?;
-        Ok(config)
+        let shown = config.redacted();
+        self.audit("remediation.set", rule, json!(shown))?;
+        Ok(shown)
+    }
+
+    /// Applies a configuration file's rule settings, remediations and subscriptions (the file
+    /// wins over earlier API changes to the same entries) and records what it set.
+    pub fn apply_file(&self, file: &ConfigFile) -> Result<Applied, AppError> {
+        let applied = crate::settings::apply_file(file, self.store(), self.registry()?)?;
+        self.store().flush()?;
+        if applied != Applied::default() {
+            self.audit(
+                "settings.apply",
+                "configuration file",
+                json!({
+                    "rules": file.rules.keys().collect::<Vec<_>>(),
+                    "remediation": file.remediation.keys().collect::<Vec<_>>(),
+                    "subscriptions": file.subscriptions.iter().map(|s| &s.name).collect::<Vec<_>>(),
+                }),
+            )?;
+        }
+        Ok(applied)
     }
 
     /// Removes a rule's remediation; queued jobs are cancelled when they come due.
@@ -35,6 +58,7 @@ impl App {
             )));
         }
         self.store().flush()?;
+        self.audit("remediation.remove", rule, Value::Null)?;
         Ok(())
     }
 
@@ -67,6 +91,11 @@ impl App {
         };
         self.store().put_exception(&exception)?;
         self.store().flush()?;
+        self.audit(
+            "exception.add",
+            &format!("{rule} {key}"),
+            json!({ "reason": exception.reason, "expiresAt": exception.expires_at.map(|t| format_time(&t)) }),
+        )?;
         Ok(exception)
     }
 
@@ -80,6 +109,7 @@ impl App {
             )));
         }
         self.store().flush()?;
+        self.audit("exception.remove", &format!("{rule} {key}"), Value::Null)?;
         Ok(())
     }
 
@@ -89,10 +119,17 @@ impl App {
         settings: &SubscriptionSettings,
         key: &str,
     ) -> Result<Subscription, AppError> {
-        let subscription = settings.to_subscription(key)?;
+        let stored = self
+            .store()
+            .subscriptions()?
+            .into_iter()
+            .find(|s| s.name == settings.name);
+        let subscription = settings.to_subscription(key, stored.as_ref())?;
         self.store().put_subscription(&subscription)?;
         self.reload_subscriptions()?;
-        Ok(subscription)
+        let shown = subscription.redacted();
+        self.audit("subscription.put", &shown.name, json!(shown))?;
+        Ok(shown)
     }
 
     /// Removes a subscription (its queued deliveries still go out).
@@ -100,6 +137,7 @@ impl App {
         let deleted = self.store().delete_subscription(name)?;
         self.reload_subscriptions()?;
         if deleted {
+            self.audit("subscription.remove", name, Value::Null)?;
             Ok(())
         } else {
             Err(AppError::NotFound(format!("no subscription named {name}")))

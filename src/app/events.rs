@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{App, AppError};
-use crate::model::format_time;
+use crate::model::{format_time, Timestamp};
 use crate::query::EventLookup;
-use crate::store::{EventPage, EventPageToken, EventQuery, Store, StoredEvent};
+use crate::store::{EventPage, EventPageToken, EventQuery, EventSpan, Store, StoredEvent};
 
 /// One API event in LookupEvents' shape (`Resources` are those the event was found to touch).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -118,6 +118,20 @@ pub struct PurgeReport {
     /// Nothing was deleted: the report says what a purge would delete.
     #[serde(default)]
     pub dry_run: bool,
+}
+
+impl PurgeReport {
+    /// The report of a purge (or dry run) at `cutoff` that found `span`.
+    fn of(span: EventSpan, cutoff: Timestamp, retention_days: u32, dry_run: bool) -> PurgeReport {
+        PurgeReport {
+            purged: span.count,
+            before: Some(format_time(&cutoff)),
+            retention_days,
+            oldest: span.oldest.as_ref().map(format_time),
+            newest: span.newest.as_ref().map(format_time),
+            dry_run,
+        }
+    }
 }
 
 /// CSV header of CloudTrail's event history download.
@@ -328,20 +342,15 @@ impl App {
                 dry_run,
             });
         };
-        let span = if dry_run {
-            self.store().events_before(cutoff)?
-        } else {
-            let span = self.store().purge_events_before(cutoff)?;
-            self.store().flush()?;
-            span
-        };
-        Ok(PurgeReport {
-            purged: span.count,
-            before: Some(format_time(&cutoff)),
-            retention_days,
-            oldest: span.oldest.as_ref().map(format_time),
-            newest: span.newest.as_ref().map(format_time),
-            dry_run,
-        })
+        if dry_run {
+            let span = self.store().events_before(cutoff)?;
+            return Ok(PurgeReport::of(span, cutoff, retention_days, true));
+        }
+        let span = self.store().purge_events_before(cutoff)?;
+        self.store().flush()?;
+        let report = PurgeReport::of(span, cutoff, retention_days, false);
+        // Only what changed the store is audited; a dry run changes nothing.
+        self.audit("events.purge", "API events", serde_json::json!(report))?;
+        Ok(report)
     }
 }

@@ -11,9 +11,13 @@ use crate::recorder::{prepare, PreparedItem, Recorded, Recorder};
 use crate::rules::Trigger;
 use crate::store::{Store, StoreError, StoredEvent};
 use serde::{Deserialize, Serialize};
+use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::sync::mpsc::SyncSender;
 
-/// At most this many problems are listed in a report; all are counted.
+/// At most this many problems are listed in a report; all are counted. Problems with a whole
+/// document (why it could not be read, or stopped being read) are listed up to twice this, so
+/// a document's last word is not lost behind its bad records.
 pub const MAX_LISTED_PROBLEMS: usize = 1000;
 
 /// Whether a problem rejected a record or only skipped one that carries nothing to record.
@@ -114,8 +118,11 @@ impl IngestReport {
         self.skipped += other.skipped;
         self.errors += other.errors;
         self.warnings += other.warnings;
-        let room = MAX_LISTED_PROBLEMS.saturating_sub(self.problems.len());
-        self.problems.extend(other.problems.into_iter().take(room));
+        for problem in other.problems {
+            if self.has_room_for(&problem) {
+                self.problems.push(problem);
+            }
+        }
         if let Some(counts) = other.evaluations {
             self.evaluations
                 .get_or_insert_with(Default::default)
@@ -140,9 +147,16 @@ impl IngestReport {
             ProblemKind::Skipped => self.skipped += 1,
             ProblemKind::Warning => self.warnings += 1,
         }
-        if self.problems.len() < MAX_LISTED_PROBLEMS {
+        if self.has_room_for(&problem) {
             self.problems.push(problem);
         }
+    }
+
+    /// Whether the list of problems still takes this one.
+    fn has_room_for(&self, problem: &Problem) -> bool {
+        let listed = self.problems.len();
+        listed < MAX_LISTED_PROBLEMS
+            || (problem.location.is_empty() && listed < 2 * MAX_LISTED_PROBLEMS)
     }
 
     /// The rule evaluations line, when rules ran and there was something to judge (API events
@@ -218,8 +232,8 @@ impl App {
         })??)
     }
 
-    /// Ingests one in-memory document (already decompressed), judges the new versions (unless
-    /// `evaluate` is false) and flushes: what it reports is durable.
+    /// Ingests one in-memory document (gzip recognised by content), judges the new versions
+    /// (unless `evaluate` is false) and flushes: what it reports is durable.
     pub fn ingest_bytes(
         &self,
         source: &str,
@@ -255,8 +269,7 @@ pub fn ingest_paths(store: &Store, paths: &[PathBuf]) -> Result<IngestReport, In
     )
 }
 
-/// Files are read and parsed on a second thread while this one records, so parsing the next
-/// file overlaps with writing the previous one.
+/// Records files and directory trees, then flushes.
 fn ingest_paths_with(
     store: &Store,
     follow_up: &FollowUp,
@@ -264,49 +277,11 @@ fn ingest_paths_with(
     event_map: &EventMap,
     evaluator: Option<&mut Evaluator>,
 ) -> Result<IngestReport, IngestError> {
-    let files = ingest::collect_files(paths)?;
-    let mut report = IngestReport::default();
-    let mut recorder = Recorder::new(store);
-    let mut queue = EvaluationQueue::new(follow_up, evaluator);
-    let mut events = EventBatch::new(store, follow_up);
-    std::thread::scope(|scope| -> Result<(), IngestError> {
-        // A small bound keeps at most a couple of parsed files in memory.
-        let (tx, rx) = std::sync::mpsc::sync_channel(2);
-        let parse = move || {
-            for file in files {
-                let parsed = ingest::read_document(&file)
-                    .map(|bytes| stage(ingest::parse_document(&bytes), event_map));
-                if tx.send((file, parsed)).is_err() {
-                    // The recorder stopped (a store error); nothing more to parse.
-                    return;
-                }
-            }
-        };
-        std::thread::Builder::new()
-            .name("conftrail-parse".to_string())
-            .spawn_scoped(scope, parse)
-            .map_err(IngestError::Thread)?;
-        for (file, parsed) in rx {
-            let source = file.display().to_string();
-            tracing::debug!(file = %source, "recording");
-            report.documents += 1;
-            match parsed {
-                Ok(records) => record_records(
-                    &mut recorder,
-                    &mut queue,
-                    &mut events,
-                    &source,
-                    records,
-                    &mut report,
-                )?,
-                Err(e) => report.note(ProblemKind::Error, &source, String::new(), e.reason()),
-            }
-        }
-        Ok(())
-    })?;
-    recorder.finish()?;
-    queue.finish(&mut report)?;
-    events.finish(&mut report)?;
+    let inputs = ingest::collect_files(paths)?
+        .into_iter()
+        .map(Input::Path)
+        .collect();
+    let report = ingest_inputs(store, follow_up, inputs, event_map, evaluator)?;
     store.flush()?;
     log_report(&report);
     Ok(report)
@@ -326,8 +301,13 @@ fn log_report(report: &IngestReport) {
     );
 }
 
-/// Records one in-memory document without judging or announcing anything, then flushes.
-pub fn ingest_bytes(store: &Store, source: &str, bytes: &[u8]) -> Result<IngestReport, StoreError> {
+/// Records one in-memory document (gzip recognised by content) without judging or announcing
+/// anything, then flushes.
+pub fn ingest_bytes(
+    store: &Store,
+    source: &str,
+    bytes: &[u8],
+) -> Result<IngestReport, IngestError> {
     let report = ingest_bytes_unflushed(
         store,
         &FollowUp::none(store),
@@ -349,31 +329,152 @@ fn ingest_bytes_unflushed(
     bytes: &[u8],
     event_map: &EventMap,
     evaluator: Option<&mut Evaluator>,
-) -> Result<IngestReport, StoreError> {
+) -> Result<IngestReport, IngestError> {
+    let inputs = vec![Input::Bytes { source, bytes }];
+    let report = ingest_inputs(store, follow_up, inputs, event_map, evaluator)?;
+    log_report(&report);
+    Ok(report)
+}
+
+/// A document to ingest.
+enum Input<'a> {
+    /// A file, or `-` for standard input.
+    Path(PathBuf),
+    /// A document in memory (a request body), named `source` in the report.
+    Bytes { source: &'a str, bytes: &'a [u8] },
+}
+
+/// What the parsing thread hands the recording one.
+enum Parsed {
+    /// The records that follow come from this document.
+    Document(String),
+    /// The next records of the current document.
+    Records(Vec<StagedRecord>),
+}
+
+/// Records per message from the parsing thread.
+const PARSED_BATCH: usize = 256;
+
+/// Estimated memory of the records in one message from the parsing thread: with
+/// [`PARSED_BATCH`] and the channel's bound, this bounds what is parsed ahead of the recorder,
+/// whatever the size of a document.
+const PARSED_BATCH_MEMORY: u64 = 4 * 1024 * 1024;
+
+/// Documents are read and parsed on a second thread while this one records, so parsing
+/// overlaps with writing. Records cross in small batches as they are parsed, so memory follows
+/// the batch, not the document. Does not flush.
+fn ingest_inputs(
+    store: &Store,
+    follow_up: &FollowUp,
+    inputs: Vec<Input<'_>>,
+    event_map: &EventMap,
+    evaluator: Option<&mut Evaluator>,
+) -> Result<IngestReport, IngestError> {
     let mut report = IngestReport::default();
     let mut recorder = Recorder::new(store);
     let mut queue = EvaluationQueue::new(follow_up, evaluator);
     let mut events = EventBatch::new(store, follow_up);
-    report.documents += 1;
-    record_records(
-        &mut recorder,
-        &mut queue,
-        &mut events,
-        source,
-        stage(ingest::parse_document(bytes), event_map),
-        &mut report,
-    )?;
+    std::thread::scope(|scope| -> Result<(), IngestError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        std::thread::Builder::new()
+            .name("conftrail-parse".to_string())
+            .spawn_scoped(scope, move || parse_inputs(inputs, event_map, &tx))
+            .map_err(IngestError::Thread)?;
+        let mut source = String::new();
+        for parsed in rx {
+            match parsed {
+                Parsed::Document(name) => {
+                    tracing::debug!(file = %name, "recording");
+                    report.documents += 1;
+                    source = name;
+                }
+                Parsed::Records(records) => record_records(
+                    &mut recorder,
+                    &mut queue,
+                    &mut events,
+                    &source,
+                    records,
+                    &mut report,
+                )?,
+            }
+        }
+        Ok(())
+    })?;
     recorder.finish()?;
     queue.finish(&mut report)?;
     events.finish(&mut report)?;
-    log_report(&report);
     Ok(report)
+}
+
+/// The parsing thread: reads each document, staging its records in batches. Stops when the
+/// recorder does (a store error).
+fn parse_inputs(inputs: Vec<Input<'_>>, event_map: &EventMap, tx: &SyncSender<Parsed>) {
+    for input in inputs {
+        let source = match &input {
+            Input::Path(path) => path.display().to_string(),
+            Input::Bytes { source, .. } => source.to_string(),
+        };
+        if tx.send(Parsed::Document(source)).is_err() {
+            return;
+        }
+        let flow = match input {
+            Input::Path(path) => match ingest::open_input(&path) {
+                Ok(reader) => parse_input(reader, event_map, tx),
+                Err(e) => {
+                    let record = StagedRecord {
+                        location: String::new(),
+                        warnings: Vec::new(),
+                        weight: 0,
+                        outcome: Staged::Invalid(e.reason()),
+                    };
+                    send(tx, vec![record])
+                }
+            },
+            Input::Bytes { bytes, .. } => parse_input(bytes, event_map, tx),
+        };
+        if flow.is_break() {
+            return;
+        }
+    }
+}
+
+fn parse_input(
+    reader: impl std::io::Read,
+    event_map: &EventMap,
+    tx: &SyncSender<Parsed>,
+) -> ControlFlow<()> {
+    let mut batch = Vec::new();
+    let mut batch_weight = 0u64;
+    let mut flow = ControlFlow::Continue(());
+    ingest::read_records(reader, &mut |record, weight| {
+        batch.push(stage(record, weight, event_map));
+        batch_weight += weight;
+        if batch.len() >= PARSED_BATCH || batch_weight >= PARSED_BATCH_MEMORY {
+            batch_weight = 0;
+            flow = send(tx, std::mem::take(&mut batch));
+        }
+        flow
+    });
+    if flow.is_continue() && !batch.is_empty() {
+        flow = send(tx, batch);
+    }
+    flow
+}
+
+fn send(tx: &SyncSender<Parsed>, records: Vec<StagedRecord>) -> ControlFlow<()> {
+    match tx.send(Parsed::Records(records)) {
+        Ok(()) => ControlFlow::Continue(()),
+        // The recorder stopped (a store error); nothing more to parse.
+        Err(_) => ControlFlow::Break(()),
+    }
 }
 
 /// A parsed record, its item (if any) hashed, ready for the recorder.
 struct StagedRecord {
     location: String,
     warnings: Vec<String>,
+    /// Estimated memory of the JSON it came from: weighs the batches that hold it.
+    weight: u64,
     outcome: Staged,
 }
 
@@ -384,25 +485,23 @@ enum Staged {
     Invalid(String),
 }
 
-/// Hashes the items of parsed records and finds the resources events touch (work that needs
-/// no store, so the parsing thread does it).
-fn stage(records: Vec<ingest::ParsedRecord>, event_map: &EventMap) -> Vec<StagedRecord> {
-    records
-        .into_iter()
-        .map(|record| StagedRecord {
-            location: record.location,
-            warnings: record.warnings,
-            outcome: match record.outcome {
-                RecordOutcome::Item(item) => Staged::Item(Box::new(prepare(*item))),
-                RecordOutcome::Event(event) => Staged::Event(Box::new(StoredEvent {
-                    touched: event_map.touched(&event),
-                    event: *event,
-                })),
-                RecordOutcome::Skipped(note) => Staged::Skipped(note),
-                RecordOutcome::Invalid(reason) => Staged::Invalid(reason),
-            },
-        })
-        .collect()
+/// Hashes the item of a parsed record or finds the resources an event touches (work that
+/// needs no store, so the parsing thread does it).
+fn stage(record: ingest::ParsedRecord, weight: u64, event_map: &EventMap) -> StagedRecord {
+    StagedRecord {
+        location: record.location,
+        warnings: record.warnings,
+        weight,
+        outcome: match record.outcome {
+            RecordOutcome::Item(item) => Staged::Item(Box::new(prepare(*item))),
+            RecordOutcome::Event(event) => Staged::Event(Box::new(StoredEvent {
+                touched: event_map.touched(&event),
+                event: *event,
+            })),
+            RecordOutcome::Skipped(note) => Staged::Skipped(note),
+            RecordOutcome::Invalid(reason) => Staged::Invalid(reason),
+        },
+    }
 }
 
 fn record_records(
@@ -438,7 +537,7 @@ fn record_records(
                         deletion,
                         version,
                     } => {
-                        queue.push(recorder, key, copy, version)?;
+                        queue.push(recorder, key, copy, version, record.weight)?;
                         if deletion {
                             report.deleted += 1;
                         } else {
@@ -452,7 +551,7 @@ fn record_records(
             }
             Staged::Event(event) => {
                 report.events += 1;
-                events.push(*event, report)?;
+                events.push(*event, record.weight, report)?;
             }
             Staged::Skipped(note) => {
                 report.note(ProblemKind::Skipped, source, record.location, note)
@@ -470,10 +569,16 @@ struct EventBatch<'s> {
     store: &'s Store,
     follow_up: &'s FollowUp,
     pending: Vec<StoredEvent>,
+    /// Estimated memory of the JSON the pending events came from.
+    pending_bytes: u64,
 }
 
 /// Events written per atomic batch.
 const EVENT_BATCH: usize = 8192;
+
+/// Estimated memory (of the events' records) after which a batch is written sooner, so large
+/// events cannot pile up.
+const EVENT_BATCH_BYTES: u64 = 32 * 1024 * 1024;
 
 impl<'s> EventBatch<'s> {
     fn new(store: &'s Store, follow_up: &'s FollowUp) -> Self {
@@ -481,12 +586,19 @@ impl<'s> EventBatch<'s> {
             store,
             follow_up,
             pending: Vec::new(),
+            pending_bytes: 0,
         }
     }
 
-    fn push(&mut self, event: StoredEvent, report: &mut IngestReport) -> Result<(), StoreError> {
+    fn push(
+        &mut self,
+        event: StoredEvent,
+        weight: u64,
+        report: &mut IngestReport,
+    ) -> Result<(), StoreError> {
         self.pending.push(event);
-        if self.pending.len() >= EVENT_BATCH {
+        self.pending_bytes += weight;
+        if self.pending.len() >= EVENT_BATCH || self.pending_bytes >= EVENT_BATCH_BYTES {
             self.write(report)?;
         }
         Ok(())
@@ -505,6 +617,7 @@ impl<'s> EventBatch<'s> {
                     .map(|stored| &stored.event),
             )?;
             self.pending.clear();
+            self.pending_bytes = 0;
         }
         Ok(())
     }
@@ -521,6 +634,8 @@ struct EvaluationQueue<'e> {
     follow_up: &'e FollowUp,
     evaluator: Option<&'e mut Evaluator>,
     jobs: Vec<Job>,
+    /// Estimated memory of the JSON the queued items came from.
+    jobs_bytes: u64,
     counts: EvaluationCounts,
     /// New versions to announce (only collected when someone listens).
     announce: Option<Vec<(ResourceKey, u64)>>,
@@ -529,12 +644,17 @@ struct EvaluationQueue<'e> {
 /// New versions judged at once (bounds the memory held by the queue).
 const EVALUATION_BATCH: usize = 512;
 
+/// Estimated memory (of the queued items) after which the queue is judged sooner, so large
+/// items cannot pile up.
+const EVALUATION_BATCH_BYTES: u64 = 16 * 1024 * 1024;
+
 impl<'e> EvaluationQueue<'e> {
     fn new(follow_up: &'e FollowUp, evaluator: Option<&'e mut Evaluator>) -> Self {
         EvaluationQueue {
             follow_up,
             evaluator,
             jobs: Vec::new(),
+            jobs_bytes: 0,
             counts: EvaluationCounts::default(),
             announce: follow_up.wants_versions().then(Vec::new),
         }
@@ -554,6 +674,7 @@ impl<'e> EvaluationQueue<'e> {
         key: Option<ResourceKey>,
         item: Option<ConfigurationItem>,
         version: u64,
+        weight: u64,
     ) -> Result<(), StoreError> {
         if let (Some(announce), Some(key)) = (&mut self.announce, key) {
             announce.push((key, version));
@@ -564,8 +685,10 @@ impl<'e> EvaluationQueue<'e> {
                 version,
                 trigger: Trigger::Change,
             });
+            self.jobs_bytes += weight;
         }
         if self.jobs.len() >= EVALUATION_BATCH
+            || self.jobs_bytes >= EVALUATION_BATCH_BYTES
             || self
                 .announce
                 .as_ref()
@@ -582,6 +705,7 @@ impl<'e> EvaluationQueue<'e> {
         if let Some(announce) = &mut self.announce {
             self.follow_up.after_versions(&std::mem::take(announce))?;
         }
+        self.jobs_bytes = 0;
         if let Some(evaluator) = self.evaluator.as_deref_mut() {
             let counts = evaluator.evaluate(std::mem::take(&mut self.jobs))?;
             self.counts.merge(counts);

@@ -6,9 +6,17 @@ use utoipa::ToSchema;
 
 use crate::evaluator::EvaluationCounts;
 use crate::model::{
-    Delivery, RemediationConfig, RemediationException, RemediationJob, RuleDefinition, Subscription,
+    AuditEntry, Delivery, RemediationConfig, RemediationException, RemediationJob, RuleDefinition,
+    RuleErrors, Subscription,
 };
 use crate::query::ResourceEntry;
+
+/// Entries of the audit trail.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditList {
+    /// Oldest first.
+    pub entries: Vec<AuditEntry>,
+}
 
 /// Recorded resources with their latest state.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -21,7 +29,18 @@ pub struct ResourceList {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RuleList {
     /// Managed and added rules, by name.
-    pub rules: Vec<RuleDefinition>,
+    pub rules: Vec<RuleView>,
+}
+
+/// A rule as answers show it: its definition, and how often it failed to decide.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleView {
+    /// The rule.
+    #[serde(flatten)]
+    pub rule: RuleDefinition,
+    /// Evaluations that failed (no verdict), and the last failure.
+    pub evaluation_errors: RuleErrors,
 }
 
 /// What a manual evaluation produced.

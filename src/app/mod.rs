@@ -3,6 +3,7 @@
 //! decides what follows a write: verdicts after new versions, notifications after changes,
 //! remediation jobs after verdicts, wake-ups of the background workers (see [`follow_up`]).
 
+pub mod audit;
 mod configure;
 mod evaluate;
 mod evaluators;
@@ -24,6 +25,7 @@ pub use rules::RuleChange;
 pub use wake::Wake;
 
 use crate::linker::EventMap;
+use crate::model::Actor;
 use crate::notify::Notifier;
 use crate::rules::{RuleEngine, RuleError, RuleRegistry};
 use crate::store::{Store, StoreError};
@@ -80,6 +82,8 @@ pub struct Wakes {
 #[derive(Clone)]
 pub struct App {
     inner: Arc<Inner>,
+    /// Who the changes made through this handle are recorded as (see [`App::acting_as`]).
+    actor: Actor,
 }
 
 struct Inner {
@@ -113,6 +117,7 @@ impl App {
                 evaluators: EvaluatorPool::default(),
                 wakes: Arc::default(),
             }),
+            actor: Actor::local_cli(),
         })
     }
 

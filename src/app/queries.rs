@@ -141,15 +141,21 @@ impl App {
         })
     }
 
-    /// Every remediation configuration, or one rule's (an error when it has none).
+    /// Every remediation configuration, or one rule's (an error when it has none), secrets
+    /// hidden as answers show them.
     pub fn remediation_configs(
         &self,
         rule: Option<&str>,
     ) -> Result<Vec<RemediationConfig>, AppError> {
         match rule {
-            None => Ok(self.store().remediation_configs()?),
+            None => Ok(self
+                .store()
+                .remediation_configs()?
+                .iter()
+                .map(RemediationConfig::redacted)
+                .collect()),
             Some(rule) => match self.store().remediation_config(rule)? {
-                Some(config) => Ok(vec![config]),
+                Some(config) => Ok(vec![config.redacted()]),
                 None => Err(AppError::NotFound(format!(
                     "rule {rule} has no remediation configured"
                 ))),
@@ -183,9 +189,14 @@ impl App {
         Ok(self.store().exceptions()?)
     }
 
-    /// Every webhook subscription.
+    /// Every webhook subscription, secrets hidden as answers show them.
     pub fn subscriptions(&self) -> Result<Vec<Subscription>, AppError> {
-        Ok(self.store().subscriptions()?)
+        Ok(self
+            .store()
+            .subscriptions()?
+            .iter()
+            .map(Subscription::redacted)
+            .collect())
     }
 
     /// One subscription.
@@ -203,7 +214,7 @@ impl App {
         for delivery in self.store().deliveries() {
             let delivery = delivery?;
             if delivery.subscription == name {
-                out.push(delivery);
+                out.push(delivery.redacted());
             }
         }
         Ok(out)

@@ -3,8 +3,12 @@
 
 use super::follow_up::FollowUp;
 use super::{App, AppError};
+use serde_json::{json, Map, Value};
+
 use crate::model::{RemediationJob, ResourceKey};
+use crate::query::{api_path, resource_api_path, ResourceSelector};
 use crate::remediation::{self, Admission};
+use crate::timeline::TimelineEntry;
 
 impl App {
     /// Queues a job for the resource's latest judged version (a new job, or the existing one
@@ -19,6 +23,11 @@ impl App {
         if queued {
             FollowUp::of(self).after_job(&job)?;
             self.store().flush()?;
+            self.audit(
+                "remediation.run",
+                &format!("{rule} {resource}"),
+                json!({ "jobId": job.id, "configurationVersion": job.configuration_version }),
+            )?;
         }
         Ok((job, queued))
     }
@@ -36,9 +45,47 @@ impl App {
             }
         };
         follow_up.after_job(&job)?;
-        let job = remediation::execute(self.store(), *job, &config)?;
+        let context = self.action_context(&job)?;
+        let job = remediation::execute(self.store(), *job, &config, context)?;
         follow_up.after_job(&job)?;
         Ok(job)
+    }
+
+    /// What the action is told besides the job: the API calls linked to the version judged
+    /// (who changed it, when, from where) and where the resource is in the API.
+    fn action_context(&self, job: &RemediationJob) -> Result<Map<String, Value>, AppError> {
+        let key = job.resource.key();
+        let sel = ResourceSelector {
+            resource_type: key.resource_type.clone(),
+            resource_id: key.resource_id.clone(),
+            account_id: Some(key.account_id.clone()),
+            region: Some(key.region.clone()),
+        };
+        let api_calls = self
+            .timeline(&sel)?
+            .entries
+            .into_iter()
+            .find_map(|entry| match entry {
+                TimelineEntry::Configuration(v) if v.version == job.configuration_version => {
+                    Some(v.api_calls)
+                }
+                _ => None,
+            })
+            .unwrap_or_default();
+        let mut context = Map::new();
+        context.insert(
+            "apiCalls".into(),
+            serde_json::to_value(api_calls).unwrap_or_default(),
+        );
+        context.insert(
+            "links".into(),
+            json!({
+                "resource": resource_api_path(&key, &[]),
+                "timeline": resource_api_path(&key, &["timeline"]),
+                "job": api_path(&["", "v1", "remediation", "jobs", &job.id.to_string()]),
+            }),
+        );
+        Ok(context)
     }
 
     /// After a crash: attempts of jobs and deliveries that were running are recorded as

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::lists::RuleView;
 use super::{App, AppError};
 use crate::config_file::RuleSettings;
 use crate::evaluator::{EvaluationCounts, ScopeFilter};
@@ -27,6 +28,27 @@ impl App {
         Ok(self.registry()?.list()?)
     }
 
+    /// Every rule as answers show it, with its failures.
+    pub fn rule_views(&self) -> Result<Vec<RuleView>, AppError> {
+        self.rules()?
+            .into_iter()
+            .map(|rule| self.view(rule))
+            .collect()
+    }
+
+    /// One rule as answers show it, with its failures.
+    pub fn rule_view(&self, name: &str) -> Result<RuleView, AppError> {
+        self.view(self.rule(name)?)
+    }
+
+    fn view(&self, rule: RuleDefinition) -> Result<RuleView, AppError> {
+        let evaluation_errors = self.store().rule_errors(&rule.name)?;
+        Ok(RuleView {
+            rule,
+            evaluation_errors,
+        })
+    }
+
     /// One rule.
     pub fn rule(&self, name: &str) -> Result<RuleDefinition, AppError> {
         Ok(self.registry()?.get(name)?)
@@ -35,6 +57,7 @@ impl App {
     /// Registers a rule from its WebAssembly binary, then judges its scope (when enabled).
     pub fn add_rule(&self, wasm: &[u8], options: AddRule) -> Result<RuleChange, AppError> {
         let rule = self.registry()?.add(wasm, options)?;
+        self.audit("rule.add", &rule.name, audited_rule(&rule))?;
         self.after_rule_change(rule, true)
     }
 
@@ -57,12 +80,18 @@ impl App {
             || settings.resource_types.is_some()
             || settings.tag.is_some()
             || settings.resource_id.is_some();
+        let mut detail = serde_json::json!({ "settings": settings });
+        if new_binary {
+            detail["componentHash"] = serde_json::json!(rule.component_hash);
+        }
+        self.audit("rule.change", &rule.name, detail)?;
         self.after_rule_change(rule, judge)
     }
 
     /// Removes an added rule (managed rules can only be disabled); its history is kept.
     pub fn remove_rule(&self, name: &str) -> Result<(), AppError> {
         self.registry()?.remove(name)?;
+        self.audit("rule.remove", name, serde_json::Value::Null)?;
         self.rules_changed();
         Ok(())
     }
@@ -91,6 +120,11 @@ impl App {
                 .map(|d| d.name)
                 .collect(),
         };
+        self.audit(
+            "rules.evaluate",
+            rule.unwrap_or("every enabled rule"),
+            serde_json::json!({ "resourceType": filter.resource_type, "resourceId": filter.resource_id }),
+        )?;
         let mut counts = EvaluationCounts::default();
         for name in &names {
             counts.merge(self.evaluate_rule(name, filter, Trigger::Manual)?);
@@ -107,4 +141,14 @@ impl App {
         };
         Ok(RuleChange { rule, evaluations })
     }
+}
+
+/// The audit detail of a registered rule: which binary, where it applies, how it is set.
+fn audited_rule(rule: &RuleDefinition) -> serde_json::Value {
+    serde_json::json!({
+        "componentHash": rule.component_hash,
+        "scope": rule.scope,
+        "parameters": rule.parameters,
+        "enabled": rule.enabled,
+    })
 }

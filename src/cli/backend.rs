@@ -11,16 +11,16 @@ use serde_json::{json, Value};
 use super::client::{server_error, Body, Client};
 use crate::app::events::{EventsPage, LookupEvent, PurgeReport};
 use crate::app::lists::{
-    Evaluations, ExceptionList, JobList, QueuedRemediation, RemediationConfigList, ResourceList,
-    RuleList,
+    AuditList, Evaluations, ExceptionList, JobList, QueuedRemediation, RemediationConfigList,
+    ResourceList, RuleList, RuleView,
 };
 use crate::app::queries::{JobFilter, ResourceComplianceView};
 use crate::app::{App, IngestReport, RuleChange};
 use crate::config_file::{RemediationSettings, RuleSettings};
 use crate::evaluator::{ComplianceFilter, ComplianceSummary, EvaluationCounts, ScopeFilter};
 use crate::model::{
-    format_time, ConfigurationItem, JobState, RemediationConfig, RemediationException,
-    RemediationJob, RuleDefinition, Timestamp,
+    format_time, AuditEntry, ConfigurationItem, JobState, RemediationConfig, RemediationException,
+    RemediationJob, Timestamp,
 };
 use crate::query::{
     DiffResponse, EventLookup, HistoryResponse, ResourceEntry, ResourceSelector, VersionSelector,
@@ -103,7 +103,8 @@ impl Backend {
     }
 
     /// Records files and directories (judging new versions unless `evaluate` is false). A
-    /// server gets each document as one `POST /v1/ingest`, named by its path.
+    /// server gets each document as one `POST /v1/ingest`, named by its path, as it is stored
+    /// (gzip stays compressed: the server decompresses it, within its own bounds).
     pub fn ingest(&self, paths: &[PathBuf], evaluate: bool) -> Result<IngestReport> {
         let client = match self {
             Backend::Local(app) => return Ok(app.ingest_paths(paths, evaluate)?),
@@ -112,12 +113,17 @@ impl Backend {
         let mut report = IngestReport::default();
         for file in crate::ingest::collect_files(paths)? {
             let source = file.display().to_string();
-            let bytes = match crate::ingest::read_document(&file) {
+            let bytes = match read_request_body(&file) {
                 Ok(bytes) => bytes,
-                Err(e) => {
-                    report.merge(IngestReport::unreadable(&source, e.reason()));
+                Err(reason) => {
+                    report.merge(IngestReport::unreadable(&source, reason));
                     continue;
                 }
+            };
+            let content_type = if bytes.starts_with(&[0x1f, 0x8b]) {
+                "application/gzip"
+            } else {
+                "application/json"
             };
             let params = Params::default()
                 .add("source", Some(&source))
@@ -126,11 +132,21 @@ impl Backend {
                 "POST",
                 "/v1/ingest",
                 &params,
-                Body::Bytes(&bytes, "application/json"),
+                Body::Bytes(&bytes, content_type),
             )?;
             // 400 with a report: nothing usable in the document, which the report says why.
             match serde_json::from_str::<IngestReport>(&text) {
                 Ok(answer) if status < 300 || status == 400 => report.merge(answer),
+                // A document the server could not read at all (broken gzip, too large once
+                // decompressed): one problem of that file, as when it is read locally.
+                _ if status == 400 || status == 413 => match unreadable_reason(&text, &source) {
+                    Some(reason) => report.merge(IngestReport::unreadable(&source, reason)),
+                    None => {
+                        return Err(
+                            server_error(status, &text).context(format!("ingesting {source}"))
+                        )
+                    }
+                },
                 _ => return Err(server_error(status, &text).context(format!("ingesting {source}"))),
             }
         }
@@ -313,9 +329,9 @@ impl Backend {
     }
 
     /// Every rule.
-    pub fn rules(&self) -> Result<Vec<RuleDefinition>> {
+    pub fn rules(&self) -> Result<Vec<RuleView>> {
         match self {
-            Backend::Local(app) => Ok(app.rules()?),
+            Backend::Local(app) => Ok(app.rule_views()?),
             Backend::Remote(client) => {
                 let list: RuleList = client.get("/v1/rules", &Params::default())?;
                 Ok(list.rules)
@@ -564,6 +580,22 @@ impl Backend {
         }
     }
 
+    /// Entries of the audit trail.
+    pub fn audit(&self, since: Option<Timestamp>, limit: Option<usize>) -> Result<Vec<AuditEntry>> {
+        match self {
+            Backend::Local(app) => Ok(app.audit_entries(since, limit)?),
+            Backend::Remote(client) => {
+                let list: AuditList = client.get(
+                    "/v1/audit",
+                    &Params::default()
+                        .add("since", since.map(|t| format_time(&t)))
+                        .add("limit", limit),
+                )?;
+                Ok(list.entries)
+            }
+        }
+    }
+
     /// Every exception.
     pub fn exceptions(&self) -> Result<Vec<RemediationException>> {
         match self {
@@ -591,4 +623,35 @@ fn exception_target(rule: &str, sel: &ResourceSelector) -> Value {
 /// Reads a rule binary named on the command line.
 pub fn read_rule_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read rule {}", path.display()))
+}
+
+/// Why the server could not read a document, from its error answer (`{"error", "message"}`,
+/// the message starting with the source's name), without the name.
+fn unreadable_reason(answer: &str, source: &str) -> Option<String> {
+    let answer: Value = serde_json::from_str(answer).ok()?;
+    let message = answer.get("message")?.as_str()?;
+    let reason = message
+        .strip_prefix(source)
+        .and_then(|rest| rest.strip_prefix(": "))
+        .unwrap_or(message);
+    Some(reason.to_string())
+}
+
+/// A file as it is stored, for one `POST /v1/ingest`: at most what a server takes in a request.
+fn read_request_body(path: &Path) -> std::result::Result<Vec<u8>, String> {
+    use std::io::Read;
+    let limit = crate::api::MAX_BODY_BYTES;
+    let mut bytes = Vec::new();
+    crate::ingest::open_input(path)
+        .map_err(|e| e.reason())?
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() > limit {
+        return Err(format!(
+            "larger than {limit} bytes, the most a server takes in one request: split it, or \
+             ingest it where the data directory is"
+        ));
+    }
+    Ok(bytes)
 }

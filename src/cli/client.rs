@@ -2,20 +2,11 @@
 //! into the same types the local use cases return, errors in the server's own words.
 
 use anyhow::{anyhow, bail, Context, Result};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 /// Largest answer read (an events page of 100,000 records fits).
 const MAX_ANSWER_BYTES: u64 = 512 * 1024 * 1024;
-
-/// Characters left as they are in a path segment (RFC 3986 unreserved, and `:` for types).
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~')
-    .remove(b':');
 
 /// No query parameters.
 pub const NO_QUERY: &[(&str, &str)] = &[];
@@ -48,11 +39,7 @@ impl Client {
 
     /// `/v1/resources/{type}/{id}…`: path segments percent-encoded.
     pub fn path(segments: &[&str]) -> String {
-        segments
-            .iter()
-            .map(|s| utf8_percent_encode(s, SEGMENT).to_string())
-            .collect::<Vec<_>>()
-            .join("/")
+        crate::query::api_path(segments)
     }
 
     /// GET, decoded.

@@ -143,9 +143,12 @@ pub fn run(out: &mut impl Write, data_dir: Option<&Path>, args: DemoArgs) -> Res
         &fixer,
     );
     if played.is_ok() && !args.once {
+        let signals = runtime
+            .block_on(async { crate::runtime::signals::StopSignals::listen() })
+            .context("catching stop signals")?;
         writeln!(out, "\nServing {base} until Ctrl-C.")?;
         out.flush()?;
-        runtime.block_on(crate::runtime::signals::shutdown_signal());
+        runtime.block_on(signals.stopped());
     }
     let _ = stop_tx.send(());
     let _ = runtime.block_on(serving);

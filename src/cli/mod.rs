@@ -1,6 +1,7 @@
 //! The command line: clap definitions and one handler per command. Human output by default,
 //! `--json` for scripts (the same shapes the HTTP API serves).
 
+mod audit;
 mod backend;
 mod client;
 mod compliance;
@@ -45,9 +46,11 @@ pub struct Cli {
     /// Extra event-to-resource mappings (JSON, same format as the built-in table) for ingest.
     #[arg(long, global = true, env = "CONFTRAIL_EVENT_MAP", value_name = "FILE")]
     pub event_map: Option<PathBuf>,
-    /// Log level filter (also RUST_LOG), e.g. `info` or `conftrail=debug`.
-    #[arg(long, global = true, default_value = "warn", value_name = "FILTER")]
-    pub log_level: String,
+    /// Log level filter (also RUST_LOG), e.g. `info` or `conftrail=debug` [default: info for
+    /// `serve` and `worker`, whose logs say what they do (the audit trail among it); warn
+    /// otherwise].
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log_level: Option<String>,
     /// Run the command against a running `conftrail serve` at this URL (e.g.
     /// http://127.0.0.1:8080) instead of opening the data directory.
     #[arg(long, global = true, env = "CONFTRAIL_SERVER", value_name = "URL")]
@@ -107,6 +110,9 @@ pub enum Command {
     /// Remediation of non-compliant resources: configure actions, run, list jobs, exceptions.
     #[command(subcommand)]
     Remediation(remediation::RemediationCommand),
+    /// Who changed what, when, from where: rules, remediation, runs, exceptions, subscriptions,
+    /// purges, settings applied from the file, refused authentications.
+    Audit(audit::AuditArgs),
     /// Run rule schedules, housekeeping and the remediation queue until stopped (Ctrl-C, SIGTERM).
     Worker(worker::WorkerArgs),
     /// Serve the HTTP API (and run the worker) until stopped (Ctrl-C, SIGTERM).
@@ -236,6 +242,15 @@ pub struct DiffArgs {
 }
 
 impl Cli {
+    /// The log filter: `--log-level`, else what suits the command.
+    pub fn effective_log_level(&self) -> &str {
+        match (&self.log_level, &self.command) {
+            (Some(level), _) => level,
+            (None, Command::Serve(_) | Command::Worker(_)) => "info",
+            (None, _) => "warn",
+        }
+    }
+
     /// The log format: the flag, else (for `serve --config`) the file's, else human.
     pub fn effective_log_format(&self) -> LogFormat {
         if let Some(format) = self.log_format {
@@ -309,6 +324,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 0
             })
         }
+        Command::Audit(args) => audit::run_audit(&mut out, &backend()?, args),
         Command::Resources(args) => {
             let entries = backend()?.resources(args.resource_type.as_deref())?;
             if args.json {

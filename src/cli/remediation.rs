@@ -51,6 +51,17 @@ pub struct SetArgs {
     /// Extra webhook header, `Name: value` or `Name=value` (repeatable).
     #[arg(long = "header", value_name = "HEADER")]
     pub headers: Vec<String>,
+    /// Extra webhook header read from the server's environment when sent, `Name=VARIABLE`
+    /// (repeatable): the value is never stored.
+    #[arg(long = "header-env", value_name = "NAME=VARIABLE")]
+    pub header_env: Vec<String>,
+    /// Sign each webhook request (X-Conftrail-Signature) with the secret in this environment
+    /// variable of the server.
+    #[arg(long, value_name = "VARIABLE", conflicts_with = "signing_secret_file")]
+    pub signing_secret_env: Option<String>,
+    /// Sign each webhook request with the secret in this file (read when sent).
+    #[arg(long, value_name = "PATH")]
+    pub signing_secret_file: Option<std::path::PathBuf>,
     /// A parameter, `name=VALUE`: VALUE is RESOURCE_ID, RESOURCE_TYPE, ACCOUNT_ID, REGION, a JSON
     /// path into the item ($.configuration.groupId) or a fixed value (repeatable).
     #[arg(long = "param", value_name = "NAME=VALUE")]
@@ -262,6 +273,16 @@ fn settings_of(args: SetArgs) -> Result<RemediationSettings> {
             Ok((name.trim().to_string(), value.trim().to_string()))
         })
         .collect::<Result<BTreeMap<_, _>>>()?;
+    let header_env = args
+        .header_env
+        .iter()
+        .map(|h| {
+            let (name, variable) = h
+                .split_once('=')
+                .with_context(|| format!("--header-env {h:?}: expected Name=VARIABLE"))?;
+            Ok((name.trim().to_string(), variable.trim().to_string()))
+        })
+        .collect::<Result<BTreeMap<_, _>>>()?;
     let parameters = args
         .params
         .iter()
@@ -276,6 +297,11 @@ fn settings_of(args: SetArgs) -> Result<RemediationSettings> {
         action: args.action,
         url: args.url.clone(),
         headers,
+        header_env,
+        header_file: BTreeMap::new(),
+        signing_secret: None,
+        signing_secret_env: args.signing_secret_env.clone(),
+        signing_secret_file: args.signing_secret_file.clone(),
         command: (!args.command.is_empty()).then(|| args.command.clone()),
         no_retry_exit_codes: args.no_retry_exit_codes.clone(),
         parameters,

@@ -196,11 +196,12 @@ pub fn diff_text(out: &mut impl Write, diff: &DiffResponse) -> anyhow::Result<()
 /// The rule listing as a table.
 pub fn rules_table(
     mut out: &mut dyn Write,
-    rules: &[crate::rules::RuleDefinition],
+    rules: &[crate::app::lists::RuleView],
 ) -> anyhow::Result<()> {
     let rows: Vec<Vec<String>> = rules
         .iter()
-        .map(|r| {
+        .map(|view| {
+            let r = &view.rule;
             let mut scope = match r.resource_types() {
                 [] => "all types".to_string(),
                 types if types.len() > 3 => format!("{} resource types", types.len()),
@@ -231,14 +232,25 @@ pub fn rules_table(
                     .collect::<Vec<_>>()
                     .join(","),
                 scope,
+                view.evaluation_errors.errors.to_string(),
             ]
         })
         .collect();
     table(
         &mut out,
-        &["NAME", "STATE", "KIND", "VERSION", "TRIGGERS", "SCOPE"],
+        &[
+            "NAME", "STATE", "KIND", "VERSION", "TRIGGERS", "SCOPE", "ERRORS",
+        ],
         &rows,
     )?;
+    for view in rules.iter().filter(|v| v.evaluation_errors.errors > 0) {
+        writeln!(
+            out,
+            "{}: {}",
+            view.rule.name,
+            rule_errors_text(&view.evaluation_errors)
+        )?;
+    }
     Ok(())
 }
 
@@ -365,6 +377,7 @@ pub fn compliance_text(
                 r.resources.non_compliant.to_string(),
                 r.resources.compliant.to_string(),
                 r.resources.not_applicable.to_string(),
+                r.evaluation_errors.errors.to_string(),
                 if r.enabled { "" } else { "disabled" }.to_string(),
             ]
         })
@@ -377,10 +390,23 @@ pub fn compliance_text(
             "NON_COMPLIANT",
             "COMPLIANT",
             "N/A",
+            "ERRORS",
             "",
         ],
         &rows,
     )?;
+    for rule in summary
+        .rules
+        .iter()
+        .filter(|r| r.evaluation_errors.errors > 0)
+    {
+        writeln!(
+            out,
+            "{}: {}",
+            rule.rule_name,
+            rule_errors_text(&rule.evaluation_errors)
+        )?;
+    }
     let mut verdicts: Vec<&crate::evaluator::LatestVerdict> = summary.verdicts.iter().collect();
     // Failures first.
     let rank = |c: crate::rules::Compliance| match c {
@@ -423,4 +449,18 @@ pub fn compliance_text(
         )?;
     }
     Ok(())
+}
+
+/// "9 evaluations failed, last at T: reason" (the reason cut to one line of 160 characters).
+pub(super) fn rule_errors_text(errors: &crate::model::RuleErrors) -> String {
+    let mut text = format!("{} evaluations failed", errors.errors);
+    if let (Some(at), Some(reason)) = (&errors.last_error_at, &errors.last_error) {
+        let line = reason.lines().next().unwrap_or_default();
+        let cut: String = line.chars().take(160).collect();
+        text.push_str(&format!(
+            ", last at {}: {cut}",
+            crate::model::format_time(at)
+        ));
+    }
+    text
 }

@@ -303,5 +303,15 @@ fn report_change(out: &mut dyn Write, what: &str, change: &RuleChange, json: boo
             writeln!(out, "evaluated its scope: {}", counts.summary())?;
         }
     }
-    Ok(0)
+    // A rule that failed on everything it judged is broken, whatever was registered.
+    match &change.evaluations {
+        Some(counts) if counts.evaluations > 0 && counts.errors == counts.evaluations => {
+            eprintln!(
+                "error: every evaluation of {} failed ({}); see `conftrail rules list` for the last error",
+                definition.name, counts.errors
+            );
+            Ok(1)
+        }
+        _ => Ok(0),
+    }
 }

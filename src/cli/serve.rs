@@ -12,7 +12,7 @@ use crate::api::{self, Tokens};
 use crate::config_file::{self, ConfigFile};
 use crate::linker::EventMap;
 use crate::runtime::server::{Server, ServerSettings};
-use crate::runtime::signals::shutdown_signal;
+use crate::runtime::signals::StopSignals;
 use crate::runtime::RuntimeOptions;
 use crate::scheduler::CronSchedule;
 
@@ -40,6 +40,10 @@ pub struct ServeArgs {
     /// Do not run schedules, remediation and deliveries in this process.
     #[arg(long)]
     pub no_worker: bool,
+    /// Let admin tokens set `command` remediations (programs run on this host) through the
+    /// API; off unless this or `[api] allow_command_actions = true` in the file says so.
+    #[arg(long)]
+    pub allow_command_actions: bool,
 }
 
 /// Reads the configuration file named by `args` (if any).
@@ -51,7 +55,10 @@ pub fn load_file(args: &ServeArgs) -> Result<ConfigFile> {
 }
 
 /// Merges the file with flags and environment variables (which win).
-pub fn settings(args: &ServeArgs, file: ConfigFile) -> Result<ServerSettings> {
+pub fn settings(args: &ServeArgs, mut file: ConfigFile) -> Result<ServerSettings> {
+    if args.allow_command_actions {
+        file.api.allow_command_actions = Some(true);
+    }
     let listen = match (args.listen, file.listen) {
         (Some(flag), _) => flag,
         (None, Some(from_file)) => from_file,
@@ -64,7 +71,7 @@ pub fn settings(args: &ServeArgs, file: ConfigFile) -> Result<ServerSettings> {
     for entry in &file.tokens {
         let role = entry.role;
         tokens
-            .add_hashed(&entry.secret_sha256()?, role)
+            .add_hashed(&entry.secret_sha256()?, role, &entry.label())
             .map_err(anyhow::Error::msg)?;
     }
     if !tokens.is_enabled() && !listen.ip().is_loopback() {
@@ -120,13 +127,17 @@ pub fn run_serve(
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
     let server = Server::start(app, settings)?;
+    // Caught before the server says it is ready, so a SIGTERM right after still stops it cleanly.
+    let signals = runtime
+        .block_on(async { StopSignals::listen() })
+        .context("catching stop signals")?;
     writeln!(out, "listening on http://{addr}")?;
     out.flush()?;
     tracing::info!(%addr, data_dir = %dir.display(), "serving");
     let served = runtime.block_on(api::serve(
         listener,
         server.state.clone(),
-        shutdown_signal(),
+        signals.stopped(),
     ));
     server.stop()?;
     served.context("serving HTTP")?;

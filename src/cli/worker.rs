@@ -38,8 +38,10 @@ pub fn run_worker(out: &mut impl Write, app: &App, args: WorkerArgs) -> Result<u
         purge_schedule,
         event_retention_days: args.retention_days,
     };
+    let signals =
+        crate::runtime::signals::BlockingStopSignals::listen().context("catching stop signals")?;
     let runtime = Runtime::start(app, options)?;
-    crate::runtime::signals::wait_for_shutdown().context("waiting for a stop signal")?;
+    signals.wait();
     let report = runtime.stop()?;
     writeln!(
         out,

@@ -36,6 +36,12 @@ pub(super) fn check_tokens(tokens: &[TokenEntry]) -> Result<(), Problem> {
                         "must be 64 hex digits (the SHA-256 of the secret)".into(),
                     ));
                 }
+                if hash.eq_ignore_ascii_case(crate::model::EMPTY_SHA256) {
+                    return Err((
+                        format!("{at}.sha256"),
+                        "is the SHA-256 of an empty secret; hash a long random secret".into(),
+                    ));
+                }
                 // One secret with two roles would make the role depend on entry order.
                 if !hashes.insert(hash.to_ascii_lowercase()) {
                     return Err((
@@ -106,8 +112,19 @@ pub(crate) fn check_remediation(at: &str, settings: &RemediationSettings) -> Res
             if settings.url.is_some() {
                 return Err((key("url"), "is for webhook actions only".into()));
             }
-            if !settings.headers.is_empty() {
-                return Err((key("headers"), "is for webhook actions only".into()));
+            let webhook_only = [
+                ("headers", !settings.headers.is_empty()),
+                ("header_env", !settings.header_env.is_empty()),
+                ("header_file", !settings.header_file.is_empty()),
+                ("signing_secret", settings.signing_secret.is_some()),
+                ("signing_secret_env", settings.signing_secret_env.is_some()),
+                (
+                    "signing_secret_file",
+                    settings.signing_secret_file.is_some(),
+                ),
+            ];
+            if let Some((name, _)) = webhook_only.iter().find(|(_, given)| *given) {
+                return Err((key(name), "is for webhook actions only".into()));
             }
         }
     }

@@ -23,7 +23,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::model::hash_hex;
+use crate::model::{hash_hex, MIN_SECRET_CHARS};
 pub use crate::model::{ActionKind, Jitter, Role};
 
 pub use crate::model::{ApiEventPattern, ErrorMatch, NotificationKind};
@@ -76,6 +76,8 @@ pub struct ConfigFile {
     pub retention: Retention,
     /// Remediation worker settings.
     pub worker: WorkerSettings,
+    /// What the HTTP API allows beyond the roles.
+    pub api: ApiSettings,
     /// Per-rule settings, keyed by rule name.
     pub rules: BTreeMap<String, RuleSettings>,
     /// Per-rule remediation, keyed by rule name.
@@ -98,6 +100,8 @@ struct RawConfigFile {
     retention: Retention,
     #[serde(default)]
     worker: WorkerSettings,
+    #[serde(default)]
+    api: ApiSettings,
     #[serde(default)]
     rules: BTreeMap<String, RuleSettings>,
     #[serde(default)]
@@ -141,6 +145,13 @@ struct TokenPlace {
 }
 
 impl TokenEntry {
+    /// The name logs and the audit trail use: `name`, or `tokens[i]` when it has none.
+    pub fn label(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| format!("tokens[{}]", self.place.index))
+    }
+
     /// Lowercase hex SHA-256 of the secret: `sha256` as given, or the hash of `secret_env`'s value.
     pub fn secret_sha256(&self) -> Result<String, ConfigFileError> {
         if let Some(hash) = &self.sha256 {
@@ -167,8 +178,10 @@ impl TokenEntry {
                 )))
             }
         };
-        if secret.is_empty() {
-            return Err(invalid(format!("environment variable {var} is empty")));
+        if secret.chars().count() < MIN_SECRET_CHARS {
+            return Err(invalid(format!(
+                "environment variable {var} holds fewer than {MIN_SECRET_CHARS} characters; use a long random secret"
+            )));
         }
         // A bearer token cannot hold whitespace, so a trailing newline from `$(cat file)` or an
         // editor would make a token no client can ever present: refuse rather than trim silently.
@@ -199,6 +212,15 @@ pub struct WorkerSettings {
     pub enabled: Option<bool>,
     /// Actions running at once across all rules.
     pub max_concurrent_actions: Option<usize>,
+}
+
+/// What the HTTP API allows beyond the roles.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSettings {
+    /// Whether an admin token may set a `command` remediation (a program run on this host)
+    /// through the API; off by default. The file and the local CLI can always set one.
+    pub allow_command_actions: Option<bool>,
 }
 
 /// Settings of one rule (managed or added).
@@ -248,9 +270,34 @@ pub struct RemediationSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(pattern = "^https?://.+")]
     pub url: Option<String>,
-    /// Extra webhook request headers (webhook only).
+    /// Extra webhook request headers (webhook only); answers show each value as `***`.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Extra webhook headers read when sent from environment variables: header name → variable.
+    #[serde(
+        alias = "header_env",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub header_env: BTreeMap<String, String>,
+    /// Extra webhook headers read when sent from files: header name → path.
+    #[serde(
+        alias = "header_file",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub header_file: BTreeMap<String, PathBuf>,
+    /// Secret that signs each request (`X-Conftrail-Signature`); answers show `***`.
+    #[serde(alias = "signing_secret", skip_serializing_if = "Option::is_none")]
+    pub signing_secret: Option<String>,
+    /// The signing secret from this environment variable, read when sent.
+    #[serde(alias = "signing_secret_env", skip_serializing_if = "Option::is_none")]
+    pub signing_secret_env: Option<String>,
+    /// The signing secret from this file, read when sent.
+    #[serde(alias = "signing_secret_file", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub signing_secret_file: Option<PathBuf>,
     /// Program and arguments (command only, required there).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<Vec<String>>,
@@ -302,6 +349,23 @@ pub struct SubscriptionSettings {
     /// back with.
     #[serde(default, deserialize_with = "headers_table_or_pairs")]
     pub headers: BTreeMap<String, String>,
+    /// Extra webhook headers read when sent from environment variables: header name → variable.
+    #[serde(alias = "header_env", default)]
+    pub header_env: BTreeMap<String, String>,
+    /// Extra webhook headers read when sent from files: header name → path.
+    #[serde(alias = "header_file", default)]
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub header_file: BTreeMap<String, PathBuf>,
+    /// Secret that signs each request (`X-Conftrail-Signature`); answers show `***`.
+    #[serde(alias = "signing_secret")]
+    pub signing_secret: Option<String>,
+    /// The signing secret from this environment variable, read when sent.
+    #[serde(alias = "signing_secret_env")]
+    pub signing_secret_env: Option<String>,
+    /// The signing secret from this file, read when sent.
+    #[serde(alias = "signing_secret_file")]
+    #[schema(value_type = Option<String>)]
+    pub signing_secret_file: Option<PathBuf>,
     /// What is sent; configuration, compliance and remediation when left out.
     #[serde(default = "default_kinds")]
     pub kinds: Vec<NotificationKind>,
@@ -394,6 +458,7 @@ pub fn parse(text: &str, origin: &Path) -> Result<ConfigFile, ConfigFileError> {
         tokens,
         retention: raw.retention,
         worker: raw.worker,
+        api: raw.api,
         rules: raw.rules,
         remediation: raw.remediation,
         subscriptions: raw.subscriptions,

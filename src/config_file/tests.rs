@@ -210,8 +210,17 @@ fn secret_env_is_hashed() {
         token.secret_sha256(),
         Err(ConfigFileError::Invalid { key, .. }) if key == "tokens[1].secret_env"
     ));
+    // Shorter than the minimum: refused, like an empty one.
     std::env::set_var(&var, "test");
-    assert_eq!(token.secret_sha256().unwrap(), HASH);
+    assert!(token
+        .secret_sha256()
+        .is_err_and(|e| e.to_string().contains("fewer than 16 characters")));
+    let secret = "a-long-enough-secret-0123";
+    std::env::set_var(&var, secret);
+    assert_eq!(
+        token.secret_sha256().unwrap(),
+        hex::encode(sha2::Sha256::digest(secret.as_bytes()))
+    );
     std::env::remove_var(&var);
 }
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{EvaluatedResource, LatestVerdict};
+use crate::model::{EvaluatedResource, LatestVerdict, RuleErrors};
 use crate::rules::{Compliance, RuleDefinition};
 use crate::store::{Store, StoreError};
 
@@ -82,6 +82,8 @@ pub struct RuleCompliance {
     pub compliance: SummaryState,
     /// Resources by latest verdict.
     pub resources: Counts,
+    /// Evaluations that failed (no verdict), and the last failure.
+    pub evaluation_errors: RuleErrors,
 }
 
 /// One resource's compliance over all rules.
@@ -158,20 +160,23 @@ pub fn compliance_summary(
         verdicts.push(verdict);
     }
     let keep = |state: SummaryState| filter.state.is_none_or(|s| s == state);
-    let mut rules: Vec<RuleCompliance> = definitions
+    let mut rules = Vec::new();
+    for d in definitions
         .iter()
         .filter(|d| filter.rule.as_ref().is_none_or(|r| r == &d.name))
-        .map(|d| {
-            let resources = per_rule.get(&d.name).copied().unwrap_or_default();
-            RuleCompliance {
-                rule_name: d.name.clone(),
-                enabled: d.enabled,
-                compliance: SummaryState::of(&resources),
-                resources,
-            }
-        })
-        .filter(|r| keep(r.compliance))
-        .collect();
+    {
+        let resources = per_rule.get(&d.name).copied().unwrap_or_default();
+        let rule = RuleCompliance {
+            rule_name: d.name.clone(),
+            enabled: d.enabled,
+            compliance: SummaryState::of(&resources),
+            resources,
+            evaluation_errors: store.rule_errors(&d.name)?,
+        };
+        if keep(rule.compliance) {
+            rules.push(rule);
+        }
+    }
     rules.sort_by(|a, b| (a.compliance, &a.rule_name).cmp(&(b.compliance, &b.rule_name)));
     let mut resource_counts = BTreeMap::new();
     let mut overall = Counts::default();

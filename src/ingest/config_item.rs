@@ -5,6 +5,7 @@
 //! metadata that is malformed (a creation time written as a Python repr, say) is dropped with a
 //! warning instead, so one odd field does not lose a whole configuration.
 
+use super::budget::parse_embedded;
 use super::shapes::type_name;
 use crate::model::{
     epoch_to_time, parse_timestamp_text, truncate_to_millis, ConfigurationItem, ItemStatus,
@@ -254,7 +255,7 @@ fn short(v: &Value) -> String {
 }
 
 fn decode_json_text(field: &str, s: &str) -> FieldResult<Value> {
-    serde_json::from_str(s).map_err(|e| format!("{field}: string is not valid JSON: {e}"))
+    parse_embedded(s).map_err(|e| format!("{field}: {e}"))
 }
 
 /// Decodes supplementary values given as JSON strings, however many times they were encoded.
@@ -281,7 +282,7 @@ fn decode_supplementary_value(mut value: Value) -> Value {
         let Value::String(s) = &value else {
             return value;
         };
-        match serde_json::from_str::<Value>(s) {
+        match parse_embedded(s) {
             Ok(decoded) => value = decoded,
             // A plain string that is not JSON stays a string.
             Err(_) => return value,

@@ -43,11 +43,14 @@ impl FileError {
         match self {
             FileError::Io { source, .. } => source.to_string(),
             FileError::Gzip { source, .. } => format!("not a valid gzip stream: {source}"),
-            FileError::TooLarge { limit, .. } => {
-                format!("larger than {limit} bytes (after decompression); split it")
-            }
+            FileError::TooLarge { limit, .. } => too_large_reason(*limit),
         }
     }
+}
+
+/// Why a document over `limit` bytes (after decompression) is refused.
+pub(super) fn too_large_reason(limit: u64) -> String {
+    format!("larger than {limit} bytes (after decompression); split it")
 }
 
 /// Extensions picked up when walking a directory (a named file is always read).
@@ -116,8 +119,22 @@ fn has_input_extension(path: &Path) -> bool {
         .is_some_and(|e| INPUT_EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)))
 }
 
-/// Reads a whole document (`-`: standard input), decompressing gzip (recognised by its magic
-/// bytes, not its name).
+/// Opens a document for reading as it is stored (`-`: standard input); gzip is recognised and
+/// decompressed by [`read_records`](super::read_records).
+pub fn open_input(path: &Path) -> Result<Box<dyn Read>, FileError> {
+    if path.as_os_str() == STDIN_PATH {
+        return Ok(Box::new(std::io::stdin()));
+    }
+    let file = fs::File::open(path).map_err(|source| FileError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(Box::new(file))
+}
+
+/// Reads a whole document into memory (`-`: standard input), decompressing gzip (recognised by
+/// its magic bytes, not its name); for small inputs such as a rule test's items (ingest streams
+/// documents with [`read_records`](super::read_records) instead).
 pub fn read_document(path: &Path) -> Result<Vec<u8>, FileError> {
     if path.as_os_str() == STDIN_PATH {
         return read_limited(std::io::stdin().lock(), path);
@@ -141,9 +158,30 @@ fn read_limited(reader: impl Read, path: &Path) -> Result<Vec<u8>, FileError> {
     decompress(raw, path)
 }
 
-/// A document's bytes, gunzipped when they start with gzip's magic bytes, within the size limit
-/// (also for request bodies: `path` names the source in errors).
-pub fn decompress(raw: Vec<u8>, path: &Path) -> Result<Vec<u8>, FileError> {
+/// Checks that a document in memory (a request body) decompresses within
+/// [`MAX_DOCUMENT_BYTES`] when it is gzip, keeping nothing of what it decompresses: a broken or
+/// oversized body is then refused whole, before any of it is recorded.
+pub fn check_document(raw: &[u8], path: &Path) -> Result<(), FileError> {
+    let size = if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut decoder = MultiGzDecoder::new(raw).take(MAX_DOCUMENT_BYTES + 1);
+        std::io::copy(&mut decoder, &mut std::io::sink()).map_err(|source| FileError::Gzip {
+            path: path.to_path_buf(),
+            source,
+        })?
+    } else {
+        raw.len() as u64
+    };
+    if size > MAX_DOCUMENT_BYTES {
+        return Err(FileError::TooLarge {
+            path: path.to_path_buf(),
+            limit: MAX_DOCUMENT_BYTES,
+        });
+    }
+    Ok(())
+}
+
+/// A document's bytes, gunzipped when they start with gzip's magic bytes, within the size limit.
+fn decompress(raw: Vec<u8>, path: &Path) -> Result<Vec<u8>, FileError> {
     let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         MultiGzDecoder::new(raw.as_slice())

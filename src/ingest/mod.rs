@@ -6,12 +6,20 @@
 //! scheduled notification, a CloudTrail digest file, …), or is invalid with a reason. One bad
 //! record never stops the others.
 
+mod budget;
 mod cloudtrail;
 mod config_item;
 mod files;
 mod shapes;
+mod stream;
 
-pub use files::{collect_files, decompress, read_document, FileError, MAX_DOCUMENT_BYTES};
+pub use budget::MAX_RECORD_MEMORY;
+pub use files::{
+    check_document, collect_files, open_input, read_document, FileError, MAX_DOCUMENT_BYTES,
+};
+pub use stream::{
+    read_records, RecordSink, MAX_NESTING, MAX_RECORDS_PER_DOCUMENT, MAX_RECORD_BYTES,
+};
 
 use crate::model::{ApiEvent, ConfigurationItem};
 
@@ -42,16 +50,22 @@ pub struct ParsedRecord {
     pub warnings: Vec<String>,
 }
 
-/// Parses one document's bytes (already decompressed) into its records.
+/// Parses one document's bytes (gzipped or not) into its records, within the same bounds as
+/// [`read_records`].
 ///
 /// Accepts a single JSON value of any supported shape, or JSON lines (one value per line).
 pub fn parse_document(bytes: &[u8]) -> Vec<ParsedRecord> {
     let mut out = Vec::new();
-    shapes::parse_document(bytes, &mut out);
+    read_records(bytes, &mut |record, _| {
+        out.push(record);
+        std::ops::ControlFlow::Continue(())
+    });
     out
 }
 
 #[cfg(test)]
 mod cloudtrail_tests;
+#[cfg(test)]
+mod stream_tests;
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,7 @@
 //! Recognising the containers configuration items and CloudTrail records arrive in and
 //! unwrapping them.
 
+use super::budget::parse_embedded;
 use super::cloudtrail::{parse_event, parse_event_with, Fallbacks};
 use super::config_item::parse_item;
 use super::{ParsedRecord, RecordOutcome};
@@ -9,45 +10,44 @@ use serde_json::{Map, Value};
 /// Envelopes nest (SNS around EventBridge around a rule event…) but never deeply.
 const MAX_ENVELOPE_DEPTH: usize = 8;
 
-/// Parses a whole document: one JSON value, or JSON lines.
-pub(super) fn parse_document(bytes: &[u8], out: &mut Vec<ParsedRecord>) {
-    let text = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    if text.iter().all(u8::is_ascii_whitespace) {
-        out.push(invalid(String::new(), "empty document".to_string()));
-        return;
-    }
-    match serde_json::from_slice::<Value>(text) {
-        Ok(value) => classify(value, String::new(), 0, out),
-        Err(whole_err) => {
-            if looks_like_json_lines(text) {
-                parse_json_lines(text, out);
-            } else {
-                out.push(invalid(
-                    String::new(),
-                    format!("not valid JSON: {whole_err}"),
-                ));
-            }
-        }
-    }
+/// The lists of envelopes that hold records, in the order [`classify_object`] looks for them:
+/// history and snapshot files, GetResourceConfigHistory and BatchGetResourceConfig output,
+/// CloudTrail log files (and Lambda, SQS and S3 batches), `aws cloudtrail lookup-events` output.
+const LIST_KEYS: [&str; 4] = [
+    "configurationItems",
+    "baseConfigurationItems",
+    "Records",
+    "Events",
+];
+
+/// The list key `key` is, if it is one (for reading such lists one element at a time).
+pub(super) fn list_key(key: &str) -> Option<&'static str> {
+    LIST_KEYS.iter().copied().find(|k| *k == key)
 }
 
-/// JSON lines when the first non-blank line is a complete JSON value on its own.
-fn looks_like_json_lines(text: &[u8]) -> bool {
-    text.split(|b| *b == b'\n')
-        .find(|line| !line.iter().all(u8::is_ascii_whitespace))
-        .is_some_and(|line| serde_json::from_slice::<Value>(line).is_ok())
+/// Classifies one element of an envelope's list (`list` from [`list_key`]); `location` says
+/// where it is (`Records[4]`).
+pub(super) fn classify_list_entry(
+    list: &str,
+    entry: Value,
+    location: String,
+    out: &mut Vec<ParsedRecord>,
+) {
+    classify_entry(list, entry, location, 0, out);
 }
 
-fn parse_json_lines(text: &[u8], out: &mut Vec<ParsedRecord>) {
-    for (i, line) in text.split(|b| *b == b'\n').enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let location = format!("line {}", i + 1);
-        match serde_json::from_slice::<Value>(line) {
-            Ok(value) => classify(value, location, 0, out),
-            Err(e) => out.push(invalid(location, format!("not valid JSON: {e}"))),
-        }
+/// One element of the list `list` of an envelope at `depth`.
+fn classify_entry(
+    list: &str,
+    entry: Value,
+    location: String,
+    depth: usize,
+    out: &mut Vec<ParsedRecord>,
+) {
+    if list == "Records" {
+        classify_record(entry, location, depth, out);
+    } else {
+        classify(entry, location, depth + 1, out);
     }
 }
 
@@ -92,14 +92,13 @@ pub(super) fn type_name(v: &Value) -> &'static str {
 /// Turns a value that may be a JSON string holding JSON into the decoded value.
 fn decode_embedded(value: Value, field: &str) -> Result<Value, String> {
     match value {
-        Value::String(s) => {
-            serde_json::from_str(&s).map_err(|e| format!("{field}: string is not valid JSON: {e}"))
-        }
+        Value::String(s) => parse_embedded(&s).map_err(|e| format!("{field}: {e}")),
         other => Ok(other),
     }
 }
 
-fn classify(value: Value, location: String, depth: usize, out: &mut Vec<ParsedRecord>) {
+/// Classifies one JSON value (at `depth` envelopes down) into records.
+pub(super) fn classify(value: Value, location: String, depth: usize, out: &mut Vec<ParsedRecord>) {
     if depth > MAX_ENVELOPE_DEPTH {
         out.push(invalid(location, "envelopes nested too deeply".to_string()));
         return;
@@ -129,48 +128,30 @@ fn classify_object(
     depth: usize,
     out: &mut Vec<ParsedRecord>,
 ) {
-    // History and snapshot files, GetResourceConfigHistory and BatchGetResourceConfig output.
-    for list_key in ["configurationItems", "baseConfigurationItems"] {
+    for list_key in LIST_KEYS {
         if let Some(list) = obj.remove(list_key) {
             match list {
-                Value::Array(items) => {
-                    for (i, item) in items.into_iter().enumerate() {
+                Value::Array(entries) => {
+                    if list_key == "Records" {
+                        out.reserve(entries.len());
+                    }
+                    for (i, entry) in entries.into_iter().enumerate() {
                         let loc = join(&location, &format!("{list_key}[{i}]"));
-                        classify(item, loc, depth + 1, out);
+                        classify_entry(list_key, entry, loc, depth, out);
                     }
                 }
                 Value::Null => {}
                 other => out.push(invalid(
                     join(&location, list_key),
-                    format!("expected an array, found {}", type_name(&other)),
+                    format!(
+                        "expected {}, found {}",
+                        list_noun(list_key),
+                        type_name(&other)
+                    ),
                 )),
             }
             return;
         }
-    }
-    if let Some(records) = obj.remove("Records") {
-        classify_records(records, location, depth, out);
-        return;
-    }
-    // `aws cloudtrail lookup-events` output, and its entries one by one.
-    if let Some(events) = obj.remove("Events") {
-        match events {
-            Value::Array(entries) => {
-                for (i, entry) in entries.into_iter().enumerate() {
-                    let loc = join(&location, &format!("Events[{i}]"));
-                    classify(entry, loc, depth + 1, out);
-                }
-            }
-            Value::Null => {}
-            other => out.push(invalid(
-                join(&location, "Events"),
-                format!(
-                    "expected an array of lookup-events entries, found {}",
-                    type_name(&other)
-                ),
-            )),
-        }
-        return;
     }
     if let Some(record) = obj.remove("CloudTrailEvent") {
         push_lookup_entry(record, obj, location, out);
@@ -362,44 +343,35 @@ fn is_bare_record(obj: &Map<String, Value>) -> bool {
         && !obj.keys().any(|k| k.starts_with("configurationItem"))
 }
 
-/// `Records` of a CloudTrail log file; also those of Lambda's SQS and SNS events and of S3 event
-/// notifications, which arrive the same way.
-fn classify_records(records: Value, location: String, depth: usize, out: &mut Vec<ParsedRecord>) {
-    let records = match records {
-        Value::Array(records) => records,
-        Value::Null => return,
-        other => {
-            out.push(invalid(
-                join(&location, "Records"),
-                format!(
-                    "expected an array of CloudTrail records, found {}",
-                    type_name(&other)
-                ),
-            ));
-            return;
+/// What a list of an envelope holds, for the error when it is not an array.
+fn list_noun(list_key: &str) -> &'static str {
+    match list_key {
+        "Records" => "an array of CloudTrail records",
+        "Events" => "an array of lookup-events entries",
+        _ => "an array",
+    }
+}
+
+/// One of the `Records` of a CloudTrail log file; also those of Lambda's SQS and SNS events and
+/// of S3 event notifications, which arrive the same way.
+fn classify_record(record: Value, loc: String, depth: usize, out: &mut Vec<ParsedRecord>) {
+    match record {
+        Value::Object(obj) if is_s3_notification(&obj) => {
+            out.push(skipped(loc, s3_notification_note(&obj)));
         }
-    };
-    out.reserve(records.len());
-    for (i, record) in records.into_iter().enumerate() {
-        let loc = join(&location, &format!("Records[{i}]"));
-        match record {
-            Value::Object(obj) if is_s3_notification(&obj) => {
-                out.push(skipped(loc, s3_notification_note(&obj)));
-            }
-            Value::Object(obj) if is_lambda_message(&obj) => {
-                classify_object(obj, loc, depth + 1, out);
-            }
-            // Anything else in `Records` is a CloudTrail record, however incomplete: the parser
-            // names what is missing.
-            Value::Object(obj) => push_event(obj, loc, out),
-            other => out.push(invalid(
-                loc,
-                format!(
-                    "expected a CloudTrail record (an object), found {}",
-                    type_name(&other)
-                ),
-            )),
+        Value::Object(obj) if is_lambda_message(&obj) => {
+            classify_object(obj, loc, depth + 1, out);
         }
+        // Anything else in `Records` is a CloudTrail record, however incomplete: the parser
+        // names what is missing.
+        Value::Object(obj) => push_event(obj, loc, out),
+        other => out.push(invalid(
+            loc,
+            format!(
+                "expected a CloudTrail record (an object), found {}",
+                type_name(&other)
+            ),
+        )),
     }
 }
 

@@ -2,8 +2,13 @@
 
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::secret::{Secret, MIN_SECRET_CHARS, REDACTED};
+
 /// Headers conftrail sets itself; letting configuration duplicate them would be ambiguous.
-const RESERVED_HEADERS: [&str; 2] = ["content-type", "idempotency-key"];
+const RESERVED_HEADERS: [&str; 3] = ["content-type", "idempotency-key", "x-conftrail-signature"];
 
 /// The kinds of remediation action, as the configuration file, the API and the CLI name them.
 #[derive(
@@ -35,15 +40,164 @@ pub enum Action {
     Command(CommandAction),
 }
 
-/// A webhook remediation.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+/// A webhook: where it goes, with which headers, signed with which secret. Remediation
+/// actions, subscriptions and deliveries share it; its keys are those of the settings, so an
+/// answer can be sent back as a request.
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookAction {
     /// Target URL (http:// or https://).
     pub url: String,
-    /// Extra request headers (name, value).
-    #[serde(default)]
+    /// Extra request headers (name, value); answers show every value as `***`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<(String, String)>,
+    /// Extra request headers read from environment variables when sent: name → variable.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub header_env: BTreeMap<String, String>,
+    /// Extra request headers read from files when sent: name → path.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub header_file: BTreeMap<String, PathBuf>,
+    /// Secret of the `X-Conftrail-Signature` header; answers show `***`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_secret: Option<String>,
+    /// The signing secret from this environment variable, read when sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_secret_env: Option<String>,
+    /// The signing secret from this file, read when sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub signing_secret_file: Option<PathBuf>,
+}
+
+impl WebhookAction {
+    /// A webhook to `url` with no extra headers, unsigned.
+    pub fn to(url: impl Into<String>) -> WebhookAction {
+        WebhookAction {
+            url: url.into(),
+            ..WebhookAction::default()
+        }
+    }
+
+    /// The webhook as answers show it: header values and the stored signing secret hidden
+    /// (variables and files are named, not read).
+    pub fn redacted(&self) -> WebhookAction {
+        WebhookAction {
+            headers: self
+                .headers
+                .iter()
+                .map(|(name, _)| (name.clone(), REDACTED.to_string()))
+                .collect(),
+            signing_secret: self.signing_secret.as_ref().map(|_| REDACTED.to_string()),
+            ..self.clone()
+        }
+    }
+
+    /// Puts back the values `stored` holds where this one carries the `***` that answers show
+    /// (a configuration read with GET and sent back); the error names a placeholder with
+    /// nothing stored behind it.
+    pub fn keep_redacted(&mut self, stored: Option<&WebhookAction>) -> Result<(), String> {
+        let nothing_stored = |key: &str| {
+            format!("{key}: {REDACTED:?} stands for a stored value, and none is stored")
+        };
+        for (name, value) in &mut self.headers {
+            if value == REDACTED {
+                *value = stored
+                    .and_then(|s| s.headers.iter().find(|(n, _)| n == name))
+                    .map(|(_, v)| v.clone())
+                    .ok_or_else(|| nothing_stored(&format!("headers.{name}")))?;
+            }
+        }
+        if self.signing_secret.as_deref() == Some(REDACTED) {
+            self.signing_secret = Some(
+                stored
+                    .and_then(|s| s.signing_secret.clone())
+                    .ok_or_else(|| nothing_stored("signing_secret"))?,
+            );
+        }
+        Ok(())
+    }
+
+    /// Where the signing secret comes from, if the webhook is signed.
+    pub fn signing(&self) -> Option<Secret> {
+        self.signing_secret
+            .clone()
+            .map(Secret::Value)
+            .or_else(|| self.signing_secret_env.clone().map(Secret::Env))
+            .or_else(|| self.signing_secret_file.clone().map(Secret::File))
+    }
+
+    /// Every header to send, secrets read now; the error names what could not be read.
+    pub fn resolved_headers(&self) -> Result<Vec<(String, String)>, String> {
+        let mut headers = self.headers.clone();
+        let env = self
+            .header_env
+            .iter()
+            .map(|(name, var)| (name, Secret::Env(var.clone())));
+        let files = self
+            .header_file
+            .iter()
+            .map(|(name, path)| (name, Secret::File(path.clone())));
+        for (name, secret) in env.chain(files) {
+            let value = secret.reveal().map_err(|e| format!("header {name}: {e}"))?;
+            headers.push((name.clone(), value));
+        }
+        Ok(headers)
+    }
+
+    /// Checks the URL, the headers and the secrets' sources; error text names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        validate_url(&self.url)?;
+        self.headers
+            .iter()
+            .try_for_each(|(name, value)| validate_header(name, value))?;
+        let mut seen: Vec<String> = self
+            .headers
+            .iter()
+            .map(|(n, _)| n.to_ascii_lowercase())
+            .collect();
+        let from_secrets = self.header_env.keys().chain(self.header_file.keys());
+        for name in from_secrets {
+            validate_header(name, "")?;
+            let lower = name.to_ascii_lowercase();
+            if seen.contains(&lower) {
+                return Err(format!(
+                    "webhook.headers: \"{name}\" is given twice (headers, header_env, header_file)"
+                ));
+            }
+            seen.push(lower);
+        }
+        if let Some((name, _)) = self
+            .header_env
+            .iter()
+            .find(|(_, var)| var.trim().is_empty())
+        {
+            return Err(format!("webhook.header_env.{name}: names no variable"));
+        }
+        let sources = [
+            self.signing_secret.is_some(),
+            self.signing_secret_env.is_some(),
+            self.signing_secret_file.is_some(),
+        ];
+        if sources.into_iter().filter(|given| *given).count() > 1 {
+            return Err(
+                "webhook.signing_secret: give one of signing_secret, signing_secret_env and signing_secret_file"
+                    .into(),
+            );
+        }
+        if self
+            .signing_secret
+            .as_deref()
+            .is_some_and(|s| s != REDACTED && s.chars().count() < MIN_SECRET_CHARS)
+        {
+            return Err(format!(
+                "webhook.signing_secret: must be at least {MIN_SECRET_CHARS} characters"
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// A command remediation.
@@ -106,16 +260,18 @@ impl ActionResult {
 }
 
 impl Action {
+    /// The action as answers show it: webhook secrets hidden.
+    pub fn redacted(&self) -> Action {
+        match self {
+            Action::Webhook(webhook) => Action::Webhook(webhook.redacted()),
+            Action::Command(command) => Action::Command(command.clone()),
+        }
+    }
+
     /// Checks the configuration; error text names the field and the bad value.
     pub fn validate(&self) -> Result<(), String> {
         match self {
-            Action::Webhook(webhook) => {
-                validate_url(&webhook.url)?;
-                webhook
-                    .headers
-                    .iter()
-                    .try_for_each(|(name, value)| validate_header(name, value))
-            }
+            Action::Webhook(webhook) => webhook.validate(),
             Action::Command(command) => {
                 if command.program.trim().is_empty() {
                     Err(format!(

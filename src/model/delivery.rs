@@ -34,10 +34,10 @@ pub struct Delivery {
     pub id: u64,
     /// The subscription's name.
     pub subscription: String,
-    /// Where it goes (copied: the subscription may change while it waits).
-    pub url: String,
-    /// Extra headers.
-    pub headers: Vec<(String, String)>,
+    /// Where it goes, with which headers and signing secret (copied: the subscription may
+    /// change while it waits).
+    #[serde(flatten)]
+    pub webhook: super::action::WebhookAction,
     /// The notification kind.
     pub kind: NotificationKind,
     /// The JSON sent.
@@ -64,14 +64,21 @@ pub struct Delivery {
 }
 
 impl Delivery {
+    /// The delivery as answers show it: header values and stored secrets hidden.
+    pub fn redacted(&self) -> Delivery {
+        Delivery {
+            webhook: self.webhook.redacted(),
+            ..self.clone()
+        }
+    }
+
     /// A delivery of `notification` to `subscription`, due now.
     pub fn new(id: u64, subscription: &Subscription, notification: &Notification) -> Delivery {
         let now = now_millis();
         Delivery {
             id,
             subscription: subscription.name.clone(),
-            url: subscription.url.clone(),
-            headers: subscription.headers.clone(),
+            webhook: subscription.webhook.clone(),
             kind: notification.kind,
             body: notification.body.clone(),
             state: DeliveryState::Queued,
@@ -143,8 +150,7 @@ mod tests {
     fn delivery(max_attempts: u32) -> Delivery {
         let subscription = Subscription {
             name: "s".into(),
-            url: "http://127.0.0.1:9/".into(),
-            headers: vec![],
+            webhook: crate::model::WebhookAction::to("http://127.0.0.1:9/"),
             kinds: vec![NotificationKind::Compliance],
             resource_types: vec![],
             rules: vec![],

@@ -4,6 +4,7 @@
 
 mod action;
 mod api_event;
+mod audit;
 mod backoff;
 mod configuration_item;
 mod delivery;
@@ -14,6 +15,7 @@ mod resource_key;
 mod role;
 mod rule;
 mod rule_definition;
+mod secret;
 mod subscription;
 mod timestamp;
 mod touched_resource;
@@ -21,6 +23,7 @@ mod verdict;
 
 pub use action::{Action, ActionKind, ActionResult, AttemptOutcome, CommandAction, WebhookAction};
 pub use api_event::{arn_last_part, resolve_username, ApiEvent, EventResource, UserIdentity};
+pub use audit::{Actor, AuditEntry};
 pub use backoff::{format_duration, parse_duration, Backoff, Jitter};
 pub use configuration_item::{
     hash_hex, opt_time_serde, time_serde, ConfigurationItem, ItemStatus, Relationship, VersionMeta,
@@ -42,10 +45,11 @@ pub use rule::{
     RuleParameter, Trigger, Verdict, MAX_ANNOTATION_CHARS, MAX_LOG_LINES, MAX_LOG_LINE_BYTES,
 };
 pub use rule_definition::{with_defaults, RuleDefinition, RuleScope, TagFilter};
+pub use secret::{signature, Secret, EMPTY_SHA256, MIN_SECRET_CHARS, REDACTED, SIGNATURE_HEADER};
 pub use subscription::{ApiEventPattern, ErrorMatch, Subscription};
 pub use timestamp::{
     epoch_to_time, format_time, now_millis, parse_time_arg, parse_timestamp_text,
     truncate_to_millis, Timestamp,
 };
 pub use touched_resource::{Effect, TouchedResource};
-pub use verdict::{EvaluatedResource, LatestVerdict, VerdictRecord};
+pub use verdict::{EvaluatedResource, LatestVerdict, RuleErrors, VerdictRecord};

@@ -164,6 +164,14 @@ pub struct RemediationConfig {
 }
 
 impl RemediationConfig {
+    /// The configuration as answers show it: webhook header values and stored secrets hidden.
+    pub fn redacted(&self) -> RemediationConfig {
+        RemediationConfig {
+            action: self.action.redacted(),
+            ..self.clone()
+        }
+    }
+
     /// Checks limits and the action; the error names the field.
     pub fn validate(&self) -> Result<(), String> {
         self.action.validate()?;

@@ -450,6 +450,7 @@ mod tests {
             action: Action::Webhook(WebhookAction {
                 url: "http://127.0.0.1:1/fix".into(),
                 headers: Vec::new(),
+                ..WebhookAction::default()
             }),
             parameters: BTreeMap::new(),
             automatic: true,

@@ -82,11 +82,9 @@ impl ApiEventPattern {
 pub struct Subscription {
     /// Unique name.
     pub name: String,
-    /// Where notifications are POSTed.
-    pub url: String,
-    /// Extra request headers.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub headers: Vec<(String, String)>,
+    /// Where notifications are POSTed, with which headers, signed with which secret.
+    #[serde(flatten)]
+    pub webhook: super::action::WebhookAction,
     /// What it receives.
     pub kinds: Vec<NotificationKind>,
     /// Only these resource types (empty: all; left out then, so the answer can be sent back).
@@ -108,6 +106,14 @@ pub struct Subscription {
 }
 
 impl Subscription {
+    /// The subscription as answers show it: header values and stored secrets hidden.
+    pub fn redacted(&self) -> Subscription {
+        Subscription {
+            webhook: self.webhook.redacted(),
+            ..self.clone()
+        }
+    }
+
     /// Checks what cannot be expressed in types; the message names the field.
     pub fn validate(&self) -> Result<(), String> {
         if self.name.is_empty() || self.name.len() > 128 || self.name.contains(['/', '\0']) {
@@ -116,11 +122,7 @@ impl Subscription {
                 self.name
             ));
         }
-        super::action::Action::Webhook(super::action::WebhookAction {
-            url: self.url.clone(),
-            headers: self.headers.clone(),
-        })
-        .validate()?;
+        self.webhook.validate()?;
         if self.kinds.is_empty() {
             return Err("kinds: at least one kind is needed".into());
         }
@@ -199,8 +201,7 @@ mod tests {
     fn subscription(kinds: Vec<NotificationKind>) -> Subscription {
         Subscription {
             name: "s".into(),
-            url: "http://127.0.0.1:9/hook".into(),
-            headers: vec![],
+            webhook: crate::model::WebhookAction::to("http://127.0.0.1:9/hook"),
             kinds,
             resource_types: vec![],
             rules: vec!["restricted-ssh".into()],
@@ -285,7 +286,7 @@ mod tests {
         bad.api_events = None;
         assert!(bad.validate().is_err_and(|e| e.starts_with("api_events")));
         let mut bad = subscription(vec![NotificationKind::Compliance]);
-        bad.url = "ftp://x".into();
+        bad.webhook.url = "ftp://x".into();
         assert!(bad.validate().is_err());
     }
 }

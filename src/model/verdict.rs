@@ -276,3 +276,39 @@ mod tests {
         assert_eq!(back.ok(), Some(r));
     }
 }
+
+/// How often a rule failed to decide, and the last failure: what `rules list`, `compliance`
+/// and the API show so a broken rule is seen (its failures are not verdicts).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleErrors {
+    /// Evaluations that failed since the rule was registered.
+    pub errors: u64,
+    /// Why the last one failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// When the last one failed.
+    #[serde(
+        default,
+        with = "opt_time_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_error_at: Option<Timestamp>,
+}
+
+impl RuleErrors {
+    /// Counts `record` when it is a failure.
+    pub fn add(&mut self, record: &VerdictRecord) {
+        if let Outcome::Error { reason, .. } = &record.report.outcome {
+            self.errors += 1;
+            if self
+                .last_error_at
+                .is_none_or(|at| at <= record.evaluated_at)
+            {
+                self.last_error = Some(reason.clone());
+                self.last_error_at = Some(record.evaluated_at);
+            }
+        }
+    }
+}

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use crate::model::Action;
 use crate::model::{now_millis, AttemptEnd, Delivery, DeliveryState};
-use crate::model::{Action, WebhookAction};
 use crate::remediation::action::{run_action, ActionRequest};
 use crate::store::{Store, StoreError};
 
@@ -14,20 +14,17 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 pub fn deliver(store: &Store, mut delivery: Delivery) -> Result<Delivery, StoreError> {
     delivery.start_attempt(now_millis());
     store.save_delivery(&delivery)?;
-    let mut headers = delivery.headers.clone();
-    headers.push((
+    let mut webhook = delivery.webhook.clone();
+    webhook.headers.push((
         "X-Conftrail-Subscription".into(),
         delivery.subscription.clone(),
     ));
-    headers.push((
+    webhook.headers.push((
         "X-Conftrail-Notification".into(),
         delivery.kind.as_str().into(),
     ));
     let result = run_action(
-        &Action::Webhook(WebhookAction {
-            url: delivery.url.clone(),
-            headers,
-        }),
+        &Action::Webhook(webhook),
         &ActionRequest {
             document: &delivery.body,
             env: &[],

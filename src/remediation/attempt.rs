@@ -3,17 +3,21 @@
 
 use std::time::Duration;
 
+use serde_json::{Map, Value};
+
 use super::action::{run_action, ActionRequest};
 use super::queue;
 use crate::model::{ActionResult, RemediationConfig, RemediationJob};
 use crate::store::{Store, StoreError};
 
 /// Runs one attempt of an admitted job: resolves its parameters from the judged version,
-/// runs the action and records the result.
+/// runs the action and records the result. The action's document is the job's, with the
+/// judged configuration item and what `context` adds (linked calls, links).
 pub fn execute(
     store: &Store,
     job: RemediationJob,
     config: &RemediationConfig,
+    context: Map<String, Value>,
 ) -> Result<RemediationJob, StoreError> {
     let key = job.resource.key();
     let item = match store.version(&key, job.configuration_version)? {
@@ -31,7 +35,14 @@ pub fn execute(
         Err(message) => return queue::fail_before_action(store, job, message),
     };
     let attempt = job.attempts.len() as u32;
-    let document = job.document(&parameters, attempt);
+    let mut document = job.document(&parameters, attempt);
+    if let Value::Object(fields) = &mut document {
+        fields.insert(
+            "configurationItem".into(),
+            serde_json::to_value(&item).unwrap_or_default(),
+        );
+        fields.extend(context);
+    }
     let mut env: Vec<(String, String)> = parameters
         .iter()
         .map(|(name, value)| {

@@ -384,6 +384,7 @@ mod tests {
                 action: Action::Webhook(WebhookAction {
                     url: "http://127.0.0.1:9/fix".into(),
                     headers: Vec::new(),
+                    ..WebhookAction::default()
                 }),
                 parameters: Default::default(),
                 automatic: true,

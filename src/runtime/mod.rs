@@ -118,7 +118,12 @@ impl Runtime {
             };
             let purge = |_: &CronTask| {
                 let days = options.event_retention_days.unwrap_or(0);
-                let report = app.purge_events(days, false)?;
+                let report = app
+                    .acting_as(crate::model::Actor {
+                        name: "retention schedule".into(),
+                        source: None,
+                    })
+                    .purge_events(days, false)?;
                 tracing::info!(purged = report.purged, "event retention purge");
                 Ok(())
             };

@@ -34,7 +34,9 @@ impl Server {
     /// Applies the configuration file to the store, builds the API state and starts the
     /// workers.
     pub fn start(app: App, settings: ServerSettings) -> Result<Server, AppError> {
-        let applied = crate::settings::apply_file(&settings.file, app.store(), app.registry()?)?;
+        let applied = app
+            .acting_as(crate::model::Actor::configuration_file())
+            .apply_file(&settings.file)?;
         tracing::info!(?applied, "configuration file applied");
         app.reload_subscriptions()?;
         app.rules_changed();
@@ -46,7 +48,9 @@ impl Server {
         let state = Arc::new(ApiState {
             app,
             tokens: settings.tokens,
+            allow_command_actions: settings.file.api.allow_command_actions.unwrap_or(false),
             closing: tokio::sync::watch::channel(false).0,
+            last_refusal_recorded: Default::default(),
         });
         Ok(Server { state, runtime })
     }

@@ -8,6 +8,7 @@
 //! records share the `config` tree (under different one-byte prefixes) so that recording a
 //! version is a single atomic batch.
 
+mod audit;
 mod config_versions;
 mod events;
 mod keys;
@@ -110,6 +111,7 @@ pub struct Store {
     verdicts: EngineTree,
     events: EngineTree,
     remediation: EngineTree,
+    audit: EngineTree,
     /// Secret key of the rule artifacts' keyed hashes; never leaves the store.
     artifact_key: Arc<[u8; ARTIFACT_KEY_LEN]>,
     /// Serialises read-compare-write sequences of the recorder.
@@ -162,6 +164,7 @@ impl Store {
         let verdicts = db.open_tree("verdicts")?;
         let events = db.open_tree("events")?;
         let remediation = db.open_tree("remediation")?;
+        let audit = db.open_tree("audit")?;
         tracing::debug!(path = %path.display(), "store open");
         let store = Store {
             dir: path,
@@ -171,6 +174,7 @@ impl Store {
             verdicts,
             events,
             remediation,
+            audit,
             artifact_key,
             config_writer: Arc::new(Mutex::new(())),
             verdict_writer: Arc::new(Mutex::new(())),

@@ -2,17 +2,25 @@
 //!
 //! Keys: `h` + resource + rule + \0 + capture time + sequence → [`VerdictRecord`], so one
 //! resource's history is a prefix scan grouped by rule and ordered in time;
-//! `l` + rule + \0 + resource → [`LatestVerdict`], so one rule's results are a prefix scan.
+//! `l` + rule + \0 + resource → [`LatestVerdict`], so one rule's results are a prefix scan;
+//! `e` + rule → [`RuleErrors`], the rule's failures counted as they are recorded.
 
 use std::collections::HashMap;
 
 use super::kv::{Batch as _, Db as _, Tree as _};
 use super::{decode_json as decode, encode_json as encode, keys, EngineBatch, Store, StoreError};
 use crate::model::ResourceKey;
-use crate::model::{LatestVerdict, VerdictRecord};
+use crate::model::{LatestVerdict, RuleErrors, VerdictRecord};
 
 const HISTORY: u8 = b'h';
 const LATEST: u8 = b'l';
+const ERRORS: u8 = b'e';
+
+fn errors_key(rule: &str) -> Vec<u8> {
+    let mut out = vec![ERRORS];
+    out.extend_from_slice(rule.as_bytes());
+    out
+}
 
 fn history_prefix(resource: &ResourceKey) -> Vec<u8> {
     keys::family_resource(HISTORY, resource)
@@ -42,6 +50,7 @@ impl Store {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut latest: HashMap<Vec<u8>, Option<LatestVerdict>> = HashMap::new();
+        let mut errors: HashMap<String, RuleErrors> = HashMap::new();
         let mut batch = EngineBatch::default();
         let mut stored = Vec::with_capacity(records.len());
         for mut record in records {
@@ -73,7 +82,20 @@ impl Store {
                 batch.insert(latest_key.clone(), encode("latest verdict", next)?);
             }
             latest.insert(latest_key, next);
+            if record.report.outcome.compliance().is_none() {
+                let counted = match errors.get_mut(&record.rule_name) {
+                    Some(counted) => counted,
+                    None => {
+                        let known = self.rule_errors(&record.rule_name)?;
+                        errors.entry(record.rule_name.clone()).or_insert(known)
+                    }
+                };
+                counted.add(&record);
+            }
             stored.push(record);
+        }
+        for (rule, counted) in &errors {
+            batch.insert(errors_key(rule), encode("rule errors", counted)?);
         }
         self.verdicts.apply_batch(batch)?;
         Ok(stored)
@@ -117,8 +139,19 @@ impl Store {
             .transpose()
     }
 
+    /// A rule's failures so far.
+    pub fn rule_errors(&self, rule: &str) -> Result<RuleErrors, StoreError> {
+        Ok(self
+            .verdicts
+            .get(errors_key(rule))?
+            .map(|v| decode("rule errors", &v))
+            .transpose()?
+            .unwrap_or_default())
+    }
+
     /// Forgets every verdict of a rule (when the rule is removed).
     pub fn delete_verdicts_of_rule(&self, rule: &str) -> Result<(), StoreError> {
+        self.verdicts.remove(errors_key(rule))?;
         let mut prefix = vec![LATEST];
         prefix.extend_from_slice(rule.as_bytes());
         prefix.push(0);

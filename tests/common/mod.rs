@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod memory;
+pub mod receiver;
 pub mod server;
 
 use serde_json::Value;

@@ -28,11 +28,21 @@ impl Server {
 
     /// Starts a server on `data` with extra `serve` arguments.
     pub fn start_with(data: &Path, extra: &[&str]) -> Server {
-        Server::start_logging(data, extra, Stdio::null())
+        Server::start_full(data, extra, &[], Stdio::null())
+    }
+
+    /// Starts a server on `data` with extra `serve` arguments and environment variables.
+    pub fn start_with_env(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::start_full(data, extra, env, Stdio::null())
     }
 
     /// Starts a server on `data` with extra `serve` arguments, its logs going to `stderr`.
     pub fn start_logging(data: &Path, extra: &[&str], stderr: Stdio) -> Server {
+        Server::start_full(data, extra, &[], stderr)
+    }
+
+    /// Starts a server with extra arguments and environment variables, logs to `stderr`.
+    fn start_full(data: &Path, extra: &[&str], env: &[(&str, &str)], stderr: Stdio) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_conftrail"))
             .arg("--data-dir")
             .arg(data)
@@ -42,8 +52,11 @@ impl Server {
                 "CONFTRAIL_API_TOKENS",
                 format!("read:{READ},ingest:{INGEST},admin:{ADMIN}"),
             )
-            // The secret examples/conftrail.toml reads from the environment.
+            // The secrets examples/conftrail.toml reads from the environment.
             .env("CONFTRAIL_ADMIN_TOKEN", "example-admin-secret-0123456789")
+            .env("CONFTRAIL_INGEST_TOKEN", "example-ingest-secret-0123456789")
+            .env("CONFTRAIL_READ_TOKEN", "example-read-secret-0123456789")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()
@@ -60,6 +73,35 @@ impl Server {
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_string();
         Server { child, base }
+    }
+
+    /// A request with `token` and an optional JSON body: the status and the answer's text.
+    pub fn request(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+    ) -> (u16, String) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let request = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Content-Type", "application/json")
+            .body(body.unwrap_or_default().to_string())
+            .expect("request");
+        let mut response = agent.run(request).expect("response");
+        let status = response.status().as_u16();
+        (status, response.body_mut().read_to_string().expect("body"))
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGTERM, then waits for a clean exit.

@@ -118,6 +118,7 @@ fn webhook(url: &str) -> Action {
     Action::Webhook(WebhookAction {
         url: url.to_string(),
         headers: vec![("X-Team".to_string(), "platform".to_string())],
+        ..WebhookAction::default()
     })
 }
 
@@ -270,6 +271,7 @@ fn webhook_bad_header_value_is_permanent() {
     let action = Action::Webhook(WebhookAction {
         url: "http://127.0.0.1:9/".to_string(),
         headers: vec![("X-Bad".to_string(), "a\nb".to_string())],
+        ..WebhookAction::default()
     });
     assert!(action.validate().is_err());
     let result = attempt(&action, Duration::from_secs(5));
@@ -301,6 +303,7 @@ fn validate_rejects_bad_configuration() {
     let reserved = Action::Webhook(WebhookAction {
         url: "https://example.com/hook".to_string(),
         headers: vec![("idempotency-key".to_string(), "x".to_string())],
+        ..WebhookAction::default()
     });
     assert!(reserved
         .validate()
@@ -309,6 +312,7 @@ fn validate_rejects_bad_configuration() {
     let bad_name = Action::Webhook(WebhookAction {
         url: "https://example.com/hook".to_string(),
         headers: vec![("bad name".to_string(), "x".to_string())],
+        ..WebhookAction::default()
     });
     assert!(bad_name
         .validate()
@@ -342,7 +346,8 @@ fn describe_and_serde_shape() {
         parsed,
         Action::Webhook(WebhookAction {
             url: "https://h/x".to_string(),
-            headers: vec![]
+            headers: vec![],
+            ..WebhookAction::default()
         })
     );
 }

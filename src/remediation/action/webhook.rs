@@ -4,7 +4,9 @@ use std::io::Read;
 use std::time::Duration;
 
 use super::{lossy_trimmed, timed_out, ActionRequest};
-use crate::model::{ActionResult, AttemptOutcome, WebhookAction};
+use crate::model::{
+    now_millis, signature, ActionResult, AttemptOutcome, WebhookAction, SIGNATURE_HEADER,
+};
 
 /// How much of a webhook response body goes into the message.
 const BODY_EXCERPT_BYTES: usize = 300;
@@ -22,6 +24,27 @@ pub(super) fn run_webhook(webhook: &WebhookAction, request: &ActionRequest<'_>) 
             );
         }
     };
+    // A secret that cannot be read fails the same way every time, until someone fixes it.
+    let headers = match webhook.resolved_headers() {
+        Ok(headers) => headers,
+        Err(e) => return ActionResult::plain(AttemptOutcome::Permanent, e),
+    };
+    let signature = match webhook.signing() {
+        Some(secret) => match secret.reveal() {
+            Ok(secret) => Some(signature(
+                secret.as_bytes(),
+                now_millis().timestamp(),
+                &body,
+            )),
+            Err(e) => {
+                return ActionResult::plain(
+                    AttemptOutcome::Permanent,
+                    format!("signing secret: {e}"),
+                )
+            }
+        },
+        None => None,
+    };
     // The shared client returns statuses (classified below) and follows no redirect.
     let mut builder = crate::http::agent()
         .post(webhook.url.as_str())
@@ -31,8 +54,11 @@ pub(super) fn run_webhook(webhook: &WebhookAction, request: &ActionRequest<'_>) 
         .header("User-Agent", USER_AGENT)
         .header("Content-Type", "application/json")
         .header("Idempotency-Key", request.idempotency_key);
-    for (name, value) in &webhook.headers {
+    for (name, value) in &headers {
         builder = builder.header(name.as_str(), value.as_str());
+    }
+    if let Some(signature) = signature {
+        builder = builder.header(SIGNATURE_HEADER, signature);
     }
     match builder.send(&body[..]) {
         Ok(mut response) => classify_response(&mut response),
