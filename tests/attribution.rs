@@ -1045,3 +1045,120 @@ fn exports_write_every_match_and_a_page_says_it_is_not_the_last() {
     assert!(!stderr(&out).contains("--next"), "{}", describe(&out));
     server.stop();
 }
+
+/// Runs `conftrail worker ARGS...` on `data` for a few seconds, then SIGTERM; its stdout.
+fn run_worker_briefly(data: &Path, args: &[&str]) -> String {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_conftrail"))
+        .arg("--data-dir")
+        .arg(data)
+        .arg("worker")
+        .args(args)
+        .env_remove("CONFTRAIL_EVENT_RETENTION_DAYS")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The purge schedule fires every second: three chances.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    // SAFETY: sends a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn retention_is_opt_in_and_a_purge_can_say_what_it_would_delete() {
+    use common::server::{Server, ADMIN, READ};
+    const N: usize = 661;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    // An old trail, imported today.
+    let start = chrono::DateTime::parse_from_rfc3339("2024-05-01T00:00:00Z").unwrap();
+    let records = (0..N)
+        .map(|i| {
+            let time = start + chrono::TimeDelta::minutes(i as i64);
+            ec2(
+                &format!("ev-{i:05}"),
+                &time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "CreateTags",
+                Caller::User("alice"),
+                ACCOUNT,
+                json!({}),
+                Value::Null,
+            )
+        })
+        .collect();
+    ingest(&data, &write_trail_file(tmp.path(), "old", records));
+    let count = |data: &Path| {
+        json(&conftrail(data, &["events", "--format", "json"]))["Events"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(count(&data), N);
+
+    // The worker, with its purge schedule due every second but no retention, keeps everything.
+    let report = run_worker_briefly(&data, &["--purge-schedule", "* * * * * *"]);
+    assert!(report.contains(", 0 purges"), "{report}");
+    assert_eq!(count(&data), N);
+
+    // A purge needs a retention; a dry run says what it would delete and deletes nothing.
+    let out = conftrail(&data, &["events", "purge"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--retention-days"));
+    let dry = ok_stdout(&conftrail(
+        &data,
+        &["events", "purge", "--retention-days", "90", "--dry-run"],
+    ));
+    assert!(
+        dry.starts_with(&format!("dry run: would purge {N} events older than ")),
+        "{dry}"
+    );
+    assert!(
+        dry.contains("event times 2024-05-01T00:00:00.000Z to 2024-05-01T11:00:00.000Z"),
+        "{dry}"
+    );
+    assert!(dry.contains("nothing was deleted"), "{dry}");
+    assert_eq!(count(&data), N);
+
+    // The server: no [retention] event_days, no purge, whatever the schedule.
+    let config = tmp.path().join("conftrail.toml");
+    std::fs::write(&config, "[retention]\npurge_schedule = \"* * * * * *\"\n").unwrap();
+    let server = Server::start_with(&data, &["--config", config.to_str().unwrap()]);
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent
+        .post(format!(
+            "{}/v1/events/purge?retentionDays=90&dryRun=true",
+            server.base
+        ))
+        .header("Authorization", format!("Bearer {ADMIN}"))
+        .send_empty()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let report: Value =
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(report["purged"], N, "{report}");
+    assert_eq!(report["dryRun"], true, "{report}");
+    assert_eq!(report["oldest"], "2024-05-01T00:00:00.000Z", "{report}");
+    let mut response = agent
+        .get(format!("{}/v1/events?format=csv", server.base))
+        .header("Authorization", format!("Bearer {READ}"))
+        .call()
+        .unwrap();
+    let csv = response.body_mut().read_to_string().unwrap();
+    assert_eq!(csv.lines().count(), N + 1, "the server purged nothing");
+    server.stop();
+
+    // Retention asked for: the worker purges by event time.
+    let report = run_worker_briefly(
+        &data,
+        &["--purge-schedule", "* * * * * *", "--retention-days", "90"],
+    );
+    assert!(!report.contains(", 0 purges"), "{report}");
+    assert_eq!(count(&data), 0);
+}

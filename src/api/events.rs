@@ -121,17 +121,25 @@ fn send_csv_pages(export: EventExport, tx: &mpsc::Sender<Chunk>) -> Result<(), E
 #[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct PurgeParams {
-    /// Keep events of the last N days; 0 keeps every event.
+    /// Keep events of the last N days (by event time); 0 keeps every event.
     #[param(format = Int64, minimum = 0, maximum = 4294967295_u64)]
     retention_days: u32,
+    /// Only say what would be removed; delete nothing.
+    #[serde(default)]
+    dry_run: bool,
 }
 
-/// Remove API events older than the retention.
+/// Remove API events older than the retention (or, with `dryRun`, say what that would remove).
 #[utoipa::path(post, path = "/v1/events/purge", tag = "events", params(PurgeParams),
-    responses((status = 200, description = "what was removed", body = PurgeReport)))]
+    responses((status = 200, description = "what was removed, or would be with dryRun", body = PurgeReport)))]
 pub(super) async fn purge_events(
     Acting(app): Acting,
     Query(params): Query<PurgeParams>,
 ) -> Result<Json<PurgeReport>, ApiError> {
-    blocking(move || Ok(Json(app.purge_events(params.retention_days)?))).await
+    blocking(move || {
+        Ok(Json(
+            app.purge_events(params.retention_days, params.dry_run)?,
+        ))
+    })
+    .await
 }

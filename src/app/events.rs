@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{App, AppError};
-use crate::model::format_time;
+use crate::model::{format_time, Timestamp};
 use crate::query::EventLookup;
-use crate::store::{EventPage, EventPageToken, EventQuery, Store, StoredEvent};
+use crate::store::{EventPage, EventPageToken, EventQuery, EventSpan, Store, StoredEvent};
 
 /// One API event in LookupEvents' shape (`Resources` are those the event was found to touch).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -98,17 +98,40 @@ impl LookupEvent {
     }
 }
 
-/// What a retention purge removed.
+/// What a retention purge removed, or would remove (a dry run).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PurgeReport {
-    /// Events removed.
+    /// Events removed (a dry run: that would be removed).
     pub purged: usize,
     /// Events older than this were removed (absent when the retention keeps everything).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<String>,
     /// The retention applied, in days (0 keeps everything).
     pub retention_days: u32,
+    /// Event time of the oldest event removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oldest: Option<String>,
+    /// Event time of the newest event removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newest: Option<String>,
+    /// Nothing was deleted: the report says what a purge would delete.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+impl PurgeReport {
+    /// The report of a purge (or dry run) at `cutoff` that found `span`.
+    fn of(span: EventSpan, cutoff: Timestamp, retention_days: u32, dry_run: bool) -> PurgeReport {
+        PurgeReport {
+            purged: span.count,
+            before: Some(format_time(&cutoff)),
+            retention_days,
+            oldest: span.oldest.as_ref().map(format_time),
+            newest: span.newest.as_ref().map(format_time),
+            dry_run,
+        }
+    }
 }
 
 /// CSV header of CloudTrail's event history download.
@@ -299,8 +322,13 @@ impl App {
         })
     }
 
-    /// Removes API events older than `retention_days` (0 keeps everything), then flushes.
-    pub fn purge_events(&self, retention_days: u32) -> Result<PurgeReport, AppError> {
+    /// Removes API events whose event time is older than `retention_days` (0 keeps
+    /// everything), then flushes; with `dry_run`, only says what that would remove.
+    pub fn purge_events(
+        &self,
+        retention_days: u32,
+        dry_run: bool,
+    ) -> Result<PurgeReport, AppError> {
         // A retention longer than the calendar reaches back before every event: nothing to do.
         let cutoff = chrono::TimeDelta::try_days(i64::from(retention_days))
             .and_then(|days| crate::model::now_millis().checked_sub_signed(days));
@@ -309,15 +337,19 @@ impl App {
                 purged: 0,
                 before: None,
                 retention_days,
+                oldest: None,
+                newest: None,
+                dry_run,
             });
         };
-        let purged = self.store().purge_events_before(cutoff)?;
+        if dry_run {
+            let span = self.store().events_before(cutoff)?;
+            return Ok(PurgeReport::of(span, cutoff, retention_days, true));
+        }
+        let span = self.store().purge_events_before(cutoff)?;
         self.store().flush()?;
-        let report = PurgeReport {
-            purged,
-            before: Some(format_time(&cutoff)),
-            retention_days,
-        };
+        let report = PurgeReport::of(span, cutoff, retention_days, false);
+        // Only what changed the store is audited; a dry run changes nothing.
         self.audit("events.purge", "API events", serde_json::json!(report))?;
         Ok(report)
     }

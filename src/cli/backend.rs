@@ -284,14 +284,16 @@ impl Backend {
         }
     }
 
-    /// Removes API events older than the retention.
-    pub fn purge_events(&self, retention_days: u32) -> Result<PurgeReport> {
+    /// Removes API events older than the retention (or says what that would remove).
+    pub fn purge_events(&self, retention_days: u32, dry_run: bool) -> Result<PurgeReport> {
         match self {
-            Backend::Local(app) => Ok(app.purge_events(retention_days)?),
+            Backend::Local(app) => Ok(app.purge_events(retention_days, dry_run)?),
             Backend::Remote(client) => client.send(
                 "POST",
                 "/v1/events/purge",
-                &Params::default().add("retentionDays", Some(retention_days)),
+                &Params::default()
+                    .add("retentionDays", Some(retention_days))
+                    .add("dryRun", dry_run.then_some(true)),
                 Body::None,
             ),
         }

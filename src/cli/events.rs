@@ -3,11 +3,10 @@
 use super::backend::Backend;
 use super::render::table;
 use super::ResourceArgs;
-use crate::app::events::{CsvWriter, EventsPage, LookupEvent};
+use crate::app::events::{CsvWriter, EventsPage, LookupEvent, PurgeReport};
 use crate::model::{format_time, parse_time_arg, Timestamp};
 use crate::query;
 use crate::rules::Outcome;
-use crate::runtime::DEFAULT_RETENTION_DAYS;
 use crate::store::EventPageToken;
 use crate::timeline::{ApiCallView, Timeline, TimelineEntry};
 use anyhow::Result;
@@ -28,16 +27,21 @@ pub struct EventsArgs {
 /// `events` subcommands.
 #[derive(Debug, Subcommand)]
 enum EventsCommand {
-    /// Delete events older than the retention period.
+    /// Delete events whose event time is older than the retention period (--dry-run to see
+    /// what would go first).
     Purge(PurgeArgs),
 }
 
 /// Arguments of `events purge`.
 #[derive(Debug, Args)]
 struct PurgeArgs {
-    /// Keep events of the last N days; 0 keeps every event.
-    #[arg(long, env = "CONFTRAIL_EVENT_RETENTION_DAYS", default_value_t = DEFAULT_RETENTION_DAYS)]
+    /// Keep events of the last N days, counted from each event's time; 0 keeps every event.
+    /// Required: nothing is purged unless a retention is given.
+    #[arg(long, env = "CONFTRAIL_EVENT_RETENTION_DAYS")]
     retention_days: u32,
+    /// Say what would be deleted, and delete nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 /// Output formats of a lookup.
@@ -121,19 +125,8 @@ impl LookupArgs {
 /// Runs `events`.
 pub fn run_events(out: &mut impl Write, backend: &Backend, args: EventsArgs) -> Result<u8> {
     if let Some(EventsCommand::Purge(purge)) = args.command {
-        let report = backend.purge_events(purge.retention_days)?;
-        match &report.before {
-            None => writeln!(
-                out,
-                "retention is {} days: every event is kept",
-                report.retention_days
-            )?,
-            Some(before) => writeln!(
-                out,
-                "purged {} events older than {before} ({} days)",
-                report.purged, report.retention_days
-            )?,
-        }
+        let report = backend.purge_events(purge.retention_days, purge.dry_run)?;
+        purge_text(out, &report)?;
         return Ok(0);
     }
     let lookup = args.lookup.lookup();
@@ -175,6 +168,33 @@ pub fn run_events(out: &mut impl Write, backend: &Backend, args: EventsArgs) -> 
         eprintln!("more: --next {next}");
     }
     Ok(0)
+}
+
+/// What a purge removed, or would remove.
+fn purge_text(out: &mut impl Write, report: &PurgeReport) -> Result<()> {
+    let days = report.retention_days;
+    let Some(before) = &report.before else {
+        writeln!(out, "retention is {days} days: every event is kept")?;
+        return Ok(());
+    };
+    let span = match (&report.oldest, &report.newest) {
+        (Some(oldest), Some(newest)) => format!(", event times {oldest} to {newest}"),
+        _ => String::new(),
+    };
+    if report.dry_run {
+        writeln!(
+            out,
+            "dry run: would purge {} events older than {before} ({days} days){span}; nothing was deleted",
+            report.purged
+        )?;
+    } else {
+        writeln!(
+            out,
+            "purged {} events older than {before} ({days} days){span}",
+            report.purged
+        )?;
+    }
+    Ok(())
 }
 
 /// Events in a table page unless --limit says otherwise.

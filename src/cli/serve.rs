@@ -79,10 +79,10 @@ pub fn settings(args: &ServeArgs, mut file: ConfigFile) -> Result<ServerSettings
             "refusing to listen on {listen} without tokens: anyone who can reach it could read and change everything. Configure tokens ([[tokens]] in the file, or CONFTRAIL_API_TOKENS=role:secret,...) or listen on 127.0.0.1"
         );
     }
-    let mut worker_options = RuntimeOptions::default();
-    if let Some(days) = file.retention.event_days {
-        worker_options.event_retention_days = days;
-    }
+    let mut worker_options = RuntimeOptions {
+        event_retention_days: file.retention.event_days,
+        ..RuntimeOptions::default()
+    };
     if let Some(schedule) = &file.retention.purge_schedule {
         worker_options.purge_schedule = match schedule.as_str() {
             "off" => None,

@@ -16,12 +16,13 @@ pub struct WorkerArgs {
     /// Remediation actions running at once, across rules.
     #[arg(long, default_value_t = crate::runtime::DEFAULT_MAX_CONCURRENT_ACTIONS)]
     pub max_concurrent_actions: usize,
-    /// When to purge API events older than the retention (cron; "off" disables).
+    /// When to purge API events older than the retention, if one is set (cron; "off" disables).
     #[arg(long, default_value = crate::runtime::DEFAULT_PURGE_SCHEDULE)]
     pub purge_schedule: String,
-    /// Event retention in days for the purge (0 keeps everything).
-    #[arg(long, env = "CONFTRAIL_EVENT_RETENTION_DAYS", default_value_t = crate::runtime::DEFAULT_RETENTION_DAYS)]
-    pub retention_days: u32,
+    /// Purge API events whose event time is older than this many days. Without it (or with 0)
+    /// every event is kept.
+    #[arg(long, env = "CONFTRAIL_EVENT_RETENTION_DAYS")]
+    pub retention_days: Option<u32>,
 }
 
 /// Runs `worker` until SIGINT or SIGTERM.

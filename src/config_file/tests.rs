@@ -44,7 +44,12 @@ fn example_parses() {
     assert_eq!(config.log_format, Some(LogFormatName::Human));
     assert_eq!(config.tokens.len(), 3);
     assert_eq!(config.tokens[0].role, Role::Ingest);
-    assert_eq!(config.retention.event_days, Some(90));
+    // Commented out: retention is opt-in.
+    assert_eq!(config.retention.event_days, None);
+    assert_eq!(
+        config.retention.purge_schedule.as_deref(),
+        Some("0 0 3 * * *")
+    );
     assert_eq!(config.worker.max_concurrent_actions, Some(8));
     let rule = &config.rules["vpc-sg-open-only-to-authorized-ports"];
     assert_eq!(
@@ -75,6 +80,13 @@ fn empty_file_gives_defaults() {
         parse("# nothing\n\n", &origin()).unwrap(),
         ConfigFile::default()
     );
+}
+
+#[test]
+fn retention_is_kept_only_when_written() {
+    assert_eq!(parse("", &origin()).unwrap().retention.event_days, None);
+    let config = parse("[retention]\nevent_days = 30\n", &origin()).unwrap();
+    assert_eq!(config.retention.event_days, Some(30));
 }
 
 #[test]

@@ -18,9 +18,7 @@ use crate::scheduler::{rule_task, CronSchedule, PURGE_TASK};
 use cron_worker::{run_cron, CronTask};
 use queue_worker::run_queue;
 
-/// Default days of API events kept by the retention purge.
-pub const DEFAULT_RETENTION_DAYS: u32 = 90;
-/// Default cron schedule of the retention purge.
+/// Default cron schedule of the retention purge (which runs only when a retention is set).
 pub const DEFAULT_PURGE_SCHEDULE: &str = "0 0 3 * * *";
 /// Default number of remediation actions (and of deliveries) running at once.
 pub const DEFAULT_MAX_CONCURRENT_ACTIONS: usize = 8;
@@ -32,8 +30,9 @@ pub struct RuntimeOptions {
     pub max_concurrent_actions: usize,
     /// When to purge old API events (none: never).
     pub purge_schedule: Option<CronSchedule>,
-    /// Events older than this many days are purged (0: keep everything).
-    pub event_retention_days: u32,
+    /// Events whose event time is older than this many days are purged (none or 0: every
+    /// event is kept; a recorder's history is what it is for, so retention is opt-in).
+    pub event_retention_days: Option<u32>,
 }
 
 impl Default for RuntimeOptions {
@@ -41,7 +40,7 @@ impl Default for RuntimeOptions {
         RuntimeOptions {
             max_concurrent_actions: DEFAULT_MAX_CONCURRENT_ACTIONS,
             purge_schedule: CronSchedule::parse(DEFAULT_PURGE_SCHEDULE).ok(),
-            event_retention_days: DEFAULT_RETENTION_DAYS,
+            event_retention_days: None,
         }
     }
 }
@@ -108,7 +107,7 @@ impl Runtime {
             let tasks = || {
                 Ok(
                     match (&options.purge_schedule, options.event_retention_days) {
-                        (Some(schedule), days) if days > 0 => vec![CronTask {
+                        (Some(schedule), Some(days)) if days > 0 => vec![CronTask {
                             name: PURGE_TASK.to_string(),
                             subject: String::new(),
                             schedule: schedule.clone(),
@@ -118,12 +117,13 @@ impl Runtime {
                 )
             };
             let purge = |_: &CronTask| {
+                let days = options.event_retention_days.unwrap_or(0);
                 let report = app
                     .acting_as(crate::model::Actor {
                         name: "retention schedule".into(),
                         source: None,
                     })
-                    .purge_events(options.event_retention_days)?;
+                    .purge_events(days, false)?;
                 tracing::info!(purged = report.purged, "event retention purge");
                 Ok(())
             };

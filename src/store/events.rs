@@ -186,6 +186,25 @@ pub struct EventPage {
     pub next: Option<EventPageToken>,
 }
 
+/// Events older than a time: how many, and the event times of the oldest and the newest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventSpan {
+    /// How many.
+    pub count: usize,
+    /// Event time of the oldest.
+    pub oldest: Option<Timestamp>,
+    /// Event time of the newest.
+    pub newest: Option<Timestamp>,
+}
+
+impl EventSpan {
+    fn add(&mut self, time: Timestamp) {
+        self.count += 1;
+        self.oldest = Some(self.oldest.map_or(time, |t| t.min(time)));
+        self.newest = Some(self.newest.map_or(time, |t| t.max(time)));
+    }
+}
+
 /// A successful write on a resource, found through the per-resource index.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResourceCall {
@@ -812,15 +831,25 @@ impl Store {
         Ok(found.into_iter().map(|(_, call)| call).collect())
     }
 
-    /// Deletes events older than `before` with their index entries; returns how many.
-    pub fn purge_events_before(&self, before: Timestamp) -> Result<usize, StoreError> {
+    /// The events older than `before` (what [`Store::purge_events_before`] would delete).
+    pub fn events_before(&self, before: Timestamp) -> Result<EventSpan, StoreError> {
+        let end = with_prefix(&[EVENT], &keys::time(before.timestamp_millis()));
+        let mut span = EventSpan::default();
+        for entry in self.events.range::<Vec<u8>, _>(vec![EVENT]..end) {
+            span.add(decode_event(&entry?.1)?.event.event_time);
+        }
+        Ok(span)
+    }
+
+    /// Deletes events older than `before` with their index entries; returns what went.
+    pub fn purge_events_before(&self, before: Timestamp) -> Result<EventSpan, StoreError> {
         let _writer = self
             .event_writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let cutoff = before.timestamp_millis();
         let end = with_prefix(&[EVENT], &keys::time(cutoff));
-        let mut purged = 0;
+        let mut purged = EventSpan::default();
         let mut groups = HashSet::new();
         loop {
             // Batches bound the memory a large purge needs.
@@ -829,6 +858,7 @@ impl Store {
             for entry in self.events.range::<Vec<u8>, _>(vec![EVENT]..end.clone()) {
                 let (k, v) = entry?;
                 let stored = decode_event(&v)?;
+                purged.add(stored.event.event_time);
                 let suffix = &k[1..];
                 groups.extend(posting_groups(&stored, suffix_time(suffix)));
                 for key in link_keys(&stored, suffix) {
@@ -844,7 +874,6 @@ impl Store {
                 break;
             }
             self.events.apply_batch(batch)?;
-            purged += in_batch;
         }
         // Index segments of the purged hours: dropped, or rewritten without the purged entries.
         let mut batch = EngineBatch::default();

@@ -25,7 +25,8 @@ pub use config_versions::{
     VersionHead,
 };
 pub use events::{
-    EventAttribute, EventPage, EventPageToken, EventQuery, EventWrites, ResourceCall, StoredEvent,
+    EventAttribute, EventPage, EventPageToken, EventQuery, EventSpan, EventWrites, ResourceCall,
+    StoredEvent,
 };
 pub use kv::EngineError;
 pub use rules::ArtifactCheck;

@@ -258,10 +258,13 @@ fn resource_calls_are_successful_writes_in_time_order() {
 fn purge_removes_old_events_and_every_index_entry() {
     let (_dir, store) = store();
     sample(&store);
-    let purged = store
-        .purge_events_before(at("2024-05-01T12:30:00Z"))
-        .unwrap();
-    assert_eq!(purged, 3);
+    let cutoff = at("2024-05-01T12:30:00Z");
+    let going = store.events_before(cutoff).unwrap();
+    assert_eq!(going.count, 3);
+    let purged = store.purge_events_before(cutoff).unwrap();
+    assert_eq!(purged, going, "the dry run counts what the purge deletes");
+    assert!(purged.oldest <= purged.newest && purged.newest < Some(cutoff));
+    assert_eq!(store.events_before(cutoff).unwrap().count, 0);
     assert_eq!(
         ids(&store.lookup_events(&query(&[])).unwrap()),
         ["e5", "e4"]
