@@ -99,6 +99,10 @@ fn changes_and_refusals_are_recorded_with_who_and_from_where() {
 
     // Readers cannot see the trail; admins can.
     assert_eq!(call(&server, READ, "GET", "/v1/audit", None).0, 403);
+    assert_eq!(
+        call(&server, ADMIN, "GET", "/v1/audit?limit=10001", None).0,
+        400
+    );
     let (status, trail) = call(&server, ADMIN, "GET", "/v1/audit", None);
     assert_eq!(status, 200, "{trail}");
     let entries = trail["entries"].as_array().expect("entries");

@@ -9,6 +9,7 @@ use utoipa::IntoParams;
 
 use super::resources::time_param;
 use super::{blocking, ApiError, ApiState, Query};
+use crate::app::audit::MAX_AUDIT_ENTRIES;
 use crate::app::lists::AuditList;
 
 /// Which entries of the audit trail.
@@ -36,8 +37,13 @@ pub(super) async fn audit(
     Query(params): Query<AuditParams>,
 ) -> Result<Json<AuditList>, ApiError> {
     let since = time_param("since", params.since.as_deref())?;
-    if params.limit == Some(0) {
-        return Err(ApiError::bad_request("limit: must be at least 1"));
+    if params
+        .limit
+        .is_some_and(|limit| !(1..=MAX_AUDIT_ENTRIES).contains(&limit))
+    {
+        return Err(ApiError::bad_request(format!(
+            "limit: must be 1 to {MAX_AUDIT_ENTRIES}"
+        )));
     }
     blocking(move || {
         let entries = state.app.audit_entries(since, params.limit)?;

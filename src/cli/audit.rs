@@ -17,8 +17,8 @@ pub struct AuditArgs {
     #[arg(long, value_parser = crate::model::parse_time_arg)]
     pub since: Option<Timestamp>,
     /// At most this many entries (default and most: 10000).
-    #[arg(long)]
-    pub limit: Option<usize>,
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=10_000))]
+    pub limit: Option<u16>,
     /// Print `{"entries": [...]}` as `GET /v1/audit` answers.
     #[arg(long)]
     pub json: bool,
@@ -26,7 +26,7 @@ pub struct AuditArgs {
 
 /// Runs `audit`.
 pub fn run_audit(out: &mut impl Write, backend: &Backend, args: AuditArgs) -> Result<u8> {
-    let entries = backend.audit(args.since, args.limit)?;
+    let entries = backend.audit(args.since, args.limit.map(usize::from))?;
     if args.json {
         writeln!(
             out,
