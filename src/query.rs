@@ -335,7 +335,7 @@ pub struct EventLookup {
     pub event_id: Option<String>,
     /// Earliest event time.
     pub since: Option<String>,
-    /// Latest event time.
+    /// Latest event time (a bare date: the end of that day).
     pub until: Option<String>,
     /// Events per page (1 to 100000, default 50).
     #[param(minimum = 1, maximum = 100000)]
@@ -351,12 +351,13 @@ impl EventLookup {
     /// The store query; the error names the bad filter.
     pub fn to_query(&self) -> Result<crate::store::EventQuery, String> {
         use crate::store::{EventAttribute, EventPageToken, EventQuery};
-        let time = |name: &str, text: &Option<String>| {
+        let time = |name: &str, text: &Option<String>, parse: fn(&str) -> Result<_, String>| {
             text.as_deref()
-                .map(|t| crate::model::parse_time_arg(t).map_err(|e| format!("{name}: {e}")))
+                .map(|t| parse(t).map_err(|e| format!("{name}: {e}")))
                 .transpose()
         };
-        let (since, until) = (time("since", &self.since)?, time("until", &self.until)?);
+        let since = time("since", &self.since, crate::model::parse_time_arg)?;
+        let until = time("until", &self.until, crate::model::parse_until_arg)?;
         if let (Some(since), Some(until)) = (since, until) {
             if since > until {
                 return Err(format!(

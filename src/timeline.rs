@@ -314,19 +314,36 @@ pub fn timeline(store: &Store, key: &ResourceKey) -> Result<Timeline, StoreError
 
 /// The eventIDs linked to one version: the item's own `relatedEvents` and the linked calls.
 pub fn related_events(store: &Store, item: &ConfigurationItem) -> Result<Vec<String>, StoreError> {
-    let history = linked_history(store, &item.key())?;
-    let mut ids = item.related_events.clone();
-    let number = item.version_number();
-    if let Some(index) = history
-        .versions
-        .iter()
-        .position(|v| v.version_number() == number)
-    {
+    let mut items = [item.clone()];
+    add_related_events(store, &mut items)?;
+    let [item] = items;
+    Ok(item.related_events)
+}
+
+/// Adds to each of `items`, versions of one resource, the ids of the API calls linked to it
+/// (the resource's history is linked once for all of them).
+pub fn add_related_events(
+    store: &Store,
+    items: &mut [ConfigurationItem],
+) -> Result<(), StoreError> {
+    let Some(first) = items.first() else {
+        return Ok(());
+    };
+    let history = linked_history(store, &first.key())?;
+    for item in items.iter_mut() {
+        let number = item.version_number();
+        let Some(index) = history
+            .versions
+            .iter()
+            .position(|v| v.version_number() == number)
+        else {
+            continue;
+        };
         for link in &history.links.per_version[index] {
-            if !ids.contains(&link.call.event.event_id) {
-                ids.push(link.call.event.event_id.clone());
+            if !item.related_events.contains(&link.call.event.event_id) {
+                item.related_events.push(link.call.event.event_id.clone());
             }
         }
     }
-    Ok(ids)
+    Ok(())
 }

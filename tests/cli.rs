@@ -246,7 +246,7 @@ fn query_errors_are_clear() {
                 "--until",
                 "2024-05-01",
             ],
-            "--since (2024-05-03T00:00:00.000Z) is after --until (2024-05-01T00:00:00.000Z)",
+            "--since (2024-05-03T00:00:00.000Z) is after --until (2024-05-01T23:59:59.999Z)",
         ),
         (
             &["show", "AWS::EC2::SecurityGroup", "sg-nope"],
@@ -521,5 +521,58 @@ fn small_things_a_user_hit_are_right() {
         events["Events"].as_array().map(Vec::len),
         Some(2),
         "{events}"
+    );
+
+    // `--until` with a bare date means the end of that day: from D until D is all of day D.
+    let example = tmp.path().join("example");
+    ok_stdout(&conftrail(
+        &example,
+        &["ingest", &examples(), "--no-evaluate"],
+    ));
+    let day = json(&conftrail(
+        &example,
+        &[
+            "events",
+            "--since",
+            "2024-05-02",
+            "--until",
+            "2024-05-02",
+            "--json",
+        ],
+    ));
+    let names: Vec<&str> = day["Events"]
+        .as_array()
+        .map(|events| {
+            events
+                .iter()
+                .filter_map(|e| e["EventName"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(names.contains(&"PutBucketAcl"), "{day}");
+    let history = json(&conftrail(
+        &example,
+        &[
+            "history",
+            "AWS::S3::Bucket",
+            "acme-invoices",
+            "--since",
+            "2024-05-02",
+            "--until",
+            "2024-05-02",
+            "--json",
+        ],
+    ));
+    assert!(
+        history.to_string().contains("2024-05-02T15:10:45"),
+        "{history}"
+    );
+    // …and each version in a history carries the calls linked to it, as `show` does.
+    let related = &history["configurationItems"][0]["relatedEvents"];
+    assert!(
+        related
+            .to_string()
+            .contains("0d6a7c1e-8b2f-4c55-9e1a-000000000005"),
+        "{history}"
     );
 }

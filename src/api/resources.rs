@@ -11,7 +11,7 @@ use super::{blocking, ApiError, ApiState, Path, Query};
 use crate::app::lists::ResourceList;
 use crate::app::queries::ResourceComplianceView;
 use crate::evaluator::{ComplianceFilter, ComplianceSummary, SummaryState};
-use crate::model::{parse_time_arg, ConfigurationItem, Timestamp};
+use crate::model::{parse_time_arg, parse_until_arg, ConfigurationItem, Timestamp};
 use crate::query::{DiffResponse, HistoryResponse, ResourceSelector, VersionSelector};
 use crate::store::{HistoryOrder, HistoryQuery, PageToken};
 use crate::timeline::Timeline;
@@ -95,7 +95,7 @@ pub(super) struct HistoryParams {
     region: Option<String>,
     /// Versions captured at or after this time (RFC 3339, date or epoch seconds).
     since: Option<String>,
-    /// Versions captured before this time.
+    /// Versions captured until this time (a bare date: the end of that day).
     until: Option<String>,
     /// `reverse` (newest first, the default) or `forward`.
     #[param(pattern = "^(forward|reverse)$")]
@@ -131,7 +131,11 @@ pub(super) async fn history(
     }
     let q = HistoryQuery {
         since: time_param("since", p.since.as_deref())?,
-        until: time_param("until", p.until.as_deref())?,
+        until: p
+            .until
+            .as_deref()
+            .map(|t| parse_until_arg(t).map_err(|e| ApiError::bad_request(format!("until: {e}"))))
+            .transpose()?,
         order,
         limit,
         after: p

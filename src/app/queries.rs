@@ -51,7 +51,7 @@ impl App {
         Ok(query::resources(self.store(), resource_type).collect::<Result<_, _>>()?)
     }
 
-    /// One page of a resource's versions.
+    /// One page of a resource's versions, each with the API calls linked to it.
     pub fn history(
         &self,
         sel: &ResourceSelector,
@@ -67,7 +67,9 @@ impl App {
             }
         }
         let key = self.resolve(sel)?;
-        Ok(query::history(self.store(), &key, page)?)
+        let mut history = query::history(self.store(), &key, page)?;
+        crate::timeline::add_related_events(self.store(), &mut history.configuration_items)?;
+        Ok(history)
     }
 
     /// One version of a resource, with the API calls linked to it.

@@ -85,8 +85,8 @@ struct LookupArgs {
     /// Earliest event time (RFC 3339, date, or epoch seconds).
     #[arg(long, value_parser = parse_time_arg)]
     since: Option<Timestamp>,
-    /// Latest event time.
-    #[arg(long, value_parser = parse_time_arg)]
+    /// Latest event time (a bare date: the end of that day).
+    #[arg(long, value_parser = crate::model::parse_until_arg)]
     until: Option<Timestamp>,
     /// Events per page: 50 for the table; csv and json write every match unless given.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
@@ -242,6 +242,44 @@ impl<W: Write> JsonExport<W> {
     }
 }
 
+/// Widest RESOURCES cell of the events table; `--format json` or csv has every name.
+const RESOURCES_CELL_CHARS: usize = 60;
+
+/// The names that fit in [`RESOURCES_CELL_CHARS`], then how many more there are.
+fn resources_cell(names: &[&str]) -> String {
+    let all = names.join(",");
+    if all.chars().count() <= RESOURCES_CELL_CHARS {
+        return all;
+    }
+    let mut cell = String::new();
+    let mut shown = 0;
+    for name in names {
+        let next = if cell.is_empty() {
+            name.to_string()
+        } else {
+            format!("{cell},{name}")
+        };
+        if next.chars().count() > RESOURCES_CELL_CHARS - 12 {
+            break;
+        }
+        cell = next;
+        shown += 1;
+    }
+    if shown == 0 {
+        cell = names
+            .first()
+            .map(|n| {
+                n.chars()
+                    .take(RESOURCES_CELL_CHARS - 12)
+                    .collect::<String>()
+                    + "…"
+            })
+            .unwrap_or_default();
+        shown = 1;
+    }
+    format!("{cell} (+{} more)", names.len() - shown)
+}
+
 fn events_table(out: &mut impl Write, page: &EventsPage) -> Result<()> {
     if page.events.is_empty() {
         writeln!(out, "no events match")?;
@@ -251,12 +289,12 @@ fn events_table(out: &mut impl Write, page: &EventsPage) -> Result<()> {
         .events
         .iter()
         .map(|e| {
-            let resources = e
+            let names: Vec<&str> = e
                 .resources
                 .iter()
                 .map(|r| r.resource_name.as_str())
-                .collect::<Vec<_>>()
-                .join(",");
+                .collect();
+            let resources = resources_cell(&names);
             vec![
                 e.event_time.clone(),
                 e.event_name.clone(),
@@ -436,6 +474,22 @@ pub(super) fn timeline_text(out: &mut impl Write, timeline: &Timeline) -> Result
 mod tests {
     use super::*;
     use crate::app::events::LookupResource;
+
+    #[test]
+    fn the_resources_cell_is_bounded_and_says_how_many_are_left_out() {
+        assert_eq!(resources_cell(&["a", "b"]), "a,b");
+        let many: Vec<String> = (0..100).map(|i| format!("bucket-{i:03}")).collect();
+        let names: Vec<&str> = many.iter().map(String::as_str).collect();
+        let cell = resources_cell(&names);
+        assert!(cell.chars().count() <= RESOURCES_CELL_CHARS, "{cell}");
+        assert!(
+            cell.starts_with("bucket-000,") && cell.ends_with(" more)"),
+            "{cell}"
+        );
+        let long = "x".repeat(500);
+        let cell = resources_cell(&[&long]);
+        assert!(cell.chars().count() <= RESOURCES_CELL_CHARS, "{cell}");
+    }
 
     fn event(id: &str) -> LookupEvent {
         LookupEvent {

@@ -192,8 +192,8 @@ pub struct HistoryArgs {
     /// Earliest capture time included (RFC 3339, date, or epoch seconds).
     #[arg(long, value_parser = parse_time_arg)]
     since: Option<crate::model::Timestamp>,
-    /// Latest capture time included.
-    #[arg(long, value_parser = parse_time_arg)]
+    /// Latest capture time included (a bare date: the end of that day).
+    #[arg(long, value_parser = crate::model::parse_until_arg)]
     until: Option<crate::model::Timestamp>,
     /// Order of the listing.
     #[arg(long, value_enum, default_value_t = OrderArg::Reverse)]

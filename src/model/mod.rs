@@ -48,7 +48,7 @@ pub use rule_definition::{with_defaults, RuleDefinition, RuleScope, TagFilter};
 pub use secret::{signature, Secret, EMPTY_SHA256, MIN_SECRET_CHARS, REDACTED, SIGNATURE_HEADER};
 pub use subscription::{ApiEventPattern, ErrorMatch, Subscription};
 pub use timestamp::{
-    epoch_to_time, format_time, now_millis, parse_time_arg, parse_timestamp_text,
+    epoch_to_time, format_time, now_millis, parse_time_arg, parse_timestamp_text, parse_until_arg,
     truncate_to_millis, Timestamp,
 };
 pub use touched_resource::{Effect, TouchedResource};

@@ -87,9 +87,29 @@ pub fn parse_time_arg(text: &str) -> Result<Timestamp, String> {
     })
 }
 
+/// Parses the end of a time range: as [`parse_time_arg`], except that a bare date means the
+/// end of that day (its last millisecond), so a range from D until D is the whole of day D.
+pub fn parse_until_arg(text: &str) -> Result<Timestamp, String> {
+    let time = parse_time_arg(text)?;
+    if NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").is_ok() {
+        Ok(time + TimeDelta::days(1) - TimeDelta::milliseconds(1))
+    } else {
+        Ok(time)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bare_date_until_is_the_end_of_that_day() {
+        let end = parse_until_arg("2018-09-07").unwrap_or_default();
+        assert_eq!(format_time(&end), "2018-09-07T23:59:59.999Z");
+        let exact = parse_until_arg("2018-09-07T10:00:00Z").unwrap_or_default();
+        assert_eq!(format_time(&exact), "2018-09-07T10:00:00.000Z");
+        assert!(parse_until_arg("yesterday").is_err());
+    }
 
     #[test]
     fn parses_real_world_forms() {
