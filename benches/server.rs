@@ -8,7 +8,8 @@
 //!   restricted-ssh verdict is visible; p50/p99 of that, and of the POST's acknowledgement
 //!   (durable: after the disk sync);
 //! - ingest throughput: the same clients post batches of `BENCH_BATCH` (500) items as fast as
-//!   they can, `BENCH_ITEMS` (20000) in all; items/s with every version judged by every rule.
+//!   they can, `BENCH_ITEMS` (20000) in all; items/s with every version judged by every rule,
+//!   then the peak resident set of the process (`BENCH_CACHE_MIB`, 64: the store's cache).
 
 mod common;
 
@@ -66,7 +67,8 @@ fn main() {
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let server = Server::start(
-        App::new(Store::open(tmp.path()).expect("store")).expect("app"),
+        App::new(Store::open_with(tmp.path(), env("BENCH_CACHE_MIB", 64) as u64).expect("store"))
+            .expect("app"),
         ServerSettings {
             listen: addr,
             tokens: conftrail::api::Tokens::default(),
@@ -192,6 +194,16 @@ fn main() {
         took.as_secs_f64(),
         items as f64 / took.as_secs_f64()
     );
+    // The whole process: server, clients and their buffers (the store's cache among it).
+    let peak = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    println!("peak resident set (VmHWM): {peak}");
     let _ = stop_tx.send(());
     let _ = runtime.block_on(serving);
     server.stop().expect("stop");

@@ -576,3 +576,28 @@ fn small_things_a_user_hit_are_right() {
         "{history}"
     );
 }
+
+#[test]
+fn the_store_cache_is_a_setting() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let refused = conftrail(&data, &["--cache-mib", "0", "resources"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--cache-mib"),
+        "{}",
+        common::describe(&refused)
+    );
+    let small = Command::new(env!("CARGO_BIN_EXE_conftrail"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["ingest", &examples()])
+        .env("CONFTRAIL_CACHE_MIB", "8")
+        .output()
+        .expect("run");
+    assert!(
+        ok_stdout(&small).contains("new versions"),
+        "{}",
+        common::describe(&small)
+    );
+}

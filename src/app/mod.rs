@@ -121,9 +121,9 @@ impl App {
         })
     }
 
-    /// Opens the store in `dir` and the application over it.
-    pub fn open(dir: &Path, event_map: EventMap) -> Result<App, AppError> {
-        App::with_event_map(Store::open(dir)?, event_map)
+    /// Opens the store in `dir` (caching at most `cache_mib` MiB) and the application over it.
+    pub fn open(dir: &Path, event_map: EventMap, cache_mib: u64) -> Result<App, AppError> {
+        App::with_event_map(Store::open_with(dir, cache_mib)?, event_map)
     }
 
     /// The store.

@@ -43,6 +43,17 @@ pub struct Cli {
     /// Log format on stderr [default: human, or the configuration file's for serve].
     #[arg(long, global = true, value_enum)]
     pub log_format: Option<LogFormat>,
+    /// Memory the store may use to cache its pages, in MiB; a long-running server's resident
+    /// size stays near this plus what requests hold.
+    #[arg(
+        long,
+        global = true,
+        env = "CONFTRAIL_CACHE_MIB",
+        default_value_t = crate::store::DEFAULT_CACHE_MIB,
+        value_parser = clap::value_parser!(u64).range(1..=1_048_576),
+        value_name = "MIB"
+    )]
+    pub cache_mib: u64,
     /// Extra event-to-resource mappings (JSON, same format as the built-in table) for ingest.
     #[arg(long, global = true, env = "CONFTRAIL_EVENT_MAP", value_name = "FILE")]
     pub event_map: Option<PathBuf>,
@@ -292,6 +303,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     let event_map = cli.event_map.clone();
     let server = cli.server.clone();
     let token = cli.token.clone();
+    let cache_mib = cli.cache_mib;
     // The store, or the server: opened only by the commands that need one.
     let backend = || -> Result<Backend> {
         match &server {
@@ -299,6 +311,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             None => Ok(Backend::Local(open_app(
                 &dir,
                 EventMap::load(event_map.as_deref())?,
+                cache_mib,
             )?)),
         }
     };
@@ -397,6 +410,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 &mut out,
                 data_dir.as_deref(),
                 cli.event_map.as_deref(),
+                cli.cache_mib,
                 args,
             )
         }
@@ -425,8 +439,8 @@ fn flag_words(message: &str) -> String {
 }
 
 /// Opens the application over the store in `dir`.
-pub(crate) fn open_app(dir: &Path, event_map: EventMap) -> Result<App> {
-    App::open(dir, event_map).map_err(explain_open_error)
+pub(crate) fn open_app(dir: &Path, event_map: EventMap, cache_mib: u64) -> Result<App> {
+    App::open(dir, event_map, cache_mib).map_err(explain_open_error)
 }
 
 /// A locked data directory most often means a server runs on it: say how to reach it instead.

@@ -109,6 +109,7 @@ pub fn run_serve(
     out: &mut impl Write,
     data_dir: Option<&Path>,
     event_map: Option<&Path>,
+    cache_mib: u64,
     args: ServeArgs,
 ) -> Result<u8> {
     let settings = settings(&args, load_file(&args)?)?;
@@ -117,7 +118,7 @@ pub fn run_serve(
         .or_else(|| settings.file.data_dir.clone())
         .unwrap_or_else(|| PathBuf::from(super::DEFAULT_DATA_DIR));
     let event_map = EventMap::load(event_map.or(settings.file.event_map.as_deref()))?;
-    let app = super::open_app(&dir, event_map)?;
+    let app = super::open_app(&dir, event_map, cache_mib)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

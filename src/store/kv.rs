@@ -33,8 +33,9 @@ pub trait Db: Clone + Send + Sync + Sized {
     /// The engine's tree.
     type Tree: Tree;
 
-    /// Opens (creating if needed) the database in `dir`.
-    fn open(dir: &Path) -> Result<Self, OpenError>;
+    /// Opens (creating if needed) the database in `dir`, with at most `cache_bytes` of pages
+    /// cached in memory.
+    fn open(dir: &Path, cache_bytes: u64) -> Result<Self, OpenError>;
 
     /// The tree every database has; store-wide records (the layout version) live there.
     fn default_tree(&self) -> Self::Tree;

@@ -101,6 +101,9 @@ pub enum StoreError {
     },
 }
 
+/// Pages the store keeps in memory by default, in MiB.
+pub const DEFAULT_CACHE_MIB: u64 = 64;
+
 /// The embedded store: a database in a data directory. Clones share the same database.
 #[derive(Clone)]
 pub struct Store {
@@ -135,16 +138,23 @@ struct FlushEpochs {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store in `dir`.
+    /// Opens (creating if needed) the store in `dir`, with the default cache.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Store::open_with(dir, DEFAULT_CACHE_MIB)
+    }
+
+    /// Opens (creating if needed) the store in `dir`, caching at most `cache_mib` MiB of pages
+    /// in memory (the engine's own default is 1 GiB, which a long-running server fills).
+    pub fn open_with(dir: &Path, cache_mib: u64) -> Result<Store, StoreError> {
         let path = dir.to_path_buf();
-        let db = Engine::open(dir).map_err(|error| match error {
-            OpenError::Locked => StoreError::Locked { path: path.clone() },
-            OpenError::Failed(source) => StoreError::Open {
-                path: path.clone(),
-                source,
-            },
-        })?;
+        let db =
+            Engine::open(dir, cache_mib.saturating_mul(1 << 20)).map_err(|error| match error {
+                OpenError::Locked => StoreError::Locked { path: path.clone() },
+                OpenError::Failed(source) => StoreError::Open {
+                    path: path.clone(),
+                    source,
+                },
+            })?;
         let meta = db.default_tree();
         match meta.get(LAYOUT_KEY)? {
             None => {

@@ -28,9 +28,10 @@ pub struct SledIter(sled::Iter);
 impl kv::Db for SledDb {
     type Tree = SledTree;
 
-    fn open(dir: &Path) -> Result<Self, OpenError> {
+    fn open(dir: &Path, cache_bytes: u64) -> Result<Self, OpenError> {
         let db = sled::Config::new()
             .path(dir)
+            .cache_capacity(cache_bytes)
             .open()
             .map_err(|error| match &error {
                 // sled takes an exclusive file lock; it reports a held lock as an I/O error,
@@ -133,12 +134,14 @@ impl DoubleEndedIterator for SledIter {
 
 #[cfg(test)]
 mod tests {
+    /// Cache of the test databases.
+    const TEST_CACHE: u64 = 8 << 20;
     use super::*;
     use kv::{Batch as _, Db as _, Tree as _};
 
     fn open() -> (tempfile::TempDir, SledDb) {
         let dir = tempfile::tempdir().unwrap();
-        let db = SledDb::open(dir.path()).unwrap();
+        let db = SledDb::open(dir.path(), TEST_CACHE).unwrap();
         (dir, db)
     }
 
@@ -305,14 +308,14 @@ mod tests {
     fn ids_increase_and_data_survives_reopening() {
         let dir = tempfile::tempdir().unwrap();
         let last = {
-            let db = SledDb::open(dir.path()).unwrap();
+            let db = SledDb::open(dir.path(), TEST_CACHE).unwrap();
             db.open_tree("t").unwrap().insert(b"k", b"v").unwrap();
             let ids: Vec<u64> = (0..100).map(|_| db.generate_id().unwrap()).collect();
             assert!(ids.windows(2).all(|w| w[0] < w[1]));
             db.flush().unwrap();
             ids[99]
         };
-        let db = SledDb::open(dir.path()).unwrap();
+        let db = SledDb::open(dir.path(), TEST_CACHE).unwrap();
         assert!(db.generate_id().unwrap() > last);
         assert_eq!(
             db.open_tree("t").unwrap().get(b"k").unwrap().as_deref(),
@@ -323,7 +326,10 @@ mod tests {
     #[test]
     fn a_held_directory_is_reported_as_locked() {
         let dir = tempfile::tempdir().unwrap();
-        let _held = SledDb::open(dir.path()).unwrap();
-        assert!(matches!(SledDb::open(dir.path()), Err(OpenError::Locked)));
+        let _held = SledDb::open(dir.path(), TEST_CACHE).unwrap();
+        assert!(matches!(
+            SledDb::open(dir.path(), TEST_CACHE),
+            Err(OpenError::Locked)
+        ));
     }
 }
