@@ -601,3 +601,217 @@ fn the_store_cache_is_a_setting() {
         common::describe(&small)
     );
 }
+
+#[test]
+fn typos_in_resource_types_are_caught_with_the_closest_type() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    ok_stdout(&conftrail(&data, &["ingest", &examples(), "--no-evaluate"]));
+    let [sg_type, sg_id] = WEB_SG;
+
+    for args in [
+        vec!["resources", "--type", "AWS::EC2::SecurityGrop"],
+        vec!["history", "AWS::EC2::SecurityGrop", sg_id],
+        vec!["compliance", "--type", "AWS::EC2::SecurityGrop"],
+    ] {
+        let out = conftrail(&data, &args);
+        assert!(
+            !out.status.success(),
+            "{args:?}: {}",
+            common::describe(&out)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr)
+                .contains("unknown resource type \"AWS::EC2::SecurityGrop\": did you mean AWS::EC2::SecurityGroup?"),
+            "{args:?}: {}",
+            common::describe(&out)
+        );
+    }
+    // Any case finds the type AWS spells.
+    let listed = json(&conftrail(
+        &data,
+        &["resources", "--type", "aws::ec2::securitygroup", "--json"],
+    ));
+    assert!(listed.to_string().contains(sg_id), "{listed}");
+    let history = ok_stdout(&conftrail(
+        &data,
+        &["history", &sg_type.to_lowercase(), sg_id],
+    ));
+    assert!(history.contains(sg_id), "{history}");
+
+    // A rule cannot be scoped to a type it does not judge, or to a typo.
+    let refused = conftrail(
+        &data,
+        &[
+            "rules",
+            "update",
+            "restricted-ssh",
+            "--resource-types",
+            "AWS::S3::Bucket",
+        ],
+    );
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains(
+            "rule restricted-ssh judges only AWS::EC2::SecurityGroup; it cannot be scoped to AWS::S3::Bucket"
+        ),
+        "{}",
+        common::describe(&refused)
+    );
+    let typo = conftrail(
+        &data,
+        &[
+            "rules",
+            "update",
+            "restricted-ssh",
+            "--resource-types",
+            "AWS::EC2::SecurityGrop",
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&typo.stderr).contains("(did you mean AWS::EC2::SecurityGroup?)"),
+        "{}",
+        common::describe(&typo)
+    );
+}
+
+#[test]
+fn loose_input_is_refused_naming_the_field_and_nothing_is_stored() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let item = |field: &str, value: Value| {
+        let mut item = serde_json::json!({
+            "resourceType": "AWS::S3::Bucket", "resourceId": "loose",
+            "configurationItemCaptureTime": "2024-05-01T09:00:00Z",
+            "configurationItemStatus": "OK", "configuration": {}
+        });
+        item[field] = value;
+        item.to_string()
+    };
+    // Under the 4 MiB record limit, so the field check is what refuses it.
+    let huge = "x".repeat(1 << 20);
+    let lines = [
+        item("resourceType", Value::from(huge.clone())),
+        item("tags", serde_json::json!({ "owner": huge })),
+        item("configurationItemStatus", Value::from("Whatever")),
+        item(
+            "configurationItemCaptureTime",
+            Value::from("0000-01-01T00:00:00Z"),
+        ),
+        item(
+            "configurationItemCaptureTime",
+            Value::from("-2024-05-01T00:00:00Z"),
+        ),
+        item(
+            "configurationItemCaptureTime",
+            Value::from(1714554000123000_u64),
+        ),
+    ];
+    let file = tmp.path().join("loose.jsonl");
+    std::fs::write(&file, lines.join("\n")).expect("write");
+    let out = conftrail(&data, &["ingest", file.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(3), "{}", common::describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for want in [
+        "line 1: resourceType: 1048576 characters, more than the 196 allowed",
+        "line 2: tags.owner: 1048576 characters, more than the 256 allowed",
+        "line 3: configurationItemStatus: \"Whatever\" is not one of OK, ResourceDiscovered",
+        "line 4: configurationItemCaptureTime: 0000-01-01T00:00:00.000Z is outside the years 1970 to 2199",
+        "line 5: configurationItemCaptureTime:",
+    ] {
+        assert!(stderr.contains(want), "{want}\n{stderr}");
+    }
+    // Only the last line is recorded: epoch microseconds read as such.
+    let history = json(&conftrail(
+        &data,
+        &["history", "AWS::S3::Bucket", "loose", "--json"],
+    ));
+    let items = history["configurationItems"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(items.len(), 1, "{history}");
+    assert_eq!(
+        items[0]["configurationItemCaptureTime"], "2024-05-01T09:00:00.123Z",
+        "{history}"
+    );
+}
+
+#[test]
+fn remediation_set_says_what_the_replacement_changed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let url = "http://127.0.0.1:9/hook";
+    let first = conftrail(
+        &data,
+        &[
+            "remediation",
+            "set",
+            "restricted-ssh",
+            "--action",
+            "webhook",
+            "--url",
+            url,
+            "--header",
+            "Authorization: Bearer hook-secret-0123456789",
+            "--automatic",
+        ],
+    );
+    ok_stdout(&first);
+    assert!(
+        !String::from_utf8_lossy(&first.stderr).contains("replaces"),
+        "nothing was replaced: {}",
+        common::describe(&first)
+    );
+    let second = conftrail(
+        &data,
+        &[
+            "remediation",
+            "set",
+            "restricted-ssh",
+            "--action",
+            "webhook",
+            "--url",
+            url,
+        ],
+    );
+    ok_stdout(&second);
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains("remediation set replaces the whole configuration of restricted-ssh"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("automatic: true → false"), "{stderr}");
+    assert!(stderr.contains("action.headers: "), "{stderr}");
+    assert!(
+        !stderr.contains("hook-secret"),
+        "secrets stay hidden: {stderr}"
+    );
+}
+
+#[test]
+fn ingest_shows_progress_when_asked_and_is_quiet_otherwise() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let trails = common::repo("tests/data/realdata/cloudtrail");
+    let out = conftrail(&data, &["ingest", "--progress", "--no-evaluate", &trails]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The first document shows, and the last, with the number of files the walk picks up.
+    let files: usize = stderr
+        .split_once("ingesting 1/")
+        .and_then(|(_, rest)| rest.split_once(' '))
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or_else(|| panic!("no first progress line: {stderr}"));
+    assert!(files > 10, "{stderr}");
+    assert!(
+        stderr.contains(&format!("ingesting {files}/{files} files: ")),
+        "{stderr}"
+    );
+    // Not asked and not a terminal: no progress.
+    let quiet = conftrail(&data, &["ingest", "--no-evaluate", &trails]);
+    assert!(
+        !String::from_utf8_lossy(&quiet.stderr).contains("ingesting "),
+        "{}",
+        common::describe(&quiet)
+    );
+}

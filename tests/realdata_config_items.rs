@@ -615,6 +615,22 @@ fn whole_tree_in_one_store_then_the_same_tree_again() -> TestResult {
         .collect();
     let recorded: BTreeSet<(String, String)> = versions.keys().cloned().collect();
     assert_eq!(recorded, all, "resources recorded from the whole tree");
+    // The store lists each recorded type once, and every type AWS Config recorded is on AWS's
+    // list (the AWS docs' example spells one AWS::EC2::VOLUME: known, ignoring case).
+    let types: BTreeSet<String> = recorded.iter().map(|(t, _)| t.clone()).collect();
+    assert_eq!(
+        store.recorded_types()?,
+        types.iter().cloned().collect::<Vec<_>>(),
+        "recorded types"
+    );
+    let not_listed: Vec<&String> = types
+        .iter()
+        .filter(|t| conftrail::model::known_resource_type(t, &[]).is_err())
+        .collect();
+    assert!(
+        not_listed.is_empty(),
+        "real types missing from AWS's list: {not_listed:?}"
+    );
     for (rtype, rid, count) in SHARED_RESOURCES {
         let key = (rtype.to_string(), rid.to_string());
         assert_eq!(

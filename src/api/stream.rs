@@ -10,8 +10,11 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use utoipa::IntoParams;
 
+use axum::http::HeaderMap;
+use futures_util::StreamExt as _;
+
 use super::{ApiError, ApiState, Query};
-use crate::notify::NotificationKind;
+use crate::notify::{LiveNotification, Notification, NotificationKind, Resumed};
 
 /// Which notifications a stream carries.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -27,12 +30,18 @@ pub(super) struct StreamParams {
 
 /// Server-sent events of configuration, compliance and remediation changes.
 ///
-/// One `event:` per notification kind, `data:` the notification's JSON.
-#[utoipa::path(get, path = "/v1/stream", tag = "operations", params(StreamParams),
+/// One `event:` per notification kind, `data:` the notification's JSON, `id:` its id. A client
+/// that reconnects with `Last-Event-ID` first gets the notifications it missed that the server
+/// still keeps (the latest 1024, built for up to 10 minutes after the last client left); when
+/// some are gone, or the server restarted, an `event: lagged` says so (`missed`: how many, or
+/// null when unknown) and the client should reload the state it shows.
+#[utoipa::path(get, path = "/v1/stream", tag = "operations", params(StreamParams,
+        ("Last-Event-ID" = Option<String>, Header, description = "the id of the last event seen, to resume after it")),
     responses((status = 200, description = "an endless stream of notifications",
         content_type = "text/event-stream", body = String)))]
 pub(super) async fn stream(
     State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
     Query(params): Query<StreamParams>,
 ) -> Result<Response, ApiError> {
     let kinds: Vec<NotificationKind> = match &params.kinds {
@@ -54,42 +63,76 @@ pub(super) async fn stream(
             })
             .collect::<Result<_, _>>()?,
     };
-    let receiver = state.app.notifier().listen();
+    let wanted = move |n: &Notification| {
+        kinds.contains(&n.kind)
+            && params
+                .resource_type
+                .as_ref()
+                .is_none_or(|t| n.resource_type.as_ref() == Some(t))
+    };
+    let last_id = headers
+        .get("last-event-id")
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| ApiError::bad_request("Last-Event-ID: not visible ASCII"))
+        })
+        .transpose()?;
+    let notifier = state.app.notifier();
+    let (listener, resumed) = match last_id {
+        Some(id) => notifier.resume(id),
+        None => (notifier.listen(), Resumed::default()),
+    };
+    let mut first: Vec<Event> = Vec::new();
+    if let Some(missed) = resumed.missed {
+        first.push(lagged(missed));
+    }
+    // Live notifications up to this one were in the backlog already.
+    let replayed_up_to = resumed.backlog.last().map_or(0, |n| n.seq);
+    first.extend(
+        resumed
+            .backlog
+            .iter()
+            .filter(|n| wanted(&n.notification))
+            .map(|n| event_of(n)),
+    );
+    let backlog = futures_util::stream::iter(first.into_iter().map(Ok::<_, Infallible>));
     let closing = state.closing.subscribe();
-    let events =
-        futures_util::stream::unfold((receiver, closing), move |(mut receiver, mut closing)| {
-            let kinds = kinds.clone();
-            let resource_type = params.resource_type.clone();
+    let live =
+        futures_util::stream::unfold((listener, closing), move |(mut listener, mut closing)| {
+            let wanted = wanted.clone();
             async move {
                 loop {
                     let next = tokio::select! {
-                        next = receiver.recv() => next,
+                        next = listener.receiver.recv() => next,
                         _ = closing.wait_for(|closing| *closing) => return None,
                     };
                     let event = match next {
-                        Ok(n) => {
-                            if !kinds.contains(&n.kind)
-                                || resource_type
-                                    .as_ref()
-                                    .is_some_and(|t| n.resource_type.as_ref() != Some(t))
-                            {
-                                continue;
-                            }
-                            Event::default()
-                                .event(n.kind.as_str())
-                                .data(n.body.to_string())
-                        }
+                        Ok(n) if n.seq <= replayed_up_to || !wanted(&n.notification) => continue,
+                        Ok(n) => event_of(&n),
                         // A slow client is told what it missed instead of slowing writers down.
-                        Err(RecvError::Lagged(missed)) => Event::default()
-                            .event("lagged")
-                            .data(format!("{{\"missed\":{missed}}}")),
+                        Err(RecvError::Lagged(missed)) => lagged(Some(missed)),
                         Err(RecvError::Closed) => return None,
                     };
-                    return Some((Ok::<_, Infallible>(event), (receiver, closing)));
+                    return Some((Ok::<_, Infallible>(event), (listener, closing)));
                 }
             }
         });
-    Ok(Sse::new(events)
+    Ok(Sse::new(backlog.chain(live))
         .keep_alive(KeepAlive::default())
         .into_response())
+}
+
+/// One notification as a server-sent event.
+fn event_of(n: &LiveNotification) -> Event {
+    Event::default()
+        .id(n.id.clone())
+        .event(n.notification.kind.as_str())
+        .data(n.notification.body.to_string())
+}
+
+/// Says how many notifications a client missed (null: unknown).
+fn lagged(missed: Option<u64>) -> Event {
+    Event::default()
+        .event("lagged")
+        .data(serde_json::json!({ "missed": missed }).to_string())
 }

@@ -218,6 +218,17 @@ pub enum IngestError {
     Thread(std::io::Error),
 }
 
+/// How far an ingest got: the documents it has, and what it has counted so far.
+#[derive(Debug)]
+pub struct IngestProgress<'r> {
+    /// The document being read (from 1).
+    pub document: usize,
+    /// Documents to read in all.
+    pub documents: usize,
+    /// The counts so far.
+    pub report: &'r IngestReport,
+}
+
 impl App {
     /// Ingests files and directory trees (judging new versions unless `evaluate` is false),
     /// then flushes. Unreadable files and bad records are reported.
@@ -226,9 +237,27 @@ impl App {
         paths: &[PathBuf],
         evaluate: bool,
     ) -> Result<IngestReport, AppError> {
+        self.ingest_paths_reporting(paths, evaluate, &mut |_| {})
+    }
+
+    /// [`App::ingest_paths`], telling `progress` how far it got as each document starts and
+    /// after each batch of records.
+    pub fn ingest_paths_reporting(
+        &self,
+        paths: &[PathBuf],
+        evaluate: bool,
+        progress: &mut dyn FnMut(&IngestProgress),
+    ) -> Result<IngestReport, AppError> {
         let follow_up = FollowUp::of(self);
         Ok(self.maybe_with_evaluator(evaluate, |evaluator| {
-            ingest_paths_with(self.store(), &follow_up, paths, self.event_map(), evaluator)
+            ingest_paths_with(
+                self.store(),
+                &follow_up,
+                paths,
+                self.event_map(),
+                evaluator,
+                progress,
+            )
         })??)
     }
 
@@ -266,6 +295,7 @@ pub fn ingest_paths(store: &Store, paths: &[PathBuf]) -> Result<IngestReport, In
         paths,
         &EventMap::builtin(),
         None,
+        &mut |_| {},
     )
 }
 
@@ -276,12 +306,13 @@ fn ingest_paths_with(
     paths: &[PathBuf],
     event_map: &EventMap,
     evaluator: Option<&mut Evaluator>,
+    progress: &mut dyn FnMut(&IngestProgress),
 ) -> Result<IngestReport, IngestError> {
     let inputs = ingest::collect_files(paths)?
         .into_iter()
         .map(Input::Path)
         .collect();
-    let report = ingest_inputs(store, follow_up, inputs, event_map, evaluator)?;
+    let report = ingest_inputs(store, follow_up, inputs, event_map, evaluator, progress)?;
     store.flush()?;
     log_report(&report);
     Ok(report)
@@ -331,7 +362,7 @@ fn ingest_bytes_unflushed(
     evaluator: Option<&mut Evaluator>,
 ) -> Result<IngestReport, IngestError> {
     let inputs = vec![Input::Bytes { source, bytes }];
-    let report = ingest_inputs(store, follow_up, inputs, event_map, evaluator)?;
+    let report = ingest_inputs(store, follow_up, inputs, event_map, evaluator, &mut |_| {})?;
     log_report(&report);
     Ok(report)
 }
@@ -369,7 +400,9 @@ fn ingest_inputs(
     inputs: Vec<Input<'_>>,
     event_map: &EventMap,
     evaluator: Option<&mut Evaluator>,
+    progress: &mut dyn FnMut(&IngestProgress),
 ) -> Result<IngestReport, IngestError> {
+    let documents = inputs.len();
     let mut report = IngestReport::default();
     let mut recorder = Recorder::new(store);
     let mut queue = EvaluationQueue::new(follow_up, evaluator);
@@ -397,6 +430,11 @@ fn ingest_inputs(
                     &mut report,
                 )?,
             }
+            progress(&IngestProgress {
+                document: report.documents,
+                documents,
+                report: &report,
+            });
         }
         Ok(())
     })?;

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::{App, AppError};
 use crate::evaluator::{compliance_summary, ComplianceFilter, ComplianceSummary};
 use crate::model::{
-    format_time, ConfigurationItem, Delivery, EvaluatedResource, JobState, LatestVerdict,
-    RemediationConfig, RemediationException, RemediationJob, ResourceKey, Subscription,
-    VerdictRecord,
+    format_time, is_aws_resource_type, known_resource_type, ConfigurationItem, Delivery,
+    EvaluatedResource, JobState, LatestVerdict, RemediationConfig, RemediationException,
+    RemediationJob, ResourceKey, Subscription, VerdictRecord,
 };
 use crate::query::{
     self, DiffResponse, HistoryResponse, ResourceEntry, ResourceSelector, VersionSelector,
@@ -43,12 +43,44 @@ pub struct JobFilter {
 impl App {
     /// The one recorded resource a selector means.
     pub fn resolve(&self, sel: &ResourceSelector) -> Result<ResourceKey, AppError> {
-        Ok(query::resolve(self.store(), sel)?)
+        match query::resolve(self.store(), sel) {
+            // Not found under a type nobody knows: most likely a typo, so say which type was meant.
+            Err(err @ query::QueryError::NotFound { .. }) => {
+                let resource_type = self
+                    .known_type(&sel.resource_type)
+                    .map_err(|e| AppError::NotFound(e.to_string()))?;
+                if resource_type == sel.resource_type {
+                    return Err(err.into());
+                }
+                let sel = ResourceSelector {
+                    resource_type,
+                    ..sel.clone()
+                };
+                Ok(query::resolve(self.store(), &sel)?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// The spelling of a resource type the user gave: AWS's or a recorded one, matched
+    /// ignoring case; a type neither knows is an error naming the closest known type.
+    pub fn known_type(&self, given: &str) -> Result<String, AppError> {
+        if is_aws_resource_type(given) {
+            return Ok(given.to_string());
+        }
+        let recorded = self.store().recorded_types()?;
+        known_resource_type(given, &recorded).map_err(|e| AppError::Invalid(e.to_string()))
+    }
+
+    /// [`App::known_type`] of an optional filter.
+    pub fn known_type_filter(&self, given: Option<&str>) -> Result<Option<String>, AppError> {
+        given.map(|t| self.known_type(t)).transpose()
     }
 
     /// Every recorded resource (of a type, when given) with its latest state.
     pub fn resources(&self, resource_type: Option<&str>) -> Result<Vec<ResourceEntry>, AppError> {
-        Ok(query::resources(self.store(), resource_type).collect::<Result<_, _>>()?)
+        let resource_type = self.known_type_filter(resource_type)?;
+        Ok(query::resources(self.store(), resource_type.as_deref()).collect::<Result<_, _>>()?)
     }
 
     /// One page of a resource's versions, each with the API calls linked to it.
@@ -107,7 +139,11 @@ impl App {
         if let Some(rule) = &filter.rule {
             self.require_rule(&definitions, rule)?;
         }
-        Ok(compliance_summary(self.store(), &definitions, filter)?)
+        let filter = ComplianceFilter {
+            resource_type: self.known_type_filter(filter.resource_type.as_deref())?,
+            ..filter.clone()
+        };
+        Ok(compliance_summary(self.store(), &definitions, &filter)?)
     }
 
     /// A resource's latest verdict per rule and (with `history`) every verdict over time.

@@ -125,9 +125,13 @@ impl App {
             rule.unwrap_or("every enabled rule"),
             serde_json::json!({ "resourceType": filter.resource_type, "resourceId": filter.resource_id }),
         )?;
+        let filter = ScopeFilter {
+            resource_type: self.known_type_filter(filter.resource_type.as_deref())?,
+            ..filter.clone()
+        };
         let mut counts = EvaluationCounts::default();
         for name in &names {
-            counts.merge(self.evaluate_rule(name, filter, Trigger::Manual)?);
+            counts.merge(self.evaluate_rule(name, &filter, Trigger::Manual)?);
         }
         Ok(counts)
     }

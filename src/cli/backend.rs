@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use super::client::{server_error, Body, Client};
 use crate::app::events::{EventsPage, LookupEvent, PurgeReport};
+use crate::app::ingest::IngestProgress;
 use crate::app::lists::{
     AuditList, Evaluations, ExceptionList, JobList, QueuedRemediation, RemediationConfigList,
     ResourceList, RuleList, RuleView,
@@ -105,13 +106,28 @@ impl Backend {
     /// Records files and directories (judging new versions unless `evaluate` is false). A
     /// server gets each document as one `POST /v1/ingest`, named by its path, as it is stored
     /// (gzip stays compressed: the server decompresses it, within its own bounds).
-    pub fn ingest(&self, paths: &[PathBuf], evaluate: bool) -> Result<IngestReport> {
+    /// `progress` hears how far it got (per document from a server, per batch locally).
+    pub fn ingest(
+        &self,
+        paths: &[PathBuf],
+        evaluate: bool,
+        progress: &mut dyn FnMut(&IngestProgress),
+    ) -> Result<IngestReport> {
         let client = match self {
-            Backend::Local(app) => return Ok(app.ingest_paths(paths, evaluate)?),
+            Backend::Local(app) => {
+                return Ok(app.ingest_paths_reporting(paths, evaluate, progress)?)
+            }
             Backend::Remote(client) => client,
         };
         let mut report = IngestReport::default();
-        for file in crate::ingest::collect_files(paths)? {
+        let files = crate::ingest::collect_files(paths)?;
+        let documents = files.len();
+        for (i, file) in files.into_iter().enumerate() {
+            progress(&IngestProgress {
+                document: i + 1,
+                documents,
+                report: &report,
+            });
             let source = file.display().to_string();
             let bytes = match read_request_body(&file) {
                 Ok(bytes) => bytes,

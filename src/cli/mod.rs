@@ -7,6 +7,7 @@ mod client;
 mod compliance;
 mod demo;
 pub(crate) mod events;
+mod progress;
 mod remediation;
 mod render;
 mod rule_test;
@@ -23,6 +24,7 @@ use crate::store::{HistoryOrder, HistoryQuery, PageToken, StoreError};
 use anyhow::Result;
 use backend::Backend;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use progress::ProgressLine;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -147,6 +149,10 @@ pub struct IngestArgs {
     /// Record only; do not evaluate rules on the new versions.
     #[arg(long)]
     pub no_evaluate: bool,
+    /// Show progress on stderr, a line per update (it shows by itself, redrawn in place, when
+    /// stderr is a terminal).
+    #[arg(long)]
+    pub progress: bool,
 }
 
 /// Arguments of `resources`.
@@ -319,7 +325,17 @@ pub fn run(cli: Cli) -> Result<u8> {
     let mut out = stdout.lock();
     match cli.command {
         Command::Ingest(args) => {
-            let report = backend()?.ingest(&args.paths, !args.no_evaluate)?;
+            let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let mut progress = (args.progress || terminal).then(|| ProgressLine::new(terminal));
+            let report = backend()?.ingest(&args.paths, !args.no_evaluate, &mut |p| {
+                if let Some(line) = progress.as_mut() {
+                    line.update(p);
+                }
+            });
+            if let Some(line) = progress.as_mut() {
+                line.finish();
+            }
+            let report = report?;
             if args.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
             } else {

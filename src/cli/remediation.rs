@@ -22,7 +22,8 @@ use crate::remediation::{
 /// `remediation` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum RemediationCommand {
-    /// Configure the action that fixes a rule's non-compliant resources.
+    /// Configure the action that fixes a rule's non-compliant resources (replaces the rule's
+    /// whole configuration; what changed from before is listed on stderr).
     Set(SetArgs),
     /// Show remediation configurations.
     Show(ShowArgs),
@@ -192,9 +193,23 @@ pub fn run_remediation(
             let json = args.json;
             let rule = args.rule.clone();
             let settings = settings_of(args)?;
+            // Only to say what the replacement dropped: a failure here leaves nothing to compare.
+            let before = backend
+                .remediation_configs(Some(&rule))
+                .ok()
+                .and_then(|mut configs| configs.pop());
             let config = backend
                 .set_remediation(&rule, &settings)
                 .map_err(|e| anyhow::anyhow!("{}", flag_message(&e.to_string())))?;
+            if let Some(before) = before {
+                let changes = replaced_settings(&before, &config);
+                if !changes.is_empty() {
+                    eprintln!(
+                        "note: remediation set replaces the whole configuration of {rule}; changed from before:\n  {}",
+                        changes.join("\n  ")
+                    );
+                }
+            }
             if json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&config)?)?;
             } else {
@@ -312,6 +327,48 @@ fn settings_of(args: SetArgs) -> Result<RemediationSettings> {
         timeout: Some(args.timeout.clone()),
         concurrency: Some(args.concurrency),
     })
+}
+
+/// The settings a replacing `remediation set` changed, one `path: before → after` line each
+/// (secrets as shown, redacted).
+fn replaced_settings(before: &RemediationConfig, after: &RemediationConfig) -> Vec<String> {
+    fn flatten(path: &str, value: &serde_json::Value, out: &mut BTreeMap<String, String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map {
+                    let path = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    flatten(&path, v, out);
+                }
+            }
+            other => {
+                out.insert(path.to_string(), other.to_string());
+            }
+        }
+    }
+    let settings = |config: &RemediationConfig| {
+        let mut out = BTreeMap::new();
+        if let Ok(serde_json::Value::Object(mut map)) = serde_json::to_value(config.redacted()) {
+            map.remove("createdAt");
+            map.remove("updatedAt");
+            flatten("", &serde_json::Value::Object(map), &mut out);
+        }
+        out
+    };
+    let (old, new) = (settings(before), settings(after));
+    let paths: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    let none = "(none)".to_string();
+    paths
+        .into_iter()
+        .filter(|p| old.get(*p) != new.get(*p))
+        .map(|p| {
+            let (was, now) = (old.get(p).unwrap_or(&none), new.get(p).unwrap_or(&none));
+            format!("{p}: {was} → {now}")
+        })
+        .collect()
 }
 
 /// A settings error in the command line's words: `.backoff: …` becomes `--backoff: …`.

@@ -7,8 +7,8 @@
 
 use super::shapes::type_name;
 use crate::model::{
-    epoch_to_time, hash_hex, parse_timestamp_text, resolve_username, truncate_to_millis, ApiEvent,
-    EventResource, Timestamp, UserIdentity,
+    epoch_to_time, hash_hex, parse_timestamp_text, plausible_time, resolve_username,
+    truncate_to_millis, ApiEvent, EventResource, Timestamp, UserIdentity,
 };
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -75,6 +75,7 @@ pub(super) fn parse_event_with(
     // All required fields are checked so one report names every problem of the record.
     let mut problems = Vec::new();
     let event_time = event_time(&obj, fallbacks, &mut warnings)
+        .and_then(|t| plausible_time(t).map_err(|reason| format!("eventTime: {reason}")))
         .map_err(|p| problems.push(p))
         .ok();
     let event_source = required_text(&obj, "eventSource", fallbacks.event_source.as_deref())
@@ -136,29 +137,28 @@ pub(super) fn parse_event_with(
     let record = Value::Object(obj);
     let event_id = event_id(&record, fallbacks, &mut warnings);
 
-    Ok(ParsedEvent {
-        event: ApiEvent {
-            event_id,
-            event_time: truncate_to_millis(event_time),
-            event_source,
-            event_name,
-            aws_region,
-            account_id,
-            user_identity,
-            username,
-            source_ip_address,
-            user_agent,
-            access_key_id,
-            error_code,
-            error_message,
-            read_only,
-            event_type,
-            request_id,
-            resources,
-            record,
-        },
-        warnings,
-    })
+    let event = ApiEvent {
+        event_id,
+        event_time: truncate_to_millis(event_time),
+        event_source,
+        event_name,
+        aws_region,
+        account_id,
+        user_identity,
+        username,
+        source_ip_address,
+        user_agent,
+        access_key_id,
+        error_code,
+        error_message,
+        read_only,
+        event_type,
+        request_id,
+        resources,
+        record,
+    };
+    super::limits::check_event(&event)?;
+    Ok(ParsedEvent { event, warnings })
 }
 
 fn expected(field: &str, found: &Value) -> String {

@@ -515,3 +515,33 @@ fn config_items_are_not_mistaken_for_records() {
         "{records:?}"
     );
 }
+
+#[test]
+fn loose_fields_are_refused_naming_the_field() {
+    let huge = "x".repeat(10_000);
+    let mut identity = record()["userIdentity"].clone();
+    identity["userName"] = json!(huge);
+    let cases = [
+        (
+            with(record(), "eventName", json!(huge)),
+            "eventName: 10000 characters, more than the 256 allowed",
+        ),
+        (
+            with(record(), "userIdentity", identity),
+            "userIdentity.userName: 10000 characters, more than the 2048 allowed",
+        ),
+        (
+            with(record(), "eventTime", json!("0000-01-01T00:00:00Z")),
+            "eventTime: 0000-01-01T00:00:00.000Z is outside the years 1970 to 2199",
+        ),
+        (
+            with(record(), "eventTime", json!("-2024-05-01T00:00:00Z")),
+            "eventTime:",
+        ),
+    ];
+    for (doc, want) in cases {
+        let (_, reason, skipped) = single_problem(&doc.to_string());
+        assert!(!skipped, "{reason}");
+        assert!(reason.contains(want), "{reason} (wanted {want})");
+    }
+}

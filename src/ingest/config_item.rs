@@ -8,8 +8,8 @@
 use super::budget::parse_embedded;
 use super::shapes::type_name;
 use crate::model::{
-    epoch_to_time, parse_timestamp_text, truncate_to_millis, ConfigurationItem, ItemStatus,
-    Relationship, Timestamp,
+    epoch_to_time, parse_timestamp_text, plausible_time, truncate_to_millis, ConfigurationItem,
+    ItemStatus, Relationship, Timestamp,
 };
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde_json::{Map, Value};
@@ -68,7 +68,13 @@ pub(super) fn parse_item(mut obj: Map<String, Value>) -> FieldResult<ParsedItem>
     };
     let status = match take(&mut obj, &["configurationItemStatus"]) {
         Some((name, Value::String(s))) if s.is_empty() => return Err(format!("{name}: empty")),
-        Some((_, Value::String(s))) => ItemStatus::from(s.as_str()),
+        Some((name, Value::String(s))) => ItemStatus::parse(&s).ok_or_else(|| {
+            format!(
+                "{name}: {} is not one of {}",
+                short(&Value::String(s.clone())),
+                ItemStatus::KNOWN.join(", ")
+            )
+        })?,
         Some((name, other)) => return Err(expected(name, "a string", &other)),
         None => ItemStatus::Ok,
     };
@@ -111,6 +117,7 @@ pub(super) fn parse_item(mut obj: Map<String, Value>) -> FieldResult<ParsedItem>
         ),
         meta: None,
     };
+    super::limits::check_item(&item)?;
     Ok(ParsedItem { item, warnings })
 }
 
@@ -229,7 +236,8 @@ fn timestamp(name: &str, v: &Value) -> FieldResult<Timestamp> {
         }
         other => return Err(expected(name, "a timestamp", other)),
     };
-    parsed.ok_or_else(|| format!("{name}: invalid timestamp {}", short(v)))
+    let time = parsed.ok_or_else(|| format!("{name}: invalid timestamp {}", short(v)))?;
+    plausible_time(time).map_err(|reason| format!("{name}: {reason}"))
 }
 
 /// `{"__class__": "datetime", "year": …}` as placebo records boto responses (naive, taken as UTC).

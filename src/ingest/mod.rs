@@ -10,6 +10,7 @@ mod budget;
 mod cloudtrail;
 mod config_item;
 mod files;
+mod limits;
 mod shapes;
 mod stream;
 

@@ -323,3 +323,54 @@ fn early_notifications_hold_a_list_and_no_region() {
     };
     assert_eq!(item.aws_region, "us-west-2");
 }
+
+fn stream_v13_with(field: &str, value: serde_json::Value) -> String {
+    let mut item: serde_json::Value = serde_json::from_str(STREAM_V13).unwrap_or_default();
+    item[field] = value;
+    item.to_string()
+}
+
+#[test]
+fn loose_fields_are_refused_naming_the_field() {
+    let huge = "x".repeat(10_000);
+    let cases = [
+        (
+            stream_v13_with("resourceType", json!(huge)),
+            "resourceType: 10000 characters, more than the 196 allowed",
+        ),
+        (
+            stream_v13_with("tags", json!({ huge.clone(): "v" })),
+            "tags: a key: 10000 characters, more than the 128 allowed",
+        ),
+        (
+            stream_v13_with("tags", json!({ "team": huge })),
+            "tags.team: 10000 characters, more than the 256 allowed",
+        ),
+        (
+            stream_v13_with("configurationItemStatus", json!("Whatever")),
+            "configurationItemStatus: \"Whatever\" is not one of OK, ResourceDiscovered, ResourceNotRecorded, ResourceDeleted, ResourceDeletedNotRecorded",
+        ),
+        (
+            stream_v13_with("configurationItemCaptureTime", json!("0000-01-01T00:00:00Z")),
+            "configurationItemCaptureTime: 0000-01-01T00:00:00.000Z is outside the years 1970 to 2199",
+        ),
+        (
+            stream_v13_with("configurationItemCaptureTime", json!("-2024-05-01")),
+            "configurationItemCaptureTime:",
+        ),
+    ];
+    for (doc, want) in cases {
+        let (_, reason) = single_problem(&doc);
+        assert!(reason.contains(want), "{reason} (wanted {want})");
+    }
+}
+
+#[test]
+fn epoch_microseconds_are_read_as_microseconds() {
+    let doc = stream_v13_with("configurationItemCaptureTime", json!(1714554000123000_u64));
+    let item = &items(&doc)[0];
+    assert_eq!(
+        crate::model::format_time(&item.configuration_item_capture_time),
+        "2024-05-01T09:00:00.123Z"
+    );
+}

@@ -19,7 +19,7 @@ pub enum ItemStatus {
     ResourceDeleted,
     /// The resource was deleted and its type is not recorded.
     ResourceDeletedNotRecorded,
-    /// A status this version of conftrail does not know.
+    /// A status ingest no longer accepts, read from a store written before it checked.
     Other(String),
 }
 
@@ -45,16 +45,33 @@ impl ItemStatus {
     }
 }
 
+impl ItemStatus {
+    /// The statuses AWS Config writes, in its spelling.
+    pub const KNOWN: [&'static str; 5] = [
+        "OK",
+        "ResourceDiscovered",
+        "ResourceNotRecorded",
+        "ResourceDeleted",
+        "ResourceDeletedNotRecorded",
+    ];
+
+    /// One of the statuses AWS Config writes (`OK` in any case), or none.
+    pub fn parse(s: &str) -> Option<ItemStatus> {
+        match s {
+            "OK" | "Ok" | "ok" => Some(ItemStatus::Ok),
+            "ResourceDiscovered" => Some(ItemStatus::ResourceDiscovered),
+            "ResourceNotRecorded" => Some(ItemStatus::ResourceNotRecorded),
+            "ResourceDeleted" => Some(ItemStatus::ResourceDeleted),
+            "ResourceDeletedNotRecorded" => Some(ItemStatus::ResourceDeletedNotRecorded),
+            _ => None,
+        }
+    }
+}
+
+/// Reading a stored status: one ingest now refuses is kept as it was stored.
 impl From<&str> for ItemStatus {
     fn from(s: &str) -> Self {
-        match s {
-            "OK" | "Ok" | "ok" => ItemStatus::Ok,
-            "ResourceDiscovered" => ItemStatus::ResourceDiscovered,
-            "ResourceNotRecorded" => ItemStatus::ResourceNotRecorded,
-            "ResourceDeleted" => ItemStatus::ResourceDeleted,
-            "ResourceDeletedNotRecorded" => ItemStatus::ResourceDeletedNotRecorded,
-            other => ItemStatus::Other(other.to_string()),
-        }
+        ItemStatus::parse(s).unwrap_or_else(|| ItemStatus::Other(s.to_string()))
     }
 }
 

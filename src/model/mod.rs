@@ -12,6 +12,7 @@ mod notification;
 mod remediation_config;
 mod remediation_job;
 mod resource_key;
+mod resource_type;
 mod role;
 mod rule;
 mod rule_definition;
@@ -39,6 +40,10 @@ pub use remediation_job::{
     RemediationJob,
 };
 pub use resource_key::ResourceKey;
+pub use resource_type::{
+    aws_resource_types, closest_resource_type, is_aws_resource_type, known_resource_type,
+    UnknownResourceType, MAX_RESOURCE_TYPE_CHARS,
+};
 pub use role::Role;
 pub use rule::{
     truncate_annotation, Compliance, EvaluationReport, FailureKind, LogLine, Outcome, RuleMetadata,
@@ -49,7 +54,7 @@ pub use secret::{signature, Secret, EMPTY_SHA256, MIN_SECRET_CHARS, REDACTED, SI
 pub use subscription::{ApiEventPattern, ErrorMatch, Subscription};
 pub use timestamp::{
     epoch_to_time, format_time, now_millis, parse_time_arg, parse_timestamp_text, parse_until_arg,
-    truncate_to_millis, Timestamp,
+    plausible_time, truncate_to_millis, Timestamp, FIRST_YEAR, LAST_YEAR,
 };
 pub use touched_resource::{Effect, TouchedResource};
 pub use verdict::{EvaluatedResource, LatestVerdict, RuleErrors, VerdictRecord};

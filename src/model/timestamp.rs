@@ -65,17 +65,45 @@ pub fn now_millis() -> Timestamp {
     truncate_to_millis(Utc::now())
 }
 
-/// Interprets an epoch number: seconds, or milliseconds when it is too large to be seconds.
+/// Interprets an epoch number by its size: seconds, milliseconds, microseconds or nanoseconds
+/// (as a time in the years 1970 to 5138 reads in exactly one of them).
 pub fn epoch_to_time(n: f64) -> Option<Timestamp> {
     if !n.is_finite() || n < 0.0 {
         return None;
     }
-    // 1e11 seconds is the year 5138; anything larger is milliseconds.
-    let millis = if n >= 1e11 { n } else { n * 1000.0 };
+    // 1e11 seconds is the year 5138: anything larger is a finer unit.
+    let millis = if n < 1e11 {
+        n * 1e3
+    } else if n < 1e14 {
+        n
+    } else if n < 1e17 {
+        n / 1e3
+    } else {
+        n / 1e6
+    };
     if millis > 8.0e15 {
         return None;
     }
     Utc.timestamp_millis_opt(millis.round() as i64).single()
+}
+
+/// The first year a recorded time may fall in (the epoch).
+pub const FIRST_YEAR: i32 = 1970;
+/// The last year a recorded time may fall in.
+pub const LAST_YEAR: i32 = 2199;
+
+/// The time itself when it can be a real observation (years 1970 to 2199), else why not: a
+/// year 0000, a negative year or epoch microseconds read as milliseconds are mistakes.
+pub fn plausible_time(t: Timestamp) -> Result<Timestamp, String> {
+    use chrono::Datelike;
+    if (FIRST_YEAR..=LAST_YEAR).contains(&t.year()) {
+        Ok(t)
+    } else {
+        Err(format!(
+            "{} is outside the years {FIRST_YEAR} to {LAST_YEAR}",
+            t.format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        ))
+    }
 }
 
 /// Parses a command-line or query time (`--since`, `--at`): any form [`parse_timestamp_text`] accepts.
@@ -129,6 +157,35 @@ mod tests {
             let t = parse_timestamp_text(input).unwrap_or_else(|| panic!("{input} did not parse"));
             assert_eq!(format_time(&t), want, "{input}");
         }
+    }
+
+    #[test]
+    fn epoch_numbers_are_read_by_their_size() {
+        let want = "2016-12-11T11:04:03.800Z";
+        for n in [
+            1481454243.8,
+            1481454243800.0,
+            1481454243800000.0,
+            1.4814542438e18,
+        ] {
+            let t = epoch_to_time(n).unwrap_or_else(|| panic!("{n}"));
+            assert_eq!(format_time(&t), want, "{n}");
+        }
+    }
+
+    #[test]
+    fn impossible_years_are_refused() {
+        for text in [
+            "0000-01-01T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "2200-01-01T00:00:00Z",
+        ] {
+            let t = parse_timestamp_text(text).unwrap_or_else(|| panic!("{text}"));
+            let err = plausible_time(t).unwrap_err();
+            assert!(err.contains("outside the years 1970 to 2199"), "{err}");
+        }
+        let t = parse_timestamp_text("2024-05-01").unwrap_or_default();
+        assert_eq!(plausible_time(t), Ok(t));
     }
 
     #[test]

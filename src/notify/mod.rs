@@ -12,5 +12,5 @@ pub use crate::model::{
     Subscription,
 };
 pub use delivery::{deliver, recover_interrupted_deliveries};
-pub use hub::Notifier;
+pub use hub::{Listener, LiveNotification, Notifier, Resumed};
 pub use message::{api_calls, compliance_changes, configuration_changes, job_updated};

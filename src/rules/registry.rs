@@ -14,7 +14,8 @@ use super::instance::{Limits, NoLookup, RuleInstance, DEFAULT_DEADLINE};
 use super::managed::MANAGED_RULES;
 use super::RuleError;
 use crate::model::{
-    hash_hex, now_millis, RuleDefinition, RuleMetadata, RuleScope, TagFilter, Trigger,
+    closest_resource_type, hash_hex, is_aws_resource_type, known_resource_type, now_millis,
+    RuleDefinition, RuleMetadata, RuleScope, TagFilter, Trigger,
 };
 use crate::store::Store;
 
@@ -216,7 +217,8 @@ impl RuleRegistry {
             name,
             managed: false,
             scope: RuleScope {
-                resource_types: check_types(options.resource_types)?,
+                resource_types: self
+                    .check_scope_types(&inspected.metadata, options.resource_types)?,
                 tag: options.tag,
                 resource_id: options.resource_id,
             },
@@ -251,8 +253,13 @@ impl RuleRegistry {
             definition.source_hash = inspected.source_hash;
             component_bytes = Some(inspected.component_bytes);
         }
-        if let Some(types) = changes.resource_types {
-            definition.scope.resource_types = check_types(Some(types))?;
+        // A new binary may declare other types: the scope kept must still be within them.
+        if changes.resource_types.is_some() || changes.wasm.is_some() {
+            let types = changes
+                .resource_types
+                .or_else(|| definition.scope.resource_types.clone());
+            definition.scope.resource_types =
+                self.check_scope_types(&definition.metadata, types)?;
         }
         if let Some(tag) = changes.tag {
             definition.scope.tag = tag;
@@ -357,11 +364,46 @@ impl RuleRegistry {
     }
 }
 
-fn check_types(types: Option<Vec<String>>) -> Result<Option<Vec<String>>, RuleError> {
-    for t in types.iter().flatten() {
-        check_resource_type(t)?;
+impl RuleRegistry {
+    /// A rule's scope types in their known spelling: each one the rule declares (when it
+    /// declares any), else one AWS lists or the store has recorded; a typo names the closest.
+    fn check_scope_types(
+        &self,
+        metadata: &RuleMetadata,
+        types: Option<Vec<String>>,
+    ) -> Result<Option<Vec<String>>, RuleError> {
+        let Some(types) = types else {
+            return Ok(None);
+        };
+        let declared = &metadata.resource_types;
+        let recorded = if declared.is_empty() && !types.iter().all(|t| is_aws_resource_type(t)) {
+            self.store.recorded_types()?
+        } else {
+            Vec::new()
+        };
+        let invalid = |reason: String| RuleError::Invalid { reason };
+        types
+            .iter()
+            .map(|t| {
+                check_resource_type(t)?;
+                if declared.is_empty() {
+                    return known_resource_type(t, &recorded).map_err(|e| invalid(e.to_string()));
+                }
+                if let Some(d) = declared.iter().find(|d| d.eq_ignore_ascii_case(t)) {
+                    return Ok(d.clone());
+                }
+                let hint = closest_resource_type(t, declared.iter().map(String::as_str))
+                    .map(|d| format!(" (did you mean {d}?)"))
+                    .unwrap_or_default();
+                Err(invalid(format!(
+                    "rule {} judges only {}; it cannot be scoped to {t}{hint}",
+                    metadata.name,
+                    declared.join(", ")
+                )))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
     }
-    Ok(types)
 }
 
 fn check_deadline(ms: Option<u64>) -> Result<u64, RuleError> {

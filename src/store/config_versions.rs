@@ -400,6 +400,31 @@ impl Store {
         })
     }
 
+    /// The resource types recorded, sorted: one seek per type, not one read per resource.
+    pub fn recorded_types(&self) -> Result<Vec<String>, StoreError> {
+        let family = [LATEST];
+        let mut types = Vec::new();
+        let mut from = family.to_vec();
+        loop {
+            let Some(entry) = self.config.range(from.as_slice()..).next() else {
+                break;
+            };
+            let (k, _) = entry?;
+            if !k.starts_with(&family) {
+                break;
+            }
+            let (key, _) = keys::decode_resource(&k[1..])
+                .ok_or_else(|| corrupt("latest state key", "undecodable resource"))?;
+            let prefix = keys::family_type_prefix(LATEST, Some(&key.resource_type));
+            types.push(key.resource_type);
+            match keys::prefix_end(&prefix) {
+                Some(end) => from = end,
+                None => break,
+            }
+        }
+        Ok(types)
+    }
+
     /// Every account/region copy of a resource type and id.
     pub fn find_resources(
         &self,
