@@ -614,17 +614,9 @@ fn typos_in_resource_types_are_caught_with_the_closest_type() {
         vec!["history", "AWS::EC2::SecurityGrop", sg_id],
         vec!["compliance", "--type", "AWS::EC2::SecurityGrop"],
     ] {
-        let out = conftrail(&data, &args);
-        assert!(
-            !out.status.success(),
-            "{args:?}: {}",
-            common::describe(&out)
-        );
-        assert!(
-            String::from_utf8_lossy(&out.stderr)
-                .contains("unknown resource type \"AWS::EC2::SecurityGrop\": did you mean AWS::EC2::SecurityGroup?"),
-            "{args:?}: {}",
-            common::describe(&out)
+        common::failed_with(
+            &conftrail(&data, &args),
+            "unknown resource type \"AWS::EC2::SecurityGrop\": did you mean AWS::EC2::SecurityGroup?",
         );
     }
     // Any case finds the type AWS spells.
@@ -640,38 +632,25 @@ fn typos_in_resource_types_are_caught_with_the_closest_type() {
     assert!(history.contains(sg_id), "{history}");
 
     // A rule cannot be scoped to a type it does not judge, or to a typo.
-    let refused = conftrail(
-        &data,
-        &[
-            "rules",
-            "update",
-            "restricted-ssh",
-            "--resource-types",
-            "AWS::S3::Bucket",
-        ],
+    let scope = |types: &str| {
+        conftrail(
+            &data,
+            &[
+                "rules",
+                "update",
+                "restricted-ssh",
+                "--resource-types",
+                types,
+            ],
+        )
+    };
+    common::failed_with(
+        &scope("AWS::S3::Bucket"),
+        "rule restricted-ssh judges only AWS::EC2::SecurityGroup; it cannot be scoped to AWS::S3::Bucket",
     );
-    assert!(!refused.status.success());
-    assert!(
-        String::from_utf8_lossy(&refused.stderr).contains(
-            "rule restricted-ssh judges only AWS::EC2::SecurityGroup; it cannot be scoped to AWS::S3::Bucket"
-        ),
-        "{}",
-        common::describe(&refused)
-    );
-    let typo = conftrail(
-        &data,
-        &[
-            "rules",
-            "update",
-            "restricted-ssh",
-            "--resource-types",
-            "AWS::EC2::SecurityGrop",
-        ],
-    );
-    assert!(
-        String::from_utf8_lossy(&typo.stderr).contains("(did you mean AWS::EC2::SecurityGroup?)"),
-        "{}",
-        common::describe(&typo)
+    common::failed_with(
+        &scope("AWS::EC2::SecurityGrop"),
+        "(did you mean AWS::EC2::SecurityGroup?)",
     );
 }
 
