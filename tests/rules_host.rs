@@ -236,13 +236,38 @@ fn s3_public_read_and_write_rules_are_right_on_realdata_buckets() {
     assert_eq!(write.verdict("{}", &rdk).0, Compliance::Compliant);
 }
 
-/// The managed rules' outcomes on every real-data item; rewritten by the test with
-/// CONFTRAIL_WRITE_OUTCOMES=1.
+/// The managed rules' outcomes on every real-data item before issue 14 item 8 (rules that could
+/// not see a field then gave a verdict); rewritten by the test with CONFTRAIL_WRITE_OUTCOMES=1.
 const REALDATA_OUTCOMES: &str = "tests/data/managed_rules_on_realdata.json";
 
-/// Outcomes changed on purpose since the file was written: (item, rule, the start of the error
-/// it gives now). Everything else must be as recorded.
-const CHANGED_ON_PURPOSE: &[(&str, &str, &str)] = &[];
+/// Outcomes that issue 14 item 8 changed on purpose: (item, rule, the start of the error it
+/// gives now). Everything else must be as before.
+const CHANGED_ON_PURPOSE: &[(&str, &str, &str)] = &[
+    // The AWS documentation's placeholder instance: its configuration is {"foo": "bar"}, so
+    // neither its addresses nor its groups can be seen (it was COMPLIANT).
+    (
+        "awsdocs_examples/rule_invocation_configuration_change.json#0",
+        "ec2-instance-no-public-ip",
+        "configuration.publicIpAddress is absent",
+    ),
+    (
+        "awsdocs_examples/rule_invocation_configuration_change.json#0",
+        "ec2-instance-no-world-open-ssh",
+        "configuration.securityGroups is absent",
+    ),
+    // Real instances whose security groups are not in the set: "COMPLIANT, not checked"
+    // became an error naming the groups.
+    (
+        "custodian/cwe__event-config-rule-instance.json#0",
+        "ec2-instance-no-world-open-ssh",
+        "could not check security groups not recorded: sg-eb0da091",
+    ),
+    (
+        "rdk_example_ci/AWS_EC2_Instance.json#0",
+        "ec2-instance-no-world-open-ssh",
+        "could not check security groups not recorded: sg-fd215482",
+    ),
+];
 
 /// Every configuration item of the real-data set, keyed `<file under config_items>#<index>`.
 fn realdata_items() -> Vec<(String, ConfigurationItem)> {
@@ -279,8 +304,8 @@ fn realdata_items() -> Vec<(String, ConfigurationItem)> {
 }
 
 /// Every managed rule on every real-data item, with all the items recorded for `lookup` (as a
-/// store holding the whole set would have them), gives what the file records, but for the
-/// changes listed in CHANGED_ON_PURPOSE.
+/// store holding the whole set would have them), gives what it gave before issue 14 item 8, but
+/// for the changes listed in CHANGED_ON_PURPOSE: no new error on a genuine AWS Config item.
 #[test]
 fn managed_rules_judge_realdata_items_as_before() {
     let items = realdata_items();
