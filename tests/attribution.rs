@@ -439,7 +439,13 @@ fn bucket_made_public_through_a_policy_is_attributed_and_judged() {
             "resourceName": bucket, "awsRegion": REGION, "ARN": format!("arn:aws:s3:::{bucket}"),
             "tags": {}, "relatedEvents": [], "relationships": [],
             "configuration": {"name": bucket, "owner": {"id": "abc"}, "creationDate": "2024-05-01T09:00:00Z"},
-            "supplementaryConfiguration": {"BucketPolicy": {"policyText": policy}}
+            // What AWS Config records for every bucket: the ACL (owner only), the policy, the
+            // versioning; without the ACL, public-read could not judge the first version.
+            "supplementaryConfiguration": {
+                "AccessControlList": {"grantSet": null, "grantList": [{"grantee": {"id": "abc", "displayName": null}, "permission": "FullControl"}], "owner": {"id": "abc", "displayName": null}},
+                "BucketPolicy": {"policyText": policy},
+                "BucketVersioningConfiguration": {"status": "Off", "isMfaDeleteEnabled": null}
+            }
         })
     };
     let put_policy = call(

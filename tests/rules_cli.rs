@@ -491,6 +491,168 @@ fn the_custom_rule_example_judges_ingested_security_groups() {
     assert_eq!(other["compliance"], "COMPLIANT", "{other}");
 }
 
+/// Real `aws ec2 describe-security-groups` output (custodian's placebo recording in the real
+/// data), group sg-926a56e8 (tcp 22 open to 0.0.0.0/0), in conftrail's generic shape: keys in
+/// the EC2 API's PascalCase, not AWS Config's camelCase.
+fn described_security_group() -> Value {
+    let response: Value = serde_json::from_slice(
+        &std::fs::read(repo("tests/data/realdata/config_items/custodian/placebo__test_sg_config_diff__ec2.DescribeSecurityGroups_1.json"))
+            .expect("read"),
+    )
+    .expect("json");
+    let group = response["data"]["SecurityGroups"]
+        .as_array()
+        .and_then(|groups| groups.iter().find(|g| g["GroupId"] == "sg-926a56e8"))
+        .cloned()
+        .expect("sg-926a56e8 in the recording");
+    serde_json::json!({
+        "resourceType": "AWS::EC2::SecurityGroup",
+        "resourceId": "sg-926a56e8",
+        "accountId": "123456789012",
+        "region": "us-east-1",
+        "captureTime": "2024-06-01T10:00:00Z",
+        "configuration": group,
+    })
+}
+
+/// Issue 14 item 8: a rule that cannot see the field it judges records an error naming the
+/// field, never a verdict; a cross-resource rule that could not check a group does not say
+/// COMPLIANT. (Before, restricted-ssh said COMPLIANT for the PascalCase group that opens 22 to
+/// the world, and ec2-instance-no-world-open-ssh COMPLIANT for an instance using it.)
+#[test]
+fn rules_that_cannot_see_a_field_record_errors_not_verdicts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path();
+    let instance = serde_json::json!({
+        "resourceType": "AWS::EC2::Instance",
+        "resourceId": "i-0123456789abcdef0",
+        "accountId": "123456789012",
+        "region": "us-east-1",
+        "captureTime": "2024-06-01T10:05:00Z",
+        "configuration": {
+            "instanceId": "i-0123456789abcdef0",
+            "publicIpAddress": null,
+            "networkInterfaces": [],
+            "securityGroups": [
+                {"groupId": "sg-926a56e8", "groupName": "default"},
+                {"groupId": "sg-0000000000000dead", "groupName": "gone"}
+            ]
+        }
+    });
+    let file = data.join("generic.json");
+    let document =
+        serde_json::json!({"configurationItems": [described_security_group(), instance]});
+    std::fs::write(&file, document.to_string()).expect("write");
+    let report = json(&conftrail(
+        data,
+        &["ingest", file.to_str().unwrap_or_default(), "--json"],
+    ));
+    assert_eq!(report["evaluations"]["compliant"], 1, "{report}"); // no public IP: seen, none
+    assert_eq!(report["evaluations"]["nonCompliant"], 0, "{report}");
+    assert!(
+        report["evaluations"]["errors"].as_u64().unwrap_or(0) >= 4,
+        "{report}"
+    );
+
+    // restricted-ssh: no verdict for the group, an error naming the field and the PascalCase key.
+    let summary = json(&conftrail(
+        data,
+        &["compliance", "--rule", "restricted-ssh", "--json"],
+    ));
+    assert_eq!(
+        summary["verdicts"].as_array().map(Vec::len),
+        Some(0),
+        "{summary}"
+    );
+    assert_eq!(summary["rules"][0]["compliance"], "INSUFFICIENT_DATA");
+    let last = summary["rules"][0]["evaluationErrors"]["lastError"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        last.contains("configuration.ipPermissions is absent (is the item in AWS Config's shape? keys are camelCase; found IpPermissions"),
+        "{summary}"
+    );
+    let table = ok_stdout(&conftrail(
+        data,
+        &["compliance", "--rule", "restricted-ssh"],
+    ));
+    assert!(
+        table.contains("ERRORS") && table.contains("configuration.ipPermissions is absent"),
+        "{table}"
+    );
+    let history = json(&conftrail(
+        data,
+        &[
+            "compliance",
+            "history",
+            "AWS::EC2::SecurityGroup",
+            "sg-926a56e8",
+            "--json",
+        ],
+    ));
+    let records = history.as_array().expect("records");
+    for rule in [
+        "restricted-ssh",
+        "restricted-common-ports",
+        "vpc-sg-open-only-to-authorized-ports",
+    ] {
+        let record = records
+            .iter()
+            .find(|r| r["ruleName"] == rule)
+            .unwrap_or_else(|| panic!("{rule} recorded: {history}"));
+        assert_eq!(record["outcome"], "error", "{record}");
+        assert!(
+            record["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("configuration.ipPermissions is absent"),
+            "{record}"
+        );
+    }
+    assert!(
+        records.iter().all(|r| r["compliance"].is_null()),
+        "{history}"
+    );
+
+    // The instance: one group unreadable, one not recorded, none seen open: an error.
+    let history = json(&conftrail(
+        data,
+        &[
+            "compliance",
+            "history",
+            "AWS::EC2::Instance",
+            "i-0123456789abcdef0",
+            "--rule",
+            "ec2-instance-no-world-open-ssh",
+            "--json",
+        ],
+    ));
+    let record = &history[0];
+    assert_eq!(record["outcome"], "error", "{history}");
+    let reason = record["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("could not check security groups not recorded: sg-0000000000000dead")
+            && reason.contains(
+                "could not read security group sg-926a56e8: configuration.ipPermissions is absent"
+            ),
+        "{reason}"
+    );
+    let summary = json(&conftrail(
+        data,
+        &[
+            "compliance",
+            "--rule",
+            "ec2-instance-no-world-open-ssh",
+            "--json",
+        ],
+    ));
+    assert_eq!(
+        summary["verdicts"].as_array().map(Vec::len),
+        Some(0),
+        "{summary}"
+    );
+}
+
 #[test]
 fn damaged_rule_artifacts_are_compiled_again_not_run() {
     use common::server::{Server, INGEST};

@@ -4,7 +4,8 @@
 
 mod common;
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,8 +15,8 @@ use conftrail::rules::component::to_component;
 use conftrail::rules::managed::MANAGED_RULES;
 use conftrail::rules::registry::inspect;
 use conftrail::rules::{
-    Compliance, FailureKind, Limits, Outcome, RuleCall, RuleEngine, RuleError, RuleInput,
-    RuleInstance, Trigger,
+    Compliance, FailureKind, Limits, Outcome, ResourceLookup, RuleCall, RuleEngine, RuleError,
+    RuleInput, RuleInstance, Trigger,
 };
 use serde_json::Value;
 
@@ -62,25 +63,27 @@ struct Loaded {
     component: wasmtime::component::Component,
     instance: RuleInstance,
     name: String,
+    resources: Arc<dyn ResourceLookup>,
     limits: Limits,
 }
 
 impl Loaded {
     fn new(wasm: &[u8], limits: Limits) -> Loaded {
+        Loaded::with_lookup(wasm, limits, Arc::new(Vec::<ConfigurationItem>::new()))
+    }
+
+    /// A rule whose `lookup` answers from `resources`.
+    fn with_lookup(wasm: &[u8], limits: Limits, resources: Arc<dyn ResourceLookup>) -> Loaded {
         let engine = engine();
         let inspected = inspect(&engine, None, wasm).expect("rule loads");
-        let instance = RuleInstance::new(
-            &engine,
-            &inspected.component,
-            Arc::new(Vec::<ConfigurationItem>::new()),
-            limits,
-        )
-        .expect("instance");
+        let instance = RuleInstance::new(&engine, &inspected.component, resources.clone(), limits)
+            .expect("instance");
         Loaded {
             engine,
             component: inspected.component,
             instance,
             name: inspected.metadata.name,
+            resources,
             limits,
         }
     }
@@ -94,7 +97,7 @@ impl Loaded {
             self.instance = RuleInstance::new(
                 &self.engine,
                 &self.component,
-                Arc::new(Vec::<ConfigurationItem>::new()),
+                self.resources.clone(),
                 self.limits,
             )
             .expect("instance");
@@ -231,6 +234,157 @@ fn s3_public_read_and_write_rules_are_right_on_realdata_buckets() {
     let rdk = item_file("tests/data/realdata/config_items/rdk_example_ci/AWS_S3_Bucket.json");
     assert_eq!(read.verdict("{}", &rdk).0, Compliance::Compliant);
     assert_eq!(write.verdict("{}", &rdk).0, Compliance::Compliant);
+}
+
+/// The managed rules' outcomes on every real-data item before issue 14 item 8 (rules that could
+/// not see a field then gave a verdict); rewritten by the test with CONFTRAIL_WRITE_OUTCOMES=1.
+const REALDATA_OUTCOMES: &str = "tests/data/managed_rules_on_realdata.json";
+
+/// Outcomes that issue 14 item 8 changed on purpose: (item, rule, the start of the error it
+/// gives now). Everything else must be as before.
+const CHANGED_ON_PURPOSE: &[(&str, &str, &str)] = &[
+    // The AWS documentation's placeholder instance: its configuration is {"foo": "bar"}, so
+    // neither its addresses nor its groups can be seen (it was COMPLIANT).
+    (
+        "awsdocs_examples/rule_invocation_configuration_change.json#0",
+        "ec2-instance-no-public-ip",
+        "configuration.publicIpAddress is absent",
+    ),
+    (
+        "awsdocs_examples/rule_invocation_configuration_change.json#0",
+        "ec2-instance-no-world-open-ssh",
+        "configuration.securityGroups is absent",
+    ),
+    // Real instances whose security groups are not in the set: "COMPLIANT, not checked"
+    // became an error naming the groups.
+    (
+        "custodian/cwe__event-config-rule-instance.json#0",
+        "ec2-instance-no-world-open-ssh",
+        "could not check security groups not recorded: sg-eb0da091",
+    ),
+    (
+        "rdk_example_ci/AWS_EC2_Instance.json#0",
+        "ec2-instance-no-world-open-ssh",
+        "could not check security groups not recorded: sg-fd215482",
+    ),
+];
+
+/// Every configuration item of the real-data set, keyed `<file under config_items>#<index>`.
+fn realdata_items() -> Vec<(String, ConfigurationItem)> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .expect("dir")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "json") {
+                out.push(path);
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/realdata/config_items");
+    let mut files = Vec::new();
+    walk(&root, &mut files);
+    let mut items = Vec::new();
+    for path in files {
+        let name = path
+            .strip_prefix(&root)
+            .expect("under root")
+            .display()
+            .to_string();
+        let bytes = std::fs::read(&path).expect("read");
+        for (n, item) in items_of(&bytes).into_iter().enumerate() {
+            items.push((format!("{name}#{n}"), item));
+        }
+    }
+    items
+}
+
+/// Every managed rule on every real-data item, with all the items recorded for `lookup` (as a
+/// store holding the whole set would have them), gives what it gave before issue 14 item 8, but
+/// for the changes listed in CHANGED_ON_PURPOSE: no new error on a genuine AWS Config item.
+#[test]
+fn managed_rules_judge_realdata_items_as_before() {
+    let items = realdata_items();
+    assert!(items.len() >= 100, "{}", items.len());
+    let store: Arc<Vec<ConfigurationItem>> =
+        Arc::new(items.iter().map(|(_, item)| item.clone()).collect());
+    let mut actual: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
+    for rule in MANAGED_RULES {
+        let mut loaded = Loaded::with_lookup(rule.wasm, Limits::default(), store.clone());
+        // required-tags judges nothing without its required parameter
+        let params = if rule.name == "required-tags" {
+            r#"{"tag1Key":"Name"}"#
+        } else {
+            "{}"
+        };
+        for (key, item) in &items {
+            let outcome = match loaded.run(params, item).outcome {
+                Outcome::Verdict(v) => {
+                    let annotation = v.annotation.unwrap_or_default();
+                    if v.compliance == Compliance::NotApplicable
+                        && annotation.starts_with("This rule does not judge ")
+                    {
+                        continue; // another resource type: not worth recording
+                    }
+                    serde_json::json!({"compliance": v.compliance.as_str(), "annotation": annotation})
+                }
+                Outcome::Error { reason, .. } => serde_json::json!({ "error": reason }),
+            };
+            actual
+                .entry(key.clone())
+                .or_default()
+                .insert(rule.name.to_string(), outcome);
+        }
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(REALDATA_OUTCOMES);
+    if std::env::var_os("CONFTRAIL_WRITE_OUTCOMES").is_some() {
+        let text = serde_json::to_string_pretty(&actual).expect("json") + "\n";
+        std::fs::write(&path, text).expect("write outcomes");
+        return;
+    }
+    let before: BTreeMap<String, BTreeMap<String, Value>> =
+        serde_json::from_slice(&std::fs::read(&path).expect("outcomes file")).expect("json");
+    let mut problems = Vec::new();
+    let keys: std::collections::BTreeSet<&String> = before.keys().chain(actual.keys()).collect();
+    for key in keys {
+        let empty = BTreeMap::new();
+        let (was, now) = (
+            before.get(key).unwrap_or(&empty),
+            actual.get(key).unwrap_or(&empty),
+        );
+        let rules: std::collections::BTreeSet<&String> = was.keys().chain(now.keys()).collect();
+        for rule in rules {
+            let (was, now) = (was.get(rule), now.get(rule));
+            let changed = CHANGED_ON_PURPOSE
+                .iter()
+                .find(|(k, r, _)| k == key && r == rule);
+            match changed {
+                None if was != now => {
+                    problems.push(format!("{key} {rule}: was {was:?}, now {now:?}"))
+                }
+                None => {}
+                Some((_, _, error)) => {
+                    let now_error = now.and_then(|o| o["error"].as_str()).unwrap_or_default();
+                    if was.and_then(|o| o.get("compliance")).is_none()
+                        || !now_error.starts_with(error)
+                    {
+                        problems.push(format!(
+                            "{key} {rule}: expected a verdict before and the error {error:?} now, was {was:?}, now {now:?}"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "outcomes differ from {REALDATA_OUTCOMES}:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]

@@ -9,9 +9,10 @@ use conftrail_rule_sdk::prelude::*;
 use serde::Deserialize;
 
 /// Only the fields this rule reads: the rest of the configuration is skipped, not parsed.
+/// No `#[serde(default)]`: an item without `description` is an evaluation error naming it
+/// (``missing field `description` ``), not a group with an empty description.
 #[derive(Deserialize)]
 struct Group {
-    #[serde(default)]
     description: String,
 }
 

@@ -31,7 +31,8 @@ impl Rule for SgIngressFromApprovedCidrs {
     fn evaluate(ctx: &Context, item: &Item) -> Result<Evaluation, String> {
         let approved = approved_cidrs(ctx).map_err(|e| format!("parameter approvedCidrs: {e}"))?;
         let group = SecurityGroup::from_item(item)?;
-        for permission in &group.ip_permissions {
+        // Err when the item has no `ipPermissions` (not AWS Config's shape): never "no ingress"
+        for permission in group.ip_permissions()? {
             for cidr in permission.cidrs().filter(|c| !c.trim().is_empty()) {
                 let source = Net::parse(cidr).map_err(|e| format!("configuration: {e}"))?;
                 if !approved.iter().any(|a| a.contains(&source)) {

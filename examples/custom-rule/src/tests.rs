@@ -177,6 +177,23 @@ fn unreadable_configuration_is_an_error() {
     );
 }
 
+/// EC2 API output recorded as is (PascalCase `IpPermissions`): an error naming the field, not
+/// COMPLIANT.
+#[test]
+fn pascal_case_groups_are_an_error_not_compliant() {
+    let item = item_from_json(
+        r#"{"resourceType":"AWS::EC2::SecurityGroup","resourceId":"sg-1","configuration":{"GroupId":"sg-1","IpPermissions":[{"IpProtocol":"tcp","FromPort":22,"ToPort":22,"IpRanges":[{"CidrIp":"0.0.0.0/0"}]}]}}"#,
+    )
+    .unwrap();
+    let err = testing::evaluate::<Rule>(&context(APPROVED), &item).unwrap_err();
+    assert!(
+        err.starts_with("configuration.ipPermissions is absent")
+            && err.contains("found IpPermissions"),
+        "{err}"
+    );
+    assert_eq!(judge(APPROVED, "[]"), Ok(Evaluation::compliant()));
+}
+
 #[test]
 fn other_types_and_deleted_groups_are_not_applicable() {
     let bucket =

@@ -114,6 +114,35 @@ impl Item {
     pub fn tags(&self) -> &[(String, String)] {
         &self.raw.tags
     }
+    /// The item's tags, or an error when it has none while its configuration lists some
+    /// (`tags` or `Tags`, `[{key, value}]`): the item is then not in AWS Config's shape (which
+    /// copies a resource's tags into the item's `tags`), and its tags cannot be judged.
+    pub fn recorded_tags(&self) -> Result<&[(String, String)], String> {
+        if !self.raw.tags.is_empty() || !self.has_configuration() {
+            return Ok(&self.raw.tags);
+        }
+        #[derive(Deserialize)]
+        struct Keyed {
+            #[serde(default, alias = "Key")]
+            key: Option<serde::de::IgnoredAny>,
+        }
+        for name in ["tags", "Tags"] {
+            let Ok(Some(raw)) = crate::scan::find_key(self.configuration_json(), name) else {
+                continue;
+            };
+            // Only a list of {key, value}: other types use `tags` for other things.
+            let listed = serde_json::from_str::<Vec<Keyed>>(raw)
+                .map(|tags| tags.iter().filter(|t| t.key.is_some()).count())
+                .unwrap_or(0);
+            if listed > 0 {
+                return Err(format!(
+                    "tags: the item has none, but configuration.{name} lists {listed} (is the item in AWS Config's shape? it records a resource's tags in the item's tags)"
+                ));
+            }
+        }
+        Ok(&self.raw.tags)
+    }
+
     /// The value of one tag (keys are case-sensitive, as in AWS).
     pub fn tag(&self, key: &str) -> Option<&str> {
         self.raw
@@ -185,13 +214,23 @@ impl Item {
         &self.raw.supplementary_configuration
     }
 
+    /// The index of the supplementary configuration, built once.
+    fn supplementary_index(&self) -> Result<&[(String, SupText)], String> {
+        self.supplementary
+            .get_or_init(|| index_supplementary(&self.raw.supplementary_configuration))
+            .as_deref()
+            .map_err(Clone::clone)
+    }
+
+    /// Whether the supplementary configuration has the key (with any value, `null` included).
+    pub fn has_supplementary(&self, key: &str) -> Result<bool, String> {
+        Ok(self.supplementary_index()?.iter().any(|(k, _)| k == key))
+    }
+
     /// The JSON text of one supplementary value (decoded when it was JSON inside a string), or
     /// `None` when the key is absent or its value is null.
     pub fn supplementary_value_json(&self, key: &str) -> Result<Option<&str>, String> {
-        let index = self
-            .supplementary
-            .get_or_init(|| index_supplementary(&self.raw.supplementary_configuration));
-        let index = index.as_ref().map_err(Clone::clone)?;
+        let index = self.supplementary_index()?;
         let Some((_, text)) = index.iter().find(|(k, _)| k == key) else {
             return Ok(None);
         };
@@ -217,7 +256,10 @@ impl Item {
         }
     }
 
-    /// Deserializes the supplementary value a view names with [`crate::views::Supplementary::KEY`].
+    /// Deserializes the supplementary value a view names with [`crate::views::Supplementary::KEY`]:
+    /// `Ok(None)` when it is null, or absent and the view says absence means "not configured";
+    /// an error naming the key when it is absent but AWS Config records it on every item
+    /// ([`ALWAYS_RECORDED`](crate::views::Supplementary::ALWAYS_RECORDED)).
     ///
     /// ```ignore
     /// let acl: Option<AccessControlList> = item.supplementary_view()?;
@@ -225,7 +267,17 @@ impl Item {
     pub fn supplementary_view<'a, T: Deserialize<'a> + crate::views::Supplementary>(
         &'a self,
     ) -> Result<Option<T>, String> {
-        self.supplementary(T::KEY)
+        let value = self.supplementary(T::KEY)?;
+        if value.is_none() && T::ALWAYS_RECORDED && !self.has_supplementary(T::KEY)? {
+            let wanted = crate::views::normalized(T::KEY);
+            let found = self
+                .supplementary_index()?
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .find(|k| crate::views::normalized(k) == wanted);
+            return Err(crate::views::supplementary_absent(T::KEY, found));
+        }
+        Ok(value)
     }
 }
 

@@ -220,6 +220,53 @@ where
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
+/// A list whose absence matters, on an `Option<Vec<T>>` field with
+/// `#[serde(default, deserialize_with = "nullable_list")]`: no key gives `None` (the `default`:
+/// the item does not show the list), `null` gives `Some(vec![])` (recorded, empty), a list
+/// gives `Some(list)`.
+pub fn nullable_list<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Some(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default()))
+}
+
+/// A value whose absence matters, on a field with `#[serde(default)]`: [`Field::Absent`] when
+/// the key is not there (the item does not show it), [`Field::Null`] when it is `null`
+/// (recorded, no value), else [`Field::Value`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Field<T> {
+    /// No such key.
+    #[default]
+    Absent,
+    /// The key, with `null`.
+    Null,
+    /// The key, with a value.
+    Value(T),
+}
+
+impl<T> Field<T> {
+    /// The value, if there is one.
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Field::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Whether the key is missing.
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Field::Absent)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Field<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Option::<T>::deserialize(d)?.map_or(Field::Null, Field::Value))
+    }
+}
+
 /// A list that may also be given as a single value or null (IAM policies: `"Action": "s3:*"`
 /// or `"Action": ["s3:GetObject"]`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -496,6 +543,23 @@ mod tests {
         assert_eq!(p.port, Some(-1));
         let p: P = serde_json::from_str(r#"{}"#).unwrap();
         assert_eq!((p.port, p.flag), (None, None));
+    }
+
+    #[test]
+    fn absent_null_and_present_stay_apart() {
+        #[derive(Deserialize)]
+        struct V {
+            #[serde(default, deserialize_with = "nullable_list")]
+            list: Option<Vec<u8>>,
+            #[serde(default)]
+            field: Field<u8>,
+        }
+        let v: V = serde_json::from_str("{}").unwrap();
+        assert_eq!((v.list, v.field), (None, Field::Absent));
+        let v: V = serde_json::from_str(r#"{"list":null,"field":null}"#).unwrap();
+        assert_eq!((v.list, v.field), (Some(vec![]), Field::Null));
+        let v: V = serde_json::from_str(r#"{"list":[1],"field":2}"#).unwrap();
+        assert_eq!((v.list, v.field.value()), (Some(vec![1]), Some(&2)));
     }
 
     #[test]

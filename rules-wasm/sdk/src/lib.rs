@@ -10,6 +10,8 @@
 //! * [`views`] holds ready-made views (security groups, S3 buckets, instances, IAM users, tags),
 //!   [`net`] port and CIDR helpers, [`policy`] S3 bucket policy analysis, [`scan`] a
 //!   zero-allocation JSON scanner for hot paths, [`json`] lenient serde helpers.
+//! * Absent is not empty: a field a rule judges by that the item lacks (not AWS Config's shape)
+//!   makes the views return `Err` naming it, never an empty value (see [`views`]).
 //! * [`log`] sends lines to the host, [`lookup`] reads another recorded resource.
 //! * Panics are reported through the host log (level error) before the module traps.
 //!
@@ -107,8 +109,9 @@ pub trait Rule {
     /// Name, version, description, parameters and triggers. Called once, at registration.
     fn metadata() -> Metadata;
 
-    /// Judges one item. `Err` means the rule could not decide (e.g. a bad parameter): the host
-    /// records it as an evaluation error, never as a verdict.
+    /// Judges one item. `Err` means the rule could not decide (e.g. a bad parameter, or a field
+    /// it judges by that the item lacks): the host records it as an evaluation error, never as a
+    /// verdict.
     fn evaluate(ctx: &Context, item: &Item) -> Result<Evaluation, String>;
 }
 

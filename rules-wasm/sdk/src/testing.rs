@@ -181,6 +181,27 @@ fn decode_string_envelopes(v: Value) -> Value {
     }
 }
 
+/// The supplementary configuration AWS Config records for a private bucket without policy or
+/// versioning (`AccessControlList` granting the owner FullControl, `BucketPolicy` with
+/// `policyText` null, `BucketVersioningConfiguration` `Off`), with the values of `overrides` (a
+/// JSON object) put over it, as JSON text. For bucket items in tests: AWS Config always records
+/// these three, and the S3 views treat their absence as an error.
+pub fn bucket_supplementary(overrides: &str) -> String {
+    let mut out = serde_json::json!({
+        "AccessControlList": {"grantSet": null, "grantList": [{"grantee": {"id": "owner", "displayName": null}, "permission": "FullControl"}], "owner": {"id": "owner", "displayName": null}},
+        "BucketPolicy": {"policyText": null},
+        "BucketVersioningConfiguration": {"status": "Off", "isMfaDeleteEnabled": null},
+    });
+    let overrides: Value = serde_json::from_str(overrides)
+        .unwrap_or_else(|e| panic!("bucket_supplementary: not JSON: {e}"));
+    if let (Some(out), Some(overrides)) = (out.as_object_mut(), overrides.as_object()) {
+        for (k, v) in overrides {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    out.to_string()
+}
+
 /// A context with these parameters (trigger change, rule name `test`).
 pub fn context(params: &[(&str, &str)]) -> Context {
     params
@@ -247,6 +268,26 @@ mod doubles {
     /// [`realdata`] parsed with [`item_from_json`].
     pub fn realdata_item(relative: &str) -> Item {
         item_from_json(&realdata(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
+    }
+
+    /// A security group of the real `aws ec2 describe-security-groups` output in the real-data
+    /// set (custodian's placebo recording, e.g. `sg-926a56e8`: tcp 22 open to 0.0.0.0/0) as
+    /// an item of conftrail's generic shape: `{resourceType, resourceId, configuration}` with the
+    /// group, keys in the EC2 API's PascalCase, as the configuration.
+    pub fn described_security_group(group_id: &str) -> Item {
+        let file = "config_items/custodian/placebo__test_sg_config_diff__ec2.DescribeSecurityGroups_1.json";
+        let response: Value =
+            serde_json::from_str(&realdata(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let group = response["data"]["SecurityGroups"]
+            .as_array()
+            .and_then(|groups| groups.iter().find(|g| g["GroupId"] == group_id))
+            .unwrap_or_else(|| panic!("{file}: no group {group_id}"));
+        let item = serde_json::json!({
+            "resourceType": "AWS::EC2::SecurityGroup",
+            "resourceId": group_id,
+            "configuration": group,
+        });
+        item_from_value(&item).unwrap_or_else(|e| panic!("{group_id}: {e}"))
     }
 
     /// Every configuration item of the real-data set (`config_items/**/*.json` that parse as

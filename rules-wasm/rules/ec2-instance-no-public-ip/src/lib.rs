@@ -1,6 +1,7 @@
 //! `ec2-instance-no-public-ip`: an instance is NON_COMPLIANT when it has a public IPv4 address
 //! (`publicIpAddress`, `publicIp`, or a network interface's `association.publicIp`). IPv6
-//! addresses are not considered, as in AWS's rule.
+//! addresses are not considered, as in AWS's rule. An item that cannot show its addresses
+//! (`publicIpAddress` or `networkInterfaces` absent, and no address found) is an error.
 
 use conftrail_rule_sdk::prelude::*;
 use conftrail_rule_sdk::views::ec2::Instance;
@@ -20,7 +21,8 @@ impl Rule for Ec2InstanceNoPublicIp {
 
     fn evaluate(_ctx: &Context, item: &Item) -> Result<Evaluation, String> {
         let instance: Instance = item.configuration()?;
-        let ips = instance.public_ips();
+        // Err when the item cannot show the addresses (e.g. publicIpAddress absent)
+        let ips = instance.public_ips()?;
         Ok(match ips.as_slice() {
             [] => Evaluation::compliant(),
             [ip] => Evaluation::non_compliant(format!("The instance has public IP {ip}.")),
@@ -81,12 +83,45 @@ mod tests {
         );
     }
 
-    /// Every configuration item of the real-data set: the rule decides (no error), and items of
-    /// other resource types are NOT_APPLICABLE.
+    #[test]
+    fn absent_addresses_are_an_error_not_compliant() {
+        // `aws ec2 describe-instances` output recorded as is: PascalCase, no public address
+        let item = item_from_json(
+            r#"{"resourceType":"AWS::EC2::Instance","resourceId":"i-1","configuration":{"InstanceId":"i-1","PrivateIpAddress":"10.0.0.5","NetworkInterfaces":[]}}"#,
+        )
+        .unwrap();
+        let err = testing::evaluate::<Rule>(&context(&[]), &item).unwrap_err();
+        assert_eq!(
+            err,
+            "configuration.publicIpAddress is absent (is the item in AWS Config's shape? keys are camelCase)"
+        );
+        let item = item_from_json(
+            r#"{"resourceType":"AWS::EC2::Instance","resourceId":"i-1","configuration":{"PublicIpAddress":"3.3.3.3","NetworkInterfaces":[]}}"#,
+        )
+        .unwrap();
+        let err = testing::evaluate::<Rule>(&context(&[]), &item).unwrap_err();
+        assert!(err.contains("found PublicIpAddress: PascalCase"), "{err}");
+        // present and empty: no public address
+        let item = item_from_json(
+            r#"{"resourceType":"AWS::EC2::Instance","resourceId":"i-1","configuration":{"publicIpAddress":null,"networkInterfaces":[]}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            testing::evaluate::<Rule>(&context(&[]), &item).unwrap(),
+            Evaluation::compliant()
+        );
+    }
+
+    /// Every configuration item of the real-data set: the rule decides (no error) except for
+    /// the AWS documentation's placeholder instance (configuration `{"foo": "bar"}`), and items
+    /// of other resource types are NOT_APPLICABLE.
     #[test]
     fn realdata_sweep() {
         let ctx = conftrail_rule_sdk::testing::context(&[]);
-        let verdicts = conftrail_rule_sdk::testing::sweep::<Rule>(&ctx, |_, _| false);
+        let verdicts = conftrail_rule_sdk::testing::sweep::<Rule>(&ctx, |item, e| {
+            item.resource_id() == "i-00000000"
+                && e.starts_with("configuration.publicIpAddress is absent")
+        });
         assert!(verdicts
             .iter()
             .any(|(_, e)| !e.annotation().starts_with("This rule does not judge")));

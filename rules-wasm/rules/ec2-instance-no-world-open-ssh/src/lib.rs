@@ -1,8 +1,10 @@
 //! `ec2-instance-no-world-open-ssh` (cross-resource): an instance is NON_COMPLIANT when one of
 //! its security groups (from `securityGroups`, the network interfaces' `groups` and the
 //! item's SecurityGroup relationships) lets `0.0.0.0/0` or `::/0` reach TCP port 22. Each
-//! group is read with the host `lookup`; groups conftrail has not recorded are named in the
-//! annotation but do not make the instance non-compliant.
+//! group is read with the host `lookup`. A group that could not be checked (not recorded, or
+//! its configuration unreadable, e.g. `ipPermissions` absent) is named in the annotation of a
+//! NON_COMPLIANT verdict; when no checked group is open, it makes the evaluation an error
+//! naming it: the rule cannot say COMPLIANT for groups it has not seen.
 
 use conftrail_rule_sdk::prelude::*;
 use conftrail_rule_sdk::views::ec2::{Ingress, Instance, SecurityGroup};
@@ -24,7 +26,7 @@ impl Rule for Ec2InstanceNoWorldOpenSsh {
 
     fn evaluate(_ctx: &Context, item: &Item) -> Result<Evaluation, String> {
         let instance: Instance = item.configuration()?;
-        let mut group_ids: Vec<&str> = instance.security_group_ids();
+        let mut group_ids: Vec<&str> = instance.security_group_ids()?;
         for r in item.related(SECURITY_GROUP) {
             if let Some(id) = r
                 .resource_id
@@ -34,7 +36,7 @@ impl Rule for Ec2InstanceNoWorldOpenSsh {
                 group_ids.push(id);
             }
         }
-        let (mut open, mut not_recorded) = (Vec::new(), Vec::new());
+        let (mut open, mut not_recorded, mut unreadable) = (Vec::new(), Vec::new(), Vec::new());
         for id in &group_ids {
             let Some(group_item) =
                 lookup(SECURITY_GROUP, id).filter(|g| !g.is_deleted() && g.has_configuration())
@@ -42,29 +44,49 @@ impl Rule for Ec2InstanceNoWorldOpenSsh {
                 not_recorded.push(*id);
                 continue;
             };
-            let hole = Ingress::of(&group_item).and_then(|i| i.world_open_tcp_port(22));
-            if let Some(hole) = hole.map_err(|e| format!("security group {id}: {e}"))? {
-                let name = SecurityGroup::from_item(&group_item)?
-                    .group_name
-                    .map(|n| format!(" ({n})"))
-                    .unwrap_or_default();
-                open.push(format!("{id}{name} opens port 22 to {hole}"));
+            match Ingress::of(&group_item).and_then(|i| i.world_open_tcp_port(22)) {
+                Ok(Some(hole)) => {
+                    let name = SecurityGroup::from_item(&group_item)
+                        .ok()
+                        .and_then(|g| g.group_name)
+                        .map(|n| format!(" ({n})"))
+                        .unwrap_or_default();
+                    open.push(format!("{id}{name} opens port 22 to {hole}"));
+                }
+                Ok(None) => {}
+                Err(e) => unreadable.push((*id, e)),
             }
         }
-        let unchecked = if not_recorded.is_empty() {
-            String::new()
-        } else {
-            format!(" Not recorded, not checked: {}.", not_recorded.join(", "))
-        };
-        Ok(if !open.is_empty() {
-            Evaluation::non_compliant(format!("Security group {}.{unchecked}", open.join("; ")))
-        } else if !unchecked.is_empty() {
-            Evaluation::compliant_because(format!(
-                "No recorded security group opens port 22 to the world.{unchecked}"
-            ))
-        } else {
-            Evaluation::compliant()
-        })
+        if open.is_empty() {
+            // Nothing open among the groups seen: only a full check may say COMPLIANT.
+            let mut problems = Vec::new();
+            if !not_recorded.is_empty() {
+                problems.push(format!(
+                    "could not check security groups not recorded: {}",
+                    not_recorded.join(", ")
+                ));
+            }
+            for (id, e) in &unreadable {
+                problems.push(format!("could not read security group {id}: {e}"));
+            }
+            return if problems.is_empty() {
+                Ok(Evaluation::compliant())
+            } else {
+                Err(problems.join("; "))
+            };
+        }
+        let mut annotation = format!("Security group {}.", open.join("; "));
+        if !not_recorded.is_empty() {
+            annotation.push_str(&format!(
+                " Not recorded, not checked: {}.",
+                not_recorded.join(", ")
+            ));
+        }
+        if !unreadable.is_empty() {
+            let ids: Vec<&str> = unreadable.iter().map(|(id, _)| *id).collect();
+            annotation.push_str(&format!(" Unreadable, not checked: {}.", ids.join(", ")));
+        }
+        Ok(Evaluation::non_compliant(annotation))
     }
 }
 
@@ -107,14 +129,68 @@ mod tests {
     }
 
     #[test]
-    fn not_recorded_groups_do_not_fail() {
+    fn not_recorded_groups_are_an_error_not_compliant() {
         testing::clear_lookups();
         let instance = realdata_item("config_items/rdk_example_ci/AWS_EC2_Instance.json");
+        let err = testing::evaluate::<Rule>(&context(&[]), &instance).unwrap_err();
+        assert_eq!(
+            err,
+            "could not check security groups not recorded: sg-fd215482"
+        );
+    }
+
+    /// Real `aws ec2 describe-security-groups` output recorded as is (PascalCase): the group
+    /// opens 22 to the world, but its ipPermissions cannot be seen; the rule must not say
+    /// COMPLIANT.
+    #[test]
+    fn pascal_case_group_is_an_error_not_compliant() {
+        testing::clear_lookups();
+        testing::set_lookup(&testing::described_security_group("sg-926a56e8"));
+        let instance = item_from_json(
+            r#"{"resourceType":"AWS::EC2::Instance","resourceId":"i-1","configuration":{"securityGroups":[{"groupId":"sg-926a56e8"}],"networkInterfaces":[]}}"#,
+        )
+        .unwrap();
+        let err = testing::evaluate::<Rule>(&context(&[]), &instance).unwrap_err();
+        assert!(
+            err.starts_with("could not read security group sg-926a56e8: configuration.ipPermissions is absent (is the item in AWS Config's shape? keys are camelCase; found IpPermissions: "),
+            "{err}"
+        );
+        testing::clear_lookups();
+    }
+
+    #[test]
+    fn group_with_empty_ip_permissions_is_compliant() {
+        testing::clear_lookups();
+        testing::set_lookup(
+            &item_from_json(r#"{"resourceType":"AWS::EC2::SecurityGroup","resourceId":"sg-empty","configuration":{"groupId":"sg-empty","ipPermissions":[]}}"#).unwrap(),
+        );
+        let instance = item_from_json(
+            r#"{"resourceType":"AWS::EC2::Instance","resourceId":"i-1","configuration":{"securityGroups":[{"groupId":"sg-empty"}],"networkInterfaces":[]}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            testing::evaluate::<Rule>(&context(&[]), &instance).unwrap(),
+            Evaluation::compliant()
+        );
+        testing::clear_lookups();
+    }
+
+    /// An open group is an answer: groups that could not be checked are noted, not an error.
+    #[test]
+    fn open_group_stands_when_others_could_not_be_checked() {
+        testing::clear_lookups();
+        testing::set_lookup(&open_group("sg-open"));
+        testing::set_lookup(&testing::described_security_group("sg-926a56e8"));
+        let instance = item_from_json(
+            r#"{"resourceType":"AWS::EC2::Instance","resourceId":"i-1","configuration":{"securityGroups":[{"groupId":"sg-926a56e8"},{"groupId":"sg-gone"},{"groupId":"sg-open"}],"networkInterfaces":[]}}"#,
+        )
+        .unwrap();
         let e = testing::evaluate::<Rule>(&context(&[]), &instance).unwrap();
         assert_eq!(
             e,
-            Evaluation::compliant_because("No recorded security group opens port 22 to the world. Not recorded, not checked: sg-fd215482.")
+            Evaluation::non_compliant("Security group sg-open (launch-wizard-7) opens port 22 to 0.0.0.0/0 (tcp 22). Not recorded, not checked: sg-gone. Unreadable, not checked: sg-926a56e8.")
         );
+        testing::clear_lookups();
     }
 
     #[test]
@@ -158,12 +234,23 @@ mod tests {
     fn instance_without_groups_and_deleted_instance() {
         testing::clear_lookups();
         let instance = item_from_json(
-            r#"{"resourceType":"AWS::EC2::Instance","resourceId":"i-1","configuration":{}}"#,
+            r#"{"resourceType":"AWS::EC2::Instance","resourceId":"i-1","configuration":{"securityGroups":[],"networkInterfaces":[]}}"#,
         )
         .unwrap();
         assert_eq!(
             testing::evaluate::<Rule>(&context(&[]), &instance).unwrap(),
             Evaluation::compliant()
+        );
+        // securityGroups absent (here: EC2 API output) is not "no groups"
+        let described = item_from_json(
+            r#"{"resourceType":"AWS::EC2::Instance","resourceId":"i-1","configuration":{"InstanceId":"i-1","SecurityGroups":[{"GroupId":"sg-1"}]}}"#,
+        )
+        .unwrap();
+        let err = testing::evaluate::<Rule>(&context(&[]), &described).unwrap_err();
+        assert!(
+            err.starts_with("configuration.securityGroups is absent")
+                && err.contains("found SecurityGroups"),
+            "{err}"
         );
         let deleted = item_from_json(r#"{"resourceType":"AWS::EC2::Instance","resourceId":"i-1","configurationItemStatus":"ResourceDeleted","configuration":null}"#).unwrap();
         assert_eq!(
@@ -175,12 +262,23 @@ mod tests {
         assert!(testing::take_lookup_calls().is_empty());
     }
 
-    /// Every configuration item of the real-data set: the rule decides (no error), and items of
-    /// other resource types are NOT_APPLICABLE.
+    /// Every configuration item of the real-data set, with the others recorded for `lookup`:
+    /// the rule decides, except where a group is not in the set (the real instances use groups
+    /// that were not published) and for the AWS documentation's placeholder instance, whose
+    /// configuration is `{"foo": "bar"}`; items of other resource types are NOT_APPLICABLE.
     #[test]
     fn realdata_sweep() {
+        testing::clear_lookups();
+        for (_, item) in testing::realdata_items() {
+            testing::set_lookup(&item);
+        }
         let ctx = conftrail_rule_sdk::testing::context(&[]);
-        let verdicts = conftrail_rule_sdk::testing::sweep::<Rule>(&ctx, |_, _| false);
+        let verdicts = conftrail_rule_sdk::testing::sweep::<Rule>(&ctx, |item, e| {
+            e.starts_with("could not check security groups not recorded: sg-")
+                || (item.resource_id() == "i-00000000"
+                    && e.starts_with("configuration.securityGroups is absent"))
+        });
+        testing::clear_lookups();
         assert!(verdicts
             .iter()
             .any(|(_, e)| !e.annotation().starts_with("This rule does not judge")));

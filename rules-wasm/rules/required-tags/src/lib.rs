@@ -4,7 +4,9 @@
 //! evaluation is the error `parameter tag1Key: a tag key is required` (the host refuses to
 //! register the rule without it, and installs this managed rule disabled until it is
 //! configured). Blank `tag2Key`..`tag6Key` are skipped. Keys and values are case-sensitive, as
-//! in AWS. Judges the resource types AWS's rule supports.
+//! in AWS. Judges the resource types AWS's rule supports. An item without tags whose
+//! configuration lists some (`Tags`, as EC2 API output has them) is an error: its tags are not
+//! where AWS Config records them, so "missing" could not be told from "not seen".
 
 use conftrail_rule_sdk::prelude::*;
 
@@ -74,6 +76,7 @@ impl Rule for RequiredTags {
 
     fn evaluate(ctx: &Context, item: &Item) -> Result<Evaluation, String> {
         let mut problems = Vec::new();
+        let mut tags = None;
         for n in 1..=6 {
             let key_param = format!("tag{n}Key");
             let key = match ctx.param_nonempty(&key_param) {
@@ -82,7 +85,13 @@ impl Rule for RequiredTags {
                 None => continue,
             };
             let allowed = ctx.param_csv(&format!("tag{n}Value"));
-            match item.tag(key) {
+            // read once tag1Key is known good, so a missing parameter stays the first error
+            let tags = match tags {
+                Some(t) => t,
+                None => *tags.insert(item.recorded_tags()?),
+            };
+            let value = tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+            match value {
                 None => problems.push(format!("Missing tag {key}.")),
                 Some(v) if !allowed.is_empty() && !allowed.contains(&v) => problems.push(format!(
                     "Tag {key} is {v:?}, not one of {}.",
@@ -205,6 +214,27 @@ mod tests {
         )
         .unwrap();
         assert_eq!(e.compliance, Compliance::NotApplicable);
+    }
+
+    #[test]
+    fn tags_only_inside_the_configuration_are_an_error() {
+        // describe-security-groups output recorded as is: the tags sit in configuration.Tags
+        let item = item_from_json(
+            r#"{"resourceType":"AWS::EC2::SecurityGroup","resourceId":"sg-1","configuration":{"GroupId":"sg-1","Tags":[{"Key":"Name","Value":"web"}]}}"#,
+        )
+        .unwrap();
+        let err = testing::evaluate::<Rule>(&context(&[("tag1Key", "Name")]), &item).unwrap_err();
+        assert_eq!(
+            err,
+            "tags: the item has none, but configuration.Tags lists 1 (is the item in AWS Config's shape? it records a resource's tags in the item's tags)"
+        );
+        // no tags anywhere (configuration.tags empty, as AWS Config writes it): missing
+        let item = item_from_json(
+            r#"{"resourceType":"AWS::EC2::SecurityGroup","resourceId":"sg-1","tags":{},"configuration":{"groupId":"sg-1","tags":[]}}"#,
+        )
+        .unwrap();
+        let e = testing::evaluate::<Rule>(&context(&[("tag1Key", "Name")]), &item).unwrap();
+        assert_eq!(e.annotation(), "Missing tag Name.");
     }
 
     /// Every configuration item of the real-data set: the rule decides (no error), and items of

@@ -92,6 +92,18 @@ mod tests {
         testing::evaluate::<RestrictedCommonPorts>(&context(params), &item)
     }
 
+    /// Real `aws ec2 describe-security-groups` output recorded as is (PascalCase).
+    #[test]
+    fn pascal_case_describe_output_is_an_error_naming_the_field() {
+        // sg-6c7fa917: all traffic from one address; the rule must not judge it unseen
+        for id in ["sg-926a56e8", "sg-6c7fa917"] {
+            let item = testing::described_security_group(id);
+            let err = testing::evaluate::<RestrictedCommonPorts>(&context(&[]), &item).unwrap_err();
+            assert_eq!(err, "configuration.ipPermissions is absent (is the item in AWS Config's shape? keys are camelCase; found IpPermissions: PascalCase, as the AWS APIs and CLI write it (e.g. describe-* output), not AWS Config's ipPermissions)", "{id}");
+        }
+        assert_eq!(sg("[]", &[]), Ok(Evaluation::compliant()));
+    }
+
     #[test]
     fn metadata() {
         let m = testing::metadata::<RestrictedCommonPorts>();

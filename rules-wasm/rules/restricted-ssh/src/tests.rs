@@ -122,6 +122,27 @@ fn near_misses_are_compliant() {
     }
 }
 
+/// Real `aws ec2 describe-security-groups` output recorded as is (PascalCase): the group opens
+/// 22 to 0.0.0.0/0, but the rule cannot see ipPermissions, so it must not say COMPLIANT.
+#[test]
+fn pascal_case_describe_output_is_an_error_naming_the_field() {
+    let item = testing::described_security_group("sg-926a56e8");
+    let err = testing::evaluate::<RestrictedSsh>(&context(&[]), &item).unwrap_err();
+    assert_eq!(err, "configuration.ipPermissions is absent (is the item in AWS Config's shape? keys are camelCase; found IpPermissions: PascalCase, as the AWS APIs and CLI write it (e.g. describe-* output), not AWS Config's ipPermissions)");
+    // no ipPermissions at all
+    let err = testing::evaluate::<RestrictedSsh>(
+        &context(&[]),
+        &item_from_json(r#"{"resourceType":"AWS::EC2::SecurityGroup","resourceId":"sg-1","configuration":{"groupId":"sg-1"}}"#).unwrap(),
+    )
+    .unwrap_err();
+    assert!(
+        err.starts_with("configuration.ipPermissions is absent"),
+        "{err}"
+    );
+    // present and empty: no ingress, COMPLIANT
+    assert_eq!(sg("[]"), Evaluation::compliant());
+}
+
 #[test]
 fn deleted_and_other_types_are_not_applicable() {
     let e = eval_json(

@@ -88,6 +88,24 @@ mod tests {
     }
 
     #[test]
+    fn incomplete_settings_are_an_error() {
+        testing::clear_lookups();
+        // absent: not configured (AWS Config leaves it out then)
+        let e = testing::evaluate::<Rule>(&context(&[]), &bucket("{}")).unwrap();
+        assert_eq!(e.compliance, conftrail_rule_sdk::Compliance::NonCompliant);
+        // recorded, but a setting is missing: it cannot be told off from unseen
+        let err = testing::evaluate::<Rule>(
+            &context(&[]),
+            &bucket(r#"{"PublicAccessBlockConfiguration":{"blockPublicAcls":true,"ignorePublicAcls":true,"blockPublicPolicy":true}}"#),
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("missing field `restrictPublicBuckets`"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn excluded_buckets() {
         testing::clear_lookups();
         let e = testing::evaluate::<Rule>(

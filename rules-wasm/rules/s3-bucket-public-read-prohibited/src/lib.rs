@@ -86,12 +86,45 @@ mod tests {
         assert_eq!(eval(&item), Evaluation::compliant());
     }
 
+    /// A bucket as AWS Config records it (private, no policy), with these supplementary values.
     fn bucket(supplementary: &str) -> conftrail_rule_sdk::Item {
+        raw_bucket(&testing::bucket_supplementary(supplementary))
+    }
+
+    /// A bucket with exactly this supplementary configuration.
+    fn raw_bucket(supplementary: &str) -> conftrail_rule_sdk::Item {
         item_from_json(&format!(
             r#"{{"resourceType":"AWS::S3::Bucket","resourceId":"b","awsAccountId":"111122223333","configurationItemStatus":"OK",
                 "configuration":{{"name":"b"}},"supplementaryConfiguration":{supplementary}}}"#
         ))
         .unwrap()
+    }
+
+    #[test]
+    fn absent_acl_or_policy_is_an_error_unless_the_other_is_public() {
+        let judge = |sup: &str| testing::evaluate::<Rule>(&context(&[]), &raw_bucket(sup));
+        // `aws s3api` output recorded as a bucket: nothing AWS Config records is there
+        let err = judge("{}").unwrap_err();
+        assert_eq!(
+            err,
+            "supplementaryConfiguration.AccessControlList is absent (is the item in AWS Config's shape? AWS Config records AccessControlList for every item of this resource type); supplementaryConfiguration.BucketPolicy is absent (is the item in AWS Config's shape? AWS Config records BucketPolicy for every item of this resource type)"
+        );
+        let err = judge(r#"{"AccessControlList":{"grantList":[]}}"#).unwrap_err();
+        assert!(
+            err.starts_with("supplementaryConfiguration.BucketPolicy is absent"),
+            "{err}"
+        );
+        // present and empty: not public
+        let e =
+            judge(r#"{"AccessControlList":{"grantList":[]},"BucketPolicy":{"policyText":null}}"#)
+                .unwrap();
+        assert_eq!(e, Evaluation::compliant());
+        // a public ACL is an answer, policy or not
+        let e = judge(
+            r#"{"AccessControlList":{"grantList":[{"grantee":"AllUsers","permission":"Read"}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(e.annotation(), "The bucket ACL grants Read to AllUsers.");
     }
 
     const PUBLIC_POLICY: &str = r#"{"BucketPolicy":{"policyText":"{\"Statement\":[{\"Sid\":\"Pub\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"*\"},\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::b/*\"}]}"}}"#;

@@ -62,11 +62,36 @@ mod tests {
         }
     }
 
+    /// A bucket as AWS Config records it (private, no policy), with these supplementary values.
     fn bucket(supplementary: &str) -> conftrail_rule_sdk::Item {
+        raw_bucket(&testing::bucket_supplementary(supplementary))
+    }
+
+    /// A bucket with exactly this supplementary configuration.
+    fn raw_bucket(supplementary: &str) -> conftrail_rule_sdk::Item {
         item_from_json(&format!(
             r#"{{"resourceType":"AWS::S3::Bucket","resourceId":"b","awsAccountId":"1","configuration":{{"name":"b"}},"supplementaryConfiguration":{supplementary}}}"#
         ))
         .unwrap()
+    }
+
+    #[test]
+    fn absent_acl_or_policy_is_an_error_unless_the_other_is_public() {
+        let judge = |sup: &str| testing::evaluate::<Rule>(&context(&[]), &raw_bucket(sup));
+        let err = judge(r#"{"BucketPolicy":{"policyText":null}}"#).unwrap_err();
+        assert!(
+            err.starts_with("supplementaryConfiguration.AccessControlList is absent"),
+            "{err}"
+        );
+        let e =
+            judge(r#"{"AccessControlList":{"grantList":[]},"BucketPolicy":{"policyText":null}}"#)
+                .unwrap();
+        assert_eq!(e, Evaluation::compliant());
+        let e = judge(r#"{"BucketPolicy":{"policyText":"{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:PutObject\"}}"}}"#).unwrap();
+        assert_eq!(
+            e.annotation(),
+            "The bucket policy statement #1 allows s3:PutObject to everyone."
+        );
     }
 
     #[test]
@@ -89,7 +114,7 @@ mod tests {
         ));
         assert_eq!(e, Evaluation::compliant());
         let e = eval(&bucket(
-            r#"{"PublicAccessBlockConfiguration":{"ignorePublicAcls":true},"AccessControlList":{"grantList":[{"grantee":"AllUsers","permission":"Write"}]}}"#,
+            r#"{"PublicAccessBlockConfiguration":{"blockPublicAcls":false,"ignorePublicAcls":true,"blockPublicPolicy":false,"restrictPublicBuckets":false},"AccessControlList":{"grantList":[{"grantee":"AllUsers","permission":"Write"}]}}"#,
         ));
         assert_eq!(e, Evaluation::compliant());
     }

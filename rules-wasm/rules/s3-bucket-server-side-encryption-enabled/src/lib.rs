@@ -81,11 +81,38 @@ mod tests {
         }
     }
 
+    /// A bucket as AWS Config records it (private, no policy), with these supplementary values.
     fn bucket(supplementary: &str) -> conftrail_rule_sdk::Item {
+        raw_bucket(&testing::bucket_supplementary(supplementary))
+    }
+
+    /// A bucket with exactly this supplementary configuration.
+    fn raw_bucket(supplementary: &str) -> conftrail_rule_sdk::Item {
         item_from_json(&format!(
             r#"{{"resourceType":"AWS::S3::Bucket","resourceId":"b","configuration":{{"name":"b"}},"supplementaryConfiguration":{supplementary}}}"#
         ))
         .unwrap()
+    }
+
+    #[test]
+    fn absent_policy_is_an_error_without_default_encryption() {
+        // no default encryption (absent: not configured, as AWS Config omits it) and no policy
+        // recorded: whether the policy denies unencrypted uploads cannot be told
+        let err = testing::evaluate::<Rule>(&context(&[]), &raw_bucket("{}")).unwrap_err();
+        assert!(
+            err.starts_with("supplementaryConfiguration.BucketPolicy is absent"),
+            "{err}"
+        );
+        // default encryption is an answer on its own
+        let sse = r#"{"ServerSideEncryptionConfiguration":{"rules":[{"applyServerSideEncryptionByDefault":{"sseAlgorithm":"AES256"}}]}}"#;
+        assert_eq!(eval(&raw_bucket(sse)), Evaluation::compliant());
+        // a recorded encryption configuration without its rules cannot be read
+        let err = testing::evaluate::<Rule>(
+            &context(&[]),
+            &bucket(r#"{"ServerSideEncryptionConfiguration":{"Rule":{}}}"#),
+        )
+        .unwrap_err();
+        assert!(err.contains("missing field `rules`"), "{err}");
     }
 
     #[test]

@@ -126,8 +126,17 @@ mod tests {
     }
 
     #[test]
-    fn no_versioning_recorded() {
+    fn absent_versioning_is_an_error_not_off() {
+        // AWS Config records BucketVersioningConfiguration for every bucket ("Off" when never
+        // enabled): without it, the item cannot show the versioning
         let b = item_from_json(r#"{"resourceType":"AWS::S3::Bucket","resourceId":"b","configuration":{},"supplementaryConfiguration":{}}"#).unwrap();
+        let err = testing::evaluate::<Rule>(&context(&[]), &b).unwrap_err();
+        assert_eq!(
+            err,
+            "supplementaryConfiguration.BucketVersioningConfiguration is absent (is the item in AWS Config's shape? AWS Config records BucketVersioningConfiguration for every item of this resource type)"
+        );
+        // recorded but null: not configured
+        let b = item_from_json(r#"{"resourceType":"AWS::S3::Bucket","resourceId":"b","configuration":{},"supplementaryConfiguration":{"BucketVersioningConfiguration":null}}"#).unwrap();
         let e = testing::evaluate::<Rule>(&context(&[]), &b).unwrap();
         assert_eq!(e.annotation(), "Versioning is not configured, not Enabled.");
     }

@@ -129,6 +129,16 @@ fn not_open_to_the_world_is_not_applicable_without_annotation() {
     );
 }
 
+/// Real `aws ec2 describe-security-groups` output recorded as is (PascalCase): an error naming
+/// the field, not NOT_APPLICABLE ("not open to the world") for a group whose ingress is unseen.
+#[test]
+fn pascal_case_describe_output_is_an_error_naming_the_field() {
+    let item = testing::described_security_group("sg-926a56e8");
+    let err =
+        testing::evaluate::<Rule>(&context(&[("authorizedTcpPorts", "443")]), &item).unwrap_err();
+    assert_eq!(err, "configuration.ipPermissions is absent (is the item in AWS Config's shape? keys are camelCase; found IpPermissions: PascalCase, as the AWS APIs and CLI write it (e.g. describe-* output), not AWS Config's ipPermissions)");
+}
+
 #[test]
 fn protocol_all_checks_udp_first() {
     let perms = r#"[{"ipProtocol":"-1","ipRanges":["0.0.0.0/0"]}]"#;

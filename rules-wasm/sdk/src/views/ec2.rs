@@ -5,13 +5,19 @@ use std::fmt;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
-use crate::json::{lenient_i64, null_as_empty, Text};
+use super::{absent, other_spelling, Seen};
+use crate::json::{lenient_i64, null_as_empty, nullable_list, Field, Text};
 use crate::net::{is_world_open, PortList, PortRange, Protocol};
 use crate::scan::{ScanError, Scanner};
 use crate::Item;
 
 /// `AWS::EC2::SecurityGroup` configuration: identity and ingress permissions
 /// (`ipPermissions`). Egress permissions are not read.
+///
+/// `ipPermissions` absent is an error (through [`ip_permissions`](Self::ip_permissions) and
+/// the questions built on it), `[]` or `null` is a group without ingress. Each permission must
+/// have `ipProtocol` and at least one of `ipRanges`, `ipv4Ranges`, `ipv6Ranges` (AWS Config
+/// writes `ipRanges` in every version), or reading fails naming what is missing.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SecurityGroup<'a> {
@@ -24,37 +30,68 @@ pub struct SecurityGroup<'a> {
     /// The VPC.
     #[serde(borrow, default)]
     pub vpc_id: Option<Text<'a>>,
-    /// Ingress permissions.
-    #[serde(borrow, default, deserialize_with = "null_as_empty")]
-    pub ip_permissions: Vec<IpPermission<'a>>,
+    /// Ingress permissions; `None` when the configuration has no `ipPermissions` key (read
+    /// them with [`ip_permissions`](Self::ip_permissions), which says so), `null` reads as none.
+    #[serde(borrow, default, deserialize_with = "nullable_list")]
+    pub ip_permissions: Option<Vec<IpPermission<'a>>>,
+    /// The EC2 API's `IpPermissions` was there instead (for the error message).
+    #[serde(default, rename = "IpPermissions")]
+    ip_permissions_pascal: Seen,
 }
 
 /// One ingress permission.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct IpPermission<'a> {
-    /// `tcp`, `udp`, `icmp`, `-1` (all), or a number (`6`, `17`).
-    #[serde(default = "protocol_all")]
+    /// `tcp`, `udp`, `icmp`, `-1` (all), or a number (`6`, `17`); required (`null` reads as all).
     pub ip_protocol: Protocol,
     /// First port (absent for protocol `-1`); numbers or numeric strings.
-    #[serde(default, deserialize_with = "lenient_i64")]
     pub from_port: Option<i64>,
     /// Last port.
-    #[serde(default, deserialize_with = "lenient_i64")]
     pub to_port: Option<i64>,
     /// Legacy IPv4 ranges (configuration item 1.2: a list of CIDR strings; objects accepted).
-    #[serde(borrow, default, deserialize_with = "null_as_empty")]
     pub ip_ranges: Vec<Cidr<'a>>,
     /// IPv4 ranges `[{cidrIp}]`.
-    #[serde(borrow, default, deserialize_with = "null_as_empty")]
     pub ipv4_ranges: Vec<Cidr<'a>>,
     /// IPv6 ranges `[{cidrIpv6}]`.
-    #[serde(borrow, default, deserialize_with = "null_as_empty")]
     pub ipv6_ranges: Vec<Cidr<'a>>,
 }
 
-fn protocol_all() -> Protocol {
-    Protocol::All
+/// What an ingress permission must have: its protocol, and its sources in one spelling at
+/// least (without them, which addresses it admits cannot be told).
+const PERMISSION_INCOMPLETE: &str = "an ipPermissions entry has none of ipRanges, ipv4Ranges, ipv6Ranges (is the item in AWS Config's shape? keys are camelCase)";
+
+/// The JSON of an ingress permission, before the check that its sources are there.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PermissionFields<'a> {
+    ip_protocol: Protocol,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    from_port: Option<i64>,
+    #[serde(default, deserialize_with = "lenient_i64")]
+    to_port: Option<i64>,
+    #[serde(borrow, default, deserialize_with = "nullable_list")]
+    ip_ranges: Option<Vec<Cidr<'a>>>,
+    #[serde(borrow, default, deserialize_with = "nullable_list")]
+    ipv4_ranges: Option<Vec<Cidr<'a>>>,
+    #[serde(borrow, default, deserialize_with = "nullable_list")]
+    ipv6_ranges: Option<Vec<Cidr<'a>>>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for IpPermission<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let f = PermissionFields::deserialize(d)?;
+        if f.ip_ranges.is_none() && f.ipv4_ranges.is_none() && f.ipv6_ranges.is_none() {
+            return Err(de::Error::custom(PERMISSION_INCOMPLETE));
+        }
+        Ok(IpPermission {
+            ip_protocol: f.ip_protocol,
+            from_port: f.from_port,
+            to_port: f.to_port,
+            ip_ranges: f.ip_ranges.unwrap_or_default(),
+            ipv4_ranges: f.ipv4_ranges.unwrap_or_default(),
+            ipv6_ranges: f.ipv6_ranges.unwrap_or_default(),
+        })
+    }
 }
 
 /// A CIDR, read from a string (`"0.0.0.0/0"`) or an object (`{"cidrIp": …}` /
@@ -290,25 +327,44 @@ impl<'a> SecurityGroup<'a> {
         }
     }
 
+    /// The ingress permissions, or an error naming `configuration.ipPermissions` when the
+    /// configuration does not have it (as opposed to `[]`: no ingress).
+    pub fn ip_permissions(&self) -> Result<&[IpPermission<'a>], String> {
+        self.ip_permissions.as_deref().ok_or_else(|| {
+            absent(
+                "configuration.ipPermissions",
+                self.ip_permissions_pascal.0.then_some("IpPermissions"),
+            )
+        })
+    }
+
     /// The ingress permissions open to the whole internet, in order (one entry per permission,
     /// naming its first world-open CIDR).
-    pub fn world_open(&self) -> impl Iterator<Item = WorldOpen<'_>> {
-        self.ip_permissions
+    pub fn world_open(&self) -> Result<impl Iterator<Item = WorldOpen<'_>>, String> {
+        Ok(self
+            .ip_permissions()?
             .iter()
-            .filter_map(IpPermission::world_open)
+            .filter_map(IpPermission::world_open))
     }
 
     /// The first ingress permission that lets the whole internet reach TCP `port`
     /// (protocol tcp or all). This is the restricted-ssh test for port 22.
-    pub fn world_open_tcp_port(&self, port: u16) -> Option<WorldOpen<'_>> {
-        self.world_open()
-            .find(|w| w.protocol.covers_tcp() && w.ports.contains(port))
+    pub fn world_open_tcp_port(&self, port: u16) -> Result<Option<WorldOpen<'_>>, String> {
+        Ok(self
+            .world_open()?
+            .find(|w| w.protocol.covers_tcp() && w.ports.contains(port)))
     }
 
     /// For each range of `ports`, the first permission that lets the whole internet reach one
     /// of its ports over TCP; returns (the range, the permission).
-    pub fn world_open_tcp_ports(&self, ports: &PortList) -> Vec<(PortRange, WorldOpen<'_>)> {
-        first_per_range(&self.world_open().collect::<Vec<_>>(), ports)
+    pub fn world_open_tcp_ports(
+        &self,
+        ports: &PortList,
+    ) -> Result<Vec<(PortRange, WorldOpen<'_>)>, String> {
+        Ok(first_per_range(
+            &self.world_open()?.collect::<Vec<_>>(),
+            ports,
+        ))
     }
 
     /// The group id, or "".
@@ -323,14 +379,23 @@ fn scan_security_group(json: &str) -> Result<SecurityGroup<'_>, ScanError> {
         group_id: None,
         group_name: None,
         vpc_id: None,
-        ip_permissions: Vec::new(),
+        ip_permissions: None,
+        ip_permissions_pascal: Seen(false),
     };
     s.object(|s, key| {
         if key == "ipPermissions" {
+            if sg.ip_permissions.is_some() {
+                // serde refuses a duplicate field: let it say so
+                return Err(ScanError { at: s.position() });
+            }
+            let permissions = sg.ip_permissions.insert(Vec::new());
             s.array(|s| {
-                sg.ip_permissions.push(scan_permission(s)?);
+                permissions.push(scan_permission(s)?);
                 Ok(())
             })
+        } else if key == "IpPermissions" {
+            sg.ip_permissions_pascal = Seen(true);
+            s.skip_value()
         } else if key == "groupId" {
             sg.group_id = s.opt_text()?;
             Ok(())
@@ -360,8 +425,10 @@ fn scan_permission<'a>(s: &mut Scanner<'a>) -> Result<IpPermission<'a>, ScanErro
         ipv4_ranges: Vec::new(),
         ipv6_ranges: Vec::new(),
     };
+    let (mut has_protocol, mut has_ranges) = (false, false);
     s.object(|s, key| {
         if key == "ipProtocol" {
+            has_protocol = true;
             p.ip_protocol = match s.opt_text()? {
                 Some(t) => Protocol::parse(&t),
                 None => Protocol::All,
@@ -374,16 +441,24 @@ fn scan_permission<'a>(s: &mut Scanner<'a>) -> Result<IpPermission<'a>, ScanErro
             p.to_port = s.lenient_i64()?;
             Ok(())
         } else if key == "ipv4Ranges" {
+            has_ranges = true;
             s.array(|s| scan_cidr(s).map(|c| p.ipv4_ranges.push(c)))
         } else if key == "ipRanges" {
+            has_ranges = true;
             s.array(|s| scan_cidr(s).map(|c| p.ip_ranges.push(c)))
         } else if key == "ipv6Ranges" {
+            has_ranges = true;
             s.array(|s| scan_cidr(s).map(|c| p.ipv6_ranges.push(c)))
         } else {
             s.skip_value()
         }
     })?;
-    Ok(p)
+    if has_protocol && has_ranges {
+        Ok(p)
+    } else {
+        // incomplete: serde's error names the missing field
+        Err(ScanError { at: s.position() })
+    }
 }
 
 fn scan_cidr<'a>(s: &mut Scanner<'a>) -> Result<Cidr<'a>, ScanError> {
@@ -441,24 +516,28 @@ impl<'a> Ingress<'a> {
     }
 
     /// One pass: calls `f` with each world-open permission that `wanted(protocol, ports)`
-    /// accepts, in order, until `f` returns false.
+    /// accepts, in order, until `f` returns false. Returns whether `ipPermissions` is there.
     fn scan_world_open(
         &self,
         wanted: impl Fn(&Protocol, PortRange) -> bool,
         mut f: impl FnMut(WorldOpen<'a>) -> bool,
-    ) -> Result<(), ScanError> {
+    ) -> Result<bool, ScanError> {
         let mut s = Scanner::new(self.json);
+        let mut found = false;
         s.object_while(|s, key| {
             if key != "ipPermissions" {
                 s.skip_value()?;
                 return Ok(true);
             }
+            found = true;
             s.array_while(|s| {
                 let mut protocol = Protocol::All;
+                let mut has_protocol = false;
                 let (mut from, mut to) = (None, None);
                 let mut ranges: [Option<&'a str>; 3] = [None; 3];
                 s.object(|s, key| {
                     if key == "ipProtocol" {
+                        has_protocol = true;
                         protocol = s
                             .opt_text()?
                             .map(|t| Protocol::parse(&t))
@@ -478,6 +557,10 @@ impl<'a> Ingress<'a> {
                     }
                     Ok(())
                 })?;
+                if !has_protocol || ranges.iter().all(Option::is_none) {
+                    // incomplete permission: the serde view names what is missing
+                    return Err(ScanError { at: s.position() });
+                }
                 let ports = port_range_of(&protocol, from, to);
                 if !wanted(&protocol, ports) {
                     // the ranges were skipped by raw_value; check they are arrays as serde would
@@ -501,7 +584,17 @@ impl<'a> Ingress<'a> {
                 Ok(true)
             })?;
             Ok(false)
-        })
+        })?;
+        Ok(found)
+    }
+
+    /// The error for a configuration without `ipPermissions`, naming another spelling of it
+    /// when there is one.
+    fn absent(&self) -> String {
+        absent(
+            "configuration.ipPermissions",
+            other_spelling(self.json, "ipPermissions").as_deref(),
+        )
     }
 
     /// The ingress permissions open to the whole internet, in order (as
@@ -515,9 +608,10 @@ impl<'a> Ingress<'a> {
                 true
             },
         ) {
-            Ok(()) => Ok(out),
+            Ok(true) => Ok(out),
+            Ok(false) => Err(self.absent()),
             Err(_) => Ok(SecurityGroup::from_json(self.json)?
-                .world_open()
+                .world_open()?
                 .map(WorldOpen::into_owned)
                 .collect()),
         }
@@ -535,9 +629,10 @@ impl<'a> Ingress<'a> {
             },
         );
         match scanned {
-            Ok(()) => Ok(found),
+            Ok(true) => Ok(found),
+            Ok(false) => Err(self.absent()),
             Err(_) => Ok(SecurityGroup::from_json(self.json)?
-                .world_open_tcp_port(port)
+                .world_open_tcp_port(port)?
                 .map(WorldOpen::into_owned)),
         }
     }
@@ -568,6 +663,11 @@ fn first_world_open_cidr(raw: &str) -> Result<Option<Text<'_>>, ScanError> {
 }
 
 /// `AWS::EC2::Instance` configuration: public addresses and security groups.
+///
+/// AWS Config writes `publicIpAddress` (null when none), `networkInterfaces` and
+/// `securityGroups` on every instance; [`public_ips`](Self::public_ips) and
+/// [`security_group_ids`](Self::security_group_ids) return an error naming the field when they
+/// need one that is absent.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Instance<'a> {
@@ -576,19 +676,26 @@ pub struct Instance<'a> {
     pub instance_id: Option<Text<'a>>,
     /// The primary public IPv4 address (null or "" when none).
     #[serde(borrow, default)]
-    pub public_ip_address: Option<Text<'a>>,
+    pub public_ip_address: Field<Text<'a>>,
     /// Older spelling, also seen in AWS's rule documentation.
     #[serde(borrow, default)]
-    pub public_ip: Option<Text<'a>>,
+    pub public_ip: Field<Text<'a>>,
     /// `{name: running|stopped|…}`
     #[serde(borrow, default)]
     pub state: Option<InstanceState<'a>>,
-    /// Security groups of the instance.
-    #[serde(borrow, default, deserialize_with = "null_as_empty")]
-    pub security_groups: Vec<GroupRef<'a>>,
-    /// Network interfaces, with their public IP associations and groups.
-    #[serde(borrow, default, deserialize_with = "null_as_empty")]
-    pub network_interfaces: Vec<NetworkInterface<'a>>,
+    /// Security groups of the instance (`None` when absent, `null` reads as none).
+    #[serde(borrow, default, deserialize_with = "nullable_list")]
+    pub security_groups: Option<Vec<GroupRef<'a>>>,
+    /// Network interfaces, with their public IP associations and groups (`None` when absent).
+    #[serde(borrow, default, deserialize_with = "nullable_list")]
+    pub network_interfaces: Option<Vec<NetworkInterface<'a>>>,
+    /// The EC2 API's spellings were there instead (for the error messages).
+    #[serde(default, rename = "PublicIpAddress")]
+    public_ip_address_pascal: Seen,
+    #[serde(default, rename = "SecurityGroups")]
+    security_groups_pascal: Seen,
+    #[serde(default, rename = "NetworkInterfaces")]
+    network_interfaces_pascal: Seen,
 }
 
 /// Instance state.
@@ -649,9 +756,11 @@ pub struct Association<'a> {
 
 impl<'a> Instance<'a> {
     /// Every public IPv4 address of the instance (`publicIpAddress`, `publicIp`, and the
-    /// network interfaces' associations), without duplicates or blanks, in that order.
-    pub fn public_ips(&self) -> Vec<&str> {
-        let interfaces = self.network_interfaces.iter().flat_map(|ni| {
+    /// network interfaces' associations), without duplicates or blanks, in that order. When it
+    /// finds none, an error if `publicIpAddress` (or `publicIp`) or `networkInterfaces` is
+    /// absent: the item cannot show that there is none.
+    pub fn public_ips(&self) -> Result<Vec<&str>, String> {
+        let interfaces = self.network_interfaces.iter().flatten().flat_map(|ni| {
             std::iter::once(ni.association.as_ref())
                 .chain(
                     ni.private_ip_addresses
@@ -660,7 +769,7 @@ impl<'a> Instance<'a> {
                 )
                 .map(|a| a.and_then(|a| a.public_ip.as_ref()))
         });
-        let candidates = [self.public_ip_address.as_ref(), self.public_ip.as_ref()]
+        let candidates = [self.public_ip_address.value(), self.public_ip.value()]
             .into_iter()
             .chain(interfaces);
         let mut out: Vec<&str> = Vec::new();
@@ -670,17 +779,42 @@ impl<'a> Instance<'a> {
                 out.push(ip);
             }
         }
-        out
+        // An address found is an answer whatever else is missing; "none" needs both fields.
+        if out.is_empty() {
+            if self.public_ip_address.is_absent() && self.public_ip.is_absent() {
+                return Err(absent(
+                    "configuration.publicIpAddress",
+                    self.public_ip_address_pascal.0.then_some("PublicIpAddress"),
+                ));
+            }
+            if self.network_interfaces.is_none() {
+                return Err(absent(
+                    "configuration.networkInterfaces",
+                    self.network_interfaces_pascal
+                        .0
+                        .then_some("NetworkInterfaces"),
+                ));
+            }
+        }
+        Ok(out)
     }
 
     /// The ids of the instance's security groups (`securityGroups` and the interfaces'
-    /// `groups`), without duplicates, in that order.
-    pub fn security_group_ids(&self) -> Vec<&str> {
+    /// `groups`), without duplicates, in that order; an error when `securityGroups` is absent.
+    pub fn security_group_ids(&self) -> Result<Vec<&str>, String> {
+        let Some(own) = &self.security_groups else {
+            return Err(absent(
+                "configuration.securityGroups",
+                self.security_groups_pascal.0.then_some("SecurityGroups"),
+            ));
+        };
         let mut out: Vec<&str> = Vec::new();
-        let groups = self
-            .security_groups
-            .iter()
-            .chain(self.network_interfaces.iter().flat_map(|n| n.groups.iter()));
+        let groups = own.iter().chain(
+            self.network_interfaces
+                .iter()
+                .flatten()
+                .flat_map(|n| n.groups.iter()),
+        );
         for g in groups {
             if let Some(id) = g
                 .group_id
@@ -693,7 +827,7 @@ impl<'a> Instance<'a> {
                 }
             }
         }
-        out
+        Ok(out)
     }
 }
 
@@ -721,8 +855,8 @@ mod tests {
             sg.group_id.as_ref().unwrap().0,
             std::borrow::Cow::Borrowed(_)
         ));
-        assert_eq!(sg.ip_permissions.len(), 4);
-        let p = &sg.ip_permissions;
+        let p = sg.ip_permissions().unwrap();
+        assert_eq!(p.len(), 4);
         assert_eq!(p[0].port_range(), PortRange::single(443));
         assert_eq!(p[1].ip_protocol, Protocol::Tcp);
         assert_eq!(p[1].port_range(), PortRange::new(20, 30));
@@ -731,14 +865,16 @@ mod tests {
         assert_eq!(p[1].world_open_cidr(), None);
         assert_eq!(p[2].world_open_cidr(), Some("::/0"));
         assert_eq!(p[3].world_open_cidr(), Some("0.0.0.0/0"));
-        assert_eq!(sg.world_open().count(), 3);
-        let ssh = sg.world_open_tcp_port(22).unwrap();
+        assert_eq!(sg.world_open().unwrap().count(), 3);
+        let ssh = sg.world_open_tcp_port(22).unwrap().unwrap();
         assert_eq!(ssh.to_string(), "::/0 (all traffic)");
         assert_eq!(
-            sg.world_open_tcp_port(443).unwrap().to_string(),
+            sg.world_open_tcp_port(443).unwrap().unwrap().to_string(),
             "0.0.0.0/0 (tcp 443)"
         );
-        let hits = sg.world_open_tcp_ports(&PortList::parse("22,53").unwrap());
+        let hits = sg
+            .world_open_tcp_ports(&PortList::parse("22,53").unwrap())
+            .unwrap();
         assert_eq!(hits.len(), 2); // both via the -1 rule; udp 53 does not count for tcp
         assert_eq!(hits[1].1.protocol, Protocol::All);
     }
@@ -755,10 +891,10 @@ mod tests {
         assert_same_as_serde(SG);
         for json in [
             r#"{}"#,
+            r#"{"IpPermissions":[{"IpProtocol":"tcp"}],"groupId":"sg-1"}"#,
             r#"{"ipPermissions":null,"groupId":null}"#,
             r#"{"ipPermissions":[]}"#,
-            r#"{"ipPermissions":[{}]}"#,
-            r#"{"ipPermissions":[{"ipProtocol":null,"fromPort":"x","toPort":22.0}]}"#,
+            r#"{"ipPermissions":[{"ipProtocol":null,"fromPort":"x","toPort":22.0,"ipRanges":[]}]}"#,
             r#"{"ipPermissions":[{"ipProtocol":6,"fromPort":"22","toPort":"22","ipRanges":[{"cidrIp":"0.0.0.0/0","description":"a \"quoted\" one"}]}]}"#,
             r#"{"groupName":"we\u00efrd \"name\"","ipPermissions":[{"ipProtocol":"tcp","ipv6Ranges":[{"description":"d","cidrIpv6":"::/0"}],"ipv4Ranges":null}]}"#,
             r#" { "description" : "spaces\n" , "ipPermissions" : [ { "ipProtocol" : "udp" , "fromPort" : 53 , "toPort" : 53 , "ipRanges" : [ "10.0.0.0/8" ] } ] , "tags" : [ { "key" : "k" , "value" : "v" } ] } "#,
@@ -767,16 +903,25 @@ mod tests {
         }
     }
 
-    /// Ingress (lazy scan) answers as the serde view does.
+    /// Ingress (lazy scan) answers as the serde view does, errors included.
     pub(crate) fn assert_ingress_same_as_serde(json: &str) {
-        let sg: SecurityGroup = serde_json::from_str(json).unwrap();
+        let sg =
+            serde_json::from_str::<SecurityGroup>(json).map_err(|e| format!("configuration: {e}"));
         let ingress = Ingress::from_json(json);
-        let slow: Vec<WorldOpen> = sg.world_open().collect();
-        assert_eq!(ingress.world_open().unwrap(), slow, "{json}");
+        let slow = sg.clone().and_then(|sg| {
+            Ok(sg
+                .world_open()?
+                .map(WorldOpen::into_owned)
+                .collect::<Vec<_>>())
+        });
+        assert_eq!(ingress.world_open(), slow, "{json}");
         for port in [0, 22, 80, 443, 3389, 65535] {
+            let slow = sg
+                .clone()
+                .and_then(|sg| Ok(sg.world_open_tcp_port(port)?.map(WorldOpen::into_owned)));
             assert_eq!(
-                ingress.world_open_tcp_port(port).unwrap(),
-                sg.world_open_tcp_port(port),
+                ingress.world_open_tcp_port(port),
+                slow,
                 "{json} port {port}"
             );
         }
@@ -787,19 +932,23 @@ mod tests {
         for json in [
             SG,
             r#"{}"#,
-            r#"null"#,
+            r#"{"IpPermissions":[]}"#,
             r#"{"ipPermissions":null}"#,
             r#"{"ipPermissions":[{}]}"#,
+            r#"{"ipPermissions":[{"ipProtocol":"tcp","fromPort":22,"toPort":22}]}"#,
+            r#"{"ipPermissions":[{"fromPort":22,"toPort":22,"ipRanges":["0.0.0.0/0"]}]}"#,
             r#"{"ipPermissions":[{"ipProtocol":"-1","ipRanges":[null,"0.0.0.0/0"]}]}"#,
             r#"{"groupId":"sg-1","ipPermissions":[{"ipProtocol":"tcp","fromPort":22,"toPort":22,"ipv4Ranges":[{"description":"x","cidrIp":"10.0.0.0/8"}],"ipRanges":["0.0.0.0/0"]},{"ipProtocol":"udp","fromPort":"22","toPort":"22","ipv6Ranges":[{"cidrIpv6":"::/0"}]}],"ipPermissionsEgress":[{"ipProtocol":"-1","ipRanges":["0.0.0.0/0"]}]}"#,
             r#"{"ipPermissions":[{"ipProtocol":"tcp","fromPort":20,"toPort":30,"ipv4Ranges":[{"cidrIp":"0.0.0.0\/0"}]}]}"#,
         ] {
-            if json == "null" {
-                assert!(Ingress::from_json(json).world_open().unwrap().is_empty());
-                continue;
-            }
             assert_ingress_same_as_serde(json);
         }
+        // a null configuration has no ipPermissions either
+        let err = Ingress::from_json("null").world_open().unwrap_err();
+        assert!(
+            err.starts_with("configuration.ipPermissions is absent"),
+            "{err}"
+        );
     }
 
     /// Every security group in the repository's real data reads the same through the scanner,
@@ -874,27 +1023,128 @@ mod tests {
         let err = SecurityGroup::from_json(r#"{"ipPermissions":{"x":1}}"#).unwrap_err();
         assert!(err.starts_with("configuration: invalid type"), "{err}");
         assert!(SecurityGroup::from_json(r#"{"ipPermissions":[]} x"#).is_err());
-        assert_same_as_serde(r#"{"ipPermissions":[{"ipRanges":[null]}]}"#);
+        assert_same_as_serde(r#"{"ipPermissions":[{"ipProtocol":"-1","ipRanges":[null]}]}"#);
     }
 
     #[test]
     fn lenient_ports() {
-        let p: IpPermission =
-            serde_json::from_str(r#"{"ipProtocol":"tcp","fromPort":22}"#).unwrap();
-        assert_eq!(p.port_range(), PortRange::new(22, 65535));
-        let p: IpPermission =
-            serde_json::from_str(r#"{"ipProtocol":"tcp","fromPort":-1,"toPort":-1}"#).unwrap();
-        assert_eq!(p.port_range(), PortRange::ALL);
-        let p: IpPermission =
-            serde_json::from_str(r#"{"ipProtocol":"tcp","fromPort":null,"toPort":"x"}"#).unwrap();
-        assert_eq!(p.port_range(), PortRange::ALL);
-        let p: IpPermission =
-            serde_json::from_str(r#"{"ipProtocol":"tcp","fromPort":30,"toPort":0}"#).unwrap();
-        assert_eq!(p.port_range(), PortRange::single(30));
-        let p: IpPermission = serde_json::from_str(r#"{"ipProtocol":17}"#).unwrap();
-        assert_eq!(p.ip_protocol, Protocol::Udp);
-        let p: IpPermission = serde_json::from_str(r#"{}"#).unwrap();
-        assert_eq!(p.ip_protocol, Protocol::All);
+        // (protocol, ports) of a permission with these fields and empty ipRanges
+        let read = |fields: &str| {
+            let json = format!(r#"{{{fields},"ipRanges":[]}}"#);
+            let p: IpPermission = serde_json::from_str(&json).unwrap();
+            (p.ip_protocol.clone(), p.port_range())
+        };
+        let all = PortRange::ALL;
+        assert_eq!(
+            read(r#""ipProtocol":"tcp","fromPort":22"#).1,
+            PortRange::new(22, 65535)
+        );
+        assert_eq!(
+            read(r#""ipProtocol":"tcp","fromPort":-1,"toPort":-1"#).1,
+            all
+        );
+        assert_eq!(
+            read(r#""ipProtocol":"tcp","fromPort":null,"toPort":"x""#).1,
+            all
+        );
+        assert_eq!(
+            read(r#""ipProtocol":"tcp","fromPort":30,"toPort":0"#).1,
+            PortRange::single(30)
+        );
+        assert_eq!(read(r#""ipProtocol":17"#).0, Protocol::Udp);
+        assert_eq!(read(r#""ipProtocol":null"#).0, Protocol::All);
+    }
+
+    /// The real `aws ec2 describe-security-groups` output of group sg-926a56e8 (tcp 22 open to
+    /// 0.0.0.0/0), PascalCase, as the configuration JSON of a generic-shape item.
+    pub(crate) fn described_group() -> String {
+        let item = crate::testing::described_security_group("sg-926a56e8");
+        let json = item.configuration_json().to_string();
+        assert!(
+            json.contains(r#""IpPermissions":[{"#) && json.contains("0.0.0.0/0"),
+            "{json}"
+        );
+        json
+    }
+
+    #[test]
+    fn absent_ip_permissions_are_an_error_not_no_ingress() {
+        let described = described_group();
+        let expected = "configuration.ipPermissions is absent (is the item in AWS Config's shape? keys are camelCase; found IpPermissions: PascalCase, as the AWS APIs and CLI write it (e.g. describe-* output), not AWS Config's ipPermissions)";
+        let sg = SecurityGroup::from_json(&described).unwrap();
+        assert_eq!(sg.ip_permissions().unwrap_err(), expected);
+        assert_eq!(sg.world_open_tcp_port(22).unwrap_err(), expected);
+        let serde: SecurityGroup = serde_json::from_str(&described).unwrap();
+        assert_eq!(serde.world_open().err().unwrap(), expected);
+        let ingress = Ingress::from_json(&described);
+        assert_eq!(ingress.world_open_tcp_port(22).unwrap_err(), expected);
+        assert_eq!(ingress.world_open().unwrap_err(), expected);
+        assert_eq!(
+            ingress
+                .world_open_tcp_ports(&PortList::parse("22").unwrap())
+                .unwrap_err(),
+            expected
+        );
+        // no ipPermissions at all: the same error, without a hint
+        let none = "configuration.ipPermissions is absent (is the item in AWS Config's shape? keys are camelCase)";
+        assert_eq!(
+            Ingress::from_json(r#"{"groupId":"sg-1"}"#)
+                .world_open()
+                .unwrap_err(),
+            none
+        );
+        assert_eq!(
+            SecurityGroup::from_json(r#"{"groupId":"sg-1"}"#)
+                .unwrap()
+                .ip_permissions()
+                .unwrap_err(),
+            none
+        );
+        // another spelling is named by Ingress, which reads the keys
+        let err = Ingress::from_json(r#"{"ip_permissions":[]}"#)
+            .world_open()
+            .unwrap_err();
+        assert!(
+            err.ends_with("found ip_permissions: another spelling of ipPermissions)"),
+            "{err}"
+        );
+        // present and empty (or null, as AWS Config writes empty lists) is no ingress
+        for json in [r#"{"ipPermissions":[]}"#, r#"{"ipPermissions":null}"#] {
+            assert_eq!(
+                Ingress::from_json(json).world_open_tcp_port(22),
+                Ok(None),
+                "{json}"
+            );
+            let sg = SecurityGroup::from_json(json).unwrap();
+            assert_eq!(sg.world_open_tcp_port(22), Ok(None), "{json}");
+            assert!(sg.ip_permissions().unwrap().is_empty());
+        }
+    }
+
+    #[test]
+    fn incomplete_permissions_are_an_error() {
+        // camelCase outside, PascalCase inside: neither the protocol nor the sources are seen
+        let json = r#"{"ipPermissions":[{"IpProtocol":"tcp","FromPort":22,"ToPort":22,"IpRanges":[{"CidrIp":"0.0.0.0/0"}]}]}"#;
+        let err = Ingress::from_json(json)
+            .world_open_tcp_port(22)
+            .unwrap_err();
+        assert!(
+            err.starts_with("configuration: missing field `ipProtocol`"),
+            "{err}"
+        );
+        let json = r#"{"ipPermissions":[{"ipProtocol":"tcp","fromPort":22,"toPort":22,"IpRanges":[{"CidrIp":"0.0.0.0/0"}]}]}"#;
+        let err = Ingress::from_json(json)
+            .world_open_tcp_port(22)
+            .unwrap_err();
+        assert!(
+            err.starts_with("configuration: an ipPermissions entry has none of ipRanges, ipv4Ranges, ipv6Ranges"),
+            "{err}"
+        );
+        assert_eq!(SecurityGroup::from_json(json).unwrap_err(), err);
+        // one spelling of the sources is enough (1.2 items have only ipRanges)
+        let json =
+            r#"{"ipPermissions":[{"ipProtocol":"tcp","fromPort":22,"toPort":22,"ipv6Ranges":[]}]}"#;
+        assert_eq!(Ingress::from_json(json).world_open_tcp_port(22), Ok(None));
     }
 
     #[test]
@@ -907,12 +1157,52 @@ mod tests {
                     "groups":[{"groupId":"sg-a"},{"groupId":"sg-b"}]}]}"#,
         )
         .unwrap();
-        assert_eq!(i.public_ips(), vec!["1.2.3.4", "5.6.7.8"]);
-        assert_eq!(i.security_group_ids(), vec!["sg-a", "sg-b"]);
+        assert_eq!(i.public_ips().unwrap(), vec!["1.2.3.4", "5.6.7.8"]);
+        assert_eq!(i.security_group_ids().unwrap(), vec!["sg-a", "sg-b"]);
         let i: Instance = serde_json::from_str(
-            r#"{"publicIpAddress":null,"publicIp":"","networkInterfaces":null}"#,
+            r#"{"publicIpAddress":null,"publicIp":"","networkInterfaces":null,"securityGroups":null}"#,
         )
         .unwrap();
-        assert!(i.public_ips().is_empty());
+        assert!(i.public_ips().unwrap().is_empty());
+        assert!(i.security_group_ids().unwrap().is_empty());
+    }
+
+    #[test]
+    fn absent_instance_fields_are_an_error_not_none() {
+        // `aws ec2 describe-instances` output: PascalCase
+        let i: Instance = serde_json::from_str(
+            r#"{"InstanceId":"i-1","PublicIpAddress":"3.3.3.3","SecurityGroups":[{"GroupId":"sg-1"}],"NetworkInterfaces":[]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            i.public_ips().unwrap_err(),
+            "configuration.publicIpAddress is absent (is the item in AWS Config's shape? keys are camelCase; found PublicIpAddress: PascalCase, as the AWS APIs and CLI write it (e.g. describe-* output), not AWS Config's publicIpAddress)"
+        );
+        let err = i.security_group_ids().unwrap_err();
+        assert!(
+            err.starts_with("configuration.securityGroups is absent")
+                && err.contains("found SecurityGroups: PascalCase"),
+            "{err}"
+        );
+        let i: Instance = serde_json::from_str("{}").unwrap();
+        assert_eq!(
+            i.public_ips().unwrap_err(),
+            "configuration.publicIpAddress is absent (is the item in AWS Config's shape? keys are camelCase)"
+        );
+        // an address found is an answer, whatever else is missing
+        let i: Instance = serde_json::from_str(r#"{"publicIpAddress":"1.2.3.4"}"#).unwrap();
+        assert_eq!(i.public_ips().unwrap(), vec!["1.2.3.4"]);
+        // "none" needs the interfaces too
+        let i: Instance = serde_json::from_str(r#"{"publicIpAddress":null}"#).unwrap();
+        assert!(i
+            .public_ips()
+            .unwrap_err()
+            .starts_with("configuration.networkInterfaces is absent"));
+        let i: Instance = serde_json::from_str(
+            r#"{"publicIpAddress":null,"networkInterfaces":[],"securityGroups":[]}"#,
+        )
+        .unwrap();
+        assert_eq!(i.public_ips(), Ok(vec![]));
+        assert_eq!(i.security_group_ids(), Ok(vec![]));
     }
 }

@@ -17,7 +17,8 @@
 //!    `MfaActive`, `mfaActive`, `mfa_active`).
 //!
 //! When none is present the answer is [`MfaEvidence::Unknown`]: a plain AWS Config item cannot
-//! tell whether the user has MFA.
+//! tell whether the user has MFA. Absent and empty stay apart: `mfaDevices: []` is
+//! `Devices(0)` (no MFA), a missing key is `Unknown`, never "no MFA".
 
 use serde::Deserialize;
 
@@ -38,10 +39,21 @@ pub struct IamUser<'a> {
     #[serde(borrow, default)]
     pub arn: Option<Text<'a>>,
     /// MFA devices, when the item carries them (AWS Config does not record them).
-    #[serde(borrow, default, alias = "MFADevices", alias = "mfaDeviceList")]
+    #[serde(
+        borrow,
+        default,
+        alias = "MFADevices",
+        alias = "MfaDevices",
+        alias = "mfaDeviceList"
+    )]
     pub mfa_devices: Option<Vec<MfaDevice<'a>>>,
     /// Credential-report style flag, when the item carries it.
-    #[serde(default, alias = "mfa_active", deserialize_with = "lenient_bool")]
+    #[serde(
+        default,
+        alias = "mfa_active",
+        alias = "MfaActive",
+        deserialize_with = "lenient_bool"
+    )]
     pub mfa_active: Option<bool>,
 }
 

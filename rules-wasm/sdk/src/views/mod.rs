@@ -11,6 +11,15 @@
 //!   [`s3::ServerSideEncryption`], [`s3::BucketVersioning`]): `item.supplementary_view()`.
 //! * [`iam::IamUser`], with [`iam::mfa_evidence`].
 //! * [`Tags`]: the `tags` list inside a configuration (EC2 style `[{key, value}]`).
+//!
+//! **Absent is not empty.** A field a rule judges by that is missing from the JSON means the
+//! item cannot show it (typically an item not in AWS Config's shape, such as EC2 API output with
+//! PascalCase keys), not that it is empty: the views' accessors then return `Err` naming the
+//! field (see [`absent`]), which the host records as an evaluation error, never as a verdict.
+//! Present and empty (`[]`, and `null`, which AWS Config writes for empty lists) is an answer.
+//! Fields that AWS Config itself leaves out when a feature is off (an S3 bucket's
+//! `PublicAccessBlockConfiguration` or `ServerSideEncryptionConfiguration`, MFA devices of IAM
+//! users) keep their meaning "not configured" / "unknown".
 
 pub mod ec2;
 pub mod iam;
@@ -27,13 +36,99 @@ use crate::json::Text;
 pub trait Supplementary {
     /// The key in `supplementaryConfiguration`, e.g. `"BucketPolicy"`.
     const KEY: &'static str;
+    /// Whether AWS Config records the key on every item of the type, so that its absence means
+    /// the item cannot show it ([`Item::supplementary_view`](crate::Item::supplementary_view)
+    /// returns `Err`) rather than "not configured" (`Ok(None)`).
+    const ALWAYS_RECORDED: bool = false;
+}
+
+/// The error for a configuration field a rule needs that the item does not have, e.g.
+/// `configuration.ipPermissions is absent (is the item in AWS Config's shape? keys are
+/// camelCase; found IpPermissions: …)`. `found` is the key the object has instead, if any
+/// (see [`other_spelling`]).
+pub fn absent(path: &str, found: Option<&str>) -> String {
+    let mut message =
+        format!("{path} is absent (is the item in AWS Config's shape? keys are camelCase");
+    if let Some(found) = found {
+        message.push_str(&found_instead(path, found));
+    }
+    message.push(')');
+    message
+}
+
+/// The error for a supplementary value that AWS Config records on every item of the type but
+/// that the item does not have.
+pub(crate) fn supplementary_absent(key: &str, found: Option<&str>) -> String {
+    let path = format!("supplementaryConfiguration.{key}");
+    let mut message = format!(
+        "{path} is absent (is the item in AWS Config's shape? AWS Config records {key} for every item of this resource type"
+    );
+    if let Some(found) = found {
+        message.push_str(&found_instead(&path, found));
+    }
+    message.push(')');
+    message
+}
+
+/// `; found IpPermissions: …` for the messages above.
+fn found_instead(path: &str, found: &str) -> String {
+    let name = path.rsplit('.').next().unwrap_or(path);
+    let mut pascal = name.to_string();
+    if let Some(first) = pascal.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    if found == pascal && found != name {
+        format!("; found {found}: PascalCase, as the AWS APIs and CLI write it (e.g. describe-* output), not AWS Config's {name}")
+    } else {
+        format!("; found {found}: another spelling of {name}")
+    }
+}
+
+/// The first top-level key of the JSON object `json` that spells `key` otherwise (other case,
+/// `_` or `-`), e.g. `IpPermissions` for `ipPermissions`; `None` when there is none or the text
+/// is not an object. For error messages: it reads the whole object.
+pub fn other_spelling(json: &str, key: &str) -> Option<String> {
+    let wanted = normalized(key);
+    let mut found = None;
+    let mut s = crate::scan::Scanner::new(json);
+    s.object_while(|s, k| {
+        let k = k.text();
+        if k != key && normalized(&k) == wanted {
+            found = Some(k.into_owned());
+            return Ok(false);
+        }
+        s.skip_value().map(|_| true)
+    })
+    .ok()?;
+    found
+}
+
+/// Lower case, without `_` and `-`.
+pub(crate) fn normalized(key: &str) -> String {
+    key.chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Whether a key was in the JSON, whatever its value (`null` included): marks the PascalCase
+/// spelling of a field a view needs, for its error message.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Seen(pub(crate) bool);
+
+impl<'de> Deserialize<'de> for Seen {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        IgnoredAny::deserialize(d).map(|_| Seen(true))
+    }
 }
 
 /// Tags written inside a configuration: a list of `{key, value}` (or `{Key, Value}`) or a map.
+/// With `#[serde(default)]` a missing `tags` reads as no tags; when a rule judges by them, use
+/// `Option<Tags>` (`None`: absent) or the item's own tags ([`Item::recorded_tags`](crate::Item::recorded_tags)).
 ///
 /// ```ignore
 /// #[derive(serde::Deserialize)]
-/// struct WithTags<'a> { #[serde(borrow, default)] tags: Tags<'a> }
+/// struct WithTags<'a> { #[serde(borrow)] tags: Option<Tags<'a>> }
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tags<'a>(pub Vec<(Text<'a>, Text<'a>)>);

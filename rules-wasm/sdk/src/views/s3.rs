@@ -8,6 +8,13 @@
 //! (`{"id": "…", "displayName": …}` for accounts, `{"uri"|"identifier": "http://acs.amazonaws.com/groups/global/AllUsers"}`
 //! for groups) or, for groups, as a bare name (`"grantee": "AllUsers"`), with permissions
 //! spelled `Read` / `FullControl` or `READ` / `FULL_CONTROL`. Both are read.
+//!
+//! Absent versus not configured: AWS Config records `AccessControlList`, `BucketPolicy` (with
+//! `policyText` null when there is none) and `BucketVersioningConfiguration` for every bucket, so
+//! their absence is an error naming the key; `PublicAccessBlockConfiguration` and
+//! `ServerSideEncryptionConfiguration` are only there when configured, so their absence means
+//! off. Within a value, the fields rules judge by must be there (`grantList` or `grantSet`,
+//! `policyText`, the four Block Public Access settings, `rules`).
 
 use std::fmt;
 
@@ -15,7 +22,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
 use super::Supplementary;
-use crate::json::{lenient_bool, null_as_empty, Embedded, Text};
+use crate::json::{lenient_bool, null_as_empty, nullable_list, Embedded, Text};
 use crate::policy::{Access, PolicyDocument};
 use crate::Item;
 
@@ -49,25 +56,49 @@ pub struct Owner<'a> {
     pub display_name: Option<Text<'a>>,
 }
 
-/// `supplementaryConfiguration.AccessControlList`.
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
+/// `supplementaryConfiguration.AccessControlList`: `grantList` (or `Grants`) or `grantSet` must
+/// be there (null reads as no grants), or reading fails: without them the grants cannot be seen.
+#[derive(Debug, Clone, Default)]
 pub struct AccessControlList {
     /// Grants (AWS Config's `grantList`).
+    pub grant_list: Vec<Grant>,
+    /// Grants, other serialisation (`grantSet`, usually null).
+    pub grant_set: Vec<Grant>,
+}
+
+/// The JSON of an ACL, before the check that its grants are there.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AclFields {
     #[serde(
         default,
         alias = "grants",
         alias = "Grants",
-        deserialize_with = "null_as_empty"
+        deserialize_with = "nullable_list"
     )]
-    pub grant_list: Vec<Grant>,
-    /// Grants, other serialisation (`grantSet`, usually null).
-    #[serde(default, deserialize_with = "null_as_empty")]
-    pub grant_set: Vec<Grant>,
+    grant_list: Option<Vec<Grant>>,
+    #[serde(default, deserialize_with = "nullable_list")]
+    grant_set: Option<Vec<Grant>>,
+}
+
+impl<'de> Deserialize<'de> for AccessControlList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let f = AclFields::deserialize(d)?;
+        if f.grant_list.is_none() && f.grant_set.is_none() {
+            return Err(de::Error::custom(
+                "the ACL has neither grantList nor grantSet (is the item in AWS Config's shape?)",
+            ));
+        }
+        Ok(AccessControlList {
+            grant_list: f.grant_list.unwrap_or_default(),
+            grant_set: f.grant_set.unwrap_or_default(),
+        })
+    }
 }
 
 impl Supplementary for AccessControlList {
     const KEY: &'static str = "AccessControlList";
+    const ALWAYS_RECORDED: bool = true;
 }
 
 impl AccessControlList {
@@ -286,17 +317,18 @@ impl<'de> Deserialize<'de> for Permission {
     }
 }
 
-/// `supplementaryConfiguration.BucketPolicy`: `{"policyText": "<policy JSON>" | null}`.
+/// `supplementaryConfiguration.BucketPolicy`: `{"policyText": "<policy JSON>" | null}`
+/// (`policyText` required: null is "no policy", absent cannot be told from it).
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct BucketPolicy {
     /// The policy, parsed from the JSON text AWS records (an object is accepted too).
-    #[serde(default)]
     pub policy_text: Embedded<PolicyDocument>,
 }
 
 impl Supplementary for BucketPolicy {
     const KEY: &'static str = "BucketPolicy";
+    const ALWAYS_RECORDED: bool = true;
 }
 
 impl BucketPolicy {
@@ -307,30 +339,22 @@ impl BucketPolicy {
 }
 
 /// Block Public Access settings (`supplementaryConfiguration.PublicAccessBlockConfiguration`
-/// of a bucket, or the configuration of an `AWS::S3::AccountPublicAccessBlock`). Missing or
-/// null settings read as false.
+/// of a bucket, or the configuration of an `AWS::S3::AccountPublicAccessBlock`). The four
+/// settings must be there (AWS writes all four); null reads as false.
 #[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct PublicAccessBlock {
     /// Rejects new public ACLs.
-    #[serde(default, alias = "BlockPublicAcls", deserialize_with = "lenient_flag")]
+    #[serde(alias = "BlockPublicAcls", deserialize_with = "lenient_flag")]
     pub block_public_acls: bool,
     /// Ignores existing public ACLs.
-    #[serde(default, alias = "IgnorePublicAcls", deserialize_with = "lenient_flag")]
+    #[serde(alias = "IgnorePublicAcls", deserialize_with = "lenient_flag")]
     pub ignore_public_acls: bool,
     /// Rejects new public policies.
-    #[serde(
-        default,
-        alias = "BlockPublicPolicy",
-        deserialize_with = "lenient_flag"
-    )]
+    #[serde(alias = "BlockPublicPolicy", deserialize_with = "lenient_flag")]
     pub block_public_policy: bool,
     /// Limits access under a public policy to AWS services and the owner's account.
-    #[serde(
-        default,
-        alias = "RestrictPublicBuckets",
-        deserialize_with = "lenient_flag"
-    )]
+    #[serde(alias = "RestrictPublicBuckets", deserialize_with = "lenient_flag")]
     pub restrict_public_buckets: bool,
 }
 
@@ -372,12 +396,13 @@ impl PublicAccessBlock {
     }
 }
 
-/// `supplementaryConfiguration.ServerSideEncryptionConfiguration`.
+/// `supplementaryConfiguration.ServerSideEncryptionConfiguration` (absent when the bucket has
+/// no default encryption; when there, `rules` must be).
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct ServerSideEncryption {
     /// Encryption rules.
-    #[serde(default, alias = "Rules", deserialize_with = "null_as_empty")]
+    #[serde(alias = "Rules", deserialize_with = "null_as_empty")]
     pub rules: Vec<SseRule>,
 }
 
@@ -422,7 +447,9 @@ impl ServerSideEncryption {
     }
 }
 
-/// `supplementaryConfiguration.BucketVersioningConfiguration`.
+/// `supplementaryConfiguration.BucketVersioningConfiguration`. Within it, a missing `status` or
+/// `isMfaDeleteEnabled` reads as never configured (the S3 API's GetBucketVersioning leaves
+/// them out then).
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct BucketVersioning {
@@ -436,6 +463,7 @@ pub struct BucketVersioning {
 
 impl Supplementary for BucketVersioning {
     const KEY: &'static str = "BucketVersioningConfiguration";
+    const ALWAYS_RECORDED: bool = true;
 }
 
 impl BucketVersioning {
@@ -496,23 +524,35 @@ impl EffectiveBlock {
 /// A public ACL grant counts unless `IgnorePublicAcls` is on (bucket or account); a public
 /// policy statement counts unless `RestrictPublicBuckets` is on. (`BlockPublicAcls` and
 /// `BlockPublicPolicy` only reject *new* public ACLs and policies; they do not neutralise
-/// existing ones.)
+/// existing ones.) A path that cannot be read (its value absent or malformed) is an error,
+/// unless the other path already makes the bucket public: that answer stands.
 pub fn public_access_reasons(item: &Item, access: Access) -> Result<Vec<String>, String> {
     let block = EffectiveBlock::of(item)?.combined();
     let mut reasons = Vec::new();
+    let mut unreadable = Vec::new();
     if !block.ignore_public_acls {
-        if let Some(acl) = item.supplementary_view::<AccessControlList>()? {
-            if let Some(grant) = acl.public_grant(access) {
-                reasons.push(format!("The bucket ACL grants {grant}."));
+        match item.supplementary_view::<AccessControlList>() {
+            Ok(acl) => {
+                if let Some(grant) = acl.as_ref().and_then(|a| a.public_grant(access)) {
+                    reasons.push(format!("The bucket ACL grants {grant}."));
+                }
             }
+            Err(e) => unreadable.push(e),
         }
     }
     if !block.restrict_public_buckets {
-        if let Some(policy) = item.supplementary_view::<BucketPolicy>()? {
-            if let Some(public) = policy.document().and_then(|d| d.public_statement(access)) {
-                reasons.push(format!("The bucket policy {public}."));
+        match item.supplementary_view::<BucketPolicy>() {
+            Ok(policy) => {
+                let document = policy.as_ref().and_then(BucketPolicy::document);
+                if let Some(public) = document.and_then(|d| d.public_statement(access)) {
+                    reasons.push(format!("The bucket policy {public}."));
+                }
             }
+            Err(e) => unreadable.push(e),
         }
+    }
+    if reasons.is_empty() && !unreadable.is_empty() {
+        return Err(unreadable.join("; "));
     }
     Ok(reasons)
 }
@@ -568,7 +608,7 @@ mod tests {
     #[test]
     fn other_views() {
         let b: PublicAccessBlock = serde_json::from_str(
-            r#"{"blockPublicAcls":true,"ignorePublicAcls":"true","blockPublicPolicy":null}"#,
+            r#"{"blockPublicAcls":true,"ignorePublicAcls":"true","blockPublicPolicy":null,"RestrictPublicBuckets":"no"}"#,
         )
         .unwrap();
         assert_eq!(
@@ -596,5 +636,114 @@ mod tests {
             .unwrap()
             .public_statement(Access::Read)
             .is_some());
+    }
+
+    fn bucket(supplementary: &str) -> Item {
+        crate::testing::item_from_json(&format!(
+            r#"{{"resourceType":"AWS::S3::Bucket","resourceId":"b","configuration":{{"name":"b"}},"supplementaryConfiguration":{supplementary}}}"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn absent_values_are_errors_where_aws_config_always_records_them() {
+        let empty = bucket("{}");
+        for (err, key) in [
+            (
+                empty.supplementary_view::<AccessControlList>().unwrap_err(),
+                "AccessControlList",
+            ),
+            (
+                empty.supplementary_view::<BucketPolicy>().unwrap_err(),
+                "BucketPolicy",
+            ),
+            (
+                empty.supplementary_view::<BucketVersioning>().unwrap_err(),
+                "BucketVersioningConfiguration",
+            ),
+        ] {
+            assert_eq!(
+                err,
+                format!("supplementaryConfiguration.{key} is absent (is the item in AWS Config's shape? AWS Config records {key} for every item of this resource type)")
+            );
+        }
+        // absent means "not configured" for these, as in AWS Config
+        assert!(empty
+            .supplementary_view::<PublicAccessBlock>()
+            .unwrap()
+            .is_none());
+        assert!(empty
+            .supplementary_view::<ServerSideEncryption>()
+            .unwrap()
+            .is_none());
+        // null is recorded, empty
+        let nulls = bucket(
+            r#"{"AccessControlList":null,"BucketPolicy":null,"BucketVersioningConfiguration":null}"#,
+        );
+        assert!(nulls
+            .supplementary_view::<AccessControlList>()
+            .unwrap()
+            .is_none());
+        assert!(nulls
+            .supplementary_view::<BucketPolicy>()
+            .unwrap()
+            .is_none());
+        assert!(nulls
+            .supplementary_view::<BucketVersioning>()
+            .unwrap()
+            .is_none());
+        // another spelling is named
+        let err = bucket(r#"{"accessControlList":{"grantList":[]}}"#)
+            .supplementary_view::<AccessControlList>()
+            .unwrap_err();
+        assert!(
+            err.ends_with("found accessControlList: another spelling of AccessControlList)"),
+            "{err}"
+        );
+        // inside a value, the fields rules judge by must be there
+        let err = bucket(r#"{"AccessControlList":{"owner":{"id":"x"}}}"#)
+            .supplementary_view::<AccessControlList>()
+            .unwrap_err();
+        assert!(err.contains("neither grantList nor grantSet"), "{err}");
+        let acl = bucket(r#"{"AccessControlList":{"Grants":[],"Owner":{"ID":"x"}}}"#);
+        assert!(acl
+            .supplementary_view::<AccessControlList>()
+            .unwrap()
+            .unwrap()
+            .grants()
+            .next()
+            .is_none());
+        let err = bucket(r#"{"BucketPolicy":{"Policy":"{}"}}"#)
+            .supplementary_view::<BucketPolicy>()
+            .unwrap_err();
+        assert!(err.contains("missing field `policyText`"), "{err}");
+        let err = bucket(r#"{"PublicAccessBlockConfiguration":{"blockPublicAcls":true}}"#)
+            .supplementary_view::<PublicAccessBlock>()
+            .unwrap_err();
+        assert!(err.contains("missing field `ignorePublicAcls`"), "{err}");
+        let err = bucket(r#"{"ServerSideEncryptionConfiguration":{}}"#)
+            .supplementary_view::<ServerSideEncryption>()
+            .unwrap_err();
+        assert!(err.contains("missing field `rules`"), "{err}");
+    }
+
+    #[test]
+    fn public_access_needs_both_paths_unless_one_is_public() {
+        let public_acl =
+            r#"{"AccessControlList":{"grantList":[{"grantee":"AllUsers","permission":"Read"}]}}"#;
+        assert_eq!(
+            public_access_reasons(&bucket(public_acl), Access::Read).unwrap(),
+            vec!["The bucket ACL grants Read to AllUsers."]
+        );
+        let private_acl = r#"{"AccessControlList":{"grantList":[]}}"#;
+        let err = public_access_reasons(&bucket(private_acl), Access::Read).unwrap_err();
+        assert!(
+            err.starts_with("supplementaryConfiguration.BucketPolicy is absent"),
+            "{err}"
+        );
+        let both = r#"{"AccessControlList":{"grantList":[]},"BucketPolicy":{"policyText":null}}"#;
+        assert!(public_access_reasons(&bucket(both), Access::Read)
+            .unwrap()
+            .is_empty());
     }
 }
