@@ -794,3 +794,200 @@ fn ingest_shows_progress_when_asked_and_is_quiet_otherwise() {
         common::describe(&quiet)
     );
 }
+
+/// The latest verdict of `rule` on `id` in `region`: (compliance, annotation).
+fn verdict(summary: &Value, rule: &str, id: &str, region: &str) -> (Value, Value) {
+    let found = summary["verdicts"]
+        .as_array()
+        .expect("verdicts")
+        .iter()
+        .find(|v| v["ruleName"] == rule && v["resourceId"] == id && v["awsRegion"] == region)
+        .unwrap_or_else(|| panic!("no verdict of {rule} on {id} in {region:?}: {summary}"));
+    (found["compliance"].clone(), found["annotation"].clone())
+}
+
+#[test]
+fn ingested_describe_output_gets_the_verdicts_aws_configs_item_gets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path();
+    // cloud-custodian's recordings of sg-a38ed1de (tests/data/realdata/SOURCES.md): the
+    // group described after it was patched back to the state AWS Config's history shows.
+    let custodian = |file: &str| {
+        common::repo(&format!(
+            "tests/data/realdata/config_items/custodian/{file}"
+        ))
+    };
+    let describe_file = "placebo__test_sg_config_patch_pitr__ec2.DescribeSecurityGroups_2.json";
+    let history_file = "placebo__test_sg_config_patch_pitr__config.GetResourceConfigHistory_1.json";
+    let out = conftrail(data, &["ingest", &custodian(describe_file)]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::describe(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("1 items, 1 new versions") && stdout.contains("0 errors, 1 warnings"),
+        "{}",
+        common::describe(&out)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "warning: {}: data > SecurityGroups[0]: awsRegion: ",
+            custodian(describe_file)
+        )),
+        "{}",
+        common::describe(&out)
+    );
+    let out = conftrail(data, &["ingest", &custodian(history_file)]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::describe(&out));
+
+    // AWS Config's item is in us-east-1; the described one in no known region.
+    let shown = json(&conftrail(
+        data,
+        &[
+            "show",
+            "AWS::EC2::SecurityGroup",
+            "sg-a38ed1de",
+            "--region",
+            "",
+            "--json",
+        ],
+    ));
+    assert_eq!(shown["configurationItemVersion"], "1.3", "{shown}");
+    assert_eq!(
+        shown["configuration"]["ipPermissions"][0]["ipv4Ranges"][0]["cidrIp"],
+        "0.0.0.0/0"
+    );
+    let summary = json(&conftrail(data, &["compliance", "--json"]));
+    for rule in ["restricted-ssh", "vpc-sg-open-only-to-authorized-ports"] {
+        let theirs = verdict(&summary, rule, "sg-a38ed1de", "us-east-1");
+        assert_eq!(verdict(&summary, rule, "sg-a38ed1de", ""), theirs, "{rule}");
+    }
+    // Not the same verdict by accident: 8080 is open to the world, 22 is not.
+    assert_eq!(
+        verdict(&summary, "restricted-ssh", "sg-a38ed1de", "").0,
+        "COMPLIANT"
+    );
+    assert_eq!(
+        verdict(
+            &summary,
+            "vpc-sg-open-only-to-authorized-ports",
+            "sg-a38ed1de",
+            ""
+        )
+        .0,
+        "NON_COMPLIANT"
+    );
+}
+
+/// `aws ec2 describe-security-groups` output: one group opening SSH to the world, one only to
+/// the VPC, and one broken.
+const CLI_OUTPUT: &str = r#"{
+    "SecurityGroups": [
+        {
+            "Description": "bastion",
+            "GroupName": "bastion",
+            "IpPermissions": [
+                {
+                    "FromPort": 22,
+                    "IpProtocol": "tcp",
+                    "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "anyone"}],
+                    "Ipv6Ranges": [],
+                    "PrefixListIds": [],
+                    "ToPort": 22,
+                    "UserIdGroupPairs": []
+                }
+            ],
+            "OwnerId": "111122223333",
+            "GroupId": "sg-0b45710f4d5e6f701",
+            "IpPermissionsEgress": [
+                {
+                    "IpProtocol": "-1",
+                    "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+                    "Ipv6Ranges": [],
+                    "PrefixListIds": [],
+                    "UserIdGroupPairs": []
+                }
+            ],
+            "Tags": [{"Key": "Name", "Value": "bastion"}],
+            "VpcId": "vpc-0a1b2c3d"
+        },
+        {
+            "Description": "internal",
+            "GroupName": "internal",
+            "IpPermissions": [
+                {
+                    "FromPort": 22,
+                    "IpProtocol": "tcp",
+                    "IpRanges": [{"CidrIp": "10.0.0.0/16"}],
+                    "Ipv6Ranges": [],
+                    "PrefixListIds": [],
+                    "ToPort": 22,
+                    "UserIdGroupPairs": []
+                }
+            ],
+            "OwnerId": "111122223333",
+            "GroupId": "sg-0c0ffee0c0ffee001",
+            "IpPermissionsEgress": [],
+            "VpcId": "vpc-0a1b2c3d"
+        },
+        {
+            "Description": "broken",
+            "GroupName": "broken",
+            "IpPermissions": [],
+            "OwnerId": "111122223333"
+        }
+    ],
+    "NextToken": "eyJ2IjoxfQ=="
+}"#;
+
+#[test]
+fn aws_cli_describe_output_is_judged_by_restricted_ssh() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("describe-security-groups.json");
+    std::fs::write(&file, CLI_OUTPUT).expect("write");
+    let data = dir.path().join("data");
+    let out = conftrail(&data, &["ingest", file.to_str().expect("utf8")]);
+    // The broken group is rejected, naming its place and field; the others are recorded.
+    assert_eq!(out.status.code(), Some(3), "{}", common::describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("describe-security-groups.json: SecurityGroups[2]: missing GroupId"),
+        "{}",
+        common::describe(&out)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("2 items, 2 new versions"),
+        "{}",
+        common::describe(&out)
+    );
+
+    let summary = json(&conftrail(
+        &data,
+        &["compliance", "--rule", "restricted-ssh", "--json"],
+    ));
+    let (compliance, annotation) = verdict(&summary, "restricted-ssh", "sg-0b45710f4d5e6f701", "");
+    assert_eq!(compliance, "NON_COMPLIANT", "{summary}");
+    assert!(
+        annotation.as_str().is_some_and(|a| a.contains("0.0.0.0/0")),
+        "{annotation}"
+    );
+    assert_eq!(
+        verdict(&summary, "restricted-ssh", "sg-0c0ffee0c0ffee001", "").0,
+        "COMPLIANT"
+    );
+    let shown = json(&conftrail(
+        &data,
+        &[
+            "show",
+            "AWS::EC2::SecurityGroup",
+            "sg-0b45710f4d5e6f701",
+            "--json",
+        ],
+    ));
+    assert_eq!(shown["resourceName"], "bastion");
+    assert_eq!(shown["tags"]["Name"], "bastion");
+    assert_eq!(
+        shown["ARN"],
+        "arn:aws:ec2::111122223333:security-group/sg-0b45710f4d5e6f701"
+    );
+    assert_eq!(shown["relationships"][0]["resourceId"], "vpc-0a1b2c3d");
+}

@@ -28,7 +28,8 @@ pub enum ProblemKind {
     Error,
     /// The record carries no configuration item.
     Skipped,
-    /// The record was recorded, but a malformed optional field was left empty.
+    /// The record was recorded, but an optional field was left empty (malformed, or not in
+    /// the source).
     Warning,
 }
 
@@ -93,7 +94,7 @@ pub struct IngestReport {
     pub skipped: usize,
     /// Records (or whole documents) rejected.
     pub errors: usize,
-    /// Recorded items with a malformed optional field left empty.
+    /// Recorded items with an optional field left empty (malformed, or not in the source).
     pub warnings: usize,
     /// The first [`MAX_LISTED_PROBLEMS`] errors, skips and warnings.
     pub problems: Vec<Problem>,

@@ -165,13 +165,13 @@ fn opt_text_or_number(
 }
 
 /// `arn:partition:service:region:account:resource` → the part at `index`, when not empty.
-fn arn_part(arn: Option<&str>, index: usize) -> Option<String> {
+pub(super) fn arn_part(arn: Option<&str>, index: usize) -> Option<String> {
     let part = arn?.split(':').nth(index)?;
     (!part.is_empty()).then(|| part.to_string())
 }
 
 /// `us-east-1`, `ap-southeast-2`, `us-gov-west-1`: letters, dashes, a final number.
-fn looks_like_region(s: &str) -> bool {
+pub(super) fn looks_like_region(s: &str) -> bool {
     let mut parts = s.split('-');
     let first_ok = parts
         .next()

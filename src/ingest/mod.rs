@@ -1,6 +1,9 @@
 //! Parsing only: every real-world shape of configuration items and CloudTrail records in, model
 //! types out.
 //!
+//! AWS API describe output (EC2 `DescribeSecurityGroups`) is read too: [`describe`] maps each
+//! resource to the configuration item AWS Config would record for it.
+//!
 //! A document (one file or request body) holds records. Each record either becomes a
 //! [`ConfigurationItem`] or an [`ApiEvent`], is skipped with a note (it carries neither: a
 //! scheduled notification, a CloudTrail digest file, …), or is invalid with a reason. One bad
@@ -9,6 +12,7 @@
 mod budget;
 mod cloudtrail;
 mod config_item;
+pub mod describe;
 mod files;
 mod limits;
 mod shapes;

@@ -4,7 +4,9 @@
 use super::budget::parse_embedded;
 use super::cloudtrail::{parse_event, parse_event_with, Fallbacks};
 use super::config_item::parse_item;
+use super::describe::ec2;
 use super::{ParsedRecord, RecordOutcome};
+use chrono::Utc;
 use serde_json::{Map, Value};
 
 /// Envelopes nest (SNS around EventBridge around a rule event…) but never deeply.
@@ -12,12 +14,14 @@ const MAX_ENVELOPE_DEPTH: usize = 8;
 
 /// The lists of envelopes that hold records, in the order [`classify_object`] looks for them:
 /// history and snapshot files, GetResourceConfigHistory and BatchGetResourceConfig output,
-/// CloudTrail log files (and Lambda, SQS and S3 batches), `aws cloudtrail lookup-events` output.
-const LIST_KEYS: [&str; 4] = [
+/// CloudTrail log files (and Lambda, SQS and S3 batches), `aws cloudtrail lookup-events` output,
+/// EC2 DescribeSecurityGroups output.
+const LIST_KEYS: [&str; 5] = [
     "configurationItems",
     "baseConfigurationItems",
     "Records",
     "Events",
+    ec2::SECURITY_GROUPS,
 ];
 
 /// The list key `key` is, if it is one (for reading such lists one element at a time).
@@ -46,6 +50,8 @@ fn classify_entry(
 ) {
     if list == "Records" {
         classify_record(entry, location, depth, out);
+    } else if list == ec2::SECURITY_GROUPS {
+        push_security_group(entry, location, out);
     } else {
         classify(entry, location, depth + 1, out);
     }
@@ -307,6 +313,12 @@ fn classify_object(
         push_item(obj, location, out);
         return;
     }
+    // One group of DescribeSecurityGroups output on its own (`--query 'SecurityGroups'` gives
+    // an array of them).
+    if obj.contains_key("GroupId") && obj.contains_key("IpPermissions") {
+        push_security_group(Value::Object(obj), location, out);
+        return;
+    }
     let mut keys: Vec<&str> = obj.keys().map(String::as_str).take(8).collect();
     if obj.len() > keys.len() {
         keys.push("…");
@@ -332,6 +344,19 @@ fn push_item(obj: Map<String, Value>, location: String, out: &mut Vec<ParsedReco
     });
 }
 
+/// One group of DescribeSecurityGroups output, as AWS Config's item for it.
+fn push_security_group(group: Value, location: String, out: &mut Vec<ParsedRecord>) {
+    // A file does not say which region it was described in, nor when: the item is of now.
+    out.push(match ec2::security_group_item(group, None, Utc::now()) {
+        Ok(described) => ParsedRecord {
+            location,
+            outcome: RecordOutcome::Item(Box::new(described.item)),
+            warnings: described.warnings,
+        },
+        Err(reason) => invalid(location, reason.to_string()),
+    });
+}
+
 /// A CloudTrail record on its own: it names the call and at least one other core field, and
 /// nothing in it says configuration item.
 fn is_bare_record(obj: &Map<String, Value>) -> bool {
@@ -348,6 +373,7 @@ fn list_noun(list_key: &str) -> &'static str {
     match list_key {
         "Records" => "an array of CloudTrail records",
         "Events" => "an array of lookup-events entries",
+        ec2::SECURITY_GROUPS => "an array of security groups",
         _ => "an array",
     }
 }

@@ -150,6 +150,28 @@ fn large_documents_are_read_element_by_element_with_the_same_outcome() {
 }
 
 #[test]
+fn large_describe_output_is_read_group_by_group() {
+    let group = |i: usize| {
+        json!({"GroupId": format!("sg-{i}"), "OwnerId": "111122223333", "GroupName": "x".repeat(200),
+            "IpPermissions": [], "IpPermissionsEgress": []})
+        .to_string()
+    };
+    let count = MAX_RECORD_BYTES / 200;
+    let list: Vec<String> = (0..count).map(group).collect();
+    let doc = format!(
+        r#"{{"SecurityGroups": [{}], "NextToken": "t"}}"#,
+        list.join(",")
+    );
+    assert!(doc.len() > MAX_RECORD_BYTES);
+    let records = summary(doc.as_bytes());
+    assert_eq!(records.len(), count);
+    for (i, (location, what)) in records.iter().enumerate() {
+        assert_eq!(location, &format!("SecurityGroups[{i}]"));
+        assert_eq!(what, &format!("item sg-{i}"));
+    }
+}
+
+#[test]
 fn streamed_envelopes_keep_their_rules() {
     let pad = format!(r#""pad": "{}""#, "x".repeat(MAX_RECORD_BYTES));
     let record = json!({"eventVersion": "1.08", "eventTime": "2024-05-01T09:00:00Z",
