@@ -306,6 +306,8 @@ fn realdata_items() -> Vec<(String, ConfigurationItem)> {
 /// Every managed rule on every real-data item, with all the items recorded for `lookup` (as a
 /// store holding the whole set would have them), gives what it gave before issue 14 item 8, but
 /// for the changes listed in CHANGED_ON_PURPOSE: no new error on a genuine AWS Config item.
+/// (The DescribeSecurityGroups recordings' entries were added when describe output became
+/// items: their groups mapped to AWS Config's shape.)
 #[test]
 fn managed_rules_judge_realdata_items_as_before() {
     let items = realdata_items();
