@@ -5,7 +5,7 @@
 //! stay in the stored record. Fields are read by reference and the record is then moved into the
 //! event, so a large delivery file is not copied record by record.
 
-use super::shapes::type_name;
+use super::json_type::type_name;
 use crate::model::{
     epoch_to_time, hash_hex, parse_timestamp_text, plausible_time, resolve_username,
     truncate_to_millis, ApiEvent, EventResource, Timestamp, UserIdentity,

@@ -6,7 +6,7 @@
 //! warning instead, so one odd field does not lose a whole configuration.
 
 use super::budget::parse_embedded;
-use super::shapes::type_name;
+use super::json_type::type_name;
 use crate::model::{
     epoch_to_time, parse_timestamp_text, plausible_time, truncate_to_millis, ConfigurationItem,
     ItemStatus, Relationship, Timestamp,

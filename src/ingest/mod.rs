@@ -14,6 +14,7 @@ mod cloudtrail;
 mod config_item;
 pub mod describe;
 mod files;
+mod json_type;
 mod limits;
 mod shapes;
 mod stream;

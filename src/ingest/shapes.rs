@@ -2,6 +2,7 @@
 //! unwrapping them.
 
 use super::budget::parse_embedded;
+use super::json_type::type_name;
 use super::cloudtrail::{parse_event, parse_event_with, Fallbacks};
 use super::config_item::parse_item;
 use super::describe::ec2;
@@ -80,18 +81,6 @@ fn join(location: &str, part: &str) -> String {
         format!("{location}{part}")
     } else {
         format!("{location} > {part}")
-    }
-}
-
-/// Name of a JSON value's type, for error messages.
-pub(super) fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

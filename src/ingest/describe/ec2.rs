@@ -9,7 +9,7 @@
 
 use super::{partition, DescribeError, DescribedItem, Fields, ITEM_VERSION};
 use crate::ingest::config_item::{arn_part, looks_like_region, parse_item};
-use crate::ingest::shapes::type_name;
+use crate::ingest::json_type::type_name;
 use crate::model::{format_time, Timestamp};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;

@@ -10,7 +10,7 @@
 
 pub mod ec2;
 
-use super::shapes::type_name;
+use super::json_type::type_name;
 use crate::model::ConfigurationItem;
 use serde_json::{Map, Value};
 
