@@ -2,10 +2,10 @@
 //! unwrapping them.
 
 use super::budget::parse_embedded;
-use super::json_type::type_name;
 use super::cloudtrail::{parse_event, parse_event_with, Fallbacks};
 use super::config_item::parse_item;
 use super::describe::ec2;
+use super::json_type::type_name;
 use super::{ParsedRecord, RecordOutcome};
 use chrono::Utc;
 use serde_json::{Map, Value};
