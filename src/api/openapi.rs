@@ -77,9 +77,15 @@ pub fn frame() -> OpenApi {
 
 /// Adds to every operation of `paths` who may call it and the error answers it can give.
 pub fn describe_access(paths: &mut Paths, role: Option<Role>) {
-    for item in paths.paths.values_mut() {
+    for (path, item) in paths.paths.iter_mut() {
         if let Some(read) = &mut item.get {
-            describe_operation(read, role, false);
+            // A resource named by type and id alone can exist in several accounts or regions.
+            let ambiguous: &[&str] = if path.starts_with("/v1/resources/{type}/{id}") {
+                &["409"]
+            } else {
+                &[]
+            };
+            describe_operation(read, role, ambiguous);
         }
         let writes = [
             &mut item.put,
@@ -88,13 +94,15 @@ pub fn describe_access(paths: &mut Paths, role: Option<Role>) {
             &mut item.patch,
         ];
         for write in writes.into_iter().flatten() {
-            describe_operation(write, role, true);
+            // A write can conflict with what is stored (a managed rule, a disabled one) or be
+            // refused as unusable (a rule that is not a component).
+            describe_operation(write, role, &["409", "422"]);
         }
     }
 }
 
-/// Adds the role and error answers to one operation; `writes` when it changes something.
-fn describe_operation(operation: &mut Operation, role: Option<Role>, writes: bool) {
+/// Adds the role and error answers to one operation, with the `extra` ones it may give.
+fn describe_operation(operation: &mut Operation, role: Option<Role>, extra: &[&'static str]) {
     let mut errors = vec!["400", "404", "500"];
     if let Some(role) = role {
         operation.security = Some(vec![SecurityRequirement::new(
@@ -108,11 +116,7 @@ fn describe_operation(operation: &mut Operation, role: Option<Role>, writes: boo
         );
         errors.extend(["401", "403"]);
     }
-    if writes {
-        // A write can conflict with what is stored (a managed rule, a disabled one) or be
-        // refused as unusable (a rule that is not a component).
-        errors.extend(["409", "422"]);
-    }
+    errors.extend(extra);
     if operation.request_body.is_some() {
         errors.push("413");
     }
@@ -149,6 +153,10 @@ mod tests {
                     .map(|r| r.keys().any(|k| k.starts_with('2')))
                     .unwrap_or(false);
                 assert!(success, "{at}: no success answer");
+                if path.starts_with("/v1/resources/{type}/{id}") {
+                    // The id alone may name copies in several accounts or regions.
+                    assert!(operation["responses"]["409"].is_object(), "{at}: no 409");
+                }
             }
         }
         assert_eq!(operations, super::super::routes().len());
