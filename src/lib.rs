@@ -19,6 +19,7 @@
 pub mod api;
 pub mod app;
 pub mod cli;
+pub mod collector;
 pub mod config_file;
 pub mod diff;
 pub mod evaluator;

@@ -39,6 +39,15 @@ impl ApiError {
         }
     }
 
+    /// 502: a cloud API the request depends on failed.
+    pub fn bad_gateway(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::BAD_GATEWAY,
+            code: "cloudError",
+            message: message.into(),
+        }
+    }
+
     /// 409: conflicts with what is stored.
     pub fn conflict(message: impl Into<String>) -> ApiError {
         ApiError {
@@ -128,6 +137,7 @@ impl From<AppError> for ApiError {
             AppError::Conflict(message) => ApiError::conflict(message),
             AppError::NotFound(message) => ApiError::not_found(message),
             AppError::Invalid(message) => ApiError::bad_request(message),
+            AppError::Cloud(e) => ApiError::bad_gateway(e.to_string()),
         }
     }
 }

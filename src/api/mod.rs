@@ -5,6 +5,7 @@
 
 mod audit;
 pub mod auth;
+mod collector;
 mod error;
 mod events;
 mod ingest;
@@ -159,6 +160,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
 /// Every operation with the role it needs, each declared by its handler's `#[utoipa::path]`.
 fn routes() -> Vec<(Option<Role>, UtoipaMethodRouter<Arc<ApiState>>)> {
     use audit::*;
+    use collector::*;
     use events::*;
     use ingest::*;
     use operations::*;
@@ -208,6 +210,8 @@ fn routes() -> Vec<(Option<Role>, UtoipaMethodRouter<Arc<ApiState>>)> {
         (r, routes!(list_deliveries)),
         (r, routes!(stream)),
         (a, routes!(audit)),
+        (r, routes!(collector_status)),
+        (a, routes!(sweep)),
     ]
 }
 

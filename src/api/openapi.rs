@@ -18,7 +18,7 @@ use super::auth::Role;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// What went wrong, as a code: badRequest, unauthorized, forbidden, notFound, conflict,
-    /// methodNotAllowed, tooLarge, invalidRule, internal.
+    /// methodNotAllowed, tooLarge, invalidRule, cloudError (a cloud API failed), internal.
     pub error: String,
     /// What went wrong, for a person, naming the field or value at fault.
     pub message: String,

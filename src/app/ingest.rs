@@ -285,6 +285,32 @@ impl App {
         self.store().flush()?;
         Ok(report)
     }
+
+    /// Records items already parsed (collected from an API), judges the new versions (unless
+    /// `evaluate` is false) and flushes, as [`App::ingest_bytes`] does for a document.
+    pub fn ingest_records(
+        &self,
+        source: &str,
+        records: Vec<ingest::ParsedRecord>,
+        evaluate: bool,
+    ) -> Result<IngestReport, AppError> {
+        let follow_up = FollowUp::of(self);
+        let report = self.maybe_with_evaluator(evaluate, |evaluator| {
+            let inputs = vec![Input::Records { source, records }];
+            let report = ingest_inputs(
+                self.store(),
+                &follow_up,
+                inputs,
+                self.event_map(),
+                evaluator,
+                &mut |_| {},
+            )?;
+            log_report(&report);
+            Ok::<_, IngestError>(report)
+        })??;
+        self.store().flush()?;
+        Ok(report)
+    }
 }
 
 /// Records files and directory trees without judging or announcing anything, then flushes
@@ -374,7 +400,16 @@ enum Input<'a> {
     Path(PathBuf),
     /// A document in memory (a request body), named `source` in the report.
     Bytes { source: &'a str, bytes: &'a [u8] },
+    /// Records already parsed (by the collector), named `source` in the report.
+    Records {
+        source: &'a str,
+        records: Vec<ingest::ParsedRecord>,
+    },
 }
+
+/// Memory weight assumed for a record that did not come from JSON text (a collected item):
+/// about the size of a security group's item.
+const PARSED_RECORD_WEIGHT: u64 = 2048;
 
 /// What the parsing thread hands the recording one.
 enum Parsed {
@@ -451,7 +486,7 @@ fn parse_inputs(inputs: Vec<Input<'_>>, event_map: &EventMap, tx: &SyncSender<Pa
     for input in inputs {
         let source = match &input {
             Input::Path(path) => path.display().to_string(),
-            Input::Bytes { source, .. } => source.to_string(),
+            Input::Bytes { source, .. } | Input::Records { source, .. } => source.to_string(),
         };
         if tx.send(Parsed::Document(source)).is_err() {
             return;
@@ -470,6 +505,19 @@ fn parse_inputs(inputs: Vec<Input<'_>>, event_map: &EventMap, tx: &SyncSender<Pa
                 }
             },
             Input::Bytes { bytes, .. } => parse_input(bytes, event_map, tx),
+            Input::Records { records, .. } => {
+                let mut flow = ControlFlow::Continue(());
+                let mut records = records.into_iter().peekable();
+                while flow.is_continue() && records.peek().is_some() {
+                    let batch = records
+                        .by_ref()
+                        .take(PARSED_BATCH)
+                        .map(|r| stage(r, PARSED_RECORD_WEIGHT, event_map))
+                        .collect();
+                    flow = send(tx, batch);
+                }
+                flow
+            }
         };
         if flow.is_break() {
             return;

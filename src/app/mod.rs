@@ -4,6 +4,8 @@
 //! remediation jobs after verdicts, wake-ups of the background workers (see [`follow_up`]).
 
 pub mod audit;
+pub mod collect;
+pub mod collector;
 mod configure;
 mod evaluate;
 mod evaluators;
@@ -60,6 +62,9 @@ pub enum AppError {
     /// A request that is not acceptable as given.
     #[error("{0}")]
     Invalid(String),
+    /// A cloud API call that a whole operation depends on failed (who the account is, say).
+    #[error(transparent)]
+    Cloud(#[from] crate::collector::aws::AwsError),
 }
 
 /// Evaluation threads per evaluator: one per core.
@@ -94,6 +99,8 @@ struct Inner {
     evaluation_workers: usize,
     evaluators: EvaluatorPool,
     wakes: Arc<Wakes>,
+    /// The accounts a server sweeps (empty elsewhere).
+    collector: std::sync::RwLock<Arc<collector::Collector>>,
 }
 
 impl App {
@@ -116,6 +123,7 @@ impl App {
                 evaluation_workers: default_evaluation_workers(),
                 evaluators: EvaluatorPool::default(),
                 wakes: Arc::default(),
+                collector: Default::default(),
             }),
             actor: Actor::local_cli(),
         })

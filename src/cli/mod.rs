@@ -4,6 +4,7 @@
 mod audit;
 mod backend;
 mod client;
+mod collect;
 mod compliance;
 mod demo;
 pub(crate) mod events;
@@ -101,6 +102,9 @@ pub enum Command {
     /// Record configuration items and CloudTrail events from files, directories (recursive,
     /// e.g. AWSLogs trees) or `-` for standard input; the format is detected per document.
     Ingest(IngestArgs),
+    /// Sweep an AWS account once: describe every resource in scope, record new versions and
+    /// deletions, judge them, report what changed.
+    Collect(collect::CollectArgs),
     /// List recorded resources with their latest state.
     Resources(ResourcesArgs),
     /// List a resource's versions (newest first by default).
@@ -354,6 +358,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             })
         }
         Command::Audit(args) => audit::run_audit(&mut out, &backend()?, args),
+        Command::Collect(args) => collect::run_collect(&mut out, &backend()?, args),
         Command::Resources(args) => {
             let entries = backend()?.resources(args.resource_type.as_deref())?;
             if args.json {

@@ -3,7 +3,10 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::{ActionKind, NotificationKind, RemediationSettings, SubscriptionSettings, TokenEntry};
+use super::{
+    ActionKind, CollectorSettings, NotificationKind, RemediationSettings, SubscriptionSettings,
+    TokenEntry,
+};
 
 /// A failed check: dotted key and message.
 /// Compliance types a subscription can filter on.
@@ -216,6 +219,72 @@ pub(crate) fn check_subscription(at: &str, sub: &SubscriptionSettings) -> Result
             ));
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// Shortest time between sweeps of an account.
+pub const MIN_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A sweep interval: a duration such as `15m`, at least [`MIN_SWEEP_INTERVAL`].
+pub fn parse_sweep_interval(text: &str) -> Result<std::time::Duration, String> {
+    let interval = humantime::parse_duration(text)
+        .map_err(|e| format!("{text:?} is not a duration such as \"15m\": {e}"))?;
+    if interval < MIN_SWEEP_INTERVAL {
+        return Err(format!("{text:?} is shorter than the minimum, 1m"));
+    }
+    Ok(interval)
+}
+
+/// Names unique and present, intervals durations of a minute or more, endpoints URLs,
+/// an external id only with a role, regions spelt as regions.
+pub(super) fn check_collector(collector: &CollectorSettings) -> Result<(), Problem> {
+    if let Some(interval) = &collector.interval {
+        parse_sweep_interval(interval).map_err(|m| ("collector.interval".to_string(), m))?;
+    }
+    if let Some(url) = &collector.endpoint_url {
+        check_url(url).map_err(|m| ("collector.endpoint_url".to_string(), m))?;
+    }
+    let mut names = HashSet::new();
+    for (i, account) in collector.accounts.iter().enumerate() {
+        let key = |name: &str| format!("collector.accounts[{i}].{name}");
+        if account.name.trim().is_empty() {
+            return Err((key("name"), "is empty".into()));
+        }
+        if !names.insert(account.name.as_str()) {
+            return Err((
+                key("name"),
+                format!("{:?} is used by an earlier account", account.name),
+            ));
+        }
+        if let Some(interval) = &account.interval {
+            parse_sweep_interval(interval).map_err(|m| (key("interval"), m))?;
+        }
+        if let Some(url) = &account.endpoint_url {
+            check_url(url).map_err(|m| (key("endpoint_url"), m))?;
+        }
+        if account.external_id.is_some() && account.role_arn.is_none() {
+            return Err((
+                key("external_id"),
+                "is only used to assume a role: set role_arn too".into(),
+            ));
+        }
+        if let Some(role) = &account.role_arn {
+            if !(role.starts_with("arn:") && role.contains(":iam::") && role.contains(":role/")) {
+                return Err((
+                    key("role_arn"),
+                    format!("{role:?} is not a role ARN such as arn:aws:iam::111122223333:role/conftrail"),
+                ));
+            }
+        }
+        for (r, region) in account.regions.iter().enumerate() {
+            if !crate::model::looks_like_region(region) {
+                return Err((
+                    format!("collector.accounts[{i}].regions[{r}]"),
+                    format!("{region:?} is not a region such as \"us-east-1\""),
+                ));
+            }
+        }
     }
     Ok(())
 }

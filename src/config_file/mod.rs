@@ -10,8 +10,9 @@
 mod checks;
 mod toml_errors;
 
+use checks::{check_collector, check_subscriptions, check_tokens};
 pub(crate) use checks::{check_remediation, check_subscription};
-use checks::{check_subscriptions, check_tokens};
+pub use checks::{parse_sweep_interval, MIN_SWEEP_INTERVAL};
 use toml_errors::key_segment;
 
 use std::collections::BTreeMap;
@@ -84,6 +85,8 @@ pub struct ConfigFile {
     pub remediation: BTreeMap<String, RemediationSettings>,
     /// Webhook subscriptions, in file order.
     pub subscriptions: Vec<SubscriptionSettings>,
+    /// AWS accounts the server sweeps by itself.
+    pub collector: CollectorSettings,
 }
 
 /// The file as deserialised; `listen` stays text so a bad address is reported with its key.
@@ -108,6 +111,8 @@ struct RawConfigFile {
     remediation: BTreeMap<String, RemediationSettings>,
     #[serde(default)]
     subscriptions: Vec<SubscriptionSettings>,
+    #[serde(default)]
+    collector: CollectorSettings,
 }
 
 /// How log lines are written.
@@ -202,6 +207,45 @@ pub struct Retention {
     pub event_days: Option<u32>,
     /// Cron string for the purge, or "off" (checked by the caller).
     pub purge_schedule: Option<String>,
+}
+
+/// The collector: AWS accounts the server sweeps by itself (`[collector]` and
+/// `[[collector.accounts]]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectorSettings {
+    /// Time between sweeps of an account that sets none, e.g. `15m` (the default), at least `1m`.
+    pub interval: Option<String>,
+    /// Send every request here (an emulator such as moto); `AWS_ENDPOINT_URL` and
+    /// `AWS_ENDPOINT_URL_<SERVICE>` are honoured too.
+    pub endpoint_url: Option<String>,
+    /// The accounts, in file order.
+    #[serde(default)]
+    pub accounts: Vec<CollectorAccountSettings>,
+}
+
+/// One account the collector sweeps.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectorAccountSettings {
+    /// A name for logs, status and `POST /v1/collector/sweeps?account=`.
+    pub name: String,
+    /// Profile of the shared AWS config and credentials files; the standard chain without one.
+    pub profile: Option<String>,
+    /// Role to assume with those credentials (the account's own, for a central collector).
+    pub role_arn: Option<String>,
+    /// External id the role's trust policy requires.
+    pub external_id: Option<String>,
+    /// Regions to sweep; the profile's (or AWS_REGION) when empty.
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// Resource types to sweep; every type the collector describes when empty.
+    #[serde(default)]
+    pub types: Vec<String>,
+    /// Time between sweeps, e.g. `5m`; the `[collector]` interval when absent.
+    pub interval: Option<String>,
+    /// Endpoint for this account's requests, beating `[collector]`'s.
+    pub endpoint_url: Option<String>,
 }
 
 /// Remediation worker settings.
@@ -449,6 +493,7 @@ pub fn parse(text: &str, origin: &Path) -> Result<ConfigFile, ConfigFileError> {
             .map_err(|(key, message)| invalid(key, message))?;
     }
     check_subscriptions(&raw.subscriptions).map_err(|(key, message)| invalid(key, message))?;
+    check_collector(&raw.collector).map_err(|(key, message)| invalid(key, message))?;
 
     Ok(ConfigFile {
         listen,
@@ -462,6 +507,7 @@ pub fn parse(text: &str, origin: &Path) -> Result<ConfigFile, ConfigFileError> {
         rules: raw.rules,
         remediation: raw.remediation,
         subscriptions: raw.subscriptions,
+        collector: raw.collector,
     })
 }
 

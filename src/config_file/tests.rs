@@ -420,3 +420,64 @@ fn load_reports_read_errors_and_reads_files() {
     assert_eq!(config.data_dir, Some(dir.join("state")));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn collector_accounts_parse_with_their_settings() {
+    let file = parse(
+        "[collector]\ninterval = \"30m\"\nendpoint_url = \"http://127.0.0.1:5000\"\n\n\
+         [[collector.accounts]]\nname = \"prod\"\nprofile = \"prod\"\n\
+         role_arn = \"arn:aws:iam::111122223333:role/conftrail\"\nexternal_id = \"x-1\"\n\
+         regions = [\"us-east-1\", \"eu-west-1\"]\ntypes = [\"AWS::EC2::SecurityGroup\"]\n\
+         interval = \"5m\"\n",
+        &origin(),
+    )
+    .unwrap();
+    assert_eq!(file.collector.interval.as_deref(), Some("30m"));
+    let account = &file.collector.accounts[0];
+    assert_eq!(account.name, "prod");
+    assert_eq!(account.regions, ["us-east-1", "eu-west-1"]);
+    assert_eq!(account.external_id.as_deref(), Some("x-1"));
+    assert_eq!(account.interval.as_deref(), Some("5m"));
+}
+
+#[test]
+fn collector_checks() {
+    let account = |extra: &str| format!("[[collector.accounts]]\nname = \"a\"\n{extra}\n");
+    assert_eq!(
+        invalid_key("[collector]\ninterval = \"30s\"\n"),
+        "collector.interval"
+    );
+    assert_eq!(
+        invalid_key("[collector]\ninterval = \"soon\"\n"),
+        "collector.interval"
+    );
+    assert_eq!(
+        invalid_key("[collector]\nendpoint_url = \"localhost:5000\"\n"),
+        "collector.endpoint_url"
+    );
+    assert_eq!(
+        invalid_key(&format!("{}{}", account(""), account(""))),
+        "collector.accounts[1].name"
+    );
+    assert_eq!(
+        invalid_key("[[collector.accounts]]\nname = \" \"\n"),
+        "collector.accounts[0].name"
+    );
+    assert_eq!(
+        invalid_key(&account("external_id = \"x\"")),
+        "collector.accounts[0].external_id"
+    );
+    assert_eq!(
+        invalid_key(&account("role_arn = \"conftrail\"")),
+        "collector.accounts[0].role_arn"
+    );
+    assert_eq!(
+        invalid_key(&account("regions = [\"us-east-1\", \"Virginia\"]")),
+        "collector.accounts[0].regions[1]"
+    );
+    assert_eq!(
+        invalid_key(&account("interval = \"10s\"")),
+        "collector.accounts[0].interval"
+    );
+    assert!(syntax(&account("region = \"us-east-1\"")).contains("region"));
+}

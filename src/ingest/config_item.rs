@@ -8,8 +8,8 @@
 use super::budget::parse_embedded;
 use super::json_type::type_name;
 use crate::model::{
-    epoch_to_time, parse_timestamp_text, plausible_time, truncate_to_millis, ConfigurationItem,
-    ItemStatus, Relationship, Timestamp,
+    epoch_to_time, looks_like_region, parse_timestamp_text, plausible_time, truncate_to_millis,
+    ConfigurationItem, ItemStatus, Relationship, Timestamp,
 };
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde_json::{Map, Value};
@@ -168,21 +168,6 @@ fn opt_text_or_number(
 pub(super) fn arn_part(arn: Option<&str>, index: usize) -> Option<String> {
     let part = arn?.split(':').nth(index)?;
     (!part.is_empty()).then(|| part.to_string())
-}
-
-/// `us-east-1`, `ap-southeast-2`, `us-gov-west-1`: letters, dashes, a final number.
-pub(super) fn looks_like_region(s: &str) -> bool {
-    let mut parts = s.split('-');
-    let first_ok = parts
-        .next()
-        .is_some_and(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_lowercase()));
-    let rest: Vec<&str> = parts.collect();
-    first_ok
-        && rest.len() >= 2
-        && rest[..rest.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && rest[rest.len() - 1].bytes().all(|b| b.is_ascii_digit())
 }
 
 /// `us-west-2b` → `us-west-2`.

@@ -16,6 +16,7 @@ mod resource_type;
 mod role;
 mod rule;
 mod rule_definition;
+mod scope_sweep;
 mod secret;
 mod subscription;
 mod timestamp;
@@ -39,7 +40,7 @@ pub use remediation_job::{
     idempotency_key, Attempt, AttemptEnd, JobOrigin, JobState, JobVerdict, RemediationException,
     RemediationJob,
 };
-pub use resource_key::ResourceKey;
+pub use resource_key::{looks_like_region, ResourceKey};
 pub use resource_type::{
     aws_resource_types, closest_resource_type, is_aws_resource_type, known_resource_type,
     UnknownResourceType, MAX_RESOURCE_TYPE_CHARS,
@@ -50,6 +51,7 @@ pub use rule::{
     RuleParameter, Trigger, Verdict, MAX_ANNOTATION_CHARS, MAX_LOG_LINES, MAX_LOG_LINE_BYTES,
 };
 pub use rule_definition::{with_defaults, RuleDefinition, RuleScope, TagFilter};
+pub use scope_sweep::ScopeSweep;
 pub use secret::{signature, Secret, EMPTY_SHA256, MIN_SECRET_CHARS, REDACTED, SIGNATURE_HEADER};
 pub use subscription::{ApiEventPattern, ErrorMatch, Subscription};
 pub use timestamp::{

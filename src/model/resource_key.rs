@@ -54,3 +54,18 @@ impl fmt::Display for ResourceKey {
         )
     }
 }
+
+/// `us-east-1`, `ap-southeast-2`, `us-gov-west-1`: letters, dashes, a final number.
+pub fn looks_like_region(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let first_ok = parts
+        .next()
+        .is_some_and(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_lowercase()));
+    let rest: Vec<&str> = parts.collect();
+    first_ok
+        && rest.len() >= 2
+        && rest[..rest.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && rest[rest.len() - 1].bytes().all(|b| b.is_ascii_digit())
+}

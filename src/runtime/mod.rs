@@ -2,6 +2,7 @@
 //! event retention, remediation jobs, webhook deliveries), each with one job and woken when
 //! there is work, started and stopped together; the server that adds the HTTP API; signals.
 
+pub mod collector_worker;
 mod cron_worker;
 mod queue_worker;
 mod queues;
@@ -52,6 +53,7 @@ struct Counters {
     purges: AtomicUsize,
     attempts: AtomicUsize,
     deliveries: AtomicUsize,
+    sweeps: AtomicUsize,
 }
 
 /// What the workers did before they stopped.
@@ -67,6 +69,8 @@ pub struct RuntimeReport {
     pub attempts: usize,
     /// Delivery attempts made.
     pub deliveries: usize,
+    /// Collector sweeps of an account.
+    pub sweeps: usize,
 }
 
 /// The running background workers.
@@ -143,6 +147,9 @@ impl Runtime {
         runtime.spawn("deliveries", move |app, stop, counters, _| {
             run_queue(&queues::Deliveries(&app), max, &stop, &counters.deliveries)
         })?;
+        runtime.spawn("collector", move |app, stop, counters, _| {
+            collector_worker::run_collector(&app, &stop, &counters.sweeps)
+        })?;
         tracing::info!(recovered, "workers started");
         Ok(runtime)
     }
@@ -171,11 +178,13 @@ impl Runtime {
     pub fn stop(self) -> Result<RuntimeReport, AppError> {
         self.stop.store(true, Ordering::SeqCst);
         let wakes = self.app.wakes();
+        let collector = self.app.collector();
         for wake in [
             &wakes.rules,
             &wakes.jobs,
             &wakes.deliveries,
             &self.retention_wake,
+            &collector.wake,
         ] {
             wake.notify();
         }
@@ -193,6 +202,7 @@ impl Runtime {
             purges: self.counters.purges.load(Ordering::SeqCst),
             attempts: self.counters.attempts.load(Ordering::SeqCst),
             deliveries: self.counters.deliveries.load(Ordering::SeqCst),
+            sweeps: self.counters.sweeps.load(Ordering::SeqCst),
         };
         tracing::info!(?report, "workers stopped");
         Ok(report)

@@ -40,6 +40,10 @@ impl Server {
         tracing::info!(?applied, "configuration file applied");
         app.reload_subscriptions()?;
         app.rules_changed();
+        app.set_collector(super::collector_worker::collector_from_file(
+            &app,
+            &settings.file.collector,
+        )?);
         let runtime = if settings.workers {
             Some(Runtime::start(&app, settings.runtime)?)
         } else {

@@ -9,6 +9,7 @@
 //! version is a single atomic batch.
 
 mod audit;
+mod collector;
 mod config_versions;
 mod events;
 mod keys;
@@ -115,6 +116,7 @@ pub struct Store {
     events: EngineTree,
     remediation: EngineTree,
     audit: EngineTree,
+    collector: EngineTree,
     /// Secret key of the rule artifacts' keyed hashes; never leaves the store.
     artifact_key: Arc<[u8; ARTIFACT_KEY_LEN]>,
     /// Serialises read-compare-write sequences of the recorder.
@@ -175,6 +177,7 @@ impl Store {
         let events = db.open_tree("events")?;
         let remediation = db.open_tree("remediation")?;
         let audit = db.open_tree("audit")?;
+        let collector = db.open_tree("collector")?;
         tracing::debug!(path = %path.display(), "store open");
         let store = Store {
             dir: path,
@@ -185,6 +188,7 @@ impl Store {
             events,
             remediation,
             audit,
+            collector,
             artifact_key,
             config_writer: Arc::new(Mutex::new(())),
             verdict_writer: Arc::new(Mutex::new(())),

@@ -2,7 +2,9 @@
 
 #![allow(dead_code)]
 
+pub mod fault_proxy;
 pub mod memory;
+pub mod moto;
 pub mod receiver;
 pub mod server;
 

@@ -8,9 +8,9 @@
 //! not copied into `configuration`.
 
 use super::{partition, DescribeError, DescribedItem, Fields, ITEM_VERSION};
-use crate::ingest::config_item::{arn_part, looks_like_region, parse_item};
+use crate::ingest::config_item::{arn_part, parse_item};
 use crate::ingest::json_type::type_name;
-use crate::model::{format_time, Timestamp};
+use crate::model::{format_time, looks_like_region, Timestamp};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 

@@ -8,6 +8,7 @@
 //!
 //! Supported so far: EC2 `DescribeSecurityGroups` ([`ec2`]).
 
+pub mod deleted;
 pub mod ec2;
 
 use super::json_type::type_name;

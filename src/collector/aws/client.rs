@@ -1,0 +1,443 @@
+//! The one place requests to AWS are built, signed (SigV4), paced, sent and retried, and their
+//! errors read. Service modules say what to ask; this says how.
+
+use super::credentials::CredentialChain;
+use super::endpoint::{Endpoint, Endpoints, Service};
+use super::retry::{is_retryable, is_throttling, Pacer, RetryPolicy};
+use super::xml;
+use super::AwsError;
+use aws_sigv4::http_request::{
+    sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
+    UriPathNormalizationMode,
+};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+/// Largest response body read: AWS pages are far smaller; a larger body is an error.
+const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// How long one request may take, connection included.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A request, before signing.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The service.
+    pub service: Service,
+    /// The operation's name, for errors and metrics (`DescribeSecurityGroups`).
+    pub operation: &'static str,
+    /// The region of the resources asked about.
+    pub region: String,
+    /// `GET`, `POST`, `PUT`, `DELETE`.
+    pub method: &'static str,
+    /// Path and query, already percent-encoded, from `/`.
+    pub path: String,
+    /// Headers besides those signing adds.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    /// A query-protocol call (EC2, IAM, STS): `Action`, `Version` and the parameters,
+    /// form-encoded in a POST body.
+    pub fn query(
+        service: Service,
+        region: &str,
+        action: &'static str,
+        version: &str,
+        params: &[(String, String)],
+    ) -> Request {
+        let mut form = form_urlencoded(&[("Action", action), ("Version", version)]);
+        for (name, value) in params {
+            form.push('&');
+            form.push_str(&form_urlencoded(&[(name.as_str(), value.as_str())]));
+        }
+        Request {
+            service,
+            operation: action,
+            region: region.to_string(),
+            method: "POST",
+            path: "/".to_string(),
+            headers: vec![(
+                "content-type".to_string(),
+                "application/x-www-form-urlencoded; charset=utf-8".to_string(),
+            )],
+            body: form.into_bytes(),
+        }
+    }
+}
+
+fn form_urlencoded(pairs: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+/// A successful answer.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The HTTP status (2xx).
+    pub status: u16,
+    /// Response headers, names in lower case.
+    pub headers: BTreeMap<String, String>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// Requests-per-second limits by service name, and the retry policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientSettings {
+    /// Requests per second by [`Service::name`]; services not named are not paced.
+    pub rates: BTreeMap<String, f64>,
+    /// Retries of throttled and transient failures.
+    pub retry: RetryPolicy,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        // Below AWS's documented steady rates for describe and list calls, so that a sweep
+        // leaves room for the account's other callers.
+        let rates = [("ec2", 20.0), ("s3", 50.0), ("iam", 10.0), ("sts", 5.0)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        ClientSettings {
+            rates,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// Counts of what a client sent, for reports and metrics.
+#[derive(Debug, Default)]
+pub struct ClientCounters {
+    /// Requests sent, retries included.
+    pub requests: AtomicU64,
+    /// Retries after throttling.
+    pub throttled: AtomicU64,
+    /// Retries after other transient failures.
+    pub retried: AtomicU64,
+}
+
+/// A client for one account's credentials.
+#[derive(Debug)]
+pub struct AwsClient {
+    credentials: CredentialChain,
+    endpoints: Endpoints,
+    settings: ClientSettings,
+    pacer: Pacer,
+    /// What was sent.
+    pub counters: ClientCounters,
+}
+
+impl AwsClient {
+    /// A client signing with `credentials`, sending to `endpoints`.
+    pub fn new(
+        credentials: CredentialChain,
+        endpoints: Endpoints,
+        settings: ClientSettings,
+    ) -> AwsClient {
+        AwsClient {
+            credentials,
+            endpoints,
+            settings,
+            pacer: Pacer::default(),
+            counters: ClientCounters::default(),
+        }
+    }
+
+    /// The region the credential chain's configuration names.
+    pub fn default_region(&self) -> Option<&str> {
+        self.credentials.default_region()
+    }
+
+    /// The endpoint of a service for a region.
+    pub fn endpoint(&self, service: Service, region: &str) -> Endpoint {
+        self.endpoints.resolve(service, region)
+    }
+
+    /// Sends a request, retrying throttling and transient failures with backoff; an AWS
+    /// error answer becomes [`AwsError::Service`] with its code and message.
+    pub fn send(&self, request: &Request) -> Result<Response, AwsError> {
+        let endpoint = self.endpoints.resolve(request.service, &request.region);
+        let url = format!("{}{}", endpoint.base, request.path);
+        let rate = self
+            .settings
+            .rates
+            .get(request.service.name())
+            .copied()
+            .unwrap_or(0.0);
+        let policy = self.settings.retry;
+        let mut attempt = 1;
+        loop {
+            self.pacer.wait(request.service.name(), rate);
+            self.counters.requests.fetch_add(1, Ordering::Relaxed);
+            let outcome = self.send_once(request, &endpoint, &url);
+            let retry = match &outcome {
+                Ok(_) => false,
+                Err(AwsError::Service { status, code, .. }) => {
+                    let throttled = is_throttling(*status, code.as_deref());
+                    let counter = if throttled {
+                        &self.counters.throttled
+                    } else {
+                        &self.counters.retried
+                    };
+                    let retry = is_retryable(*status, code.as_deref());
+                    if retry {
+                        counter.fetch_add(1, Ordering::Relaxed);
+                    }
+                    retry
+                }
+                Err(AwsError::Transport { retryable, .. }) => {
+                    if *retryable {
+                        self.counters.retried.fetch_add(1, Ordering::Relaxed);
+                    }
+                    *retryable
+                }
+                Err(_) => false,
+            };
+            if !retry || attempt >= policy.max_attempts {
+                return outcome;
+            }
+            let wait = policy.backoff(attempt);
+            tracing::debug!(
+                service = request.service.name(),
+                operation = request.operation,
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                error = %outcome.as_ref().err().map(ToString::to_string).unwrap_or_default(),
+                "retrying AWS request"
+            );
+            std::thread::sleep(wait);
+            attempt += 1;
+        }
+    }
+
+    fn send_once(
+        &self,
+        request: &Request,
+        endpoint: &Endpoint,
+        url: &str,
+    ) -> Result<Response, AwsError> {
+        let headers = self.signed_headers(request, endpoint, url)?;
+        let agent = crate::http::agent();
+        let mut builder = ureq::http::Request::builder()
+            .method(request.method)
+            .uri(url);
+        for (name, value) in &headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let http_request = builder
+            .body(request.body.clone())
+            .map_err(|e| AwsError::Request(format!("{} {url}: {e}", request.method)))?;
+        let config = agent
+            .configure_request(http_request)
+            .timeout_global(Some(REQUEST_TIMEOUT))
+            .build();
+        let mut response = match agent.run(config) {
+            Ok(response) => response,
+            Err(e) => {
+                let retryable = !matches!(
+                    e,
+                    ureq::Error::BadUri(_) | ureq::Error::Http(_) | ureq::Error::InvalidProxyUrl
+                );
+                return Err(AwsError::Transport {
+                    operation: request.operation,
+                    url: url.to_string(),
+                    reason: e.to_string(),
+                    retryable,
+                });
+            }
+        };
+        let status = response.status().as_u16();
+        let response_headers: BTreeMap<String, String> = response
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        let mut body = Vec::new();
+        response
+            .body_mut()
+            .as_reader()
+            .take(MAX_RESPONSE_BYTES + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| AwsError::Transport {
+                operation: request.operation,
+                url: url.to_string(),
+                reason: format!("reading the answer: {e}"),
+                retryable: true,
+            })?;
+        if body.len() as u64 > MAX_RESPONSE_BYTES {
+            return Err(AwsError::Request(format!(
+                "{}: the answer is larger than {MAX_RESPONSE_BYTES} bytes",
+                request.operation
+            )));
+        }
+        if (200..300).contains(&status) {
+            return Ok(Response {
+                status,
+                headers: response_headers,
+                body,
+            });
+        }
+        Err(service_error(request, status, &response_headers, &body))
+    }
+
+    /// The request's headers plus those SigV4 adds.
+    fn signed_headers(
+        &self,
+        request: &Request,
+        endpoint: &Endpoint,
+        url: &str,
+    ) -> Result<Vec<(String, String)>, AwsError> {
+        let credentials = self.credentials.credentials()?;
+        let identity: Identity = credentials.into();
+        let mut settings = SigningSettings::default();
+        if request.service.signing_name() == "s3" {
+            // S3 signs the path as sent, encoded once, and wants the payload's hash.
+            settings.percent_encoding_mode = PercentEncodingMode::Single;
+            settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+            settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        }
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&endpoint.signing_region)
+            .name(request.service.signing_name())
+            .time(SystemTime::now())
+            .settings(settings)
+            .build()
+            .map_err(|e| AwsError::Request(format!("signing parameters: {e}")))?
+            .into();
+        let signable = SignableRequest::new(
+            request.method,
+            url,
+            request
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+            SignableBody::Bytes(&request.body),
+        )
+        .map_err(|e| AwsError::Request(format!("signing {url}: {e}")))?;
+        let (instructions, _signature) = sign(signable, &params)
+            .map_err(|e| AwsError::Request(format!("signing {url}: {e}")))?
+            .into_parts();
+        let (signing_headers, _) = instructions.into_parts();
+        let mut headers = request.headers.clone();
+        headers.extend(
+            signing_headers
+                .into_iter()
+                .map(|h| (h.name().to_string(), h.value().to_string())),
+        );
+        Ok(headers)
+    }
+}
+
+/// Reads an error answer: `Code` and `Message` wherever the protocol puts them (EC2's
+/// `Response/Errors/Error`, the query protocol's `ErrorResponse/Error`, S3's `Error`), or the
+/// JSON protocol's `__type` and `message`.
+fn service_error(
+    request: &Request,
+    status: u16,
+    headers: &BTreeMap<String, String>,
+    body: &[u8],
+) -> AwsError {
+    let (mut code, mut message) = (None, None);
+    if let Ok(root) = xml::parse(body) {
+        let text = |name: &str| {
+            (root.name == name)
+                .then(|| root.text.clone())
+                .or_else(|| root.find_text(name).map(str::to_string))
+                .filter(|t| !t.is_empty())
+        };
+        code = text("Code");
+        message = text("Message");
+    } else if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+        code = value
+            .get("__type")
+            .and_then(|v| v.as_str())
+            .map(|t| t.rsplit('#').next().unwrap_or(t).to_string());
+        message = ["message", "Message"]
+            .iter()
+            .find_map(|k| value.get(*k).and_then(|v| v.as_str()))
+            .map(str::to_string);
+    }
+    // S3 answers HEAD and some errors with no body: the header names the code.
+    let code = code.or_else(|| headers.get("x-amz-error-code").cloned());
+    AwsError::Service {
+        service: request.service.name(),
+        operation: request.operation,
+        status,
+        code,
+        message: message.unwrap_or_default(),
+        request_id: headers
+            .get("x-amzn-requestid")
+            .or_else(|| headers.get("x-amz-request-id"))
+            .cloned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> Request {
+        Request::query(
+            Service::Ec2,
+            "us-east-1",
+            "DescribeSecurityGroups",
+            "2016-11-15",
+            &[],
+        )
+    }
+
+    #[test]
+    fn query_requests_are_form_encoded() {
+        let r = Request::query(
+            Service::Ec2,
+            "eu-west-1",
+            "DescribeSecurityGroups",
+            "2016-11-15",
+            &[("NextToken".into(), "a+b/c=".into())],
+        );
+        assert_eq!(
+            String::from_utf8(r.body).unwrap(),
+            "Action=DescribeSecurityGroups&Version=2016-11-15&NextToken=a%2Bb%2Fc%3D"
+        );
+        assert_eq!(r.method, "POST");
+    }
+
+    #[test]
+    fn error_answers_of_each_protocol_name_code_and_message() {
+        let ec2 = br#"<?xml version="1.0" encoding="UTF-8"?>
+<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>r-1</RequestID></Response>"#;
+        let e = service_error(&request(), 503, &BTreeMap::new(), ec2);
+        let AwsError::Service {
+            code,
+            message,
+            status,
+            ..
+        } = e
+        else {
+            panic!("{e:?}")
+        };
+        assert_eq!(
+            (code.as_deref(), message.as_str(), status),
+            (Some("RequestLimitExceeded"), "Request limit exceeded.", 503)
+        );
+        let s3 = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
+        let e = service_error(&request(), 503, &BTreeMap::new(), s3);
+        assert!(e.to_string().contains("SlowDown: Please reduce"), "{e}");
+        let json = br#"{"__type":"com.amazonaws#ThrottlingException","message":"Rate exceeded"}"#;
+        let e = service_error(&request(), 400, &BTreeMap::new(), json);
+        assert!(
+            e.to_string().contains("ThrottlingException: Rate exceeded"),
+            "{e}"
+        );
+        let headers = BTreeMap::from([("x-amz-error-code".to_string(), "NoSuchKey".to_string())]);
+        let e = service_error(&request(), 404, &headers, b"");
+        assert!(e.to_string().contains("NoSuchKey"), "{e}");
+    }
+}

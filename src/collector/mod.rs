@@ -1,0 +1,12 @@
+//! The collector: describes resources through the cloud's APIs and maps them to configuration
+//! items in AWS Config's shape, so conftrail records an account by itself.
+//!
+//! [`aws`] is the client (credentials, signing, pacing, retries, endpoints); [`listing`] lists
+//! every resource of a type in a region as items, saying which resources exist even where
+//! one could not be mapped. What is recorded, judged and deleted is decided by the use case in
+//! `app::collect`.
+
+pub mod aws;
+pub mod listing;
+
+pub use listing::{list_resources, Listing, COLLECTED_TYPES};

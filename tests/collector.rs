@@ -1,0 +1,343 @@
+//! The collector against a real moto server (`moto[server]` from PyPI, see tests/common/moto.rs):
+//! `conftrail collect` sweeps an account seeded through boto3, records and judges what it
+//! finds, records nothing for what did not change, records deletions only from complete
+//! listings, and rides out throttling. A fault-injecting proxy in front of moto plays the
+//! failures moto cannot.
+
+mod common;
+
+use common::fault_proxy::FaultProxy;
+use common::moto::{Moto, ACCOUNT};
+use common::{describe, json};
+use serde_json::Value;
+use std::path::Path;
+
+const SG: &str = "AWS::EC2::SecurityGroup";
+
+/// Creates a group with the ingress rules given (Python list literal) and prints its id.
+fn create_group(moto: &Moto, name: &str, ingress: &str) -> String {
+    moto.python(&format!(
+        "vpc = ec2.describe_vpcs()['Vpcs'][0]['VpcId']\n\
+         g = ec2.create_security_group(GroupName='{name}', Description='{name} group', VpcId=vpc)['GroupId']\n\
+         ec2.create_tags(Resources=[g], Tags=[{{'Key': 'Name', 'Value': '{name}'}}])\n\
+         ingress = {ingress}\n\
+         if ingress: ec2.authorize_security_group_ingress(GroupId=g, IpPermissions=ingress)\n\
+         print(g)"
+    ))
+}
+
+fn open_ssh() -> &'static str {
+    "[{'IpProtocol': 'tcp', 'FromPort': 22, 'ToPort': 22, 'IpRanges': [{'CidrIp': '0.0.0.0/0'}]}]"
+}
+
+fn collect(moto: &Moto, data: &Path, extra: &[&str]) -> (Option<i32>, Value, String) {
+    let mut args = vec!["collect", "--regions", "us-east-1", "--json"];
+    args.extend_from_slice(extra);
+    let out = moto.conftrail(data, &args);
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("report is not JSON ({e}): {}", describe(&out)));
+    (out.status.code(), report, describe(&out))
+}
+
+fn group_ids(moto: &Moto) -> Vec<String> {
+    let out = moto.python(
+        "print(json.dumps([g['GroupId'] for g in ec2.describe_security_groups()['SecurityGroups']]))",
+    );
+    serde_json::from_str(&out).expect("ids")
+}
+
+fn verdict(data: &Path, moto: &Moto, rule: &str, id: &str) -> String {
+    let summary = json(&moto.conftrail(data, &["compliance", "--rule", rule, "--json"]));
+    summary["verdicts"]
+        .as_array()
+        .expect("verdicts")
+        .iter()
+        .find(|v| v["resourceId"] == id)
+        .map(|v| v["compliance"].as_str().unwrap_or_default().to_string())
+        .unwrap_or_else(|| panic!("no verdict of {rule} on {id}: {summary}"))
+}
+
+#[test]
+fn a_sweep_records_judges_skips_the_unchanged_and_records_deletions() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let open = create_group(&moto, "bastion", open_ssh());
+    let closed = create_group(
+        &moto,
+        "internal",
+        "[{'IpProtocol': 'tcp', 'FromPort': 443, 'ToPort': 443, 'IpRanges': [{'CidrIp': '10.0.0.0/8'}]}]",
+    );
+    let all = group_ids(&moto);
+    assert!(all.len() >= 3, "moto's default group plus ours: {all:?}");
+
+    // First sweep: every group is a new version, judged.
+    let (code, report, shown) = collect(&moto, &data, &[]);
+    assert_eq!(code, Some(0), "{shown}");
+    assert_eq!(report["accountId"], ACCOUNT, "{shown}");
+    let scope = &report["scopes"][0];
+    assert_eq!(scope["resourceType"], SG);
+    assert_eq!(scope["region"], "us-east-1");
+    assert_eq!(scope["complete"], true);
+    assert_eq!(scope["resources"], all.len(), "{shown}");
+    assert_eq!(scope["newVersions"], all.len(), "{shown}");
+    assert_eq!(scope["errors"], serde_json::json!([]), "{shown}");
+    assert_eq!(
+        verdict(&data, &moto, "restricted-ssh", &open),
+        "NON_COMPLIANT"
+    );
+    assert_eq!(
+        verdict(&data, &moto, "restricted-ssh", &closed),
+        "COMPLIANT"
+    );
+
+    // The item is AWS Config's shape, with the region and account the sweep knows.
+    let item = json(&moto.conftrail(&data, &["show", SG, &open, "--json"]));
+    assert_eq!(item["awsRegion"], "us-east-1");
+    assert_eq!(item["awsAccountId"], ACCOUNT);
+    assert_eq!(
+        item["ARN"],
+        format!("arn:aws:ec2:us-east-1:{ACCOUNT}:security-group/{open}")
+    );
+    assert_eq!(item["resourceName"], "bastion");
+    assert_eq!(item["tags"]["Name"], "bastion");
+    assert_eq!(item["configuration"]["ipPermissions"][0]["fromPort"], 22);
+    assert_eq!(
+        item["configuration"]["ipPermissions"][0]["ipv4Ranges"][0]["cidrIp"],
+        "0.0.0.0/0"
+    );
+    assert_eq!(item["relationships"][0]["resourceType"], "AWS::EC2::VPC");
+
+    // Nothing changed: nothing recorded.
+    let (code, report, shown) = collect(&moto, &data, &[]);
+    assert_eq!(code, Some(0), "{shown}");
+    assert_eq!(report["scopes"][0]["newVersions"], 0, "{shown}");
+    assert_eq!(report["scopes"][0]["unchanged"], all.len(), "{shown}");
+
+    // The open group is fixed and the internal one deleted.
+    moto.python(&format!(
+        "ec2.revoke_security_group_ingress(GroupId='{open}', IpPermissions={})\n\
+         ec2.delete_security_group(GroupId='{closed}')",
+        open_ssh()
+    ));
+    let (code, report, shown) = collect(&moto, &data, &[]);
+    assert_eq!(code, Some(0), "{shown}");
+    let scope = &report["scopes"][0];
+    assert_eq!(scope["newVersions"], 1, "{shown}");
+    assert_eq!(scope["deleted"], 1, "{shown}");
+    assert_eq!(scope["resources"], all.len() - 1, "{shown}");
+    assert_eq!(verdict(&data, &moto, "restricted-ssh", &open), "COMPLIANT");
+    let history = json(&moto.conftrail(&data, &["history", SG, &closed, "--json"]));
+    let latest = &history["configurationItems"][0];
+    assert_eq!(
+        latest["configurationItemStatus"], "ResourceDeleted",
+        "{history}"
+    );
+    assert_eq!(latest["resourceName"], "internal", "{history}");
+    assert_eq!(latest["configuration"], Value::Null, "{history}");
+
+    // A deleted resource stays deleted: the next sweep records nothing more for it.
+    let (_, report, shown) = collect(&moto, &data, &[]);
+    assert_eq!(report["scopes"][0]["deleted"], 0, "{shown}");
+    assert_eq!(report["scopes"][0]["newVersions"], 0, "{shown}");
+}
+
+#[test]
+fn a_failed_listing_deletes_nothing_and_throttling_is_retried() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let proxy = FaultProxy::start(&moto.url);
+    let endpoint = ["--endpoint-url", proxy.url.as_str()];
+    let group = create_group(&moto, "web", open_ssh());
+    let (code, report, shown) = collect(&moto, &data, &endpoint);
+    assert_eq!(code, Some(0), "{shown}");
+    let listed = report["scopes"][0]["resources"].clone();
+
+    // EC2 fails every listing; STS still answers. The group is gone from moto too, but an
+    // incomplete listing proves nothing: no deletion, an error, exit status 4.
+    moto.python(&format!("ec2.delete_security_group(GroupId='{group}')"));
+    proxy.set_rule(|seen| {
+        seen.body.contains("Action=DescribeSecurityGroups").then(|| {
+            (
+                500,
+                "<Response><Errors><Error><Code>InternalError</Code><Message>injected</Message></Error></Errors></Response>"
+                    .to_string(),
+            )
+        })
+    });
+    let (code, report, shown) = collect(&moto, &data, &endpoint);
+    assert_eq!(code, Some(4), "{shown}");
+    let scope = &report["scopes"][0];
+    assert_eq!(scope["complete"], false, "{shown}");
+    assert_eq!(scope["deleted"], 0, "{shown}");
+    assert!(
+        scope["errors"][0]
+            .as_str()
+            .is_some_and(|e| e.contains("InternalError") && e.contains("injected")),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("INCOMPLETE") || shown.contains("InternalError"),
+        "{shown}"
+    );
+    let history = json(&moto.conftrail(&data, &["history", SG, &group, "--json"]));
+    assert_eq!(
+        history["configurationItems"][0]["configurationItemStatus"], "OK",
+        "{history}"
+    );
+
+    // Throttled twice, then answered: the sweep completes, and says it was throttled.
+    let mut throttles = 2;
+    proxy.set_rule(move |seen| {
+        (seen.body.contains("Action=DescribeSecurityGroups") && throttles > 0).then(|| {
+            throttles -= 1;
+            (
+                503,
+                "<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors></Response>"
+                    .to_string(),
+            )
+        })
+    });
+    let (code, report, shown) = collect(&moto, &data, &endpoint);
+    assert_eq!(code, Some(0), "{shown}");
+    assert_eq!(report["throttled"], 2, "{shown}");
+    let scope = &report["scopes"][0];
+    assert_eq!(scope["complete"], true, "{shown}");
+    // Now the complete listing lacks the group: its deletion is recorded.
+    assert_eq!(scope["deleted"], 1, "{shown}");
+    assert_eq!(
+        scope["resources"].as_u64(),
+        listed.as_u64().map(|n| n - 1),
+        "{shown}"
+    );
+    let describes = proxy
+        .seen()
+        .iter()
+        .filter(|s| s.body.contains("Action=DescribeSecurityGroups"))
+        .count();
+    assert!(
+        describes >= 3,
+        "the throttled calls were sent again: {describes}"
+    );
+}
+
+#[test]
+fn a_type_the_collector_does_not_describe_is_refused_before_any_call() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = moto.conftrail(
+        &dir.path().join("data"),
+        &[
+            "collect",
+            "--regions",
+            "us-east-1",
+            "--types",
+            "AWS::EC2::SecurityGrop",
+        ],
+    );
+    common::failed_with(&out, "did you mean AWS::EC2::SecurityGroup?");
+    let out = moto.conftrail(
+        &dir.path().join("data"),
+        &[
+            "collect",
+            "--regions",
+            "us-east-1",
+            "--types",
+            "AWS::Lambda::Function",
+        ],
+    );
+    common::failed_with(
+        &out,
+        "the collector does not describe AWS::Lambda::Function",
+    );
+}
+
+#[test]
+fn the_server_sweeps_configured_accounts_at_start_and_on_demand() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let open = create_group(&moto, "bastion", open_ssh());
+    let config = dir.path().join("conftrail.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[collector]\ninterval = \"1h\"\n\n[[collector.accounts]]\nname = \"sandbox\"\nregions = [\"us-east-1\"]\ntypes = [\"aws::ec2::securitygroup\"]\nendpoint_url = \"{}\"\n",
+            moto.url
+        ),
+    )
+    .expect("write config");
+    let env: Vec<(&str, String)> = moto
+        .env()
+        .into_iter()
+        .filter(|(k, _)| *k != "AWS_ENDPOINT_URL")
+        .collect();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = common::server::Server::start_with_env(
+        &data,
+        &["--config", config.to_str().expect("utf8")],
+        &env,
+    );
+    // The first sweep runs at start.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        let (code, body) =
+            server.request(common::server::READ, "GET", "/v1/collector/status", None);
+        assert_eq!(code, 200, "{body}");
+        let status: Value = serde_json::from_str(&body).expect("json");
+        if status["accounts"][0]["sweeps"].as_u64() >= Some(1) {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no sweep within a minute: {status}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let account = &status["accounts"][0];
+    assert_eq!(account["name"], "sandbox", "{status}");
+    assert_eq!(account["accountId"], ACCOUNT, "{status}");
+    assert_eq!(account["intervalSeconds"], 3600, "{status}");
+    assert_eq!(account["resourceTypes"][0], SG, "{status}");
+    let scope = &status["scopes"][0];
+    assert_eq!(scope["region"], "us-east-1", "{status}");
+    assert_eq!(scope["complete"], true, "{status}");
+    assert!(scope["resources"].as_u64() >= Some(2), "{status}");
+    let (_, body) = server.request(
+        common::server::READ,
+        "GET",
+        &format!("/v1/resources/{SG}/{open}/compliance"),
+        None,
+    );
+    assert!(body.contains("NON_COMPLIANT"), "{body}");
+
+    // On demand: a change made since is recorded at once.
+    moto.python(&format!(
+        "ec2.revoke_security_group_ingress(GroupId='{open}', IpPermissions={})",
+        open_ssh()
+    ));
+    let (code, body) = server.request(common::server::READ, "POST", "/v1/collector/sweeps", None);
+    assert_eq!(code, 403, "sweeping needs the admin role: {body}");
+    let (code, body) = server.request(
+        common::server::ADMIN,
+        "POST",
+        "/v1/collector/sweeps?account=sandbox",
+        None,
+    );
+    assert_eq!(code, 200, "{body}");
+    let sweeps: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(
+        sweeps["sweeps"][0]["scopes"][0]["newVersions"], 1,
+        "{sweeps}"
+    );
+    let (code, body) = server.request(
+        common::server::ADMIN,
+        "POST",
+        "/v1/collector/sweeps?account=nope",
+        None,
+    );
+    assert_eq!(code, 404, "{body}");
+    assert!(body.contains("sandbox"), "{body}");
+    server.stop();
+}
