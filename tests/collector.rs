@@ -341,3 +341,137 @@ fn the_server_sweeps_configured_accounts_at_start_and_on_demand() {
     assert!(body.contains("sandbox"), "{body}");
     server.stop();
 }
+
+/// A CloudTrail record of `event` on a group by mallory, now.
+fn trail_record(event: &str, group: &str, event_id: &str) -> String {
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
+    serde_json::json!({"Records": [{
+        "eventVersion": "1.08",
+        "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLE", "accountId": ACCOUNT,
+            "arn": format!("arn:aws:iam::{ACCOUNT}:user/mallory"), "userName": "mallory"},
+        "eventTime": now.to_string(),
+        "eventSource": "ec2.amazonaws.com",
+        "eventName": event,
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "203.0.113.7",
+        "userAgent": "aws-cli/2.15",
+        "requestParameters": {"groupId": group, "ipPermissions": {"items": [{"ipProtocol": "tcp",
+            "fromPort": 22, "toPort": 22, "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}}]}},
+        "responseElements": {"_return": true},
+        "eventID": event_id,
+        "eventType": "AwsApiCall",
+        "readOnly": false,
+        "recipientAccountId": ACCOUNT
+    }]})
+    .to_string()
+}
+
+#[test]
+fn a_cloudtrail_call_gets_the_resource_described_again_and_linked_to_it() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let group = create_group(&moto, "web", "[]");
+    let config = dir.path().join("conftrail.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[collector.accounts]]\nname = \"sandbox\"\nregions = [\"us-east-1\"]\ninterval = \"1h\"\nendpoint_url = \"{}\"\n",
+            moto.url
+        ),
+    )
+    .expect("write config");
+    let env: Vec<(&str, String)> = moto
+        .env()
+        .into_iter()
+        .filter(|(k, _)| *k != "AWS_ENDPOINT_URL")
+        .collect();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = common::server::Server::start_with_env(
+        &data,
+        &["--config", config.to_str().expect("utf8")],
+        &env,
+    );
+    let timeline_path = format!("/v1/resources/{SG}/{group}/timeline");
+    let versions = |timeline: &Value| -> Vec<Value> {
+        timeline["entries"]
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter(|e| e.get("version").is_some())
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let wait_for = |what: &str, done: &dyn Fn(&Value) -> bool| -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let (_, body) = server.request(common::server::READ, "GET", &timeline_path, None);
+            let timeline: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+            if done(&timeline) {
+                return timeline;
+            }
+            assert!(std::time::Instant::now() < deadline, "{what}: {body}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    wait_for("the first sweep", &|t| versions(t).len() == 1);
+
+    // mallory opens SSH; CloudTrail's record of it arrives (here by POST /v1/ingest, as from
+    // an EventBridge target). The group is described again at once, not at the next sweep.
+    moto.python(&format!(
+        "ec2.authorize_security_group_ingress(GroupId='{group}', IpPermissions={})",
+        open_ssh()
+    ));
+    let event_id = "6f1f0a47-3b0e-4c51-9d2a-5d1c0b1e2f3a";
+    let (code, body) = server.request(
+        common::server::INGEST,
+        "POST",
+        "/v1/ingest",
+        Some(&trail_record(
+            "AuthorizeSecurityGroupIngress",
+            &group,
+            event_id,
+        )),
+    );
+    assert_eq!(code, 200, "{body}");
+    let timeline = wait_for("a second version", &|t| versions(t).len() == 2);
+    let latest = versions(&timeline).pop().expect("latest");
+    let calls = latest["apiCalls"].as_array().expect("apiCalls");
+    assert!(
+        calls
+            .iter()
+            .any(|c| c["eventID"] == event_id && c["username"] == "mallory"),
+        "the new version is linked to the call that caused it: {timeline}"
+    );
+    let (_, body) = server.request(
+        common::server::READ,
+        "GET",
+        &format!("/v1/resources/{SG}/{group}/compliance"),
+        None,
+    );
+    assert!(body.contains("NON_COMPLIANT"), "{body}");
+
+    // The group is deleted; the DeleteSecurityGroup record gets its deletion recorded.
+    moto.python(&format!("ec2.delete_security_group(GroupId='{group}')"));
+    let (code, body) = server.request(
+        common::server::INGEST,
+        "POST",
+        "/v1/ingest",
+        Some(&trail_record(
+            "DeleteSecurityGroup",
+            &group,
+            "0d6f7c36-9a0b-4a8e-8f53-2b1d3c4e5f60",
+        )),
+    );
+    assert_eq!(code, 200, "{body}");
+    let timeline = wait_for("the deletion", &|t| {
+        versions(t)
+            .last()
+            .is_some_and(|v| v["configurationItemStatus"] == "ResourceDeleted")
+    });
+    assert_eq!(versions(&timeline).len(), 3, "{timeline}");
+    server.stop();
+}

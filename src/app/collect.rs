@@ -223,23 +223,30 @@ impl App {
             gone.push((key.clone(), summary.state.latest.version));
         }
         gone.into_iter()
-            .map(|(key, latest)| {
-                let last = self.store().version(&key, latest)?;
-                let arn = last.as_ref().and_then(|item| item.arn.clone());
-                let name = last.and_then(|item| item.resource_name);
-                Ok(ParsedRecord {
-                    location: format!("{} (no longer listed)", key.resource_id),
-                    outcome: RecordOutcome::Item(Box::new(deleted_item(
-                        &key, name, arn, noticed_at,
-                    ))),
-                    warnings: Vec::new(),
-                })
-            })
+            .map(|(key, latest)| self.deletion_record(&key, latest, noticed_at))
             .collect()
+    }
+
+    /// The deletion of a recorded resource whose latest version is `latest`, with the name
+    /// and ARN it had.
+    pub(super) fn deletion_record(
+        &self,
+        key: &crate::model::ResourceKey,
+        latest: u64,
+        noticed_at: Timestamp,
+    ) -> Result<ParsedRecord, AppError> {
+        let last = self.store().version(key, latest)?;
+        let arn = last.as_ref().and_then(|item| item.arn.clone());
+        let name = last.and_then(|item| item.resource_name);
+        Ok(ParsedRecord {
+            location: format!("{} (no longer listed)", key.resource_id),
+            outcome: RecordOutcome::Item(Box::new(deleted_item(key, name, arn, noticed_at))),
+            warnings: Vec::new(),
+        })
     }
 }
 
-fn is_deletion(status: &str) -> bool {
+pub(super) fn is_deletion(status: &str) -> bool {
     matches!(
         ItemStatus::parse(status),
         Some(ItemStatus::ResourceDeleted | ItemStatus::ResourceDeletedNotRecorded)

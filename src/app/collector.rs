@@ -1,13 +1,21 @@
 //! The accounts a server sweeps by itself, shared by the collector worker (on each account's
 //! interval) and the API (`POST /v1/collector/sweeps`, `GET /v1/collector/status`).
 
-use super::collect::{CollectRequest, SweepReport};
+use super::collect::{is_deletion, CollectRequest, SweepReport};
+use super::ingest::IngestReport;
 use super::{App, AppError, Wake};
 use crate::collector::aws::AwsClient;
-use crate::model::{format_time, ScopeSweep, Timestamp};
+use crate::collector::{describe_one, COLLECTED_TYPES};
+use crate::ingest::{ParsedRecord, RecordOutcome};
+use crate::model::{format_time, ResourceKey, ScopeSweep, Timestamp, TouchedResource};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// A resource named by API calls is described again this long after the last of them, so a
+/// burst of calls (a console edit makes several) costs one describe.
+pub const REDESCRIBE_DELAY: Duration = Duration::from_secs(1);
 
 /// One account the server sweeps: its client and what to sweep, how often.
 #[derive(Debug)]
@@ -85,13 +93,98 @@ impl CollectorAccount {
     }
 }
 
-/// The accounts, and the worker's wake-up call.
+/// The accounts, the resources waiting to be described again, and the worker's wake-up call.
 #[derive(Debug, Default)]
 pub struct Collector {
     /// In configuration order.
     pub accounts: Vec<Arc<CollectorAccount>>,
-    /// Wakes the worker (its accounts changed, or it should stop).
+    /// Wakes the worker (work arrived, or it should stop).
     pub wake: Wake,
+    /// Resources named by API calls → when to describe them again.
+    pending: Mutex<BTreeMap<ResourceKey, Instant>>,
+}
+
+impl Collector {
+    /// A collector of these accounts, with nothing pending.
+    pub fn new(accounts: Vec<Arc<CollectorAccount>>) -> Collector {
+        Collector {
+            accounts,
+            ..Collector::default()
+        }
+    }
+
+    /// Notes the resources successful calls changed: each of a type the collector describes,
+    /// in a configured account, is described again [`REDESCRIBE_DELAY`] after its last call.
+    pub fn note_calls<'t>(&self, touched: impl IntoIterator<Item = &'t TouchedResource>) {
+        if self.accounts.is_empty() {
+            return;
+        }
+        let due = Instant::now() + REDESCRIBE_DELAY;
+        let mut noted = false;
+        let mut pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for resource in touched {
+            if !COLLECTED_TYPES.contains(&resource.resource_type.as_str())
+                || resource.identifier.starts_with("arn:")
+                || !self.has_account(&resource.account_id)
+            {
+                continue;
+            }
+            let key = ResourceKey::new(
+                resource.account_id.clone(),
+                resource.region.clone(),
+                resource.resource_type.clone(),
+                resource.identifier.clone(),
+            );
+            pending.insert(key, due);
+            noted = true;
+        }
+        drop(pending);
+        if noted {
+            self.wake.notify();
+        }
+    }
+
+    /// Whether a configured account has this id (known once it was swept).
+    fn has_account(&self, account_id: &str) -> bool {
+        self.account(account_id).is_some()
+    }
+
+    /// The configured account with this id.
+    fn account(&self, account_id: &str) -> Option<&Arc<CollectorAccount>> {
+        self.accounts
+            .iter()
+            .find(|a| a.state().account_id.as_deref() == Some(account_id))
+    }
+
+    /// Takes the resources due to be described again by now.
+    fn take_due(&self, now: Instant) -> Vec<ResourceKey> {
+        let mut pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let due: Vec<ResourceKey> = pending
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in &due {
+            pending.remove(key);
+        }
+        due
+    }
+
+    /// When the next resource is due to be described again.
+    pub fn next_redescribe(&self) -> Option<Instant> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .values()
+            .min()
+            .copied()
+    }
 }
 
 /// What the collector did and is set to do.
@@ -187,6 +280,66 @@ impl App {
             .into_iter()
             .map(|a| self.sweep_account(a))
             .collect()
+    }
+}
+
+impl App {
+    /// Describes again every resource due (named by API calls a moment ago) and records what
+    /// it is now, or its deletion; returns how many were described.
+    pub fn redescribe_due(&self) -> Result<usize, AppError> {
+        let collector = self.collector();
+        let due = collector.take_due(Instant::now());
+        for key in &due {
+            let Some(account) = collector.account(&key.account_id) else {
+                continue;
+            };
+            self.redescribe(account, key)?;
+        }
+        Ok(due.len())
+    }
+
+    /// Describes one resource of an account again and records it (a new version only if it
+    /// changed), or its deletion if AWS no longer has it. Cloud errors are logged, not raised:
+    /// the next sweep catches up.
+    pub fn redescribe(
+        &self,
+        account: &CollectorAccount,
+        key: &ResourceKey,
+    ) -> Result<Option<IngestReport>, AppError> {
+        let now = chrono::Utc::now();
+        let record = match describe_one(
+            &account.client,
+            &key.region,
+            &key.resource_type,
+            &key.resource_id,
+            now,
+        ) {
+            Ok(Some(described)) => ParsedRecord {
+                location: key.resource_id.clone(),
+                outcome: RecordOutcome::Item(Box::new(described.item)),
+                warnings: described.warnings,
+            },
+            Ok(None) => match self.store().latest_state(key)? {
+                Some(state) if !is_deletion(&state.status) => {
+                    self.deletion_record(key, state.latest.version, now)?
+                }
+                // Never recorded, or already deleted: nothing to say.
+                _ => return Ok(None),
+            },
+            Err(e) => {
+                tracing::warn!(resource = %key.resource_id, error = %e, "re-describe failed");
+                return Ok(None);
+            }
+        };
+        let source = format!("collector {} {} re-describe", key.account_id, key.region);
+        let report = self.ingest_records(&source, vec![record], true)?;
+        tracing::info!(
+            resource = %key.resource_id,
+            new_versions = report.new_versions,
+            deleted = report.deleted,
+            "re-described after an API call"
+        );
+        Ok(Some(report))
     }
 }
 

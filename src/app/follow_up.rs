@@ -3,10 +3,11 @@
 //! the background workers.
 
 use crate::evaluator::VerdictSink;
-use crate::model::{ApiEvent, RemediationJob, ResourceKey, VerdictRecord};
+use crate::model::{RemediationJob, ResourceKey, VerdictRecord};
 use crate::notify::{self, Notifier};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, StoredEvent};
 
+use super::collector::Collector;
 use super::{App, Wakes};
 
 /// Who is told, and what is woken: the parts of the application a follow-up needs.
@@ -15,6 +16,7 @@ pub struct FollowUp {
     store: Store,
     notifier: std::sync::Arc<Notifier>,
     wakes: std::sync::Arc<Wakes>,
+    collector: std::sync::Arc<Collector>,
 }
 
 impl FollowUp {
@@ -24,6 +26,7 @@ impl FollowUp {
             store: app.store().clone(),
             notifier: app.notifier().clone(),
             wakes: app.wakes().clone(),
+            collector: app.collector(),
         }
     }
 
@@ -33,6 +36,7 @@ impl FollowUp {
             store: store.clone(),
             notifier: std::sync::Arc::default(),
             wakes: std::sync::Arc::default(),
+            collector: std::sync::Arc::default(),
         }
     }
 
@@ -49,13 +53,24 @@ impl FollowUp {
         Ok(())
     }
 
-    /// Newly stored API calls: delivered to the subscriptions whose pattern they match.
+    /// Newly stored API calls: delivered to the subscriptions whose pattern they match, and
+    /// the resources that successful changing calls name described again by the collector.
     pub fn after_api_events<'e>(
         &self,
-        events: impl IntoIterator<Item = &'e ApiEvent>,
+        events: impl IntoIterator<Item = &'e StoredEvent> + Clone,
     ) -> Result<(), StoreError> {
-        let queued = notify::api_calls(&self.notifier, &self.store, events)?;
+        let queued = notify::api_calls(
+            &self.notifier,
+            &self.store,
+            events.clone().into_iter().map(|stored| &stored.event),
+        )?;
         self.deliveries_queued(queued);
+        self.collector.note_calls(
+            events
+                .into_iter()
+                .filter(|stored| stored.event.error_code.is_none() && !stored.event.read_only)
+                .flat_map(|stored| stored.touched.iter()),
+        );
         Ok(())
     }
 

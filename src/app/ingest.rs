@@ -700,8 +700,7 @@ impl<'s> EventBatch<'s> {
                 writes
                     .stored_positions
                     .iter()
-                    .filter_map(|&i| self.pending.get(i))
-                    .map(|stored| &stored.event),
+                    .filter_map(|&i| self.pending.get(i)),
             )?;
             self.pending.clear();
             self.pending_bytes = 0;

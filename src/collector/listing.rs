@@ -69,6 +69,42 @@ pub fn list_resources(
     Ok(listing)
 }
 
+/// Describes one resource again (a CloudTrail call named it): its item, or `None` when AWS
+/// says it does not exist.
+pub fn describe_one(
+    client: &AwsClient,
+    region: &str,
+    resource_type: &str,
+    resource_id: &str,
+    captured_at: Timestamp,
+) -> Result<Option<DescribedItem>, AwsError> {
+    let found = match resource_type {
+        describe_ec2::SECURITY_GROUP => {
+            let filter = [("GroupId.1".to_string(), resource_id.to_string())];
+            match ec2::describe_some(client, region, "DescribeSecurityGroups", &filter) {
+                Ok(answer) => answer
+                    .get(describe_ec2::SECURITY_GROUPS)
+                    .and_then(Value::as_array)
+                    .and_then(|groups| groups.first().cloned()),
+                Err(e) if e.code() == Some("InvalidGroup.NotFound") => None,
+                Err(e) => return Err(e),
+            }
+        }
+        other => {
+            return Err(AwsError::Request(format!(
+                "the collector does not describe {other}"
+            )))
+        }
+    };
+    found
+        .map(|group| describe_ec2::security_group_item(group, Some(region), captured_at))
+        .transpose()
+        .map_err(|e| AwsError::Answer {
+            operation: "DescribeSecurityGroups",
+            reason: format!("{resource_id}: {e}"),
+        })
+}
+
 fn text(value: &Value, key: &str) -> Option<String> {
     value
         .get(key)

@@ -9,4 +9,4 @@
 pub mod aws;
 pub mod listing;
 
-pub use listing::{list_resources, Listing, COLLECTED_TYPES};
+pub use listing::{describe_one, list_resources, Listing, COLLECTED_TYPES};

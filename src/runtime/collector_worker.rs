@@ -71,13 +71,11 @@ pub fn collector_from_file(app: &App, settings: &CollectorSettings) -> Result<Co
             interval,
         )));
     }
-    Ok(Collector {
-        accounts,
-        ..Collector::default()
-    })
+    Ok(Collector::new(accounts))
 }
 
-/// Sweeps each account when due until `stop`; woken early by the collector's wake.
+/// Until `stop`: describes again the resources API calls named (a second after the last
+/// call), and sweeps each account when its interval has passed. Woken early when calls arrive.
 pub(super) fn run_collector(app: &App, stop: &AtomicBool, sweeps: &AtomicUsize) {
     let collector = app.collector();
     if collector.accounts.is_empty() {
@@ -85,6 +83,9 @@ pub(super) fn run_collector(app: &App, stop: &AtomicBool, sweeps: &AtomicUsize) 
     }
     let mut due: Vec<Instant> = vec![Instant::now(); collector.accounts.len()];
     while !stop.load(Ordering::SeqCst) {
+        if let Err(e) = app.redescribe_due() {
+            tracing::error!(error = %e, "re-describe failed");
+        }
         for (account, next) in collector.accounts.iter().zip(due.iter_mut()) {
             if stop.load(Ordering::SeqCst) {
                 return;
@@ -95,8 +96,19 @@ pub(super) fn run_collector(app: &App, stop: &AtomicBool, sweeps: &AtomicUsize) 
                 sweeps.fetch_add(1, Ordering::SeqCst);
                 *next = Instant::now() + account.interval;
             }
+            // Calls that arrived during a long sweep are not kept waiting for the others.
+            if let Err(e) = app.redescribe_due() {
+                tracing::error!(error = %e, "re-describe failed");
+            }
         }
-        let earliest = due.iter().min().copied().unwrap_or_else(Instant::now);
+        let earliest = due
+            .iter()
+            .min()
+            .copied()
+            .into_iter()
+            .chain(collector.next_redescribe())
+            .min()
+            .unwrap_or_else(Instant::now);
         collector
             .wake
             .wait(earliest.saturating_duration_since(Instant::now()));

@@ -12,6 +12,18 @@ const PAGE_SIZE: &str = "1000";
 /// Pages followed at most: a service that keeps answering a next token cannot loop forever.
 const MAX_PAGES: usize = 10_000;
 
+/// One describe call with the parameters given (ids, filters), its whole answer.
+pub fn describe_some(
+    client: &AwsClient,
+    region: &str,
+    operation: &'static str,
+    params: &[(String, String)],
+) -> Result<Value, AwsError> {
+    let request = Request::query(Service::Ec2, region, operation, VERSION, params);
+    let answer = client.send(&request)?;
+    decode_answer(model::ec2()?, operation, &answer.body)
+}
+
 /// Every item of a paginated describe call: the members of `list` (`SecurityGroups`) of each
 /// page, following `NextToken` to the end. A failure on any page fails the whole listing, so a
 /// listing cut short is never taken for a complete one.
