@@ -2,7 +2,8 @@
 //! types out.
 //!
 //! AWS API describe output (EC2 `DescribeSecurityGroups`) is read too: [`describe`] maps each
-//! resource to the configuration item AWS Config would record for it.
+//! resource to the configuration item AWS Config would record for it (and maps S3's answers
+//! about a bucket, for a collector that asks them).
 //!
 //! A document (one file or request body) holds records. Each record either becomes a
 //! [`ConfigurationItem`] or an [`ApiEvent`], is skipped with a note (it carries neither: a

@@ -7,7 +7,7 @@
 //! items. Members AWS Config does not show (`SecurityGroupArn`, new in describe output) are
 //! not copied into `configuration`.
 
-use super::{partition, DescribeError, DescribedItem, Fields, ITEM_VERSION};
+use super::{partition, tag, DescribeError, DescribedItem, Fields, ITEM_VERSION};
 use crate::ingest::config_item::{arn_part, parse_item};
 use crate::ingest::json_type::type_name;
 use crate::model::{format_time, looks_like_region, Timestamp};
@@ -209,12 +209,6 @@ fn optional_texts(mut r: Fields, keys: &[&str]) -> Result<Map<String, Value>, De
         }
     }
     Ok(out)
-}
-
-/// One tag `{Key, Value}`; a missing value reads as empty, as AWS shows it.
-fn tag(mut t: Fields) -> Result<(String, String), DescribeError> {
-    let key = t.required_text("Key")?;
-    Ok((key, t.text("Value")?.unwrap_or_default()))
 }
 
 /// `CidrIpv6` → `cidrIpv6`: EC2's member names with the first letter lowered, as AWS Config

@@ -6,13 +6,15 @@
 //! AWS Config spells it, so a rule judges it as it judges AWS Config's item for the same
 //! resource; the item then passes the checks every other item passes.
 //!
-//! Supported so far: EC2 `DescribeSecurityGroups` ([`ec2`]).
+//! Supported so far: EC2 `DescribeSecurityGroups` ([`ec2`]); S3 buckets, from the answers of
+//! S3's per-bucket calls, and the account's Block Public Access settings ([`s3`]).
 
 pub mod deleted;
 pub mod ec2;
+pub mod s3;
 
 use super::json_type::type_name;
-use crate::model::ConfigurationItem;
+use crate::model::{parse_timestamp_text, ConfigurationItem, Timestamp};
 use serde_json::{Map, Value};
 
 /// The configuration item version the mapping writes (AWS Config's current one).
@@ -54,10 +56,23 @@ pub enum DescribeError {
         /// The type found.
         found: &'static str,
     },
+    /// A text field has the right type but cannot be read (a time that is not one).
+    #[error("{field}: expected {expected}, found {found:?}")]
+    Unreadable {
+        /// Its path in the resource (`LaunchTime`).
+        field: String,
+        /// What was wanted.
+        expected: &'static str,
+        /// The text found, cut to [`SHOWN_TEXT`] characters.
+        found: String,
+    },
     /// The item built from it failed the checks every configuration item passes.
     #[error("{0}")]
     Item(String),
 }
+
+/// How much of an unreadable text an error shows.
+const SHOWN_TEXT: usize = 40;
 
 /// One JSON object of describe output, read field by field; errors name the field by its path
 /// in the described resource.
@@ -120,12 +135,60 @@ impl Fields {
         }
     }
 
+    /// An optional object field, to read in turn; its fields' paths start with its own.
+    fn object(&mut self, key: &str) -> Result<Option<Fields>, DescribeError> {
+        match self.take(key) {
+            None => Ok(None),
+            Some(value) => Fields::of(value, self.path(key)).map(Some),
+        }
+    }
+
+    /// An object field that must be there.
+    fn required_object(&mut self, key: &str) -> Result<Fields, DescribeError> {
+        self.object(key)?
+            .ok_or_else(|| DescribeError::Missing(self.path(key)))
+    }
+
+    /// [`DescribeError::Unreadable`] for a text field that holds `found`.
+    fn unreadable(&self, key: &str, expected: &'static str, found: &str) -> DescribeError {
+        DescribeError::Unreadable {
+            field: self.path(key),
+            expected,
+            found: found.chars().take(SHOWN_TEXT).collect(),
+        }
+    }
+
     /// An optional integer field (ports, ICMP types and codes).
     fn integer(&mut self, key: &str) -> Result<Option<i64>, DescribeError> {
         match self.take(key) {
             None => Ok(None),
             Some(Value::Number(n)) if n.is_i64() => Ok(n.as_i64()),
             Some(other) => Err(self.wrong(key, "an integer", &other)),
+        }
+    }
+
+    /// An optional boolean field.
+    fn boolean(&mut self, key: &str) -> Result<Option<bool>, DescribeError> {
+        match self.take(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(b)),
+            Some(other) => Err(self.wrong(key, "a boolean", &other)),
+        }
+    }
+
+    /// An optional time field: ISO 8601 text (`2017-04-05T22:15:53+00:00` from the CLI, or
+    /// `2017-04-05 22:15:53+00:00` from Python's `str`).
+    fn time(&mut self, key: &str) -> Result<Option<Timestamp>, DescribeError> {
+        match self.text(key)? {
+            None => Ok(None),
+            Some(text) => match parse_timestamp_text(&text) {
+                Some(t) => Ok(Some(t)),
+                None => Err(DescribeError::Unreadable {
+                    field: self.path(key),
+                    expected: "an ISO 8601 time",
+                    found: text.chars().take(SHOWN_TEXT).collect(),
+                }),
+            },
         }
     }
 
@@ -145,6 +208,26 @@ impl Fields {
         }
     }
 
+    /// A list field that must be there (it may be empty); each element with its path.
+    fn required_list(&mut self, key: &str) -> Result<Vec<(String, Value)>, DescribeError> {
+        if self.obj.get(key).is_none_or(Value::is_null) {
+            return Err(DescribeError::Missing(self.path(key)));
+        }
+        self.list(key)
+    }
+
+    /// A list of objects that must be there (it may be empty), each read by `read`.
+    fn required_objects<T>(
+        &mut self,
+        key: &str,
+        mut read: impl FnMut(Fields) -> Result<T, DescribeError>,
+    ) -> Result<Vec<T>, DescribeError> {
+        self.required_list(key)?
+            .into_iter()
+            .map(|(path, v)| read(Fields::of(v, path)?))
+            .collect()
+    }
+
     /// A list of objects, each read by `read`.
     fn objects<T>(
         &mut self,
@@ -156,6 +239,12 @@ impl Fields {
             .map(|(path, v)| read(Fields::of(v, path)?))
             .collect()
     }
+}
+
+/// One tag `{Key, Value}`; a missing value reads as empty, as AWS shows it.
+fn tag(mut t: Fields) -> Result<(String, String), DescribeError> {
+    let key = t.required_text("Key")?;
+    Ok((key, t.text("Value")?.unwrap_or_default()))
 }
 
 /// The partition of a region's ARNs (`aws-cn` for `cn-north-1`, …).
