@@ -171,7 +171,7 @@ pub(super) fn arn_part(arn: Option<&str>, index: usize) -> Option<String> {
 }
 
 /// `us-west-2b` → `us-west-2`.
-fn region_of_zone(zone: Option<&str>) -> Option<String> {
+pub(super) fn region_of_zone(zone: Option<&str>) -> Option<String> {
     let zone = zone?;
     let region = zone.strip_suffix(|c: char| c.is_ascii_lowercase())?;
     looks_like_region(region).then(|| region.to_string())

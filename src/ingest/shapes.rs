@@ -4,7 +4,7 @@
 use super::budget::parse_embedded;
 use super::cloudtrail::{parse_event, parse_event_with, Fallbacks};
 use super::config_item::parse_item;
-use super::describe::ec2;
+use super::describe::{ec2, ec2_instance, ec2_network, DescribeError, DescribedItem};
 use super::json_type::type_name;
 use super::{ParsedRecord, RecordOutcome};
 use chrono::Utc;
@@ -16,13 +16,16 @@ const MAX_ENVELOPE_DEPTH: usize = 8;
 /// The lists of envelopes that hold records, in the order [`classify_object`] looks for them:
 /// history and snapshot files, GetResourceConfigHistory and BatchGetResourceConfig output,
 /// CloudTrail log files (and Lambda, SQS and S3 batches), `aws cloudtrail lookup-events` output,
-/// EC2 DescribeSecurityGroups output.
-const LIST_KEYS: [&str; 5] = [
+/// EC2 DescribeSecurityGroups, DescribeInstances, DescribeVpcs and DescribeSubnets output.
+const LIST_KEYS: [&str; 8] = [
     "configurationItems",
     "baseConfigurationItems",
     "Records",
     "Events",
     ec2::SECURITY_GROUPS,
+    ec2_instance::RESERVATIONS,
+    ec2_network::VPCS,
+    ec2_network::SUBNETS,
 ];
 
 /// The list key `key` is, if it is one (for reading such lists one element at a time).
@@ -53,6 +56,20 @@ fn classify_entry(
         classify_record(entry, location, depth, out);
     } else if list == ec2::SECURITY_GROUPS {
         push_security_group(entry, location, out);
+    } else if list == ec2_instance::RESERVATIONS {
+        push_reservation(entry, location, out);
+    } else if list == ec2_network::VPCS {
+        push_described(
+            ec2_network::vpc_item(entry, None, Utc::now()),
+            location,
+            out,
+        );
+    } else if list == ec2_network::SUBNETS {
+        push_described(
+            ec2_network::subnet_item(entry, None, Utc::now()),
+            location,
+            out,
+        );
     } else {
         classify(entry, location, depth + 1, out);
     }
@@ -123,6 +140,14 @@ fn classify_object(
     depth: usize,
     out: &mut Vec<ParsedRecord>,
 ) {
+    // One instance of DescribeInstances output on its own (`--query
+    // 'Reservations[].Instances[]'` gives an array of them): before the envelopes, since an
+    // instance's `SecurityGroups` is no list of groups to map.
+    if obj.contains_key("InstanceId") && obj.contains_key("InstanceType") {
+        let item = ec2_instance::instance_item(Value::Object(obj), None, None, Utc::now());
+        push_described(item, location, out);
+        return;
+    }
     for list_key in LIST_KEYS {
         if let Some(list) = obj.remove(list_key) {
             match list {
@@ -303,9 +328,30 @@ fn classify_object(
         return;
     }
     // One group of DescribeSecurityGroups output on its own (`--query 'SecurityGroups'` gives
-    // an array of them).
+    // an array of them); the same for reservations, subnets and VPCs (instances on their own
+    // are recognised first).
     if obj.contains_key("GroupId") && obj.contains_key("IpPermissions") {
         push_security_group(Value::Object(obj), location, out);
+        return;
+    }
+    if obj.contains_key("ReservationId") && obj.contains_key("Instances") {
+        push_reservation(Value::Object(obj), location, out);
+        return;
+    }
+    if obj.contains_key("SubnetId") && obj.contains_key("CidrBlock") {
+        push_described(
+            ec2_network::subnet_item(Value::Object(obj), None, Utc::now()),
+            location,
+            out,
+        );
+        return;
+    }
+    if obj.contains_key("VpcId") && obj.contains_key("DhcpOptionsId") {
+        push_described(
+            ec2_network::vpc_item(Value::Object(obj), None, Utc::now()),
+            location,
+            out,
+        );
         return;
     }
     let mut keys: Vec<&str> = obj.keys().map(String::as_str).take(8).collect();
@@ -336,7 +382,38 @@ fn push_item(obj: Map<String, Value>, location: String, out: &mut Vec<ParsedReco
 /// One group of DescribeSecurityGroups output, as AWS Config's item for it.
 fn push_security_group(group: Value, location: String, out: &mut Vec<ParsedRecord>) {
     // A file does not say which region it was described in, nor when: the item is of now.
-    out.push(match ec2::security_group_item(group, None, Utc::now()) {
+    push_described(
+        ec2::security_group_item(group, None, Utc::now()),
+        location,
+        out,
+    );
+}
+
+/// One reservation of DescribeInstances output: an item for each of its instances, each at
+/// its own location (`Reservations[0].Instances[1]`).
+fn push_reservation(reservation: Value, location: String, out: &mut Vec<ParsedRecord>) {
+    match ec2_instance::reservation_items(reservation, None, Utc::now()) {
+        Ok(instances) => {
+            for (path, described) in instances {
+                let location = if location.is_empty() {
+                    path
+                } else {
+                    format!("{location}.{path}")
+                };
+                push_described(described, location, out);
+            }
+        }
+        Err(reason) => out.push(invalid(location, reason.to_string())),
+    }
+}
+
+/// A resource of describe output, mapped to AWS Config's item for it.
+fn push_described(
+    described: Result<DescribedItem, DescribeError>,
+    location: String,
+    out: &mut Vec<ParsedRecord>,
+) {
+    out.push(match described {
         Ok(described) => ParsedRecord {
             location,
             outcome: RecordOutcome::Item(Box::new(described.item)),
@@ -363,6 +440,9 @@ fn list_noun(list_key: &str) -> &'static str {
         "Records" => "an array of CloudTrail records",
         "Events" => "an array of lookup-events entries",
         ec2::SECURITY_GROUPS => "an array of security groups",
+        ec2_instance::RESERVATIONS => "an array of reservations",
+        ec2_network::VPCS => "an array of VPCs",
+        ec2_network::SUBNETS => "an array of subnets",
         _ => "an array",
     }
 }

@@ -4,8 +4,9 @@
 //! A document of at most [`MAX_RECORD_BYTES`] is read whole and parsed from memory (the fast
 //! path, and most files). A larger one is decompressed and parsed as it is read: the elements
 //! of a top-level array, of the lists of known envelopes (`configurationItems`,
-//! `baseConfigurationItems`, `Records`, `Events`, `SecurityGroups`) and the lines of JSON lines
-//! are each parsed, classified and handed on before the next is read. Every record, and whatever else a document
+//! `baseConfigurationItems`, `Records`, `Events`, and EC2's `SecurityGroups`, `Reservations`,
+//! `Vpcs` and `Subnets`) and the lines of JSON lines are each parsed, classified and handed on
+//! before the next is read. Every record, and whatever else a document
 //! holds besides those lists, is at most [`MAX_RECORD_BYTES`] of JSON and takes at most
 //! [`MAX_RECORD_MEMORY`](super::MAX_RECORD_MEMORY) once parsed; a document holds at most
 //! [`MAX_RECORDS_PER_DOCUMENT`] records and nests at most [`MAX_NESTING`] levels deep.

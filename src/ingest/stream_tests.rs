@@ -172,6 +172,26 @@ fn large_describe_output_is_read_group_by_group() {
 }
 
 #[test]
+fn large_describe_instances_output_is_read_reservation_by_reservation() {
+    let reservation = |i: usize| {
+        json!({"OwnerId": "111122223333", "ReservationId": format!("r-{i}"), "Instances": [
+            {"InstanceId": format!("i-{i}"), "InstanceType": "t3.nano", "KeyName": "x".repeat(200),
+             "Placement": {"AvailabilityZone": "us-east-1a"}}]})
+        .to_string()
+    };
+    let count = MAX_RECORD_BYTES / 200;
+    let list: Vec<String> = (0..count).map(reservation).collect();
+    let doc = format!(r#"{{"Reservations": [{}]}}"#, list.join(","));
+    assert!(doc.len() > MAX_RECORD_BYTES);
+    let records = summary(doc.as_bytes());
+    assert_eq!(records.len(), count);
+    for (i, (location, what)) in records.iter().enumerate() {
+        assert_eq!(location, &format!("Reservations[{i}].Instances[0]"));
+        assert_eq!(what, &format!("item i-{i}"));
+    }
+}
+
+#[test]
 fn streamed_envelopes_keep_their_rules() {
     let pad = format!(r#""pad": "{}""#, "x".repeat(MAX_RECORD_BYTES));
     let record = json!({"eventVersion": "1.08", "eventTime": "2024-05-01T09:00:00Z",

@@ -7,12 +7,12 @@
 //! items. Members AWS Config does not show (`SecurityGroupArn`, new in describe output) are
 //! not copied into `configuration`.
 
-use super::{partition, tag, DescribeError, DescribedItem, Fields, ITEM_VERSION};
-use crate::ingest::config_item::{arn_part, parse_item};
-use crate::ingest::json_type::type_name;
-use crate::model::{format_time, looks_like_region, Timestamp};
-use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
+use super::{
+    camel, item, tag, DescribeError, Described, DescribedItem, Fields, Kind, Member, IN_VPC,
+    VPC_TYPE,
+};
+use crate::model::Timestamp;
+use serde_json::{Map, Value};
 
 /// The resource type groups become.
 pub const SECURITY_GROUP: &str = "AWS::EC2::SecurityGroup";
@@ -20,8 +20,19 @@ pub const SECURITY_GROUP: &str = "AWS::EC2::SecurityGroup";
 /// The list `DescribeSecurityGroups` output holds the groups in.
 pub const SECURITY_GROUPS: &str = "SecurityGroups";
 
-/// AWS Config's name for a group's link to its VPC.
-const IN_VPC: &str = "Is contained in Vpc";
+/// The members of a `UserIdGroupPair` AWS Config shows.
+const GROUP_PAIR: &[Member] = &[
+    ("Description", Kind::Text),
+    ("GroupId", Kind::Text),
+    ("GroupName", Kind::Text),
+    ("PeeringStatus", Kind::Text),
+    ("UserId", Kind::Text),
+    ("VpcId", Kind::Text),
+    ("VpcPeeringConnectionId", Kind::Text),
+];
+
+/// The optional members of an IP range or prefix list entry.
+const RANGE: &[Member] = &[("Description", Kind::Text)];
 
 /// Maps one group of `DescribeSecurityGroups` output (as the AWS CLI or an SDK writes it:
 /// `GroupId`, `IpPermissions`, …) to AWS Config's configuration item for it.
@@ -34,49 +45,16 @@ pub fn security_group_item(
     region: Option<&str>,
     captured_at: Timestamp,
 ) -> Result<DescribedItem, DescribeError> {
-    let mut g = match group {
-        Value::Object(obj) => Fields {
-            obj,
-            path: String::new(),
-        },
-        other => {
-            return Err(DescribeError::NotAnObject {
-                what: "a security group",
-                found: type_name(&other),
-            })
-        }
-    };
+    let mut g = Fields::resource(group, "a security group")?;
     let group_id = g.required_text("GroupId")?;
     let owner_id = g.required_text("OwnerId")?;
     let group_name = g.text("GroupName")?;
     let description = g.text("Description")?;
     let vpc_id = g.text("VpcId")?;
-    let given_arn = g.text("SecurityGroupArn")?;
+    let own_arn = g.text("SecurityGroupArn")?;
     let ingress = g.objects("IpPermissions", permission)?;
     let egress = g.objects("IpPermissionsEgress", permission)?;
     let tags = g.objects("Tags", tag)?;
-
-    let mut warnings = Vec::new();
-    let region = region
-        .filter(|r| !r.is_empty())
-        .map(str::to_string)
-        .or_else(|| arn_part(given_arn.as_deref(), 3).filter(|r| looks_like_region(r)));
-    let arn = match (&region, given_arn) {
-        // EC2's own ARN also names the partition.
-        (Some(r), Some(arn)) if arn_part(Some(&arn), 3).as_ref() == Some(r) => arn,
-        (Some(r), _) => format!(
-            "arn:{}:ec2:{r}:{owner_id}:security-group/{group_id}",
-            partition(r)
-        ),
-        (None, _) => {
-            warnings.push(
-                "awsRegion: describe output does not say which region it came from; left \
-                 empty, and the ARN has no region"
-                    .to_string(),
-            );
-            format!("arn:aws:ec2::{owner_id}:security-group/{group_id}")
-        }
-    };
 
     let mut configuration = Map::new();
     if let Some(description) = description {
@@ -89,53 +67,28 @@ pub fn security_group_item(
     configuration.insert("ownerId".into(), owner_id.as_str().into());
     configuration.insert("groupId".into(), group_id.as_str().into());
     configuration.insert("ipPermissionsEgress".into(), egress.into());
-    configuration.insert(
-        "tags".into(),
-        tags.iter()
-            .map(|(key, value)| json!({"key": key, "value": value}))
-            .collect(),
-    );
     if let Some(vpc) = &vpc_id {
         configuration.insert("vpcId".into(), vpc.as_str().into());
     }
-
-    let relationships: Vec<Value> = vpc_id
-        .iter()
-        .map(|vpc| {
-            json!({"resourceId": vpc, "resourceName": null, "resourceType": "AWS::EC2::VPC", "name": IN_VPC})
-        })
-        .collect();
-    let tag_map: BTreeMap<String, String> = tags.into_iter().collect();
-    let mut item = Map::new();
-    let mut set = |key: &str, value: Value| item.insert(key.to_string(), value);
-    set("configurationItemVersion", ITEM_VERSION.into());
-    set(
-        "configurationItemCaptureTime",
-        format_time(&captured_at).into(),
-    );
-    set("configurationItemStatus", "OK".into());
-    // Empty in every 1.3 item. The state id is AWS Config's own counter: there is none here.
-    set("configurationStateMd5Hash", "".into());
-    set("awsAccountId", owner_id.into());
-    set("ARN", arn.into());
-    set("resourceType", SECURITY_GROUP.into());
-    set("resourceId", group_id.into());
-    if let Some(name) = group_name {
-        set("resourceName", name.into());
-    }
-    set("awsRegion", region.unwrap_or_default().into());
-    set("availabilityZone", "Not Applicable".into());
-    set("tags", json!(tag_map));
-    set("relatedEvents", json!([]));
-    set("relationships", relationships.into());
-    set("configuration", configuration.into());
-    set("supplementaryConfiguration", json!({}));
-    let parsed = parse_item(item).map_err(DescribeError::Item)?;
-    warnings.extend(parsed.warnings);
-    Ok(DescribedItem {
-        item: parsed.item,
-        warnings,
-    })
+    item(
+        Described {
+            resource_type: SECURITY_GROUP,
+            arn_resource: format!("security-group/{group_id}"),
+            resource_id: group_id,
+            resource_name: group_name,
+            account_id: owner_id,
+            own_arn,
+            region: region.map(str::to_string),
+            availability_zone: Some("Not Applicable".to_string()),
+            tags,
+            relationships: vpc_id
+                .map(|vpc| (VPC_TYPE, vpc, IN_VPC))
+                .into_iter()
+                .collect(),
+            configuration,
+        },
+        captured_at,
+    )
 }
 
 /// One `IpPermission`, as AWS Config 1.3 writes it.
@@ -143,26 +96,10 @@ fn permission(mut p: Fields) -> Result<Value, DescribeError> {
     let protocol = p.required_text("IpProtocol")?;
     let from_port = p.integer("FromPort")?;
     let to_port = p.integer("ToPort")?;
-    let ipv4 = p.objects("IpRanges", |r| entry(r, "CidrIp", &["Description"]))?;
-    let ipv6 = p.objects("Ipv6Ranges", |r| entry(r, "CidrIpv6", &["Description"]))?;
-    let prefix_lists = p.objects("PrefixListIds", |r| {
-        entry(r, "PrefixListId", &["Description"])
-    })?;
-    let pairs = p.objects("UserIdGroupPairs", |r| {
-        optional_texts(
-            r,
-            &[
-                "Description",
-                "GroupId",
-                "GroupName",
-                "PeeringStatus",
-                "UserId",
-                "VpcId",
-                "VpcPeeringConnectionId",
-            ],
-        )
-        .map(Value::Object)
-    })?;
+    let ipv4 = p.objects("IpRanges", |r| entry(r, "CidrIp"))?;
+    let ipv6 = p.objects("Ipv6Ranges", |r| entry(r, "CidrIpv6"))?;
+    let prefix_lists = p.objects("PrefixListIds", |r| entry(r, "PrefixListId"))?;
+    let pairs = p.objects("UserIdGroupPairs", |r| r.copied(GROUP_PAIR))?;
     // The legacy list: the same CIDRs as bare strings.
     let ip_ranges: Vec<Value> = ipv4
         .iter()
@@ -188,37 +125,14 @@ fn objects(maps: Vec<Map<String, Value>>) -> Value {
     maps.into_iter().map(Value::Object).collect()
 }
 
-/// An object with one required text member and optional ones, keys in camelCase.
-fn entry(
-    mut r: Fields,
-    required: &str,
-    optional: &[&str],
-) -> Result<Map<String, Value>, DescribeError> {
+/// An IP range or prefix list entry: one required text member and a description, keys in
+/// camelCase.
+fn entry(mut r: Fields, required: &str) -> Result<Map<String, Value>, DescribeError> {
     let value = r.required_text(required)?;
-    let mut out = optional_texts(r, optional)?;
+    let mut out = Map::new();
+    r.copy(RANGE, &mut out)?;
     out.insert(camel(required), value.into());
     Ok(out)
-}
-
-/// The text members among `keys` that are present, keys in camelCase.
-fn optional_texts(mut r: Fields, keys: &[&str]) -> Result<Map<String, Value>, DescribeError> {
-    let mut out = Map::new();
-    for key in keys {
-        if let Some(value) = r.text(key)? {
-            out.insert(camel(key), value.into());
-        }
-    }
-    Ok(out)
-}
-
-/// `CidrIpv6` → `cidrIpv6`: EC2's member names with the first letter lowered, as AWS Config
-/// writes them.
-fn camel(key: &str) -> String {
-    let mut chars = key.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 #[cfg(test)]

@@ -6,19 +6,33 @@
 //! AWS Config spells it, so a rule judges it as it judges AWS Config's item for the same
 //! resource; the item then passes the checks every other item passes.
 //!
-//! Supported so far: EC2 `DescribeSecurityGroups` ([`ec2`]); S3 buckets, from the answers of
-//! S3's per-bucket calls, and the account's Block Public Access settings ([`s3`]).
+//! Supported so far: EC2 `DescribeSecurityGroups` ([`ec2`]), `DescribeInstances`
+//! ([`ec2_instance`]), `DescribeVpcs` and `DescribeSubnets` ([`ec2_network`]); S3 buckets,
+//! from the answers of S3's per-bucket calls, and the account's Block Public Access settings
+//! ([`s3`]).
 
 pub mod deleted;
 pub mod ec2;
+pub mod ec2_instance;
+pub mod ec2_network;
 pub mod s3;
 
+use super::config_item::{arn_part, parse_item, region_of_zone};
 use super::json_type::type_name;
-use crate::model::{parse_timestamp_text, ConfigurationItem, Timestamp};
-use serde_json::{Map, Value};
+use crate::model::{
+    format_time, looks_like_region, parse_timestamp_text, ConfigurationItem, Timestamp,
+};
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The configuration item version the mapping writes (AWS Config's current one).
 pub const ITEM_VERSION: &str = "1.3";
+
+/// AWS Config's name for a resource's link to the VPC it is in.
+const IN_VPC: &str = "Is contained in Vpc";
+
+/// The resource type of VPCs, also the type of the VPC a resource is contained in.
+const VPC_TYPE: &str = "AWS::EC2::VPC";
 
 /// A configuration item mapped from describe output, with notes on what had to be left out.
 #[derive(Debug, Clone)]
@@ -74,6 +88,32 @@ pub enum DescribeError {
 /// How much of an unreadable text an error shows.
 const SHOWN_TEXT: usize = 40;
 
+/// How a member of describe output is written into `configuration`: AWS Config writes what EC2
+/// returns, keys in camelCase, times in its own form.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// A string, as it is.
+    Text,
+    /// An integer.
+    Integer,
+    /// A boolean.
+    Boolean,
+    /// A time (ISO 8601, as the CLI prints it), written as AWS Config writes times
+    /// (`2017-04-05T22:15:53.000Z`).
+    Time,
+    /// An object with these members.
+    Object(&'static [Member]),
+    /// A list of objects with these members, left out when EC2 leaves it out.
+    Objects(&'static [Member]),
+    /// A list of objects with these members that AWS Config writes on every item: written
+    /// empty when EC2 leaves it out (EC2 leaves out lists it has nothing in, `Tags` say).
+    ObjectsOrEmpty(&'static [Member]),
+}
+
+/// A member of describe output that AWS Config shows: its name in the output and its kind.
+/// Members not listed are not copied.
+type Member = (&'static str, Kind);
+
 /// One JSON object of describe output, read field by field; errors name the field by its path
 /// in the described resource.
 struct Fields {
@@ -90,6 +130,21 @@ impl Fields {
             other => Err(DescribeError::WrongType {
                 field: path,
                 expected: "an object",
+                found: type_name(&other),
+            }),
+        }
+    }
+
+    /// The described resource itself, or [`DescribeError::NotAnObject`] naming `what` it should
+    /// be.
+    fn resource(value: Value, what: &'static str) -> Result<Fields, DescribeError> {
+        match value {
+            Value::Object(obj) => Ok(Fields {
+                obj,
+                path: String::new(),
+            }),
+            other => Err(DescribeError::NotAnObject {
+                what,
                 found: type_name(&other),
             }),
         }
@@ -239,12 +294,168 @@ impl Fields {
             .map(|(path, v)| read(Fields::of(v, path)?))
             .collect()
     }
+
+    /// Copies `members` into `out` as AWS Config writes them (see [`Kind`]); members EC2
+    /// leaves out (or writes null) stay out, and members not listed are not copied.
+    fn copy(
+        &mut self,
+        members: &[Member],
+        out: &mut Map<String, Value>,
+    ) -> Result<(), DescribeError> {
+        for &(key, kind) in members {
+            let value = match kind {
+                Kind::Text => self.text(key)?.map(Value::from),
+                Kind::Integer => self.integer(key)?.map(Value::from),
+                Kind::Boolean => self.boolean(key)?.map(Value::from),
+                Kind::Time => self.time(key)?.map(|t| Value::from(format_time(&t))),
+                Kind::Object(inner) => match self.take(key) {
+                    None => None,
+                    Some(value) => Some(Fields::of(value, self.path(key))?.copied(inner)?),
+                },
+                Kind::Objects(inner) | Kind::ObjectsOrEmpty(inner) => {
+                    let present = self.obj.get(key).is_some_and(|v| !v.is_null());
+                    let list = self.objects(key, |f| f.copied(inner))?;
+                    (present || matches!(kind, Kind::ObjectsOrEmpty(_))).then(|| list.into())
+                }
+            };
+            if let Some(value) = value {
+                out.insert(camel(key), value);
+            }
+        }
+        Ok(())
+    }
+
+    /// The object with `members` copied as AWS Config writes them.
+    fn copied(mut self, members: &[Member]) -> Result<Value, DescribeError> {
+        let mut out = Map::new();
+        self.copy(members, &mut out)?;
+        Ok(Value::Object(out))
+    }
 }
 
 /// One tag `{Key, Value}`; a missing value reads as empty, as AWS shows it.
 fn tag(mut t: Fields) -> Result<(String, String), DescribeError> {
     let key = t.required_text("Key")?;
     Ok((key, t.text("Value")?.unwrap_or_default()))
+}
+
+/// `CidrIpv6` → `cidrIpv6`: EC2's member names with the first letter lowered, as AWS Config
+/// writes them.
+fn camel(key: &str) -> String {
+    let mut chars = key.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// What a mapping knows of a described resource, for [`item`] to make AWS Config's item of.
+struct Described {
+    resource_type: &'static str,
+    resource_id: String,
+    resource_name: Option<String>,
+    account_id: String,
+    /// The ARN's resource part (`security-group/sg-…`).
+    arn_resource: String,
+    /// The resource's own ARN, when the output gives it (`SecurityGroupArn`, `SubnetArn`).
+    own_arn: Option<String>,
+    /// The region the caller says the output came from.
+    region: Option<String>,
+    /// `availabilityZone` as AWS Config writes it for the type (`Not Applicable`, the zone).
+    availability_zone: Option<String>,
+    /// `Tags` of the output, in order.
+    tags: Vec<(String, String)>,
+    /// (resource type, resource id, relationship name), as AWS Config names them.
+    relationships: Vec<(&'static str, String, &'static str)>,
+    /// `configuration` without `tags` (added from `tags`).
+    configuration: Map<String, Value>,
+}
+
+/// AWS Config's configuration item (1.3, stream spelling) for a described resource.
+///
+/// The region is the caller's, else the one the output shows: the resource's own ARN, then its
+/// availability zone. Without one, `awsRegion` is left empty, the ARN has no region, and a
+/// warning says so. The ARN is the resource's own when it is in that region, else it is built
+/// in the region's partition.
+fn item(d: Described, captured_at: Timestamp) -> Result<DescribedItem, DescribeError> {
+    let Described {
+        resource_type,
+        resource_id,
+        resource_name,
+        account_id,
+        arn_resource,
+        own_arn,
+        region,
+        availability_zone,
+        tags,
+        relationships,
+        mut configuration,
+    } = d;
+    let mut warnings = Vec::new();
+    let region = region
+        .filter(|r| !r.is_empty())
+        .or_else(|| arn_part(own_arn.as_deref(), 3).filter(|r| looks_like_region(r)))
+        .or_else(|| region_of_zone(availability_zone.as_deref()));
+    let arn = match (&region, own_arn) {
+        // EC2's own ARN also names the partition.
+        (Some(r), Some(arn)) if arn_part(Some(&arn), 3).as_ref() == Some(r) => arn,
+        (Some(r), _) => format!("arn:{}:ec2:{r}:{account_id}:{arn_resource}", partition(r)),
+        (None, _) => {
+            warnings.push(
+                "awsRegion: describe output does not say which region it came from; left \
+                 empty, and the ARN has no region"
+                    .to_string(),
+            );
+            format!("arn:aws:ec2::{account_id}:{arn_resource}")
+        }
+    };
+    configuration.insert(
+        "tags".into(),
+        tags.iter()
+            .map(|(key, value)| json!({"key": key, "value": value}))
+            .collect(),
+    );
+    // AWS Config names each related resource once.
+    let relationships: BTreeSet<_> = relationships.into_iter().collect();
+    let relationships: Vec<Value> = relationships
+        .into_iter()
+        .map(|(resource_type, id, name)| {
+            json!({"resourceId": id, "resourceName": null, "resourceType": resource_type, "name": name})
+        })
+        .collect();
+    let tag_map: BTreeMap<String, String> = tags.into_iter().collect();
+    let mut item = Map::new();
+    let mut set = |key: &str, value: Value| item.insert(key.to_string(), value);
+    set("configurationItemVersion", ITEM_VERSION.into());
+    set(
+        "configurationItemCaptureTime",
+        format_time(&captured_at).into(),
+    );
+    set("configurationItemStatus", "OK".into());
+    // Empty in every 1.3 item. The state id is AWS Config's own counter: there is none here.
+    set("configurationStateMd5Hash", "".into());
+    set("awsAccountId", account_id.into());
+    set("ARN", arn.into());
+    set("resourceType", resource_type.into());
+    set("resourceId", resource_id.into());
+    if let Some(name) = resource_name {
+        set("resourceName", name.into());
+    }
+    set("awsRegion", region.unwrap_or_default().into());
+    if let Some(zone) = availability_zone {
+        set("availabilityZone", zone.into());
+    }
+    set("tags", json!(tag_map));
+    set("relatedEvents", json!([]));
+    set("relationships", relationships.into());
+    set("configuration", configuration.into());
+    set("supplementaryConfiguration", json!({}));
+    let parsed = parse_item(item).map_err(DescribeError::Item)?;
+    warnings.extend(parsed.warnings);
+    Ok(DescribedItem {
+        item: parsed.item,
+        warnings,
+    })
 }
 
 /// The partition of a region's ARNs (`aws-cn` for `cn-north-1`, …).
