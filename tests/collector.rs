@@ -475,3 +475,88 @@ fn a_cloudtrail_call_gets_the_resource_described_again_and_linked_to_it() {
     assert_eq!(versions(&timeline).len(), 3, "{timeline}");
     server.stop();
 }
+
+#[test]
+fn instances_vpcs_and_subnets_are_collected_and_a_terminated_instance_is_deleted() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let group = create_group(&moto, "ssh-open", open_ssh());
+    let instance = moto.python(&format!(
+        "image = ec2.describe_images(Owners=['amazon'])['Images'][0]['ImageId']\n\
+         subnet = ec2.describe_subnets()['Subnets'][0]['SubnetId']\n\
+         r = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType='t3.micro',\n\
+             SubnetId=subnet, SecurityGroupIds=['{group}'],\n\
+             TagSpecifications=[{{'ResourceType': 'instance', 'Tags': [{{'Key': 'Name', 'Value': 'bastion'}}]}}])\n\
+         print(r['Instances'][0]['InstanceId'])"
+    ));
+    let types = "AWS::EC2::SecurityGroup,AWS::EC2::Instance,AWS::EC2::VPC,AWS::EC2::Subnet";
+    let (code, report, shown) = collect(&moto, &data, &["--types", types]);
+    assert_eq!(code, Some(0), "{shown}");
+    let scope = |report: &Value, resource_type: &str| -> Value {
+        report["scopes"]
+            .as_array()
+            .expect("scopes")
+            .iter()
+            .find(|s| s["resourceType"] == resource_type)
+            .cloned()
+            .unwrap_or_else(|| panic!("no scope {resource_type}: {report}"))
+    };
+    assert_eq!(
+        scope(&report, "AWS::EC2::Instance")["resources"],
+        1,
+        "{shown}"
+    );
+    assert!(
+        scope(&report, "AWS::EC2::VPC")["resources"].as_u64() >= Some(1),
+        "{shown}"
+    );
+    assert!(
+        scope(&report, "AWS::EC2::Subnet")["resources"].as_u64() >= Some(1),
+        "{shown}"
+    );
+
+    let item = json(&moto.conftrail(&data, &["show", "AWS::EC2::Instance", &instance, "--json"]));
+    assert_eq!(item["tags"]["Name"], "bastion", "{item}");
+    assert_eq!(
+        item["configuration"]["securityGroups"][0]["groupId"], group,
+        "{item}"
+    );
+    assert!(
+        item["relationships"]
+            .as_array()
+            .expect("relationships")
+            .iter()
+            .any(|r| r["resourceId"] == group.as_str()
+                && r["name"] == "Is associated with SecurityGroup"),
+        "{item}"
+    );
+    assert_eq!(
+        verdict(&data, &moto, "ec2-instance-no-world-open-ssh", &instance),
+        "NON_COMPLIANT"
+    );
+    assert_eq!(
+        verdict(&data, &moto, "ec2-instance-no-public-ip", &instance),
+        "NON_COMPLIANT"
+    );
+
+    // Terminated: EC2 still lists it for a while, AWS Config records it deleted.
+    moto.python(&format!(
+        "ec2.terminate_instances(InstanceIds=['{instance}'])"
+    ));
+    let (code, report, shown) = collect(&moto, &data, &["--types", "AWS::EC2::Instance"]);
+    assert_eq!(code, Some(0), "{shown}");
+    assert_eq!(
+        scope(&report, "AWS::EC2::Instance")["deleted"],
+        1,
+        "{shown}"
+    );
+    let history = json(&moto.conftrail(
+        &data,
+        &["history", "AWS::EC2::Instance", &instance, "--json"],
+    ));
+    assert_eq!(
+        history["configurationItems"][0]["configurationItemStatus"], "ResourceDeleted",
+        "{history}"
+    );
+}

@@ -1,14 +1,74 @@
 //! One complete listing of a resource type in a region: every resource AWS reports, mapped to
-//! its configuration item.
+//! its configuration item; and one resource described again.
 
 use super::aws::{ec2, AwsClient, AwsError};
+use crate::ingest::describe::ec2_instance::{self, INSTANCE, RESERVATIONS};
+use crate::ingest::describe::ec2_network::{self, SUBNET, SUBNETS, VPC, VPCS};
 use crate::ingest::describe::{ec2 as describe_ec2, DescribeError, DescribedItem};
 use crate::model::Timestamp;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// The resource types the collector describes.
-pub const COLLECTED_TYPES: &[&str] = &[describe_ec2::SECURITY_GROUP];
+pub const COLLECTED_TYPES: &[&str] = &[describe_ec2::SECURITY_GROUP, INSTANCE, VPC, SUBNET];
+
+/// How an EC2 type is described: the call, where its answer lists the resources, each one's
+/// id member, the parameter that names one, the error code for an id that does not exist,
+/// and the mapping to an item.
+struct Ec2Type {
+    resource_type: &'static str,
+    operation: &'static str,
+    list: &'static str,
+    id: &'static str,
+    id_param: &'static str,
+    not_found: &'static str,
+    /// The mapping of one resource; none for instances, which come in reservations (see
+    /// [`add_reservation`]).
+    map: Option<fn(Value, Option<&str>, Timestamp) -> Result<DescribedItem, DescribeError>>,
+}
+
+/// The EC2 types the collector describes.
+const EC2_TYPES: [Ec2Type; 4] = [
+    Ec2Type {
+        resource_type: describe_ec2::SECURITY_GROUP,
+        operation: "DescribeSecurityGroups",
+        list: describe_ec2::SECURITY_GROUPS,
+        id: "GroupId",
+        id_param: "GroupId.1",
+        not_found: "InvalidGroup.NotFound",
+        map: Some(describe_ec2::security_group_item),
+    },
+    Ec2Type {
+        resource_type: VPC,
+        operation: "DescribeVpcs",
+        list: VPCS,
+        id: "VpcId",
+        id_param: "VpcId.1",
+        not_found: "InvalidVpcID.NotFound",
+        map: Some(ec2_network::vpc_item),
+    },
+    Ec2Type {
+        resource_type: SUBNET,
+        operation: "DescribeSubnets",
+        list: SUBNETS,
+        id: "SubnetId",
+        id_param: "SubnetId.1",
+        not_found: "InvalidSubnetID.NotFound",
+        map: Some(ec2_network::subnet_item),
+    },
+    Ec2Type {
+        resource_type: INSTANCE,
+        operation: "DescribeInstances",
+        list: RESERVATIONS,
+        id: "InstanceId",
+        id_param: "InstanceId.1",
+        not_found: "InvalidInstanceID.NotFound",
+        map: None,
+    },
+];
+
+/// An instance EC2 still lists for a while after it ended: AWS Config records it deleted.
+const TERMINATED: &str = "terminated";
 
 /// What a listing found.
 #[derive(Debug, Default)]
@@ -43,30 +103,74 @@ pub fn list_resources(
     resource_type: &str,
     captured_at: Timestamp,
 ) -> Result<Listing, AwsError> {
+    let kind = ec2_type(resource_type)?;
+    let resources = ec2::describe_all(client, region, kind.operation, kind.list)?;
     let mut listing = Listing::default();
-    match resource_type {
-        describe_ec2::SECURITY_GROUP => {
-            for group in ec2::describe_all(
-                client,
-                region,
-                "DescribeSecurityGroups",
-                describe_ec2::SECURITY_GROUPS,
-            )? {
-                let id = text(&group, "GroupId");
-                listing.add(
-                    id,
-                    describe_ec2::security_group_item(group, Some(region), captured_at),
-                );
+    add_resources(&mut listing, kind, resources, region, captured_at);
+    Ok(listing)
+}
+
+/// Maps the resources of an answer (groups, VPCs, subnets, or reservations of instances).
+fn add_resources(
+    listing: &mut Listing,
+    kind: &Ec2Type,
+    resources: Vec<Value>,
+    region: &str,
+    at: Timestamp,
+) {
+    for resource in resources {
+        match kind.map {
+            Some(map) => {
+                let id = text(&resource, kind.id);
+                listing.add(id, map(resource, Some(region), at));
             }
-        }
-        other => {
-            return Err(AwsError::Request(format!(
-                "the collector does not describe {other} (it describes {})",
-                COLLECTED_TYPES.join(", ")
-            )))
+            None => add_reservation(listing, resource, region, at),
         }
     }
-    Ok(listing)
+}
+
+/// The instances of one reservation, ended ones left out (so they are recorded deleted).
+fn add_reservation(listing: &mut Listing, reservation: Value, region: &str, at: Timestamp) {
+    let live = |instance: &Value| {
+        instance.pointer("/State/Name").and_then(Value::as_str) != Some(TERMINATED)
+    };
+    let ids: Vec<Option<String>> = reservation
+        .get("Instances")
+        .and_then(Value::as_array)
+        .map(|instances| {
+            instances
+                .iter()
+                .map(|i| text(i, "InstanceId").filter(|_| live(i)))
+                .collect()
+        })
+        .unwrap_or_default();
+    match ec2_instance::reservation_items(reservation, Some(region), at) {
+        Ok(instances) => {
+            for ((_, mapped), id) in instances.into_iter().zip(ids) {
+                if id.is_some() {
+                    listing.add(id, mapped);
+                }
+            }
+        }
+        Err(e) => {
+            // The reservation itself is unreadable: its instances exist, unmapped.
+            for id in ids.into_iter().flatten() {
+                listing.add(Some(id), Err(e.clone()));
+            }
+        }
+    }
+}
+
+fn ec2_type(resource_type: &str) -> Result<&'static Ec2Type, AwsError> {
+    EC2_TYPES
+        .iter()
+        .find(|t| t.resource_type == resource_type)
+        .ok_or_else(|| {
+            AwsError::Request(format!(
+                "the collector does not describe {resource_type} (it describes {})",
+                COLLECTED_TYPES.join(", ")
+            ))
+        })
 }
 
 /// Describes one resource again (a CloudTrail call named it): its item, or `None` when AWS
@@ -78,31 +182,38 @@ pub fn describe_one(
     resource_id: &str,
     captured_at: Timestamp,
 ) -> Result<Option<DescribedItem>, AwsError> {
-    let found = match resource_type {
-        describe_ec2::SECURITY_GROUP => {
-            let filter = [("GroupId.1".to_string(), resource_id.to_string())];
-            match ec2::describe_some(client, region, "DescribeSecurityGroups", &filter) {
-                Ok(answer) => answer
-                    .get(describe_ec2::SECURITY_GROUPS)
-                    .and_then(Value::as_array)
-                    .and_then(|groups| groups.first().cloned()),
-                Err(e) if e.code() == Some("InvalidGroup.NotFound") => None,
-                Err(e) => return Err(e),
-            }
-        }
-        other => {
-            return Err(AwsError::Request(format!(
-                "the collector does not describe {other}"
-            )))
-        }
+    let kind = ec2_type(resource_type)?;
+    let filter = [(kind.id_param.to_string(), resource_id.to_string())];
+    let answer = match ec2::describe_some(client, region, kind.operation, &filter) {
+        Ok(answer) => answer,
+        Err(e) if e.code() == Some(kind.not_found) => return Ok(None),
+        Err(e) => return Err(e),
     };
-    found
-        .map(|group| describe_ec2::security_group_item(group, Some(region), captured_at))
-        .transpose()
-        .map_err(|e| AwsError::Answer {
-            operation: "DescribeSecurityGroups",
-            reason: format!("{resource_id}: {e}"),
-        })
+    let mut listing = Listing::default();
+    add_resources(
+        &mut listing,
+        kind,
+        list_of(answer, kind.list),
+        region,
+        captured_at,
+    );
+    if let Some(problem) = listing.unmapped.first() {
+        return Err(AwsError::Answer {
+            operation: kind.operation,
+            reason: problem.clone(),
+        });
+    }
+    Ok(listing
+        .items
+        .into_iter()
+        .find(|d| d.item.resource_id == resource_id))
+}
+
+fn list_of(mut answer: Value, list: &str) -> Vec<Value> {
+    match answer.get_mut(list).map(Value::take) {
+        Some(Value::Array(items)) => items,
+        _ => Vec::new(),
+    }
 }
 
 fn text(value: &Value, key: &str) -> Option<String> {
