@@ -24,8 +24,11 @@ struct Ec2Type {
     not_found: &'static str,
     /// The mapping of one resource; none for instances, which come in reservations (see
     /// [`add_reservation`]).
-    map: Option<fn(Value, Option<&str>, Timestamp) -> Result<DescribedItem, DescribeError>>,
+    map: Option<MapResource>,
 }
+
+/// Maps one described resource of a region, captured at a time, to its item.
+type MapResource = fn(Value, Option<&str>, Timestamp) -> Result<DescribedItem, DescribeError>;
 
 /// The EC2 types the collector describes.
 const EC2_TYPES: [Ec2Type; 4] = [
