@@ -40,6 +40,19 @@ struct OutcomeLabel {
     outcome: &'static str,
 }
 
+/// The `service` and `outcome` labels of AWS requests.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ServiceOutcomeLabels {
+    service: &'static str,
+    outcome: &'static str,
+}
+
+/// The `change` label of collected resources.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ChangeLabel {
+    change: &'static str,
+}
+
 /// Values read when `/metrics` is requested rather than recorded as they happen.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Gauges {
@@ -63,6 +76,11 @@ struct Metrics {
     remediation_queue_depth: Gauge,
     notification_queue_depth: Gauge,
     stream_listeners: Gauge,
+    aws_requests: Family<ServiceOutcomeLabels, Counter>,
+    collector_scope_sweeps: Family<OutcomeLabel, Counter>,
+    collector_scope_sweep_seconds: Histogram,
+    collector_resources: Family<ChangeLabel, Counter>,
+    collector_redescribes: Counter,
 }
 
 impl Metrics {
@@ -78,6 +96,13 @@ impl Metrics {
         let remediation_queue_depth = Gauge::default();
         let notification_queue_depth = Gauge::default();
         let stream_listeners = Gauge::default();
+        let aws_requests = Family::default();
+        let collector_scope_sweeps = Family::default();
+        // A listing with many pages and retries can take minutes.
+        let collector_scope_sweep_seconds =
+            Histogram::new([0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0]);
+        let collector_resources = Family::default();
+        let collector_redescribes = Counter::default();
         let mut registry = Registry::default();
         registry.register(
             "conftrail_ingest_records",
@@ -124,6 +149,31 @@ impl Metrics {
             "Connected /v1/stream clients",
             stream_listeners.clone(),
         );
+        registry.register(
+            "conftrail_aws_requests",
+            "Requests sent to AWS APIs by service and outcome (ok, throttled, error)",
+            aws_requests.clone(),
+        );
+        registry.register(
+            "conftrail_collector_scope_sweeps",
+            "Collector listings of one region and resource type, by outcome (complete, incomplete)",
+            collector_scope_sweeps.clone(),
+        );
+        registry.register(
+            "conftrail_collector_scope_sweep_seconds",
+            "Time to list, record and judge one region and resource type",
+            collector_scope_sweep_seconds.clone(),
+        );
+        registry.register(
+            "conftrail_collector_resources",
+            "Resources the collector listed, by what was recorded (new, unchanged, deleted)",
+            collector_resources.clone(),
+        );
+        registry.register(
+            "conftrail_collector_redescribes",
+            "Resources described again after an API call named them",
+            collector_redescribes.clone(),
+        );
         Metrics {
             registry,
             ingest_records,
@@ -135,6 +185,11 @@ impl Metrics {
             remediation_queue_depth,
             notification_queue_depth,
             stream_listeners,
+            aws_requests,
+            collector_scope_sweeps,
+            collector_scope_sweep_seconds,
+            collector_resources,
+            collector_redescribes,
         }
     }
 
@@ -203,6 +258,48 @@ pub fn notification_delivery(outcome: &'static str) {
         .notification_deliveries
         .get_or_create(&OutcomeLabel { outcome })
         .inc();
+}
+
+/// Counts one request to an AWS service that ended in `outcome` (ok, throttled, error).
+pub fn aws_request(service: &'static str, outcome: &'static str) {
+    METRICS
+        .aws_requests
+        .get_or_create(&ServiceOutcomeLabels { service, outcome })
+        .inc();
+}
+
+/// Records one collector listing of a region and type: complete or not, how long, and how
+/// many resources were new, unchanged and deleted.
+pub fn collector_scope_sweep(
+    complete: bool,
+    took: Duration,
+    new_versions: u64,
+    unchanged: u64,
+    deleted: u64,
+) {
+    let outcome = if complete { "complete" } else { "incomplete" };
+    METRICS
+        .collector_scope_sweeps
+        .get_or_create(&OutcomeLabel { outcome })
+        .inc();
+    METRICS
+        .collector_scope_sweep_seconds
+        .observe(took.as_secs_f64());
+    for (change, n) in [
+        ("new", new_versions),
+        ("unchanged", unchanged),
+        ("deleted", deleted),
+    ] {
+        METRICS
+            .collector_resources
+            .get_or_create(&ChangeLabel { change })
+            .inc_by(n);
+    }
+}
+
+/// Counts one resource described again after an API call.
+pub fn collector_redescribe() {
+    METRICS.collector_redescribes.inc();
 }
 
 /// The text exposition of everything recorded, plus `gauges` measured by the caller.

@@ -339,6 +339,16 @@ fn the_server_sweeps_configured_accounts_at_start_and_on_demand() {
     );
     assert_eq!(code, 404, "{body}");
     assert!(body.contains("sandbox"), "{body}");
+    let (code, metrics) = server.request(common::server::READ, "GET", "/metrics", None);
+    assert_eq!(code, 200, "{metrics}");
+    for line in [
+        "conftrail_collector_scope_sweeps_total{outcome=\"complete\"} 2",
+        "conftrail_collector_resources_total{change=\"new\"}",
+        "conftrail_aws_requests_total{service=\"ec2\",outcome=\"ok\"}",
+        "conftrail_aws_requests_total{service=\"sts\",outcome=\"ok\"} 2",
+    ] {
+        assert!(metrics.contains(line), "{line} in:\n{metrics}");
+    }
     server.stop();
 }
 

@@ -196,6 +196,13 @@ impl App {
             }
         }
         scope.duration_ms = started.elapsed().as_millis() as u64;
+        crate::metrics::collector_scope_sweep(
+            scope.complete,
+            started.elapsed(),
+            scope.new_versions as u64,
+            scope.unchanged as u64,
+            scope.deleted as u64,
+        );
         Ok((scope, evaluations))
     }
 

@@ -331,6 +331,7 @@ impl App {
                 return Ok(None);
             }
         };
+        crate::metrics::collector_redescribe();
         let source = format!("collector {} {} re-describe", key.account_id, key.region);
         let report = self.ingest_records(&source, vec![record], true)?;
         tracing::info!(

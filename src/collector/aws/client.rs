@@ -176,10 +176,19 @@ impl AwsClient {
             self.pacer.wait(request.service.name(), rate);
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
             let outcome = self.send_once(request, &endpoint, &url);
+            let throttled = matches!(&outcome, Err(AwsError::Service { status, code, .. })
+                if is_throttling(*status, code.as_deref()));
+            crate::metrics::aws_request(
+                request.service.name(),
+                match &outcome {
+                    Ok(_) => "ok",
+                    Err(_) if throttled => "throttled",
+                    Err(_) => "error",
+                },
+            );
             let retry = match &outcome {
                 Ok(_) => false,
                 Err(AwsError::Service { status, code, .. }) => {
-                    let throttled = is_throttling(*status, code.as_deref());
                     let counter = if throttled {
                         &self.counters.throttled
                     } else {
