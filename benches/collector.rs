@@ -187,10 +187,12 @@ fn main() {
             let deadline = Instant::now() + Duration::from_secs(600);
             while Instant::now() < deadline && Arc::strong_count(&collector) > 1 {
                 let _ = app.redescribe_due();
-                let next = collector.next_redescribe().unwrap_or_else(|| {
-                    Instant::now() + Duration::from_millis(200)
-                });
-                collector.wake.wait(next.saturating_duration_since(Instant::now()));
+                let next = collector
+                    .next_redescribe()
+                    .unwrap_or_else(|| Instant::now() + Duration::from_millis(200));
+                collector
+                    .wake
+                    .wait(next.saturating_duration_since(Instant::now()));
             }
         })
     };
@@ -228,7 +230,10 @@ fn main() {
             {
                 break;
             }
-            assert!(started.elapsed() < Duration::from_secs(30), "no re-describe of {id}");
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no re-describe of {id}"
+            );
             std::thread::sleep(Duration::from_millis(5));
         }
         latencies.push(started.elapsed());

@@ -10,6 +10,7 @@ use crate::collector::aws::{sts, AwsClient};
 use crate::collector::{list_resources, Listing, COLLECTED_TYPES};
 use crate::evaluator::EvaluationCounts;
 use crate::ingest::describe::deleted::deleted_item;
+use crate::ingest::describe::DescribedItem;
 use crate::ingest::{ParsedRecord, RecordOutcome};
 use crate::model::{format_time, looks_like_region, ItemStatus, ScopeSweep, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -176,15 +177,10 @@ impl App {
             Ok(listing) => {
                 scope.complete = true;
                 scope.resources = listing.seen.len();
-                scope.errors.extend(listing.unmapped.iter().cloned());
-                let mut records = listed_records(&listing);
-                records.extend(self.deletions(
-                    account_id,
-                    region,
-                    resource_type,
-                    &listing,
-                    captured_at,
-                )?);
+                let mut records =
+                    self.deletions(account_id, region, resource_type, &listing, captured_at)?;
+                scope.errors.extend(listing.unmapped);
+                records.extend(listing.items.into_iter().map(DescribedItem::into_record));
                 let source = format!("collector {account_id} {region} {resource_type}");
                 let report = self.ingest_records(&source, records, evaluate)?;
                 evaluations = report.evaluations;
@@ -258,19 +254,6 @@ pub(super) fn is_deletion(status: &str) -> bool {
         ItemStatus::parse(status),
         Some(ItemStatus::ResourceDeleted | ItemStatus::ResourceDeletedNotRecorded)
     )
-}
-
-/// The listed items as records to ingest.
-fn listed_records(listing: &Listing) -> Vec<ParsedRecord> {
-    listing
-        .items
-        .iter()
-        .map(|described| ParsedRecord {
-            location: described.item.resource_id.clone(),
-            outcome: RecordOutcome::Item(Box::new(described.item.clone())),
-            warnings: described.warnings.clone(),
-        })
-        .collect()
 }
 
 fn tally(scope: &mut ScopeSweep, report: IngestReport) {

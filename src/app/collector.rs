@@ -6,7 +6,6 @@ use super::ingest::IngestReport;
 use super::{App, AppError, Wake};
 use crate::collector::aws::AwsClient;
 use crate::collector::{describe_one, COLLECTED_TYPES};
-use crate::ingest::{ParsedRecord, RecordOutcome};
 use crate::model::{format_time, ResourceKey, ScopeSweep, Timestamp, TouchedResource};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -314,11 +313,7 @@ impl App {
             &key.resource_id,
             now,
         ) {
-            Ok(Some(described)) => ParsedRecord {
-                location: key.resource_id.clone(),
-                outcome: RecordOutcome::Item(Box::new(described.item)),
-                warnings: described.warnings,
-            },
+            Ok(Some(described)) => described.into_record(),
             Ok(None) => match self.store().latest_state(key)? {
                 Some(state) if !is_deletion(&state.status) => {
                     self.deletion_record(key, state.latest.version, now)?

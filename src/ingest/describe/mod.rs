@@ -43,6 +43,17 @@ pub struct DescribedItem {
     pub warnings: Vec<String>,
 }
 
+impl DescribedItem {
+    /// The item as a parsed record to ingest, located by its resource id.
+    pub fn into_record(self) -> super::ParsedRecord {
+        super::ParsedRecord {
+            location: self.item.resource_id.clone(),
+            outcome: super::RecordOutcome::Item(Box::new(self.item)),
+            warnings: self.warnings,
+        }
+    }
+}
+
 /// Why a described resource could not become a configuration item.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DescribeError {
