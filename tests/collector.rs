@@ -57,6 +57,28 @@ fn verdict(data: &Path, moto: &Moto, rule: &str, id: &str) -> String {
         .unwrap_or_else(|| panic!("no verdict of {rule} on {id}: {summary}"))
 }
 
+/// A server on `dir/data` with `collector` (TOML) as its configuration, each account's endpoint
+/// set to moto in the file (not through AWS_ENDPOINT_URL, which the server would also honour).
+fn serve_collecting(moto: &Moto, dir: &Path, collector: &str) -> common::server::Server {
+    let config = dir.join("conftrail.toml");
+    let file = collector.replace(
+        "[[collector.accounts]]\n",
+        &format!("[[collector.accounts]]\nendpoint_url = \"{}\"\n", moto.url),
+    );
+    std::fs::write(&config, file).expect("write config");
+    let env: Vec<(&str, String)> = moto
+        .env()
+        .into_iter()
+        .filter(|(k, _)| *k != "AWS_ENDPOINT_URL")
+        .collect();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    common::server::Server::start_with_env(
+        &dir.join("data"),
+        &["--config", config.to_str().expect("utf8")],
+        &env,
+    )
+}
+
 #[test]
 fn a_sweep_records_judges_skips_the_unchanged_and_records_deletions() {
     let moto = Moto::start();
@@ -257,27 +279,11 @@ fn a_type_the_collector_does_not_describe_is_refused_before_any_call() {
 fn the_server_sweeps_configured_accounts_at_start_and_on_demand() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
     let open = create_group(&moto, "bastion", open_ssh());
-    let config = dir.path().join("conftrail.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[collector]\ninterval = \"1h\"\n\n[[collector.accounts]]\nname = \"sandbox\"\nregions = [\"us-east-1\"]\ntypes = [\"aws::ec2::securitygroup\"]\nendpoint_url = \"{}\"\n",
-            moto.url
-        ),
-    )
-    .expect("write config");
-    let env: Vec<(&str, String)> = moto
-        .env()
-        .into_iter()
-        .filter(|(k, _)| *k != "AWS_ENDPOINT_URL")
-        .collect();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = common::server::Server::start_with_env(
-        &data,
-        &["--config", config.to_str().expect("utf8")],
-        &env,
+    let server = serve_collecting(
+        &moto,
+        dir.path(),
+        "[collector]\ninterval = \"1h\"\n\n[[collector.accounts]]\nname = \"sandbox\"\nregions = [\"us-east-1\"]\ntypes = [\"aws::ec2::securitygroup\"]\n",
     );
     // The first sweep runs at start.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
@@ -380,27 +386,11 @@ fn trail_record(event: &str, group: &str, event_id: &str) -> String {
 fn a_cloudtrail_call_gets_the_resource_described_again_and_linked_to_it() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
     let group = create_group(&moto, "web", "[]");
-    let config = dir.path().join("conftrail.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[[collector.accounts]]\nname = \"sandbox\"\nregions = [\"us-east-1\"]\ninterval = \"1h\"\nendpoint_url = \"{}\"\n",
-            moto.url
-        ),
-    )
-    .expect("write config");
-    let env: Vec<(&str, String)> = moto
-        .env()
-        .into_iter()
-        .filter(|(k, _)| *k != "AWS_ENDPOINT_URL")
-        .collect();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = common::server::Server::start_with_env(
-        &data,
-        &["--config", config.to_str().expect("utf8")],
-        &env,
+    let server = serve_collecting(
+        &moto,
+        dir.path(),
+        "[[collector.accounts]]\nname = \"sandbox\"\nregions = [\"us-east-1\"]\ninterval = \"1h\"\n",
     );
     let timeline_path = format!("/v1/resources/{SG}/{group}/timeline");
     let versions = |timeline: &Value| -> Vec<Value> {

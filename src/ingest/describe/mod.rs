@@ -434,7 +434,53 @@ fn item(d: Described, captured_at: Timestamp) -> Result<DescribedItem, DescribeE
             json!({"resourceId": id, "resourceName": null, "resourceType": resource_type, "name": name})
         })
         .collect();
-    let tag_map: BTreeMap<String, String> = tags.into_iter().collect();
+    finish_item(
+        Envelope {
+            status: "OK",
+            resource_type,
+            resource_id,
+            resource_name,
+            account_id,
+            arn: Some(arn),
+            region: region.unwrap_or_default(),
+            availability_zone,
+            creation_time: None,
+            tags: tags.into_iter().collect(),
+            relationships,
+            configuration: configuration.into(),
+            supplementary: Map::new(),
+        },
+        captured_at,
+        warnings,
+    )
+}
+
+/// The members of a configuration item every mapping fills in.
+struct Envelope {
+    /// `configurationItemStatus`.
+    status: &'static str,
+    resource_type: &'static str,
+    resource_id: String,
+    resource_name: Option<String>,
+    account_id: String,
+    arn: Option<String>,
+    region: String,
+    availability_zone: Option<String>,
+    /// `resourceCreationTime`, as AWS Config writes times.
+    creation_time: Option<String>,
+    tags: BTreeMap<String, String>,
+    relationships: Vec<Value>,
+    configuration: Value,
+    supplementary: Map<String, Value>,
+}
+
+/// AWS Config's item (1.3, stream spelling) with these members, through the checks every
+/// configuration item passes; its warnings join `warnings`.
+fn finish_item(
+    e: Envelope,
+    captured_at: Timestamp,
+    mut warnings: Vec<String>,
+) -> Result<DescribedItem, DescribeError> {
     let mut item = Map::new();
     let mut set = |key: &str, value: Value| item.insert(key.to_string(), value);
     set("configurationItemVersion", ITEM_VERSION.into());
@@ -442,25 +488,30 @@ fn item(d: Described, captured_at: Timestamp) -> Result<DescribedItem, DescribeE
         "configurationItemCaptureTime",
         format_time(&captured_at).into(),
     );
-    set("configurationItemStatus", "OK".into());
+    set("configurationItemStatus", e.status.into());
     // Empty in every 1.3 item. The state id is AWS Config's own counter: there is none here.
     set("configurationStateMd5Hash", "".into());
-    set("awsAccountId", account_id.into());
-    set("ARN", arn.into());
-    set("resourceType", resource_type.into());
-    set("resourceId", resource_id.into());
-    if let Some(name) = resource_name {
+    set("awsAccountId", e.account_id.into());
+    if let Some(arn) = e.arn {
+        set("ARN", arn.into());
+    }
+    set("resourceType", e.resource_type.into());
+    set("resourceId", e.resource_id.into());
+    if let Some(name) = e.resource_name {
         set("resourceName", name.into());
     }
-    set("awsRegion", region.unwrap_or_default().into());
-    if let Some(zone) = availability_zone {
+    set("awsRegion", e.region.into());
+    if let Some(zone) = e.availability_zone {
         set("availabilityZone", zone.into());
     }
-    set("tags", json!(tag_map));
+    if let Some(created) = e.creation_time {
+        set("resourceCreationTime", created.into());
+    }
+    set("tags", json!(e.tags));
     set("relatedEvents", json!([]));
-    set("relationships", relationships.into());
-    set("configuration", configuration.into());
-    set("supplementaryConfiguration", json!({}));
+    set("relationships", e.relationships.into());
+    set("configuration", e.configuration);
+    set("supplementaryConfiguration", e.supplementary.into());
     let parsed = parse_item(item).map_err(DescribeError::Item)?;
     warnings.extend(parsed.warnings);
     Ok(DescribedItem {

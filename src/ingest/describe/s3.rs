@@ -32,8 +32,7 @@
 //! values do (`{rules: [{objectOwnership}]}`, `{emailAddress}`, dates as `creationDate` is
 //! written), which is unconfirmed.
 
-use super::{partition, tag, DescribeError, DescribedItem, Fields, ITEM_VERSION};
-use crate::ingest::config_item::parse_item;
+use super::{finish_item, partition, tag, DescribeError, DescribedItem, Envelope, Fields};
 use crate::model::{format_time, Timestamp};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -188,32 +187,25 @@ pub fn bucket_item(
     }
 
     let arn = format!("arn:{}:s3:::{name}", partition(&region));
-    let mut item = Map::new();
-    let mut set = |key: &str, value: Value| item.insert(key.to_string(), value);
-    set("configurationItemVersion", ITEM_VERSION.into());
-    set(
-        "configurationItemCaptureTime",
-        format_time(&captured_at).into(),
-    );
-    set("configurationItemStatus", "OK".into());
-    // Empty in every 1.3 item. The state id is AWS Config's own counter: there is none here.
-    set("configurationStateMd5Hash", "".into());
-    set("awsAccountId", account_id.into());
-    set("ARN", arn.into());
-    set("resourceType", BUCKET.into());
-    set("resourceId", name.as_str().into());
-    set("resourceName", name.into());
-    set("awsRegion", region.into());
-    set("availabilityZone", "Regional".into());
-    if let Some(created) = created {
-        set("resourceCreationTime", created.into());
-    }
-    set("tags", json!(tag_map));
-    set("relatedEvents", json!([]));
-    set("relationships", json!([]));
-    set("configuration", configuration.into());
-    set("supplementaryConfiguration", supplementary.into());
-    finish(item, warnings)
+    finish_item(
+        Envelope {
+            status: "OK",
+            resource_type: BUCKET,
+            resource_id: name.clone(),
+            resource_name: Some(name),
+            account_id,
+            arn: Some(arn),
+            region,
+            availability_zone: Some("Regional".into()),
+            creation_time: created,
+            tags: tag_map,
+            relationships: Vec::new(),
+            configuration: configuration.into(),
+            supplementary,
+        },
+        captured_at,
+        warnings,
+    )
 }
 
 /// Maps an account's Block Public Access settings (s3control's `GetPublicAccessBlock` answer,
@@ -236,39 +228,25 @@ pub fn account_public_access_block_item(
         Some(block) => ("OK", block_settings(Fields::of(block, "block".into())?)?),
         None => ("ResourceDeleted", Value::Null),
     };
-    let mut item = Map::new();
-    let mut set = |key: &str, value: Value| item.insert(key.to_string(), value);
-    set("configurationItemVersion", ITEM_VERSION.into());
-    set(
-        "configurationItemCaptureTime",
-        format_time(&captured_at).into(),
-    );
-    set("configurationItemStatus", status.into());
-    set("configurationStateMd5Hash", "".into());
-    set("awsAccountId", account_id.as_str().into());
-    set("resourceType", ACCOUNT_PUBLIC_ACCESS_BLOCK.into());
-    set("resourceId", account_id.into());
-    set("awsRegion", region.into());
-    set("availabilityZone", "Not Applicable".into());
-    set("tags", json!({}));
-    set("relatedEvents", json!([]));
-    set("relationships", json!([]));
-    set("configuration", configuration);
-    set("supplementaryConfiguration", json!({}));
-    finish(item, Vec::new())
-}
-
-/// The item through the checks every configuration item passes.
-fn finish(
-    item: Map<String, Value>,
-    mut warnings: Vec<String>,
-) -> Result<DescribedItem, DescribeError> {
-    let parsed = parse_item(item).map_err(DescribeError::Item)?;
-    warnings.extend(parsed.warnings);
-    Ok(DescribedItem {
-        item: parsed.item,
-        warnings,
-    })
+    finish_item(
+        Envelope {
+            status,
+            resource_type: ACCOUNT_PUBLIC_ACCESS_BLOCK,
+            resource_id: account_id.clone(),
+            resource_name: None,
+            account_id,
+            arn: None,
+            region,
+            availability_zone: Some("Not Applicable".into()),
+            creation_time: None,
+            tags: BTreeMap::new(),
+            relationships: Vec::new(),
+            configuration,
+            supplementary: Map::new(),
+        },
+        captured_at,
+        Vec::new(),
+    )
 }
 
 /// A text member of the description that must not be empty.
