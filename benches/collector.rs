@@ -198,8 +198,10 @@ fn main() {
     };
     let mut latencies = Vec::new();
     for (i, id) in ids.iter().enumerate() {
+        // A port no seeded group opens, so each call changes its group.
+        let port = 8000 + i;
         moto.python(&format!(
-            "ec2.authorize_security_group_ingress(GroupId='{id}', IpPermissions=[{{'IpProtocol': 'tcp', 'FromPort': 22, 'ToPort': 22, 'IpRanges': [{{'CidrIp': '0.0.0.0/0'}}]}}])"
+            "ec2.authorize_security_group_ingress(GroupId='{id}', IpPermissions=[{{'IpProtocol': 'tcp', 'FromPort': {port}, 'ToPort': {port}, 'IpRanges': [{{'CidrIp': '0.0.0.0/0'}}]}}])"
         ));
         let key = ResourceKey::new("123456789012", "us-east-1", "AWS::EC2::SecurityGroup", id);
         let before = app
