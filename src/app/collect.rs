@@ -4,6 +4,7 @@
 //! new versions, and report per scope. A listing that failed or was cut short deletes nothing,
 //! and an error on one scope does not stop the others.
 
+pub use super::accounts::CollectRequest;
 use super::ingest::IngestReport;
 use super::{App, AppError};
 use crate::collector::aws::{sts, AwsClient};
@@ -16,17 +17,6 @@ use crate::model::{format_time, looks_like_region, ItemStatus, ScopeSweep, Times
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
-
-/// What to sweep.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CollectRequest {
-    /// Regions, in order.
-    pub regions: Vec<String>,
-    /// Resource types (known spellings), in order; all the collector describes when empty.
-    pub types: Vec<String>,
-    /// Judge new versions with the enabled rules.
-    pub evaluate: bool,
-}
 
 /// The outcome of a sweep.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -7,7 +7,7 @@ use crate::model::{RemediationJob, ResourceKey, VerdictRecord};
 use crate::notify::{self, Notifier};
 use crate::store::{Store, StoreError, StoredEvent};
 
-use super::collector::Collector;
+use super::accounts::Collector;
 use super::{App, Wakes};
 
 /// Who is told, and what is woken: the parts of the application a follow-up needs.

@@ -3,6 +3,7 @@
 //! decides what follows a write: verdicts after new versions, notifications after changes,
 //! remediation jobs after verdicts, wake-ups of the background workers (see [`follow_up`]).
 
+mod accounts;
 pub mod audit;
 pub mod collect;
 pub mod collector;

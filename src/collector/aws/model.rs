@@ -2,7 +2,6 @@
 //! by `scripts/aws-models.py`): for each operation called, its output shape, and each shape
 //! reachable from it.
 
-use super::xml::ScalarKind;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
@@ -19,6 +18,19 @@ pub struct MemberRef {
     /// A list whose items repeat in place, without a wrapping element.
     #[serde(default)]
     pub flattened: bool,
+}
+
+/// The scalar types of the models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarKind {
+    /// `string`, `timestamp` (kept as the service's text, ISO 8601 as the CLI shows it), `blob`.
+    Text,
+    /// `integer`, `long`.
+    Integer,
+    /// `float`, `double`.
+    Float,
+    /// `boolean`.
+    Boolean,
 }
 
 /// A shape, as decoding needs it.

@@ -7,7 +7,7 @@
 //! files; decoding with the model's shapes turns one into the other, so a collected resource
 //! and a described file go through one mapping.
 
-use super::model::{MemberRef, ServiceModel, Shape};
+use super::model::{MemberRef, ScalarKind, ServiceModel, Shape};
 use serde_json::{Map, Number, Value};
 
 /// Deepest element nesting read: AWS responses stay far below it, and a hostile body cannot
@@ -291,19 +291,6 @@ impl Decoder<'_> {
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array)
     }
-}
-
-/// The scalar types of the models.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScalarKind {
-    /// `string`, `timestamp` (kept as the service's text, ISO 8601 as the CLI shows it), `blob`.
-    Text,
-    /// `integer`, `long`.
-    Integer,
-    /// `float`, `double`.
-    Float,
-    /// `boolean`.
-    Boolean,
 }
 
 fn scalar(kind: ScalarKind, text: &str, path: &str) -> Result<Value, XmlError> {
