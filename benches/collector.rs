@@ -12,6 +12,10 @@
 //!   verdict, `BENCH_REDESCRIBES` (20) times (the collector waits 1 s after a call on purpose,
 //!   to coalesce bursts; that wait is part of the figure).
 
+mod common;
+
+use common::env_usize;
+
 #[path = "../tests/common/moto.rs"]
 #[allow(dead_code)]
 mod moto;
@@ -32,13 +36,6 @@ use conftrail::store::Store;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// A client of moto, with moto's fixed test credentials and no pacing (moto is local).
 fn client(moto: &moto::Moto) -> AwsClient {
@@ -119,8 +116,8 @@ fn custodian_scan(moto: &moto::Moto, work: &Path) -> (Duration, usize) {
 }
 
 fn main() {
-    let groups = env("BENCH_GROUPS", 1000);
-    let redescribes = env("BENCH_REDESCRIBES", 20);
+    let groups = env_usize("BENCH_GROUPS", 1000);
+    let redescribes = env_usize("BENCH_REDESCRIBES", 20);
     let moto = moto::Moto::start();
     let seeded = Instant::now();
     moto.python(&format!(

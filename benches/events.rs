@@ -10,6 +10,10 @@
 //! Records are generated here (1,000 users and roles, 40 API calls, 20,000 security groups) so
 //! the benchmark needs nothing outside the repository.
 
+mod common;
+
+use common::env_usize;
+
 use conftrail::app::ingest::ingest_paths;
 use conftrail::ingest::{parse_document, RecordOutcome};
 use conftrail::linker::EventMap;
@@ -122,13 +126,6 @@ fn parse_events(count: u64) -> Vec<StoredEvent> {
             _ => None,
         })
         .collect()
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

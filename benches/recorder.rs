@@ -15,6 +15,7 @@ use conftrail::query;
 use conftrail::store::{HistoryOrder, HistoryQuery, Store};
 mod common;
 
+use common::env_usize;
 use common::security_group;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -62,13 +63,6 @@ fn ingest_all(store: &Store, docs: &[Vec<u8>]) -> (Duration, conftrail::app::ing
         total.errors += r.errors;
     }
     (start.elapsed(), total)
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn dir_bytes(path: &std::path::Path) -> u64 {

@@ -16,6 +16,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::env_usize;
 use common::security_group;
 use conftrail::app::App;
 use conftrail::runtime::server::{Server, ServerSettings};
@@ -24,13 +25,6 @@ use serde_json::{json, Value};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -52,11 +46,11 @@ fn post(agent: &ureq::Agent, url: &str, body: &[u8]) -> Value {
 }
 
 fn main() {
-    let clients = env("BENCH_CLIENTS", 4);
-    let rate = env("BENCH_RATE", 100);
-    let per_client = env("BENCH_LATENCY_ITEMS", 500);
-    let batch = env("BENCH_BATCH", 500);
-    let total = env("BENCH_ITEMS", 20_000);
+    let clients = env_usize("BENCH_CLIENTS", 4);
+    let rate = env_usize("BENCH_RATE", 100);
+    let per_client = env_usize("BENCH_LATENCY_ITEMS", 500);
+    let batch = env_usize("BENCH_BATCH", 500);
+    let total = env_usize("BENCH_ITEMS", 20_000);
     let tmp = tempfile::tempdir().expect("tempdir");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -67,8 +61,10 @@ fn main() {
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let server = Server::start(
-        App::new(Store::open_with(tmp.path(), env("BENCH_CACHE_MIB", 64) as u64).expect("store"))
-            .expect("app"),
+        App::new(
+            Store::open_with(tmp.path(), env_usize("BENCH_CACHE_MIB", 64) as u64).expect("store"),
+        )
+        .expect("app"),
         ServerSettings {
             listen: addr,
             tokens: conftrail::api::Tokens::default(),

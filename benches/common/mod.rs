@@ -6,6 +6,14 @@
 
 use serde_json::{json, Value};
 
+/// A count from the environment variable `name`, or `default` when it is unset or not a number.
+pub fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// The account of every generated item.
 pub const ACCOUNT: &str = "123456789012";
 
