@@ -3,8 +3,12 @@
 
 For each service, the shapes reachable from the output of the operations the collector calls,
 taken from botocore's own model (Apache-2.0), trimmed to what decoding a response needs: each
-structure's members with their shape and XML name, each list's member and whether it is
-flattened, each scalar's type. Run with the botocore whose version the files name:
+structure's members with their shape and XML name (and whether it is an attribute, such as
+S3's `xsi:type` of a grantee), each list's member and whether it is flattened, each scalar's
+type. For rest-xml services (S3), an operation's `payload`: the output member the whole body
+is (its root element, or the raw text of a string or blob). Output members read from headers
+or the status code are left out: nothing the collector maps comes from them. Run with the
+botocore whose version the files name:
 
     python3 scripts/aws-models.py   # rewrites src/collector/aws/models/*.json
 """
@@ -23,6 +27,21 @@ OPERATIONS = {
         "RevokeSecurityGroupIngress",
     ],
     "sts": ["GetCallerIdentity"],
+    "s3": [
+        "ListBuckets",
+        "GetBucketLocation",
+        "GetBucketAcl",
+        "GetBucketPolicy",
+        "GetBucketPolicyStatus",
+        "GetPublicAccessBlock",
+        "GetBucketEncryption",
+        "GetBucketVersioning",
+        "GetBucketLogging",
+        "GetBucketTagging",
+        "GetBucketOwnershipControls",
+        "GetBucketLifecycleConfiguration",
+    ],
+    "s3control": ["GetPublicAccessBlock"],
 }
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "src", "collector", "aws", "models")
@@ -33,11 +52,15 @@ def trim(shape):
     if shape["type"] == "structure":
         out["members"] = {}
         for name, member in shape.get("members", {}).items():
+            if member.get("location") in ("header", "headers", "statusCode"):
+                continue
             m = {"shape": member["shape"]}
             if "locationName" in member:
                 m["locationName"] = member["locationName"]
             if member.get("flattened"):
                 m["flattened"] = True
+            if member.get("xmlAttribute"):
+                m["xmlAttribute"] = True
             out["members"][name] = m
     elif shape["type"] == "list":
         member = shape["member"]
@@ -69,6 +92,8 @@ def main():
                 todo.append(output["shape"])
                 if "resultWrapper" in output:
                     ops[op]["resultWrapper"] = output["resultWrapper"]
+                if "payload" in shapes[output["shape"]]:
+                    ops[op]["payload"] = shapes[output["shape"]]["payload"]
         while todo:
             name = todo.pop()
             if name in kept:

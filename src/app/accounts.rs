@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 pub struct CollectRequest {
     /// Regions, in order.
     pub regions: Vec<String>,
-    /// Resource types (known spellings), in order; all the collector describes when empty.
+    /// Resource types (known spellings); all the collector describes when empty. They are
+    /// swept in the collector's order ([`COLLECTED_TYPES`]), not the order given.
     pub types: Vec<String>,
     /// Judge new versions with the enabled rules.
     pub evaluate: bool,

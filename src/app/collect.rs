@@ -69,12 +69,14 @@ impl SweepReport {
 }
 
 impl App {
-    /// The resource types to sweep: those asked for, each one the collector describes.
+    /// The resource types to sweep: those asked for, each one the collector describes, once
+    /// each and in the collector's order (the account's Block Public Access before the buckets
+    /// whose rules read it).
     pub fn collected_types(&self, asked: &[String]) -> Result<Vec<String>, AppError> {
         if asked.is_empty() {
             return Ok(COLLECTED_TYPES.iter().map(|t| t.to_string()).collect());
         }
-        asked
+        let mut types = asked
             .iter()
             .map(|given| {
                 let known = self.known_type(given).map_err(|e| match e {
@@ -90,7 +92,10 @@ impl App {
                     )))
                 }
             })
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        types.sort_by_key(|t| COLLECTED_TYPES.iter().position(|c| c == t));
+        types.dedup();
+        Ok(types)
     }
 
     /// Sweeps the account `client` signs for: every region and type of `request`.
@@ -163,7 +168,7 @@ impl App {
             ..ScopeSweep::default()
         };
         let mut evaluations = None;
-        match list_resources(client, region, resource_type, captured_at) {
+        match list_resources(client, region, account_id, resource_type, captured_at) {
             Ok(listing) => {
                 scope.complete = true;
                 scope.resources = listing.seen.len();

@@ -134,6 +134,7 @@ impl App {
         let record = match describe_one(
             &account.client,
             &key.region,
+            &key.account_id,
             &key.resource_type,
             &key.resource_id,
             now,

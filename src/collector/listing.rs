@@ -1,77 +1,29 @@
 //! One complete listing of a resource type in a region: every resource AWS reports, mapped to
 //! its configuration item; and one resource described again.
 
-use super::aws::{ec2, AwsClient, AwsError};
-use crate::ingest::describe::ec2_instance::{self, INSTANCE, RESERVATIONS};
-use crate::ingest::describe::ec2_network::{self, SUBNET, SUBNETS, VPC, VPCS};
-use crate::ingest::describe::{ec2 as describe_ec2, DescribeError, DescribedItem};
+mod ec2;
+mod s3;
+
+use super::aws::{AwsClient, AwsError};
+use crate::ingest::describe::ec2_instance::INSTANCE;
+use crate::ingest::describe::ec2_network::{SUBNET, VPC};
+use crate::ingest::describe::{ec2 as describe_ec2, s3 as describe_s3};
+use crate::ingest::describe::{DescribeError, DescribedItem};
 use crate::model::Timestamp;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-/// The resource types the collector describes.
-pub const COLLECTED_TYPES: &[&str] = &[describe_ec2::SECURITY_GROUP, INSTANCE, VPC, SUBNET];
-
-/// How an EC2 type is described: the call, where its answer lists the resources, each one's
-/// id member, the parameter that names one, the error code for an id that does not exist,
-/// and the mapping to an item.
-struct Ec2Type {
-    resource_type: &'static str,
-    operation: &'static str,
-    list: &'static str,
-    id: &'static str,
-    id_param: &'static str,
-    not_found: &'static str,
-    /// The mapping of one resource; none for instances, which come in reservations (see
-    /// [`add_reservation`]).
-    map: Option<MapResource>,
-}
-
-/// Maps one described resource of a region, captured at a time, to its item.
-type MapResource = fn(Value, Option<&str>, Timestamp) -> Result<DescribedItem, DescribeError>;
-
-/// The EC2 types the collector describes.
-const EC2_TYPES: [Ec2Type; 4] = [
-    Ec2Type {
-        resource_type: describe_ec2::SECURITY_GROUP,
-        operation: "DescribeSecurityGroups",
-        list: describe_ec2::SECURITY_GROUPS,
-        id: "GroupId",
-        id_param: "GroupId.1",
-        not_found: "InvalidGroup.NotFound",
-        map: Some(describe_ec2::security_group_item),
-    },
-    Ec2Type {
-        resource_type: VPC,
-        operation: "DescribeVpcs",
-        list: VPCS,
-        id: "VpcId",
-        id_param: "VpcId.1",
-        not_found: "InvalidVpcID.NotFound",
-        map: Some(ec2_network::vpc_item),
-    },
-    Ec2Type {
-        resource_type: SUBNET,
-        operation: "DescribeSubnets",
-        list: SUBNETS,
-        id: "SubnetId",
-        id_param: "SubnetId.1",
-        not_found: "InvalidSubnetID.NotFound",
-        map: Some(ec2_network::subnet_item),
-    },
-    Ec2Type {
-        resource_type: INSTANCE,
-        operation: "DescribeInstances",
-        list: RESERVATIONS,
-        id: "InstanceId",
-        id_param: "InstanceId.1",
-        not_found: "InvalidInstanceID.NotFound",
-        map: None,
-    },
+/// The resource types the collector describes, in the order a sweep of all of them goes: the
+/// account's Block Public Access before the buckets, so that the rules judging a bucket find
+/// the account's settings of the same sweep.
+pub const COLLECTED_TYPES: &[&str] = &[
+    describe_ec2::SECURITY_GROUP,
+    INSTANCE,
+    VPC,
+    SUBNET,
+    describe_s3::ACCOUNT_PUBLIC_ACCESS_BLOCK,
+    describe_s3::BUCKET,
 ];
-
-/// An instance EC2 still lists for a while after it ended: AWS Config records it deleted.
-const TERMINATED: &str = "terminated";
 
 /// What a listing found.
 #[derive(Debug, Default)]
@@ -96,126 +48,67 @@ impl Listing {
             Err(e) => self.unmapped.push(format!("{id_text}: {e}")),
         }
     }
+
+    /// A resource that exists but could not be described: seen, so not taken for deleted.
+    fn failed(&mut self, id: String, why: &AwsError) {
+        self.unmapped.push(format!("{id}: {why}"));
+        self.seen.insert(id);
+    }
 }
 
-/// Lists every resource of `resource_type` in `region`, every page. An error means the listing
-/// is incomplete and nothing may be concluded from what is missing.
+/// Lists every resource of `resource_type` in `region` of the account `account_id` (the one
+/// `client` signs for), every page. An error means the listing is incomplete and nothing may be
+/// concluded from what is missing.
 pub fn list_resources(
     client: &AwsClient,
     region: &str,
+    account_id: &str,
     resource_type: &str,
     captured_at: Timestamp,
 ) -> Result<Listing, AwsError> {
-    let kind = ec2_type(resource_type)?;
-    let resources = ec2::describe_all(client, region, kind.operation, kind.list)?;
-    let mut listing = Listing::default();
-    add_resources(&mut listing, kind, resources, region, captured_at);
-    Ok(listing)
-}
-
-/// Maps the resources of an answer (groups, VPCs, subnets, or reservations of instances).
-fn add_resources(
-    listing: &mut Listing,
-    kind: &Ec2Type,
-    resources: Vec<Value>,
-    region: &str,
-    at: Timestamp,
-) {
-    for resource in resources {
-        match kind.map {
-            Some(map) => {
-                let id = text(&resource, kind.id);
-                listing.add(id, map(resource, Some(region), at));
-            }
-            None => add_reservation(listing, resource, region, at),
+    match resource_type {
+        describe_s3::BUCKET => s3::list_buckets(client, region, account_id, captured_at),
+        describe_s3::ACCOUNT_PUBLIC_ACCESS_BLOCK => {
+            s3::list_account_block(client, region, account_id, captured_at)
         }
+        other => ec2::list(client, region, ec2::kind(other)?, captured_at),
     }
 }
 
-/// The instances of one reservation, ended ones left out (so they are recorded deleted).
-fn add_reservation(listing: &mut Listing, reservation: Value, region: &str, at: Timestamp) {
-    let live = |instance: &Value| {
-        instance.pointer("/State/Name").and_then(Value::as_str) != Some(TERMINATED)
-    };
-    let ids: Vec<Option<String>> = reservation
-        .get("Instances")
-        .and_then(Value::as_array)
-        .map(|instances| {
-            instances
-                .iter()
-                .map(|i| text(i, "InstanceId").filter(|_| live(i)))
-                .collect()
-        })
-        .unwrap_or_default();
-    match ec2_instance::reservation_items(reservation, Some(region), at) {
-        Ok(instances) => {
-            for ((_, mapped), id) in instances.into_iter().zip(ids) {
-                if id.is_some() {
-                    listing.add(id, mapped);
-                }
-            }
-        }
-        Err(e) => {
-            // The reservation itself is unreadable: its instances exist, unmapped.
-            for id in ids.into_iter().flatten() {
-                listing.add(Some(id), Err(e.clone()));
-            }
-        }
-    }
-}
-
-fn ec2_type(resource_type: &str) -> Result<&'static Ec2Type, AwsError> {
-    EC2_TYPES
-        .iter()
-        .find(|t| t.resource_type == resource_type)
-        .ok_or_else(|| {
-            AwsError::Request(format!(
-                "the collector does not describe {resource_type} (it describes {})",
-                COLLECTED_TYPES.join(", ")
-            ))
-        })
-}
-
-/// Describes one resource again (a CloudTrail call named it): its item, or `None` when AWS
-/// says it does not exist.
+/// Describes one resource of `region` in the account `account_id` again (a CloudTrail call
+/// named it): its item, or `None` when AWS says it does not exist there.
 pub fn describe_one(
     client: &AwsClient,
     region: &str,
+    account_id: &str,
     resource_type: &str,
     resource_id: &str,
     captured_at: Timestamp,
 ) -> Result<Option<DescribedItem>, AwsError> {
-    let kind = ec2_type(resource_type)?;
-    let filter = [(kind.id_param.to_string(), resource_id.to_string())];
-    let answer = match ec2::describe_some(client, region, kind.operation, &filter) {
-        Ok(answer) => answer,
-        Err(e) if e.code() == Some(kind.not_found) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let mut listing = Listing::default();
-    add_resources(
-        &mut listing,
-        kind,
-        list_of(answer, kind.list),
-        region,
-        captured_at,
-    );
-    if let Some(problem) = listing.unmapped.first() {
-        return Err(AwsError::Answer {
-            operation: kind.operation,
-            reason: problem.clone(),
-        });
+    match resource_type {
+        describe_s3::BUCKET => {
+            s3::describe_bucket(client, region, account_id, resource_id, captured_at)
+        }
+        describe_s3::ACCOUNT_PUBLIC_ACCESS_BLOCK => {
+            s3::describe_account_block(client, region, account_id, resource_id, captured_at)
+        }
+        other => ec2::describe(client, region, ec2::kind(other)?, resource_id, captured_at),
     }
-    Ok(listing
-        .items
-        .into_iter()
-        .find(|d| d.item.resource_id == resource_id))
 }
 
-fn list_of(mut answer: Value, list: &str) -> Vec<Value> {
-    match answer.get_mut(list).map(Value::take) {
-        Some(Value::Array(items)) => items,
-        _ => Vec::new(),
+/// The error for a type the collector does not describe.
+fn not_collected(resource_type: &str) -> AwsError {
+    AwsError::Request(format!(
+        "the collector does not describe {resource_type} (it describes {})",
+        COLLECTED_TYPES.join(", ")
+    ))
+}
+
+/// A described resource that could not be mapped to its item.
+fn unreadable(operation: &'static str, resource_id: &str, e: DescribeError) -> AwsError {
+    AwsError::Answer {
+        operation,
+        reason: format!("{resource_id}: {e}"),
     }
 }
 

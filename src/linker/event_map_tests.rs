@@ -238,6 +238,47 @@ fn put_bucket_policy_names_the_bucket() {
 }
 
 #[test]
+fn bucket_calls_name_the_bucket_in_the_events_region() {
+    // What the collector describes again after a call: the bucket, by name, in the region
+    // CloudTrail recorded the call in (the bucket's).
+    for (event, effect) in [
+        (
+            "PutBucketAcl",
+            modify(&["SupplementaryConfiguration.AccessControlList"]),
+        ),
+        (
+            "PutBucketPublicAccessBlock",
+            modify(&["SupplementaryConfiguration.PublicAccessBlockConfiguration"]),
+        ),
+        (
+            "DeleteBucketOwnershipControls",
+            modify(&["SupplementaryConfiguration.BucketOwnershipControls"]),
+        ),
+        ("DeleteBucket", Effect::Delete),
+    ] {
+        let found = touched(json!({
+            "awsRegion": "eu-central-1",
+            "eventName": event,
+            "eventSource": "s3.amazonaws.com",
+            "recipientAccountId": "123456789012",
+            "requestParameters": {"bucketName": "reports", "Host": "reports.s3.eu-central-1.amazonaws.com"},
+            "responseElements": null
+        }));
+        assert_eq!(
+            found,
+            vec![resource(
+                "AWS::S3::Bucket",
+                "reports",
+                "123456789012",
+                "eu-central-1",
+                effect
+            )],
+            "{event}"
+        );
+    }
+}
+
+#[test]
 fn put_user_policy_is_global() {
     // Panther AWS.IAM.PolicyModified-style test
     let found = touched(json!({

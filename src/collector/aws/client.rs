@@ -40,9 +40,96 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
+    /// The bucket or account the host names on AWS's endpoints; see [`url`].
+    pub host_label: Option<HostLabel>,
+}
+
+/// What an S3 or S3 Control request names in the host on AWS's endpoints, and how it is named
+/// on a configured one (an emulator, which serves every bucket and account on one host).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostLabel {
+    /// A bucket: virtual-hosted on AWS (`https://{bucket}.s3.{region}.amazonaws.com/?acl`), or
+    /// in the path (`https://s3.{region}.amazonaws.com/{bucket}?acl`) when its name is not one
+    /// DNS label, as a name with dots is not (it would not match S3's TLS certificate);
+    /// always in the path on a configured endpoint (`{base}/{bucket}?acl`).
+    Bucket(String),
+    /// An account (S3 Control): `https://{account}.s3-control.{region}.amazonaws.com` on AWS;
+    /// left out on a configured endpoint, where the `x-amz-account-id` header alone names it.
+    Account(String),
+}
+
+/// The URL a request is sent to: the endpoint's base and the request's path, with the bucket or
+/// account of [`Request::host_label`] put where the endpoint wants it.
+pub fn url(endpoint: &Endpoint, request: &Request) -> String {
+    let base = &endpoint.base;
+    let path = &request.path;
+    let in_host = |label: &str| match base.split_once("://") {
+        Some((scheme, host)) => format!("{scheme}://{label}.{host}{path}"),
+        None => format!("{label}.{base}{path}"),
+    };
+    match &request.host_label {
+        None => format!("{base}{path}"),
+        Some(HostLabel::Bucket(bucket)) if endpoint.custom || !is_dns_label(bucket) => {
+            // `/?acl` → `/{bucket}?acl`; a key's path (`/a/b`) follows the bucket.
+            let rest = match path.strip_prefix('/') {
+                Some(rest) if rest.is_empty() || rest.starts_with('?') => rest,
+                _ => path.as_str(),
+            };
+            format!("{base}/{bucket}{rest}")
+        }
+        Some(HostLabel::Bucket(bucket)) => in_host(bucket),
+        Some(HostLabel::Account(_)) if endpoint.custom => format!("{base}{path}"),
+        Some(HostLabel::Account(account)) => in_host(account),
+    }
+}
+
+/// Whether a bucket name can be a host's first label: 3 to 63 lower-case letters, digits and
+/// hyphens, not starting or ending with a hyphen.
+fn is_dns_label(name: &str) -> bool {
+    (3..=63).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
 }
 
 impl Request {
+    /// A REST call (S3, S3 Control): `GET` of `path` (from `/`, query included, already
+    /// percent-encoded), no body.
+    pub fn rest(
+        service: Service,
+        region: &str,
+        operation: &'static str,
+        path: impl Into<String>,
+    ) -> Request {
+        Request {
+            service,
+            operation,
+            region: region.to_string(),
+            method: "GET",
+            path: path.into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            host_label: None,
+        }
+    }
+
+    /// The same request about one bucket.
+    pub fn in_bucket(mut self, bucket: &str) -> Request {
+        self.host_label = Some(HostLabel::Bucket(bucket.to_string()));
+        self
+    }
+
+    /// The same request about one account (S3 Control): in the host on AWS, and in the
+    /// `x-amz-account-id` header.
+    pub fn for_account(mut self, account_id: &str) -> Request {
+        self.host_label = Some(HostLabel::Account(account_id.to_string()));
+        self.headers
+            .push(("x-amz-account-id".to_string(), account_id.to_string()));
+        self
+    }
+
     /// A query-protocol call (EC2, IAM, STS): `Action`, `Version` and the parameters,
     /// form-encoded in a POST body.
     pub fn query(
@@ -68,6 +155,7 @@ impl Request {
                 "application/x-www-form-urlencoded; charset=utf-8".to_string(),
             )],
             body: form.into_bytes(),
+            host_label: None,
         }
     }
 }
@@ -163,7 +251,7 @@ impl AwsClient {
     /// error answer becomes [`AwsError::Service`] with its code and message.
     pub fn send(&self, request: &Request) -> Result<Response, AwsError> {
         let endpoint = self.endpoints.resolve(request.service, &request.region);
-        let url = format!("{}{}", endpoint.base, request.path);
+        let url = url(&endpoint, request);
         let rate = self
             .settings
             .rates
@@ -416,6 +504,77 @@ mod tests {
             "Action=DescribeSecurityGroups&Version=2016-11-15&NextToken=a%2Bb%2Fc%3D"
         );
         assert_eq!(r.method, "POST");
+    }
+
+    fn endpoint(base: &str, custom: bool) -> Endpoint {
+        Endpoint {
+            base: base.to_string(),
+            signing_region: "eu-west-1".to_string(),
+            custom,
+        }
+    }
+
+    #[test]
+    fn buckets_go_in_the_host_on_aws_and_in_the_path_on_a_configured_endpoint() {
+        let acl =
+            Request::rest(Service::S3, "eu-west-1", "GetBucketAcl", "/?acl").in_bucket("logs-1");
+        let aws = endpoint("https://s3.eu-west-1.amazonaws.com", false);
+        let moto = endpoint("http://127.0.0.1:5000", true);
+        assert_eq!(
+            url(&aws, &acl),
+            "https://logs-1.s3.eu-west-1.amazonaws.com/?acl"
+        );
+        assert_eq!(url(&moto, &acl), "http://127.0.0.1:5000/logs-1?acl");
+        // A name with dots would not match S3's certificate: in the path on AWS too.
+        let dotted = acl.clone().in_bucket("www.example.com");
+        assert_eq!(
+            url(&aws, &dotted),
+            "https://s3.eu-west-1.amazonaws.com/www.example.com?acl"
+        );
+        let root = Request::rest(Service::S3, "eu-west-1", "HeadBucket", "/").in_bucket("logs-1");
+        assert_eq!(
+            url(&aws, &root),
+            "https://logs-1.s3.eu-west-1.amazonaws.com/"
+        );
+        assert_eq!(url(&moto, &root), "http://127.0.0.1:5000/logs-1");
+        let key =
+            Request::rest(Service::S3, "eu-west-1", "GetObject", "/a/b.txt").in_bucket("logs-1");
+        assert_eq!(url(&moto, &key), "http://127.0.0.1:5000/logs-1/a/b.txt");
+        // No bucket: the service's own path.
+        let list = Request::rest(
+            Service::S3,
+            "eu-west-1",
+            "ListBuckets",
+            "/?max-buckets=1000",
+        );
+        assert_eq!(
+            url(&aws, &list),
+            "https://s3.eu-west-1.amazonaws.com/?max-buckets=1000"
+        );
+        assert!(!is_dns_label("ab") && !is_dns_label("-ab") && !is_dns_label("Abc"));
+        assert!(is_dns_label("a-b-1"));
+    }
+
+    #[test]
+    fn the_account_goes_in_s3_controls_host_on_aws_only_and_always_in_a_header() {
+        let block = Request::rest(
+            Service::S3Control,
+            "eu-west-1",
+            "GetPublicAccessBlock",
+            "/v20180820/configuration/publicAccessBlock",
+        )
+        .for_account("123456789012");
+        assert_eq!(
+            url(&endpoint("https://s3-control.eu-west-1.amazonaws.com", false), &block),
+            "https://123456789012.s3-control.eu-west-1.amazonaws.com/v20180820/configuration/publicAccessBlock"
+        );
+        assert_eq!(
+            url(&endpoint("http://127.0.0.1:5000", true), &block),
+            "http://127.0.0.1:5000/v20180820/configuration/publicAccessBlock"
+        );
+        assert!(block
+            .headers
+            .contains(&("x-amz-account-id".to_string(), "123456789012".to_string())));
     }
 
     #[test]

@@ -9,10 +9,11 @@ pub mod ec2;
 pub mod endpoint;
 pub mod model;
 pub mod retry;
+pub mod s3;
 pub mod sts;
 pub mod xml;
 
-pub use client::{AwsClient, ClientSettings, Request, Response};
+pub use client::{AwsClient, ClientSettings, HostLabel, Request, Response};
 pub use credentials::{CredentialChain, CredentialSettings};
 pub use endpoint::{Endpoint, Endpoints, Service};
 
@@ -101,4 +102,50 @@ pub fn decode_answer(
         None => &root,
     };
     xml::decode(model, element, output).map_err(|e| unreadable(e.to_string()))
+}
+
+/// Decodes a rest-xml answer (S3, S3 Control) as the operation's output shape. With a payload
+/// member, the body is that member: its root element decoded as the member's shape, or, for a
+/// string or blob (`GetBucketPolicy`'s `Policy`), the body's text. Without one, the root element
+/// is the output shape. An empty body is an output with nothing in it.
+pub fn decode_rest_answer(
+    model: &model::ServiceModel,
+    operation: &'static str,
+    body: &[u8],
+) -> Result<serde_json::Value, AwsError> {
+    use serde_json::{Map, Value};
+    let unreadable = |reason: String| AwsError::Answer { operation, reason };
+    let op = model
+        .operation(operation)
+        .ok_or_else(|| unreadable(format!("the {} model has no such operation", model.service)))?;
+    let Some(output) = &op.output else {
+        return Ok(Value::Object(Map::new()));
+    };
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Map::new()));
+    }
+    let Some(payload) = &op.payload else {
+        let root = xml::parse(body).map_err(|e| unreadable(e.to_string()))?;
+        return xml::decode(model, &root, output).map_err(|e| unreadable(e.to_string()));
+    };
+    let member = match model.shape(output) {
+        Some(model::Shape::Structure { members }) => members
+            .iter()
+            .find(|(name, _)| name == payload)
+            .map(|(_, member)| member),
+        _ => None,
+    }
+    .ok_or_else(|| unreadable(format!("{output} has no payload member {payload}")))?;
+    let value = match model.shape(&member.shape) {
+        Some(model::Shape::Scalar(model::ScalarKind::Text)) => {
+            Value::String(String::from_utf8_lossy(body).into_owned())
+        }
+        _ => {
+            let root = xml::parse(body).map_err(|e| unreadable(e.to_string()))?;
+            xml::decode(model, &root, &member.shape).map_err(|e| unreadable(e.to_string()))?
+        }
+    };
+    let mut out = Map::new();
+    out.insert(payload.clone(), value);
+    Ok(Value::Object(out))
 }

@@ -18,6 +18,9 @@ pub struct MemberRef {
     /// A list whose items repeat in place, without a wrapping element.
     #[serde(default)]
     pub flattened: bool,
+    /// An attribute of the structure's element (`xsi:type`), not a child element.
+    #[serde(default)]
+    pub xml_attribute: bool,
 }
 
 /// The scalar types of the models.
@@ -84,6 +87,11 @@ pub struct Operation {
     /// The element the query protocol wraps the output in (`GetCallerIdentityResult`).
     #[serde(default)]
     pub result_wrapper: Option<String>,
+    /// rest-xml: the output member the whole body is (`Policy`, `PublicAccessBlockConfiguration`):
+    /// the root element is that member's shape, or the body is its text (a string or blob).
+    /// Without one, the root element is the output shape itself.
+    #[serde(default)]
+    pub payload: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -175,8 +183,24 @@ pub fn sts() -> Result<&'static ServiceModel, ModelError> {
     embedded(&STS, "sts", include_str!("models/sts.json"))
 }
 
+/// The S3 model.
+pub fn s3() -> Result<&'static ServiceModel, ModelError> {
+    embedded(&S3, "s3", include_str!("models/s3.json"))
+}
+
+/// The S3 Control model.
+pub fn s3control() -> Result<&'static ServiceModel, ModelError> {
+    embedded(
+        &S3_CONTROL,
+        "s3control",
+        include_str!("models/s3control.json"),
+    )
+}
+
 static EC2: OnceLock<Result<ServiceModel, ModelError>> = OnceLock::new();
 static STS: OnceLock<Result<ServiceModel, ModelError>> = OnceLock::new();
+static S3: OnceLock<Result<ServiceModel, ModelError>> = OnceLock::new();
+static S3_CONTROL: OnceLock<Result<ServiceModel, ModelError>> = OnceLock::new();
 
 fn embedded(
     cell: &'static OnceLock<Result<ServiceModel, ModelError>>,
@@ -194,7 +218,12 @@ mod tests {
 
     #[test]
     fn embedded_models_read_and_every_reference_resolves() {
-        for model in [ec2().unwrap(), sts().unwrap()] {
+        for model in [
+            ec2().unwrap(),
+            sts().unwrap(),
+            s3().unwrap(),
+            s3control().unwrap(),
+        ] {
             for (name, shape) in &model.shapes {
                 let refs: Vec<&MemberRef> = match shape {
                     Shape::Structure { members } => members.iter().map(|(_, r)| r).collect(),
@@ -214,6 +243,16 @@ mod tests {
             for (name, op) in &model.operations {
                 if let Some(output) = &op.output {
                     assert!(model.shape(output).is_some(), "{name} output {output}");
+                }
+                if let Some(payload) = &op.payload {
+                    let members = match op.output.as_deref().and_then(|o| model.shape(o)) {
+                        Some(Shape::Structure { members }) => members,
+                        other => panic!("{name}: a payload without a structure output: {other:?}"),
+                    };
+                    assert!(
+                        members.iter().any(|(m, _)| m == payload),
+                        "{name}: payload {payload} is not an output member"
+                    );
                 }
             }
         }

@@ -51,11 +51,14 @@ pub enum XmlError {
     },
 }
 
-/// One XML element: its local name (namespace prefix dropped), text and child elements.
+/// One XML element: its local name (namespace prefix dropped), attributes, text and child
+/// elements.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Element {
     /// Local name.
     pub name: String,
+    /// Attributes by local name (`xsi:type` is `type`), namespace declarations left out.
+    pub attributes: Vec<(String, String)>,
     /// Its text, entities resolved (empty for an element with children only).
     pub text: String,
     /// Child elements in order.
@@ -82,6 +85,14 @@ impl Element {
             level = level.iter().flat_map(|e| e.children.iter()).collect();
         }
         None
+    }
+
+    /// The value of the attribute whose local name is `name`.
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The text of the first element named `name` below this one.
@@ -112,12 +123,14 @@ pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
                 }
                 stack.push(Element {
                     name: String::from_utf8_lossy(start.local_name().as_ref()).into_owned(),
+                    attributes: attributes(&start).map_err(|e| malformed(&reader, e))?,
                     ..Element::default()
                 });
             }
             Event::Empty(empty) => {
                 let element = Element {
                     name: String::from_utf8_lossy(empty.local_name().as_ref()).into_owned(),
+                    attributes: attributes(&empty).map_err(|e| malformed(&reader, e))?,
                     ..Element::default()
                 };
                 match stack.last_mut() {
@@ -173,6 +186,25 @@ pub fn parse(body: &[u8]) -> Result<Element, XmlError> {
     }
 }
 
+/// An element's attributes by local name, values unescaped; `xmlns` declarations are not
+/// attributes of the answer.
+fn attributes(start: &quick_xml::events::BytesStart) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for attribute in start.attributes() {
+        let attribute = attribute.map_err(|e| e.to_string())?;
+        let key = attribute.key;
+        if key.as_namespace_binding().is_some() {
+            continue;
+        }
+        let value = attribute.unescape_value().map_err(|e| e.to_string())?;
+        out.push((
+            String::from_utf8_lossy(key.local_name().as_ref()).into_owned(),
+            value.into_owned(),
+        ));
+    }
+    Ok(out)
+}
+
 /// Whitespace around an element with children is layout, not text.
 fn trimmed(mut element: Element) -> Element {
     if !element.children.is_empty() {
@@ -208,7 +240,20 @@ impl Decoder<'_> {
                 for (name, member) in members {
                     let child_path = join(path, name);
                     let xml_name = member.location_name.as_deref().unwrap_or(name);
-                    if self.is_flattened(member)? {
+                    if member.xml_attribute {
+                        // `xsi:type`: matched by its local name, as elements are.
+                        let local = xml_name.rsplit(':').next().unwrap_or(xml_name);
+                        if let Some(text) = element.attribute(local) {
+                            let Shape::Scalar(kind) = self.shape(&member.shape)? else {
+                                return Err(XmlError::WrongType {
+                                    path: child_path,
+                                    expected: "a scalar (an attribute)",
+                                    found: text.to_string(),
+                                });
+                            };
+                            out.insert(name.clone(), scalar(*kind, text, &child_path)?);
+                        }
+                    } else if self.is_flattened(member)? {
                         let items: Vec<&Element> = element
                             .children
                             .iter()
