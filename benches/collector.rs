@@ -20,6 +20,11 @@ use common::env_usize;
 #[allow(dead_code)]
 mod moto;
 
+// moto.rs starts servers with it.
+#[path = "../tests/common/server.rs"]
+#[allow(dead_code)]
+mod server;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;

@@ -9,7 +9,7 @@ use crate::config_file::{
 };
 use crate::model::now_millis;
 use crate::model::{format_duration, parse_duration, Backoff, Jitter};
-use crate::model::{Action, CommandAction, WebhookAction};
+use crate::model::{Action, AwsAction, CommandAction, WebhookAction};
 use crate::notify::Subscription;
 use crate::remediation::{
     ParameterSource, RemediationConfig, DEFAULT_BACKOFF, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS,
@@ -75,13 +75,17 @@ impl RemediationSettings {
         stored: Option<&RemediationConfig>,
     ) -> Result<RemediationConfig, SettingsError> {
         check_remediation(key, self).map_err(|(key, message)| invalid(key, message))?;
-        // Checked above: a webhook has a url and no command, a command a program and no url.
-        let action = match (self.action, self.command.as_deref()) {
-            (ActionKind::Command, Some([program, args @ ..])) => Action::Command(CommandAction {
-                program: program.clone(),
-                args: args.to_vec(),
-                no_retry_exit_codes: self.no_retry_exit_codes.clone(),
-            }),
+        // Checked above: a webhook has a url and no command, a command a program and no url,
+        // an aws action its operation.
+        let action = match (self.action, self.command.as_deref(), self.operation) {
+            (ActionKind::Command, Some([program, args @ ..]), _) => {
+                Action::Command(CommandAction {
+                    program: program.clone(),
+                    args: args.to_vec(),
+                    no_retry_exit_codes: self.no_retry_exit_codes.clone(),
+                })
+            }
+            (ActionKind::Aws, _, Some(operation)) => Action::Aws(AwsAction { operation }),
             _ => {
                 let mut webhook = WebhookAction {
                     url: self.url.clone().unwrap_or_default(),
@@ -94,7 +98,7 @@ impl RemediationSettings {
                 };
                 let stored = stored.and_then(|config| match &config.action {
                     Action::Webhook(webhook) => Some(webhook),
-                    Action::Command(_) => None,
+                    Action::Command(_) | Action::Aws(_) => None,
                 });
                 webhook.keep_redacted(stored).map_err(|e| invalid(key, e))?;
                 Action::Webhook(webhook)
@@ -182,6 +186,7 @@ impl From<&RemediationConfig> for RemediationSettings {
     fn from(config: &RemediationConfig) -> RemediationSettings {
         let (webhook, command, no_retry_exit_codes) = match &config.action {
             Action::Webhook(webhook) => (webhook.clone(), None, Vec::new()),
+            Action::Aws(_) => (WebhookAction::default(), None, Vec::new()),
             Action::Command(command) => (
                 WebhookAction::default(),
                 Some(
@@ -196,6 +201,11 @@ impl From<&RemediationConfig> for RemediationSettings {
             action: match config.action {
                 Action::Webhook(_) => ActionKind::Webhook,
                 Action::Command(_) => ActionKind::Command,
+                Action::Aws(_) => ActionKind::Aws,
+            },
+            operation: match &config.action {
+                Action::Aws(aws) => Some(aws.operation),
+                _ => None,
             },
             url: (!webhook.url.is_empty()).then_some(webhook.url),
             headers: webhook.headers.into_iter().collect(),

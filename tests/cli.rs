@@ -769,6 +769,44 @@ fn remediation_set_says_what_the_replacement_changed() {
 }
 
 #[test]
+fn remediation_set_takes_an_aws_operation_and_refuses_one_missing() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    let set = |extra: &[&str]| {
+        let mut args = vec!["remediation", "set", "restricted-ssh", "--action", "aws"];
+        args.extend_from_slice(extra);
+        conftrail(&data, &args)
+    };
+    let missing = set(&[]);
+    assert!(!missing.status.success(), "{}", common::describe(&missing));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("--operation"),
+        "{}",
+        common::describe(&missing)
+    );
+    let with_program = set(&["--operation", "enable-versioning", "--", "/bin/true"]);
+    assert!(
+        !with_program.status.success(),
+        "{}",
+        common::describe(&with_program)
+    );
+    ok_stdout(&set(&[
+        "--operation",
+        "revoke-world-open-ingress",
+        "--param",
+        "ports=22,3389",
+    ]));
+    let shown = conftrail(&data, &["remediation", "show", "restricted-ssh", "--json"]);
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        shown.contains("\"type\": \"aws\"")
+            && shown.contains("\"operation\": \"revoke-world-open-ingress\""),
+        "{shown}"
+    );
+    assert!(shown.contains("22,3389"), "{shown}");
+}
+
+#[test]
 fn ingest_shows_progress_when_asked_and_is_quiet_otherwise() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = tmp.path().join("data");

@@ -365,27 +365,10 @@ fn trail_record(event: &str, bucket: &str, event_id: &str) -> String {
 fn a_cloudtrail_call_on_a_bucket_gets_it_described_again() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
     moto.python("s3.create_bucket(Bucket='shared')");
-    let config = dir.path().join("conftrail.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[[collector.accounts]]\nname = \"sandbox\"\nregions = [\"us-east-1\"]\ntypes = [\"AWS::S3::Bucket\"]\ninterval = \"1h\"\nendpoint_url = \"{}\"\n",
-            moto.url
-        ),
-    )
-    .expect("write config");
-    let env: Vec<(&str, String)> = moto
-        .env()
-        .into_iter()
-        .filter(|(k, _)| *k != "AWS_ENDPOINT_URL")
-        .collect();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = common::server::Server::start_with_env(
-        &data,
-        &["--config", config.to_str().expect("utf8")],
-        &env,
+    let server = moto.serve(
+        dir.path(),
+        "[[collector.accounts]]\nname = \"sandbox\"\nregions = [\"us-east-1\"]\ntypes = [\"AWS::S3::Bucket\"]\ninterval = \"1h\"\n",
     );
     let timeline_path = format!("/v1/resources/{BUCKET}/shared/timeline");
     let versions = |timeline: &Value| -> Vec<Value> {

@@ -8,7 +8,7 @@ use crate::collector::COLLECTED_TYPES;
 use crate::model::{ResourceKey, TouchedResource};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// What to sweep.
@@ -38,8 +38,13 @@ pub struct CollectorAccount {
     pub request: CollectRequest,
     /// Time between sweeps.
     pub interval: Duration,
+    /// The account id, learnt once (the credentials' account does not change).
+    pub(super) account_id: OnceLock<String>,
     /// Serialises this account's sweeps (the worker's and those asked for by the API).
-    pub(super) sweeping: Mutex<AccountState>,
+    pub(super) sweeping: Mutex<()>,
+    /// What is known about its sweeps; locked only briefly, so that status, re-describes and
+    /// remediation never wait for a sweep.
+    pub(super) state: Mutex<AccountState>,
 }
 
 /// What is known about an account's sweeps so far.
@@ -90,13 +95,15 @@ impl CollectorAccount {
             client,
             request,
             interval,
-            sweeping: Mutex::new(state),
+            account_id: OnceLock::new(),
+            sweeping: Mutex::new(()),
+            state: Mutex::new(state),
         }
     }
 
     /// What is known about its sweeps.
     pub fn state(&self) -> AccountState {
-        match self.sweeping.lock() {
+        match self.state.lock() {
             Ok(state) => state.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
@@ -166,7 +173,7 @@ impl Collector {
     pub(super) fn account(&self, account_id: &str) -> Option<&Arc<CollectorAccount>> {
         self.accounts
             .iter()
-            .find(|a| a.state().account_id.as_deref() == Some(account_id))
+            .find(|a| a.account_id.get().is_some_and(|id| id == account_id))
     }
 
     /// Takes the resources due to be described again by now.

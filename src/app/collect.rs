@@ -104,22 +104,35 @@ impl App {
         client: &AwsClient,
         request: &CollectRequest,
     ) -> Result<SweepReport, AppError> {
+        let account_id = self.account_of(client, request)?;
+        self.collect_account(client, &account_id, request)
+    }
+
+    /// The account `client` signs for, asked of STS in the first region of `request`.
+    pub fn account_of(
+        &self,
+        client: &AwsClient,
+        request: &CollectRequest,
+    ) -> Result<String, AppError> {
+        let first_region = checked_regions(request)?;
+        Ok(sts::caller_account(client, first_region)?)
+    }
+
+    /// Sweeps the account `account_id` that `client` signs for: every region and type of
+    /// `request`.
+    pub fn collect_account(
+        &self,
+        client: &AwsClient,
+        account_id: &str,
+        request: &CollectRequest,
+    ) -> Result<SweepReport, AppError> {
         let types = self.collected_types(&request.types)?;
-        let Some(first_region) = request.regions.first() else {
-            return Err(AppError::Invalid(
-                "no region to sweep: name one (--regions, or AWS_REGION)".into(),
-            ));
-        };
-        if let Some(bad) = request.regions.iter().find(|r| !looks_like_region(r)) {
-            return Err(AppError::Invalid(format!(
-                "{bad:?} is not a region such as \"us-east-1\""
-            )));
-        }
+        checked_regions(request)?;
         let started = Instant::now();
         let started_at = chrono::Utc::now();
         let requests_before = client.counters.requests.load(Ordering::Relaxed);
         let throttled_before = client.counters.throttled.load(Ordering::Relaxed);
-        let account_id = sts::caller_account(client, first_region)?;
+        let account_id = account_id.to_string();
         let mut scopes = Vec::new();
         let mut evaluations: Option<EvaluationCounts> = None;
         for region in &request.regions {
@@ -261,6 +274,21 @@ fn tally(scope: &mut ScopeSweep, report: IngestReport) {
             (p.kind == super::ingest::ProblemKind::Error)
                 .then(|| format!("{}: {}", p.location, p.reason))
         }));
+}
+
+/// The first region of `request`, once every region is checked to look like one.
+fn checked_regions(request: &CollectRequest) -> Result<&str, AppError> {
+    let Some(first_region) = request.regions.first() else {
+        return Err(AppError::Invalid(
+            "no region to sweep: name one (--regions, or AWS_REGION)".into(),
+        ));
+    };
+    if let Some(bad) = request.regions.iter().find(|r| !looks_like_region(r)) {
+        return Err(AppError::Invalid(format!(
+            "{bad:?} is not a region such as \"us-east-1\""
+        )));
+    }
+    Ok(first_region)
 }
 
 #[cfg(test)]

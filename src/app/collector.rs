@@ -57,12 +57,22 @@ impl App {
     /// Sweeps one configured account now (waiting for a sweep of it already running), and
     /// notes the outcome in its state.
     pub fn sweep_account(&self, account: &CollectorAccount) -> Result<SweepReport, AppError> {
-        let mut state = account
+        let _sweeping = account
             .sweeping
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let started: Timestamp = chrono::Utc::now();
-        let outcome = self.collect(&account.client, &account.request);
+        let outcome = match account.account_id.get() {
+            Some(id) => Ok(id.clone()),
+            None => self
+                .account_of(&account.client, &account.request)
+                .map(|id| account.account_id.get_or_init(|| id).clone()),
+        }
+        .and_then(|id| self.collect_account(&account.client, &id, &account.request));
+        let mut state = account
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         state.last_sweep_at = Some(format_time(&started));
         state.sweeps += 1;
         match &outcome {
@@ -77,6 +87,7 @@ impl App {
                 tracing::warn!(account = %account.name, error = %e, "collector sweep failed");
             }
         }
+        drop(state);
         outcome
     }
 

@@ -5,7 +5,7 @@ use super::follow_up::FollowUp;
 use super::{App, AppError};
 use serde_json::{json, Map, Value};
 
-use crate::model::{RemediationJob, ResourceKey};
+use crate::model::{Action, JobState, RemediationJob, ResourceKey};
 use crate::query::{api_path, resource_api_path, ResourceSelector};
 use crate::remediation::{self, Admission};
 use crate::timeline::TimelineEntry;
@@ -46,8 +46,21 @@ impl App {
         };
         follow_up.after_job(&job)?;
         let context = self.action_context(&job)?;
-        let job = remediation::execute(self.store(), *job, &config, context)?;
+        let collector = self.collector();
+        let account = collector.account(&job.resource.account_id);
+        let client = account.map(|a| &a.client);
+        let job = remediation::execute(self.store(), *job, &config, context, client)?;
         follow_up.after_job(&job)?;
+        if let (Action::Aws(_), JobState::Succeeded, Some(account)) =
+            (&config.action, job.state, account)
+        {
+            // Verify at once rather than at the next sweep: the new version is judged, and
+            // its verdict settles the job (verified, or not effective).
+            self.redescribe(account, &job.resource.key())?;
+            if let Some(settled) = self.store().job(job.id)? {
+                return Ok(settled);
+            }
+        }
         Ok(job)
     }
 

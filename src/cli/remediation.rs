@@ -14,7 +14,7 @@ use crate::app::queries::JobFilter;
 use crate::config_file::RemediationSettings;
 use crate::model::format_duration;
 use crate::model::{format_time, now_millis, parse_time_arg, Timestamp};
-use crate::model::{ActionKind, Jitter};
+use crate::model::{ActionKind, AwsOperation, Jitter};
 use crate::remediation::{
     JobState, RemediationConfig, RemediationJob, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS,
 };
@@ -49,6 +49,9 @@ pub struct SetArgs {
     /// Webhook URL (http or https).
     #[arg(long, required_if_eq("action", "webhook"))]
     pub url: Option<String>,
+    /// What an aws action changes, with the collector's credentials for the resource's account.
+    #[arg(long, value_enum, required_if_eq("action", "aws"))]
+    pub operation: Option<AwsOperation>,
     /// Extra webhook header, `Name: value` or `Name=value` (repeatable).
     #[arg(long = "header", value_name = "HEADER")]
     pub headers: Vec<String>,
@@ -274,8 +277,8 @@ pub fn run_remediation(
 
 /// The flags of `remediation set` as the settings of `[remediation.RULE]` in the file.
 fn settings_of(args: SetArgs) -> Result<RemediationSettings> {
-    if args.action == ActionKind::Webhook && !args.command.is_empty() {
-        bail!("a webhook takes --url, not a program after --");
+    if args.action != ActionKind::Command && !args.command.is_empty() {
+        bail!("only a command action takes a program after --");
     }
     let headers = args
         .headers
@@ -319,6 +322,7 @@ fn settings_of(args: SetArgs) -> Result<RemediationSettings> {
         signing_secret_file: args.signing_secret_file.clone(),
         command: (!args.command.is_empty()).then(|| args.command.clone()),
         no_retry_exit_codes: args.no_retry_exit_codes.clone(),
+        operation: args.operation,
         parameters,
         automatic: Some(args.automatic),
         max_attempts: Some(args.max_attempts),

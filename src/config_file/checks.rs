@@ -3,9 +3,11 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use clap::ValueEnum;
+
 use super::{
-    ActionKind, CollectorSettings, NotificationKind, RemediationSettings, SubscriptionSettings,
-    TokenEntry,
+    ActionKind, AwsOperation, CollectorSettings, NotificationKind, RemediationSettings,
+    SubscriptionSettings, TokenEntry,
 };
 
 /// A failed check: dotted key and message.
@@ -82,6 +84,39 @@ pub(super) fn check_tokens(tokens: &[TokenEntry]) -> Result<(), Problem> {
 /// whether it comes from this file, an API request body or the CLI's flags.
 pub(crate) fn check_remediation(at: &str, settings: &RemediationSettings) -> Result<(), Problem> {
     let key = |name: &str| format!("{at}.{name}");
+    let webhook_keys = [
+        ("url", settings.url.is_some()),
+        ("headers", !settings.headers.is_empty()),
+        ("header_env", !settings.header_env.is_empty()),
+        ("header_file", !settings.header_file.is_empty()),
+        ("signing_secret", settings.signing_secret.is_some()),
+        ("signing_secret_env", settings.signing_secret_env.is_some()),
+        (
+            "signing_secret_file",
+            settings.signing_secret_file.is_some(),
+        ),
+    ];
+    let command_keys = [
+        ("command", settings.command.is_some()),
+        (
+            "no_retry_exit_codes",
+            !settings.no_retry_exit_codes.is_empty(),
+        ),
+    ];
+    let aws_keys = [("operation", settings.operation.is_some())];
+    let families = [
+        (ActionKind::Webhook, "webhook", &webhook_keys[..]),
+        (ActionKind::Command, "command", &command_keys[..]),
+        (ActionKind::Aws, "aws", &aws_keys[..]),
+    ];
+    for (kind, name, keys) in families {
+        if kind == settings.action {
+            continue;
+        }
+        if let Some((given, _)) = keys.iter().find(|(_, given)| *given) {
+            return Err((key(given), format!("is for {name} actions only")));
+        }
+    }
     match settings.action {
         ActionKind::Webhook => {
             let Some(url) = &settings.url else {
@@ -89,45 +124,28 @@ pub(crate) fn check_remediation(at: &str, settings: &RemediationSettings) -> Res
             };
             check_url(url).map_err(|m| (key("url"), m))?;
             check_headers(&settings.headers).map_err(|m| (key("headers"), m))?;
-            if settings.command.is_some() {
-                return Err((key("command"), "is for command actions only".into()));
-            }
-            if !settings.no_retry_exit_codes.is_empty() {
-                return Err((
-                    key("no_retry_exit_codes"),
-                    "is for command actions only".into(),
-                ));
-            }
         }
-        ActionKind::Command => {
-            match &settings.command {
-                None => {
-                    return Err((key("command"), "is required for a command action".into()));
-                }
-                Some(command) => match command.first() {
-                    None => return Err((key("command"), "is empty".into())),
-                    Some(program) if program.trim().is_empty() => {
-                        return Err((key("command"), "the program name is empty".into()));
-                    }
-                    Some(_) => {}
-                },
+        ActionKind::Command => match settings.command.as_deref().map(<[String]>::first) {
+            None => return Err((key("command"), "is required for a command action".into())),
+            Some(None) => return Err((key("command"), "is empty".into())),
+            Some(Some(program)) if program.trim().is_empty() => {
+                return Err((key("command"), "the program name is empty".into()));
             }
-            if settings.url.is_some() {
-                return Err((key("url"), "is for webhook actions only".into()));
-            }
-            let webhook_only = [
-                ("headers", !settings.headers.is_empty()),
-                ("header_env", !settings.header_env.is_empty()),
-                ("header_file", !settings.header_file.is_empty()),
-                ("signing_secret", settings.signing_secret.is_some()),
-                ("signing_secret_env", settings.signing_secret_env.is_some()),
-                (
-                    "signing_secret_file",
-                    settings.signing_secret_file.is_some(),
-                ),
-            ];
-            if let Some((name, _)) = webhook_only.iter().find(|(_, given)| *given) {
-                return Err((key(name), "is for webhook actions only".into()));
+            Some(Some(_)) => {}
+        },
+        ActionKind::Aws => {
+            if settings.operation.is_none() {
+                let known: Vec<&str> = AwsOperation::value_variants()
+                    .iter()
+                    .map(|o| o.as_str())
+                    .collect();
+                return Err((
+                    key("operation"),
+                    format!(
+                        "is required for an aws action (one of {})",
+                        known.join(", ")
+                    ),
+                ));
             }
         }
     }

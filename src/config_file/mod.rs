@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::model::{hash_hex, MIN_SECRET_CHARS};
-pub use crate::model::{ActionKind, Jitter, Role};
+pub use crate::model::{ActionKind, AwsOperation, Jitter, Role};
 
 pub use crate::model::{ApiEventPattern, ErrorMatch, NotificationKind};
 
@@ -308,7 +308,7 @@ pub struct RuleSettings {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RemediationSettings {
-    /// Webhook or command.
+    /// Webhook, command or aws.
     pub action: ActionKind,
     /// Webhook URL (webhook only, required there).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -348,6 +348,9 @@ pub struct RemediationSettings {
     /// Exit codes meaning "retrying will not help" (command only).
     #[serde(alias = "no_retry_exit_codes", default)]
     pub no_retry_exit_codes: Vec<i32>,
+    /// What an aws action changes (aws only, required there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation: Option<AwsOperation>,
     /// Parameter name to source (`RESOURCE_ID`, `$.path`, a fixed value), parsed by the caller.
     #[serde(default)]
     pub parameters: BTreeMap<String, String>,

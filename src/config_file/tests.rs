@@ -66,6 +66,10 @@ fn example_parses() {
             .as_deref(),
         Some(&["/usr/local/bin/fix-bucket".to_string(), "--dry-run".into()][..])
     );
+    assert_eq!(
+        config.remediation["s3-bucket-versioning-enabled"].operation,
+        Some(AwsOperation::EnableVersioning)
+    );
     assert_eq!(config.subscriptions.len(), 2);
     let api = config.subscriptions[0].api_events.as_ref().unwrap();
     assert_eq!(api.errors, ErrorMatch::Any);
@@ -288,6 +292,28 @@ fn remediation_checks() {
         )),
         "remediation.\"a.b\".concurrency"
     );
+    let aws = "[remediation.restricted-ssh]\naction = \"aws\"\n";
+    assert_eq!(invalid_key(aws), "remediation.restricted-ssh.operation");
+    let ConfigFileError::Invalid { message, .. } = error(aws) else {
+        panic!("not an invalid key");
+    };
+    assert!(message.contains("revoke-world-open-ingress"), "{message}");
+    let revoke = format!("{aws}operation = \"revoke-world-open-ingress\"\n");
+    assert_eq!(
+        invalid_key(&format!("{revoke}url = \"http://x\"\n")),
+        "remediation.restricted-ssh.url"
+    );
+    assert_eq!(
+        invalid_key(&format!("{revoke}command = [\"/bin/x\"]\n")),
+        "remediation.restricted-ssh.command"
+    );
+    assert_eq!(
+        invalid_key(&format!(
+            "{webhook}url = \"http://x\"\noperation = \"enable-versioning\"\n"
+        )),
+        "remediation.restricted-ssh.operation"
+    );
+    assert!(syntax(&format!("{aws}operation = \"reboot\"\n")).contains("operation"));
 }
 
 #[test]

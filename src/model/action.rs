@@ -1,4 +1,4 @@
-//! Remediation actions as configured (webhook, command) and what an attempt produced.
+//! Remediation actions as configured (webhook, command, AWS API) and what an attempt produced.
 
 use std::time::Duration;
 
@@ -28,6 +28,8 @@ pub enum ActionKind {
     Webhook,
     /// Run a program with the JSON document on stdin.
     Command,
+    /// Change the resource through AWS's API with the collector's credentials.
+    Aws,
 }
 
 /// What a remediation does.
@@ -38,6 +40,73 @@ pub enum Action {
     Webhook(WebhookAction),
     /// Run a local program with the document on stdin.
     Command(CommandAction),
+    /// Change the resource through AWS's API.
+    Aws(AwsAction),
+}
+
+/// A change made through AWS's API, with the credentials the collector uses for the
+/// resource's account, equivalent to one of AWS's common remediation documents.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AwsAction {
+    /// What to change.
+    pub operation: AwsOperation,
+}
+
+/// The changes an [`AwsAction`] makes.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum AwsOperation {
+    /// A security group: revoke the ingress permissions open to 0.0.0.0/0 or ::/0 on the
+    /// ports given by the `ports` parameter (all world-open ones without it), nothing else
+    /// (AWS-DisablePublicAccessForSecurityGroup).
+    RevokeWorldOpenIngress,
+    /// A bucket: block all public access (AWS-ConfigureS3BucketPublicAccessBlock).
+    PutPublicAccessBlock,
+    /// A bucket: default encryption, SSE-S3, or SSE-KMS with the `kmsKeyId` parameter
+    /// (AWS-EnableS3BucketEncryption).
+    EnableDefaultEncryption,
+    /// A bucket: versioning enabled (AWS-ConfigureS3BucketVersioning).
+    EnableVersioning,
+    /// A bucket: the ACL's grants to everyone and to any authenticated AWS user removed,
+    /// the others kept (AWS-DisableS3BucketPublicReadWrite, ACL part).
+    RemovePublicAclGrants,
+    /// An IAM user: its active access keys older than the `maxAgeDays` parameter (default
+    /// 90) deactivated (AWSConfigRemediation-RevokeUnusedIAMUserCredentials, key part).
+    DeactivateOldAccessKeys,
+}
+
+impl AwsOperation {
+    /// The configuration's spelling, e.g. `revoke-world-open-ingress`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AwsOperation::RevokeWorldOpenIngress => "revoke-world-open-ingress",
+            AwsOperation::PutPublicAccessBlock => "put-public-access-block",
+            AwsOperation::EnableDefaultEncryption => "enable-default-encryption",
+            AwsOperation::EnableVersioning => "enable-versioning",
+            AwsOperation::RemovePublicAclGrants => "remove-public-acl-grants",
+            AwsOperation::DeactivateOldAccessKeys => "deactivate-old-access-keys",
+        }
+    }
+
+    /// The resource type the operation changes.
+    pub fn resource_type(self) -> &'static str {
+        match self {
+            AwsOperation::RevokeWorldOpenIngress => "AWS::EC2::SecurityGroup",
+            AwsOperation::DeactivateOldAccessKeys => "AWS::IAM::User",
+            _ => "AWS::S3::Bucket",
+        }
+    }
 }
 
 /// A webhook: where it goes, with which headers, signed with which secret. Remediation
@@ -265,6 +334,7 @@ impl Action {
         match self {
             Action::Webhook(webhook) => Action::Webhook(webhook.redacted()),
             Action::Command(command) => Action::Command(command.clone()),
+            Action::Aws(aws) => Action::Aws(aws.clone()),
         }
     }
 
@@ -282,6 +352,7 @@ impl Action {
                     Ok(())
                 }
             }
+            Action::Aws(_) => Ok(()),
         }
     }
 
@@ -302,6 +373,7 @@ impl Action {
                 }
                 text
             }
+            Action::Aws(aws) => format!("aws {}", aws.operation.as_str()),
         }
     }
 }

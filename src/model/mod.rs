@@ -23,7 +23,10 @@ mod timestamp;
 mod touched_resource;
 mod verdict;
 
-pub use action::{Action, ActionKind, ActionResult, AttemptOutcome, CommandAction, WebhookAction};
+pub use action::{
+    Action, ActionKind, ActionResult, AttemptOutcome, AwsAction, AwsOperation, CommandAction,
+    WebhookAction,
+};
 pub use api_event::{arn_last_part, resolve_username, ApiEvent, EventResource, UserIdentity};
 pub use audit::{Actor, AuditEntry};
 pub use backoff::{format_duration, parse_duration, Backoff, Jitter};

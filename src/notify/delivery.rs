@@ -30,6 +30,7 @@ pub fn deliver(store: &Store, mut delivery: Delivery) -> Result<Delivery, StoreE
             env: &[],
             idempotency_key: &format!("delivery-{}", delivery.id),
             timeout: DELIVERY_TIMEOUT,
+            aws: None,
         },
     );
     let end = AttemptEnd::from(result.outcome);

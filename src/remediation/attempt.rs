@@ -5,19 +5,22 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use super::action::{run_action, ActionRequest};
+use super::action::{run_action, ActionRequest, AwsTarget};
 use super::queue;
+use crate::collector::aws::AwsClient;
 use crate::model::{ActionResult, RemediationConfig, RemediationJob};
 use crate::store::{Store, StoreError};
 
 /// Runs one attempt of an admitted job: resolves its parameters from the judged version,
 /// runs the action and records the result. The action's document is the job's, with the
-/// judged configuration item and what `context` adds (linked calls, links).
+/// judged configuration item and what `context` adds (linked calls, links). An aws action
+/// signs with `aws` (the collector's client for the resource's account, if there is one).
 pub fn execute(
     store: &Store,
     job: RemediationJob,
     config: &RemediationConfig,
     context: Map<String, Value>,
+    aws: Option<&AwsClient>,
 ) -> Result<RemediationJob, StoreError> {
     let key = job.resource.key();
     let item = match store.version(&key, job.configuration_version)? {
@@ -74,6 +77,11 @@ pub fn execute(
             env: &env,
             idempotency_key: &job.idempotency_key,
             timeout: Duration::from_millis(config.timeout_ms),
+            aws: Some(AwsTarget {
+                client: aws,
+                item: &item,
+                parameters: &parameters,
+            }),
         },
     );
     queue::finish(store, config, job, &result)

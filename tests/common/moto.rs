@@ -148,6 +148,29 @@ impl Moto {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
+    /// A conftrail server on `dir/data` with `config` (TOML) as its configuration file, each
+    /// collector account's endpoint set to this server in the file (not through
+    /// AWS_ENDPOINT_URL, which the server would also honour).
+    pub fn serve(&self, dir: &Path, config: &str) -> super::server::Server {
+        let path = dir.join("conftrail.toml");
+        let file = config.replace(
+            "[[collector.accounts]]\n",
+            &format!("[[collector.accounts]]\nendpoint_url = \"{}\"\n", self.url),
+        );
+        std::fs::write(&path, file).expect("write config");
+        let env: Vec<(&str, String)> = self
+            .env()
+            .into_iter()
+            .filter(|(k, _)| *k != "AWS_ENDPOINT_URL")
+            .collect();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        super::server::Server::start_with_env(
+            &dir.join("data"),
+            &["--config", path.to_str().expect("utf8")],
+            &env,
+        )
+    }
+
     /// `conftrail --data-dir DIR ARGS...` with this server's environment.
     pub fn conftrail(&self, data_dir: &Path, args: &[&str]) -> std::process::Output {
         Command::new(env!("CARGO_BIN_EXE_conftrail"))

@@ -115,6 +115,21 @@ impl Request {
         }
     }
 
+    /// The same request with another method and a body of the content type given.
+    pub fn with_body(mut self, method: &'static str, content_type: &str, body: Vec<u8>) -> Request {
+        self.method = method;
+        self.headers
+            .push(("content-type".to_string(), content_type.to_string()));
+        self.body = body;
+        self
+    }
+
+    /// The same request with one more header.
+    pub fn with_header(mut self, name: &str, value: &str) -> Request {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
     /// The same request about one bucket.
     pub fn in_bucket(mut self, bucket: &str) -> Request {
         self.host_label = Some(HostLabel::Bucket(bucket.to_string()));

@@ -3,6 +3,7 @@
 //! read with botocore's own models (trimmed, in `models/`). One place for endpoints, pacing,
 //! retries and errors ([`client`]); one module per service says what to ask.
 
+pub mod changes;
 pub mod client;
 pub mod credentials;
 pub mod ec2;

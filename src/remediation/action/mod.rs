@@ -1,11 +1,15 @@
-//! Remediation actions (webhooks and local commands), executed one attempt at a time.
+//! Remediation actions (webhooks, local commands, changes through AWS's API), executed one
+//! attempt at a time.
 
+mod aws;
 mod command;
 mod webhook;
 
 use std::time::Duration;
 
 use crate::model::{format_duration, Action, ActionResult, AttemptOutcome};
+use aws::run_aws;
+pub use aws::{world_open_permissions, AwsTarget};
 use command::run_command;
 use webhook::run_webhook;
 
@@ -19,6 +23,8 @@ pub struct ActionRequest<'a> {
     pub idempotency_key: &'a str,
     /// Per-attempt timeout.
     pub timeout: Duration,
+    /// What an aws action changes, and the client to change it with (remediation only).
+    pub aws: Option<AwsTarget<'a>>,
 }
 
 /// Runs one attempt. Never panics; every failure is an ActionResult.
@@ -27,6 +33,7 @@ pub fn run_action(action: &Action, request: &ActionRequest<'_>) -> ActionResult 
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match action {
         Action::Webhook(webhook) => run_webhook(webhook, request),
         Action::Command(command) => run_command(command, request),
+        Action::Aws(aws) => run_aws(aws, request),
     }))
     .unwrap_or_else(|_| {
         ActionResult::plain(

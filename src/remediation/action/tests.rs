@@ -131,6 +131,7 @@ fn attempt(action: &Action, timeout: Duration) -> ActionResult {
             env: &[],
             idempotency_key: "key-123",
             timeout,
+            aws: None,
         },
     )
 }
@@ -376,6 +377,7 @@ fn run_in(dir: &Path, command: CommandAction, timeout: Duration) -> ActionResult
             env: &env,
             idempotency_key: "key-456",
             timeout,
+            aws: None,
         },
     )
 }
