@@ -174,6 +174,7 @@ fn main() {
         client,
         request(),
         Duration::from_secs(3600),
+        None,
     ));
     app.set_collector(Collector::new(vec![account.clone()]));
     app.sweep_account(&account).expect("sweep");

@@ -81,6 +81,7 @@ struct Metrics {
     collector_scope_sweep_seconds: Histogram,
     collector_resources: Family<ChangeLabel, Counter>,
     collector_redescribes: Counter,
+    collector_trail_files: Family<OutcomeLabel, Counter>,
 }
 
 impl Metrics {
@@ -103,6 +104,7 @@ impl Metrics {
             Histogram::new([0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0]);
         let collector_resources = Family::default();
         let collector_redescribes = Counter::default();
+        let collector_trail_files = Family::default();
         let mut registry = Registry::default();
         registry.register(
             "conftrail_ingest_records",
@@ -174,6 +176,11 @@ impl Metrics {
             "Resources described again after an API call named them",
             collector_redescribes.clone(),
         );
+        registry.register(
+            "conftrail_collector_trail_files",
+            "CloudTrail log files the collector read from trail buckets, by outcome (read, error)",
+            collector_trail_files.clone(),
+        );
         Metrics {
             registry,
             ingest_records,
@@ -190,6 +197,7 @@ impl Metrics {
             collector_scope_sweep_seconds,
             collector_resources,
             collector_redescribes,
+            collector_trail_files,
         }
     }
 
@@ -300,6 +308,14 @@ pub fn collector_scope_sweep(
 /// Counts one resource described again after an API call.
 pub fn collector_redescribe() {
     METRICS.collector_redescribes.inc();
+}
+
+/// Counts one trail log file read, or a failed look or fetch (`error`).
+pub fn trail_file(outcome: &'static str) {
+    METRICS
+        .collector_trail_files
+        .get_or_create(&OutcomeLabel { outcome })
+        .inc();
 }
 
 /// The text exposition of everything recorded, plus `gauges` measured by the caller.

@@ -338,26 +338,12 @@ fn the_server_sweeps_configured_accounts_at_start_and_on_demand() {
 
 /// A CloudTrail record of `event` on a group by mallory, now.
 fn trail_record(event: &str, group: &str, event_id: &str) -> String {
-    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
-    serde_json::json!({"Records": [{
-        "eventVersion": "1.08",
-        "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLE", "accountId": ACCOUNT,
-            "arn": format!("arn:aws:iam::{ACCOUNT}:user/mallory"), "userName": "mallory"},
-        "eventTime": now.to_string(),
-        "eventSource": "ec2.amazonaws.com",
-        "eventName": event,
-        "awsRegion": "us-east-1",
-        "sourceIPAddress": "203.0.113.7",
-        "userAgent": "aws-cli/2.15",
-        "requestParameters": {"groupId": group, "ipPermissions": {"items": [{"ipProtocol": "tcp",
-            "fromPort": 22, "toPort": 22, "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}}]}},
-        "responseElements": {"_return": true},
-        "eventID": event_id,
-        "eventType": "AwsApiCall",
-        "readOnly": false,
-        "recipientAccountId": ACCOUNT
-    }]})
-    .to_string()
+    let parameters = serde_json::json!({"groupId": group, "ipPermissions": {"items": [{"ipProtocol": "tcp",
+        "fromPort": 22, "toPort": 22, "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}}]}});
+    let extra = serde_json::json!({"responseElements": {"_return": true}});
+    let record =
+        common::moto::trail_record("ec2.amazonaws.com", event, parameters, extra, event_id);
+    serde_json::json!({ "Records": [record] }).to_string()
 }
 
 #[test]

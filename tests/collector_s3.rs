@@ -339,26 +339,10 @@ fn buckets_and_the_account_block_are_recorded_judged_and_followed() {
 
 /// A CloudTrail record of `event` on a bucket by mallory, now.
 fn trail_record(event: &str, bucket: &str, event_id: &str) -> String {
-    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
-    json!({"Records": [{
-        "eventVersion": "1.09",
-        "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLE", "accountId": ACCOUNT,
-            "arn": format!("arn:aws:iam::{ACCOUNT}:user/mallory"), "userName": "mallory"},
-        "eventTime": now.to_string(),
-        "eventSource": "s3.amazonaws.com",
-        "eventName": event,
-        "awsRegion": "us-east-1",
-        "sourceIPAddress": "203.0.113.7",
-        "userAgent": "aws-cli/2.15",
-        "requestParameters": {"bucketName": bucket, "acl": [""], "Host": format!("{bucket}.s3.us-east-1.amazonaws.com")},
-        "responseElements": null,
-        "resources": [{"accountId": ACCOUNT, "type": "AWS::S3::Bucket", "ARN": format!("arn:aws:s3:::{bucket}")}],
-        "eventID": event_id,
-        "eventType": "AwsApiCall",
-        "readOnly": false,
-        "recipientAccountId": ACCOUNT
-    }]})
-    .to_string()
+    let parameters = json!({"bucketName": bucket, "acl": [""], "Host": format!("{bucket}.s3.us-east-1.amazonaws.com")});
+    let extra = json!({"resources": [{"accountId": ACCOUNT, "type": "AWS::S3::Bucket", "ARN": format!("arn:aws:s3:::{bucket}")}]});
+    let record = common::moto::trail_record("s3.amazonaws.com", event, parameters, extra, event_id);
+    json!({ "Records": [record] }).to_string()
 }
 
 #[test]

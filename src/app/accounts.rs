@@ -4,10 +4,12 @@
 
 use super::Wake;
 use crate::collector::aws::AwsClient;
+use crate::collector::trail::TrailSource;
 use crate::collector::COLLECTED_TYPES;
 use crate::model::{ResourceKey, TouchedResource};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -38,6 +40,8 @@ pub struct CollectorAccount {
     pub request: CollectRequest,
     /// Time between sweeps.
     pub interval: Duration,
+    /// Its CloudTrail trail's delivery, read as files arrive.
+    pub trail: Option<AccountTrail>,
     /// The account id, learnt once (the credentials' account does not change).
     pub(super) account_id: OnceLock<String>,
     /// Serialises this account's sweeps (the worker's and those asked for by the API).
@@ -73,21 +77,81 @@ pub struct AccountState {
     /// Why the last sweep could not run at all (its scopes' own errors are in the scopes).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// Its trail's reading, when it has a trail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trail: Option<TrailState>,
+}
+
+/// How an account's trail is read.
+#[derive(Debug)]
+pub struct AccountTrail {
+    /// Where the files are.
+    pub source: TrailSource,
+    /// Time between looks for new files.
+    pub poll: Duration,
+    /// SQS queue notified of new files, which wakes the reader at once.
+    pub queue_url: Option<String>,
+    /// Set when a notification came: look now.
+    pub(super) notified: AtomicBool,
+}
+
+impl AccountTrail {
+    /// Whether a notification asked for a look now.
+    pub fn is_notified(&self) -> bool {
+        self.notified.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// A trail looked at every `poll`, and at once on a message of `queue_url`.
+    pub fn new(source: TrailSource, poll: Duration, queue_url: Option<String>) -> AccountTrail {
+        AccountTrail {
+            source,
+            poll,
+            queue_url,
+            notified: AtomicBool::new(false),
+        }
+    }
+}
+
+/// What is known about reading an account's trail since the server started.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TrailState {
+    /// `s3://bucket/prefix` of the account's files.
+    pub location: String,
+    /// Seconds between looks.
+    pub poll_seconds: u64,
+    /// Whether an SQS queue wakes the reader.
+    pub notified_by_queue: bool,
+    /// Files read since the server started.
+    pub files_read: u64,
+    /// When it last looked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_look_at: Option<String>,
+    /// Why the last look failed, if it did (the next look tries again from the same file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
 }
 
 impl CollectorAccount {
-    /// An account to sweep every `interval`.
+    /// An account to sweep every `interval`, and whose trail to read, if it has one.
     pub fn new(
         name: String,
         client: AwsClient,
         request: CollectRequest,
         interval: Duration,
+        trail: Option<AccountTrail>,
     ) -> CollectorAccount {
         let state = AccountState {
             name: name.clone(),
             regions: request.regions.clone(),
             resource_types: request.types.clone(),
             interval_seconds: interval.as_secs(),
+            trail: trail.as_ref().map(|t| TrailState {
+                location: format!("s3://{}/{}", t.source.bucket, t.source.prefix),
+                poll_seconds: t.poll.as_secs(),
+                notified_by_queue: t.queue_url.is_some(),
+                ..TrailState::default()
+            }),
             ..AccountState::default()
         };
         CollectorAccount {
@@ -95,6 +159,7 @@ impl CollectorAccount {
             client,
             request,
             interval,
+            trail,
             account_id: OnceLock::new(),
             sweeping: Mutex::new(()),
             state: Mutex::new(state),
@@ -110,13 +175,16 @@ impl CollectorAccount {
     }
 }
 
-/// The accounts, the resources waiting to be described again, and the worker's wake-up call.
+/// The accounts, the resources waiting to be described again, and the workers' wake-up calls.
 #[derive(Debug, Default)]
 pub struct Collector {
     /// In configuration order.
     pub accounts: Vec<Arc<CollectorAccount>>,
-    /// Wakes the worker (work arrived, or it should stop).
+    /// Wakes the worker that follows changes (calls to follow up, trail files notified, or
+    /// it should stop).
     pub wake: Wake,
+    /// Wakes the worker that sweeps (it should stop).
+    pub sweep_wake: Wake,
     /// Resources named by API calls → when to describe them again.
     pending: Mutex<BTreeMap<ResourceKey, Instant>>,
 }
@@ -201,5 +269,15 @@ impl Collector {
             .values()
             .min()
             .copied()
+    }
+
+    /// Notes that new files of an account's trail were announced: its trail is read at once.
+    pub fn notify_trail(&self, account: &CollectorAccount) {
+        if let Some(trail) = &account.trail {
+            trail
+                .notified
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            self.wake.notify();
+        }
     }
 }

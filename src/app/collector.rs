@@ -1,12 +1,14 @@
 //! The server's collector use cases: its status, a sweep of a configured account now, and
 //! describing again the resources API calls named.
 
-pub use super::accounts::{AccountState, Collector, CollectorAccount, REDESCRIBE_DELAY};
+pub use super::accounts::{
+    AccountState, AccountTrail, Collector, CollectorAccount, TrailState, REDESCRIBE_DELAY,
+};
 use super::collect::{is_deletion, SweepReport};
 use super::ingest::IngestReport;
 use super::{App, AppError};
 use crate::collector::describe_one;
-use crate::model::{format_time, ResourceKey, ScopeSweep, Timestamp};
+use crate::model::{format_time, ResourceKey, ScopeSweep, Timestamp, TrailCursor};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Instant;
@@ -19,6 +21,8 @@ pub struct CollectorStatus {
     pub accounts: Vec<AccountState>,
     /// The last sweep of every scope ever swept (by `collect` too), by account, region, type.
     pub scopes: Vec<ScopeSweep>,
+    /// How far each (account, region) of a trail was read, by account and region.
+    pub trails: Vec<TrailCursor>,
 }
 
 impl App {
@@ -51,6 +55,7 @@ impl App {
                 .map(|a| a.state())
                 .collect(),
             scopes: self.store().scope_sweeps()?,
+            trails: self.store().trail_cursors()?,
         })
     }
 

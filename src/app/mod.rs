@@ -17,6 +17,7 @@ pub mod lists;
 pub mod queries;
 mod remediation;
 mod rules;
+pub mod trail;
 pub mod wake;
 
 use std::path::Path;

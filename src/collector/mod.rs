@@ -3,10 +3,12 @@
 //!
 //! [`aws`] is the client (credentials, signing, pacing, retries, endpoints); [`listing`] lists
 //! every resource of a type in a region as items, saying which resources exist even where
-//! one could not be mapped. What is recorded, judged and deleted is decided by the use case in
+//! one could not be mapped; [`trail`] finds a CloudTrail trail's log files not read yet. What
+//! is recorded, judged and deleted is decided by the use case in
 //! `app::collect`.
 
 pub mod aws;
 pub mod listing;
+pub mod trail;
 
 pub use listing::{describe_one, list_resources, Listing, COLLECTED_TYPES};

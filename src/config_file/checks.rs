@@ -7,7 +7,7 @@ use clap::ValueEnum;
 
 use super::{
     ActionKind, AwsOperation, CollectorSettings, NotificationKind, RemediationSettings,
-    SubscriptionSettings, TokenEntry,
+    SubscriptionSettings, TokenEntry, TrailSettings,
 };
 
 /// A failed check: dotted key and message.
@@ -303,8 +303,43 @@ pub(super) fn check_collector(collector: &CollectorSettings) -> Result<(), Probl
                 ));
             }
         }
+        if let Some(trail) = &account.trail {
+            check_trail(trail).map_err(|(name, m)| (key(&format!("trail.{name}")), m))?;
+        }
     }
     Ok(())
+}
+
+/// A bucket named, durations and URLs as such, a region spelt as one.
+fn check_trail(trail: &TrailSettings) -> Result<(), (&'static str, String)> {
+    if trail.bucket.trim().is_empty() {
+        return Err(("bucket", "is empty".into()));
+    }
+    if let Some(poll) = &trail.poll {
+        parse_trail_poll(poll).map_err(|m| ("poll", m))?;
+    }
+    if let Some(region) = &trail.region {
+        if !crate::model::looks_like_region(region) {
+            return Err((
+                "region",
+                format!("{region:?} is not a region such as \"us-east-1\""),
+            ));
+        }
+    }
+    if let Some(url) = &trail.queue_url {
+        check_url(url).map_err(|m| ("queue_url", m))?;
+    }
+    Ok(())
+}
+
+/// The time between looks for new trail files: a duration of at least a second.
+pub fn parse_trail_poll(text: &str) -> Result<std::time::Duration, String> {
+    let poll = humantime::parse_duration(text)
+        .map_err(|e| format!("{text:?} is not a duration such as \"1m\": {e}"))?;
+    if poll < std::time::Duration::from_secs(1) {
+        return Err(format!("{text:?} is shorter than the minimum, 1s"));
+    }
+    Ok(poll)
 }
 
 /// An http:// or https:// URL with something after the scheme.

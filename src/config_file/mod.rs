@@ -12,7 +12,7 @@ mod toml_errors;
 
 use checks::{check_collector, check_subscriptions, check_tokens};
 pub(crate) use checks::{check_remediation, check_subscription};
-pub use checks::{parse_sweep_interval, MIN_SWEEP_INTERVAL};
+pub use checks::{parse_sweep_interval, parse_trail_poll, MIN_SWEEP_INTERVAL};
 use toml_errors::key_segment;
 
 use std::collections::BTreeMap;
@@ -246,6 +246,27 @@ pub struct CollectorAccountSettings {
     pub interval: Option<String>,
     /// Endpoint for this account's requests, beating `[collector]`'s.
     pub endpoint_url: Option<String>,
+    /// Where the account's CloudTrail trail delivers its log files, read as they arrive.
+    pub trail: Option<TrailSettings>,
+}
+
+/// A CloudTrail trail's S3 delivery, read by the collector (`[collector.accounts.trail]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrailSettings {
+    /// The bucket the trail delivers to.
+    pub bucket: String,
+    /// What comes before `<account id>/CloudTrail/` in the keys: `AWSLogs/` (the default); the
+    /// trail's own key prefix goes before it (`audit/AWSLogs/`), an organization trail's id
+    /// after it (`AWSLogs/o-abc123/`).
+    pub prefix: Option<String>,
+    /// The bucket's region; the account's first region when absent.
+    pub region: Option<String>,
+    /// How often to look for new files, e.g. `1m` (the default), at least `1s`.
+    pub poll: Option<String>,
+    /// URL of an SQS queue that gets the bucket's `s3:ObjectCreated:*` notifications: each
+    /// message wakes the reader at once (messages are deleted once received).
+    pub queue_url: Option<String>,
 }
 
 /// Remediation worker settings.

@@ -454,11 +454,24 @@ fn collector_accounts_parse_with_their_settings() {
          [[collector.accounts]]\nname = \"prod\"\nprofile = \"prod\"\n\
          role_arn = \"arn:aws:iam::111122223333:role/conftrail\"\nexternal_id = \"x-1\"\n\
          regions = [\"us-east-1\", \"eu-west-1\"]\ntypes = [\"AWS::EC2::SecurityGroup\"]\n\
-         interval = \"5m\"\n",
+         interval = \"5m\"\n\n\
+         [collector.accounts.trail]\nbucket = \"org-trail\"\nprefix = \"AWSLogs/o-abc123/\"\n\
+         region = \"eu-west-1\"\npoll = \"10s\"\n\
+         queue_url = \"https://sqs.eu-west-1.amazonaws.com/111122223333/trail\"\n",
         &origin(),
     )
     .unwrap();
     assert_eq!(file.collector.interval.as_deref(), Some("30m"));
+    let trail = file.collector.accounts[0].trail.as_ref().unwrap();
+    assert_eq!(trail.bucket, "org-trail");
+    assert_eq!(trail.prefix.as_deref(), Some("AWSLogs/o-abc123/"));
+    assert_eq!(trail.region.as_deref(), Some("eu-west-1"));
+    assert_eq!(trail.poll.as_deref(), Some("10s"));
+    assert!(trail
+        .queue_url
+        .as_deref()
+        .unwrap()
+        .starts_with("https://sqs."));
     let account = &file.collector.accounts[0];
     assert_eq!(account.name, "prod");
     assert_eq!(account.regions, ["us-east-1", "eu-west-1"]);
@@ -506,4 +519,25 @@ fn collector_checks() {
         "collector.accounts[0].interval"
     );
     assert!(syntax(&account("region = \"us-east-1\"")).contains("region"));
+    let trail = |extra: &str| {
+        account(&format!(
+            "[collector.accounts.trail]\nbucket = \"b\"\n{extra}"
+        ))
+    };
+    for (extra, key) in [
+        ("poll = \"500ms\"", "collector.accounts[0].trail.poll"),
+        ("poll = \"often\"", "collector.accounts[0].trail.poll"),
+        ("region = \"Ireland\"", "collector.accounts[0].trail.region"),
+        (
+            "queue_url = \"trail-files\"",
+            "collector.accounts[0].trail.queue_url",
+        ),
+    ] {
+        assert_eq!(invalid_key(&trail(extra)), key, "{extra}");
+    }
+    assert_eq!(
+        invalid_key(&account("[collector.accounts.trail]\nbucket = \"\"")),
+        "collector.accounts[0].trail.bucket"
+    );
+    assert!(syntax(&trail("pol = \"1m\"")).contains("pol"));
 }

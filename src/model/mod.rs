@@ -21,6 +21,7 @@ mod secret;
 mod subscription;
 mod timestamp;
 mod touched_resource;
+mod trail_cursor;
 mod verdict;
 
 pub use action::{
@@ -62,4 +63,5 @@ pub use timestamp::{
     plausible_time, truncate_to_millis, Timestamp, FIRST_YEAR, LAST_YEAR,
 };
 pub use touched_resource::{Effect, TouchedResource};
+pub use trail_cursor::{name_minutes, TrailCursor};
 pub use verdict::{EvaluatedResource, LatestVerdict, RuleErrors, VerdictRecord};

@@ -1,19 +1,28 @@
-//! The collector worker: sweeps each configured account when its interval has passed (the
-//! first time at start), and the configured accounts built from the file.
+//! The collector's workers: one sweeps each configured account when its interval has passed
+//! (the first time at start); one follows changes (describes again what API calls named, and
+//! reads new trail files on each account's poll interval or at once when notified); one per
+//! trail queue waits for its notifications. And the configured accounts built from the file.
 
 use crate::app::collect::CollectRequest;
-use crate::app::collector::{Collector, CollectorAccount};
+use crate::app::collector::{AccountTrail, Collector, CollectorAccount};
 use crate::app::{App, AppError};
 use crate::collector::aws::{
     AwsClient, ClientSettings, CredentialChain, CredentialSettings, Endpoints,
 };
-use crate::config_file::{parse_sweep_interval, CollectorSettings};
+use crate::collector::trail::TrailSource;
+use crate::config_file::{parse_sweep_interval, parse_trail_poll, CollectorSettings};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Time between sweeps of an account when the file sets none.
 pub const DEFAULT_SWEEP_INTERVAL: Duration = Duration::from_secs(15 * 60);
+
+/// Time between looks for new trail files when the file sets none.
+pub const DEFAULT_TRAIL_POLL: Duration = Duration::from_secs(60);
+
+/// The start of CloudTrail's keys when the file sets no prefix.
+pub const DEFAULT_TRAIL_PREFIX: &str = "AWSLogs/";
 
 /// The accounts of the file's `[collector]`, each with its credentials loaded and its types
 /// checked. An account that cannot be set up stops the server with its name.
@@ -60,6 +69,26 @@ pub fn collector_from_file(app: &App, settings: &CollectorSettings) -> Result<Co
             BTreeMap::new(),
         );
         let client = AwsClient::new(credentials, endpoints, ClientSettings::default());
+        let trail = match &account.trail {
+            None => None,
+            Some(trail) => Some(AccountTrail::new(
+                TrailSource {
+                    bucket: trail.bucket.clone(),
+                    prefix: trail
+                        .prefix
+                        .clone()
+                        .unwrap_or_else(|| DEFAULT_TRAIL_PREFIX.to_string()),
+                    region: trail.region.clone().unwrap_or_else(|| regions[0].clone()),
+                },
+                match &trail.poll {
+                    Some(text) => {
+                        parse_trail_poll(text).map_err(|m| at(format!("trail.poll: {m}")))?
+                    }
+                    None => DEFAULT_TRAIL_POLL,
+                },
+                trail.queue_url.clone(),
+            )),
+        };
         accounts.push(std::sync::Arc::new(CollectorAccount::new(
             account.name.clone(),
             client,
@@ -69,23 +98,20 @@ pub fn collector_from_file(app: &App, settings: &CollectorSettings) -> Result<Co
                 evaluate: true,
             },
             interval,
+            trail,
         )));
     }
     Ok(Collector::new(accounts))
 }
 
-/// Until `stop`: describes again the resources API calls named (a second after the last
-/// call), and sweeps each account when its interval has passed. Woken early when calls arrive.
-pub(super) fn run_collector(app: &App, stop: &AtomicBool, sweeps: &AtomicUsize) {
+/// Until `stop`: sweeps each account when its interval has passed (the first time at once).
+pub(super) fn run_sweeps(app: &App, stop: &AtomicBool, sweeps: &AtomicUsize) {
     let collector = app.collector();
     if collector.accounts.is_empty() {
         return;
     }
     let mut due: Vec<Instant> = vec![Instant::now(); collector.accounts.len()];
     while !stop.load(Ordering::SeqCst) {
-        if let Err(e) = app.redescribe_due() {
-            tracing::error!(error = %e, "re-describe failed");
-        }
         for (account, next) in collector.accounts.iter().zip(due.iter_mut()) {
             if stop.load(Ordering::SeqCst) {
                 return;
@@ -96,21 +122,68 @@ pub(super) fn run_collector(app: &App, stop: &AtomicBool, sweeps: &AtomicUsize) 
                 sweeps.fetch_add(1, Ordering::SeqCst);
                 *next = Instant::now() + account.interval;
             }
-            // Calls that arrived during a long sweep are not kept waiting for the others.
-            if let Err(e) = app.redescribe_due() {
-                tracing::error!(error = %e, "re-describe failed");
+        }
+        let earliest = due.iter().min().copied().unwrap_or_else(Instant::now);
+        collector
+            .sweep_wake
+            .wait(earliest.saturating_duration_since(Instant::now()));
+    }
+}
+
+/// Until `stop`: describes again the resources API calls named (a second after the last
+/// call), and reads each account's new trail files when its poll interval has passed or its
+/// queue announced some. Never waits for a sweep.
+pub(super) fn run_follower(app: &App, stop: &AtomicBool) {
+    let collector = app.collector();
+    if collector.accounts.is_empty() {
+        return;
+    }
+    let mut looks: Vec<Instant> = vec![Instant::now(); collector.accounts.len()];
+    while !stop.load(Ordering::SeqCst) {
+        if let Err(e) = app.redescribe_due() {
+            tracing::error!(error = %e, "re-describe failed");
+        }
+        for (account, next) in collector.accounts.iter().zip(looks.iter_mut()) {
+            let Some(trail) = &account.trail else {
+                continue;
+            };
+            if stop.load(Ordering::SeqCst) {
+                return;
+            }
+            if *next <= Instant::now() || trail.is_notified() {
+                *next = Instant::now() + trail.poll;
+                if let Err(e) = app.read_trail(account) {
+                    tracing::warn!(account = %account.name, error = %e, "trail read failed");
+                }
+                // Calls in those files are followed up without waiting for the other trails.
+                if let Err(e) = app.redescribe_due() {
+                    tracing::error!(error = %e, "re-describe failed");
+                }
             }
         }
-        let earliest = due
+        let trail_looks = collector
+            .accounts
             .iter()
-            .min()
-            .copied()
-            .into_iter()
+            .zip(&looks)
+            .filter(|(account, _)| account.trail.is_some())
+            .map(|(_, at)| *at);
+        let earliest = trail_looks
             .chain(collector.next_redescribe())
             .min()
-            .unwrap_or_else(Instant::now);
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
         collector
             .wake
             .wait(earliest.saturating_duration_since(Instant::now()));
+    }
+}
+
+/// Until `stop`: waits for the notifications of `account`'s trail queue, and has its trail
+/// read when some come. A failing queue is retried after a pause.
+pub(super) fn run_trail_queue(app: &App, account: &CollectorAccount, stop: &AtomicBool) {
+    while !stop.load(Ordering::SeqCst) {
+        if let Err(e) = app.watch_trail_queue(account) {
+            tracing::warn!(account = %account.name, error = %e, "trail queue receive failed");
+            std::thread::sleep(Duration::from_secs(5));
+        }
     }
 }

@@ -148,8 +148,23 @@ impl Runtime {
             run_queue(&queues::Deliveries(&app), max, &stop, &counters.deliveries)
         })?;
         runtime.spawn("collector", move |app, stop, counters, _| {
-            collector_worker::run_collector(&app, &stop, &counters.sweeps)
+            collector_worker::run_sweeps(&app, &stop, &counters.sweeps)
         })?;
+        runtime.spawn("collector-follow", move |app, stop, _, _| {
+            collector_worker::run_follower(&app, &stop)
+        })?;
+        let collector = runtime.app.collector();
+        let queued = collector
+            .accounts
+            .iter()
+            .filter(|a| a.trail.as_ref().is_some_and(|t| t.queue_url.is_some()));
+        for account in queued {
+            let account = account.clone();
+            runtime.spawn(
+                &format!("trail-queue-{}", account.name),
+                move |app, stop, _, _| collector_worker::run_trail_queue(&app, &account, &stop),
+            )?;
+        }
         tracing::info!(recovered, "workers started");
         Ok(runtime)
     }
@@ -185,6 +200,7 @@ impl Runtime {
             &wakes.deliveries,
             &self.retention_wake,
             &collector.wake,
+            &collector.sweep_wake,
         ] {
             wake.notify();
         }

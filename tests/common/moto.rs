@@ -190,3 +190,37 @@ impl Drop for Moto {
         let _ = self.child.wait();
     }
 }
+
+/// A CloudTrail record of a successful call by mallory in us-east-1, now: `event` of
+/// `source` (`ec2.amazonaws.com`) with its request parameters, and `extra` members (such as
+/// `resources`) added.
+pub fn trail_record(
+    source: &str,
+    event: &str,
+    request_parameters: serde_json::Value,
+    extra: serde_json::Value,
+    event_id: &str,
+) -> serde_json::Value {
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
+    let mut record = serde_json::json!({
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLE", "accountId": ACCOUNT,
+            "arn": format!("arn:aws:iam::{ACCOUNT}:user/mallory"), "userName": "mallory"},
+        "eventTime": now.to_string(),
+        "eventSource": source,
+        "eventName": event,
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "203.0.113.7",
+        "userAgent": "aws-cli/2.15",
+        "requestParameters": request_parameters,
+        "responseElements": null,
+        "eventID": event_id,
+        "eventType": "AwsApiCall",
+        "readOnly": false,
+        "recipientAccountId": ACCOUNT
+    });
+    if let (Some(record), serde_json::Value::Object(extra)) = (record.as_object_mut(), extra) {
+        record.extend(extra);
+    }
+    record
+}

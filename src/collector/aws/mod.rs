@@ -11,6 +11,8 @@ pub mod endpoint;
 pub mod model;
 pub mod retry;
 pub mod s3;
+pub mod s3_objects;
+pub mod sqs;
 pub mod sts;
 pub mod xml;
 

@@ -258,7 +258,7 @@ fn text(value: &Value, key: &str) -> Option<String> {
 }
 
 /// A query parameter's value, percent-encoded as SigV4 encodes it (all but `A-Za-z0-9-_.~`).
-fn percent_encode(value: &str) -> String {
+pub(super) fn percent_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
