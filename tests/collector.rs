@@ -223,6 +223,89 @@ fn a_failed_listing_deletes_nothing_and_throttling_is_retried() {
 }
 
 #[test]
+fn a_listing_cut_short_after_its_first_page_deletes_nothing() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let proxy = FaultProxy::start(&moto.url);
+    let endpoint = [
+        "--endpoint-url",
+        proxy.url.as_str(),
+        "--types",
+        "AWS::EC2::SecurityGroup",
+    ];
+    let kept = create_group(&moto, "kept", "[]");
+    let gone = create_group(&moto, "gone", "[]");
+    let (code, _, shown) = collect(&moto, &data, &endpoint);
+    assert_eq!(code, Some(0), "{shown}");
+
+    // `gone` is deleted. EC2 answers the first page (moto's real answer, which lacks it)
+    // with a token for a second page, and the second page fails: what was missing from the
+    // first page proves nothing.
+    moto.python(&format!("ec2.delete_security_group(GroupId='{gone}')"));
+    let upstream = moto.url.clone();
+    proxy.set_rule(move |seen| {
+        if !seen.body.contains("Action=DescribeSecurityGroups") {
+            return None;
+        }
+        if seen.body.contains("NextToken=") {
+            return Some((
+                500,
+                "<Response><Errors><Error><Code>InternalError</Code><Message>page 2 lost</Message></Error></Errors></Response>"
+                    .to_string(),
+            ));
+        }
+        // moto routes by the signing scope; it does not check signatures.
+        let first = ureq::post(&upstream)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=testing/20261207/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0",
+            )
+            .send(&seen.body)
+            .expect("moto")
+            .body_mut()
+            .read_to_string()
+            .expect("body");
+        let with_token = first.replacen(
+            "</DescribeSecurityGroupsResponse>",
+            "<nextToken>page-2</nextToken></DescribeSecurityGroupsResponse>",
+            1,
+        );
+        assert_ne!(first, with_token, "moto's answer has the expected root: {first}");
+        Some((200, with_token))
+    });
+    let (code, report, shown) = collect(&moto, &data, &endpoint);
+    assert_eq!(code, Some(4), "{shown}");
+    let scope = &report["scopes"][0];
+    assert_eq!(scope["complete"], false, "{shown}");
+    assert_eq!(scope["deleted"], 0, "{shown}");
+    assert!(
+        scope["errors"][0]
+            .as_str()
+            .is_some_and(|e| e.contains("page 2 lost")),
+        "{shown}"
+    );
+    let pages: Vec<String> = proxy
+        .seen()
+        .into_iter()
+        .filter(|s| s.body.contains("Action=DescribeSecurityGroups"))
+        .map(|s| s.body)
+        .collect();
+    assert!(
+        pages.iter().any(|b| b.contains("NextToken=page-2")),
+        "the second page was asked for: {pages:?}"
+    );
+    for group in [&kept, &gone] {
+        let history = json(&moto.conftrail(&data, &["history", SG, group, "--json"]));
+        assert_eq!(
+            history["configurationItems"][0]["configurationItemStatus"], "OK",
+            "{group}: {history}"
+        );
+    }
+}
+
+#[test]
 fn a_type_the_collector_does_not_describe_is_refused_before_any_call() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().expect("tempdir");
