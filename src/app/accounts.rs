@@ -4,7 +4,7 @@
 
 use super::Wake;
 use crate::collector::aws::AwsClient;
-use crate::collector::COLLECTED_TYPES;
+use crate::collector::{redescribe_target, COLLECTED_TYPES};
 use crate::model::{ResourceKey, TouchedResource};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -124,7 +124,8 @@ impl Collector {
     }
 
     /// Notes the resources successful calls changed: each of a type the collector describes,
-    /// in a configured account, is described again [`REDESCRIBE_DELAY`] after its last call.
+    /// in a configured account, is described again [`REDESCRIBE_DELAY`] after its last call,
+    /// keyed by what the collector describes it by (see `collector::redescribe_target`).
     pub fn note_calls<'t>(&self, touched: impl IntoIterator<Item = &'t TouchedResource>) {
         if self.accounts.is_empty() {
             return;
@@ -137,16 +138,24 @@ impl Collector {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         for resource in touched {
             if !COLLECTED_TYPES.contains(&resource.resource_type.as_str())
-                || resource.identifier.starts_with("arn:")
                 || !self.has_account(&resource.account_id)
             {
                 continue;
             }
+            // IAM calls name a user by name, a policy by ARN: the key holds what the
+            // collector describes it by, which for IAM is not the recorded (unique) id.
+            let Some((region, identifier)) = redescribe_target(
+                &resource.resource_type,
+                &resource.identifier,
+                &resource.region,
+            ) else {
+                continue;
+            };
             let key = ResourceKey::new(
                 resource.account_id.clone(),
-                resource.region.clone(),
+                region,
                 resource.resource_type.clone(),
-                resource.identifier.clone(),
+                identifier,
             );
             pending.insert(key, due);
             noted = true;
