@@ -595,11 +595,18 @@ pub fn authorization_details_items(
     out
 }
 
-/// The keys by which a document is `get-account-authorization-details` output.
+/// Whether a document is `get-account-authorization-details` output: one of its entity lists,
+/// or (with `--filter LocalManagedPolicy`) `Policies` whose entries hold their versions, which
+/// `ListPolicies`' entries do not.
 pub fn is_authorization_details(obj: &Map<String, Value>) -> bool {
     [USER_DETAILS, ROLE_DETAILS, GROUP_DETAILS]
         .iter()
         .any(|k| obj.contains_key(*k))
+        || obj
+            .get(POLICIES)
+            .and_then(Value::as_array)
+            .and_then(|policies| policies.first())
+            .is_some_and(|p| p.get("PolicyVersionList").is_some())
 }
 
 #[cfg(test)]

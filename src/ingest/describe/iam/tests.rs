@@ -375,3 +375,27 @@ fn a_file_of_authorization_details_gives_users_roles_and_customer_policies() {
         );
     }
 }
+
+#[test]
+fn documents_are_authorization_details_by_their_lists() {
+    let cases = [
+        (json!({"UserDetailList": []}), true),
+        (json!({"RoleDetailList": [], "IsTruncated": false}), true),
+        (
+            json!({"Policies": [{"PolicyName": "p", "PolicyVersionList": []}]}),
+            true,
+        ),
+        // ListPolicies output: no versions, not authorization details.
+        (
+            json!({"Policies": [{"PolicyName": "p"}], "IsTruncated": false}),
+            false,
+        ),
+        (json!({"Users": []}), false),
+    ];
+    for (doc, expected) in cases {
+        let Value::Object(obj) = doc.clone() else {
+            panic!("{doc}")
+        };
+        assert_eq!(is_authorization_details(&obj), expected, "{doc}");
+    }
+}
