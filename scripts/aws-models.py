@@ -10,10 +10,12 @@ is (its root element, or the raw text of a string or blob). Output members read 
 or the status code are left out: nothing the collector maps comes from them. Run with the
 botocore whose version the files name:
 
-    python3 scripts/aws-models.py   # rewrites src/collector/aws/models/*.json
+    python3 scripts/aws-models.py           # rewrites src/collector/aws/models/*.json
+    python3 scripts/aws-models.py iam ...   # rewrites only the services named
 """
 import json
 import os
+import sys
 
 import botocore
 from botocore.loaders import Loader
@@ -42,6 +44,28 @@ OPERATIONS = {
         "GetBucketLifecycleConfiguration",
     ],
     "s3control": ["GetPublicAccessBlock"],
+    "iam": [
+        "ListUsers",
+        "GetUser",
+        "ListMFADevices",
+        "ListAccessKeys",
+        "GetLoginProfile",
+        "ListAttachedUserPolicies",
+        "ListUserPolicies",
+        "GetUserPolicy",
+        "ListGroupsForUser",
+        "ListRoles",
+        "GetRole",
+        "ListAttachedRolePolicies",
+        "ListRolePolicies",
+        "GetRolePolicy",
+        "ListInstanceProfilesForRole",
+        "ListPolicies",
+        "GetPolicy",
+        "GetPolicyVersion",
+        "ListEntitiesForPolicy",
+    ],
+    "cloudtrail": ["DescribeTrails", "GetTrailStatus", "GetEventSelectors", "ListTags"],
 }
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "src", "collector", "aws", "models")
@@ -81,7 +105,9 @@ def trim(shape):
 
 def main():
     loader = Loader()
-    for service, operations in OPERATIONS.items():
+    wanted = sys.argv[1:] or list(OPERATIONS)
+    for service in wanted:
+        operations = OPERATIONS[service]
         model = loader.load_service_model(service, "service-2")
         shapes = model["shapes"]
         kept, todo, ops = {}, [], {}

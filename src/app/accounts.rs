@@ -5,7 +5,7 @@
 use super::Wake;
 use crate::collector::aws::AwsClient;
 use crate::collector::trail::TrailSource;
-use crate::collector::COLLECTED_TYPES;
+use crate::collector::{redescribe_target, COLLECTED_TYPES};
 use crate::model::{ResourceKey, TouchedResource};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -28,6 +28,10 @@ pub struct CollectRequest {
 /// A resource named by API calls is described again this long after the last of them, so a
 /// burst of calls (a console edit makes several) costs one describe.
 pub const REDESCRIBE_DELAY: Duration = Duration::from_secs(1);
+
+/// A call made this long before it arrives (as in a trail's log file, delivered minutes after
+/// the calls it holds) belongs to a burst that is over: its resource is described at once.
+pub const SETTLED_AFTER: Duration = Duration::from_secs(60);
 
 /// One account the server sweeps: its client and what to sweep, how often.
 #[derive(Debug)]
@@ -199,12 +203,17 @@ impl Collector {
     }
 
     /// Notes the resources successful calls changed: each of a type the collector describes,
-    /// in a configured account, is described again [`REDESCRIBE_DELAY`] after its last call.
-    pub fn note_calls<'t>(&self, touched: impl IntoIterator<Item = &'t TouchedResource>) {
+    /// in a configured account, is described again [`REDESCRIBE_DELAY`] after its last call,
+    /// keyed by what the collector describes it by (see `collector::redescribe_target`).
+    pub fn note_calls<'t>(
+        &self,
+        touched: impl IntoIterator<Item = &'t TouchedResource>,
+        delay: Duration,
+    ) {
         if self.accounts.is_empty() {
             return;
         }
-        let due = Instant::now() + REDESCRIBE_DELAY;
+        let due = Instant::now() + delay;
         let mut noted = false;
         let mut pending = self
             .pending
@@ -212,16 +221,24 @@ impl Collector {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         for resource in touched {
             if !COLLECTED_TYPES.contains(&resource.resource_type.as_str())
-                || resource.identifier.starts_with("arn:")
                 || !self.has_account(&resource.account_id)
             {
                 continue;
             }
+            // IAM calls name a user by name, a policy by ARN: the key holds what the
+            // collector describes it by, which for IAM is not the recorded (unique) id.
+            let Some((region, identifier)) = redescribe_target(
+                &resource.resource_type,
+                &resource.identifier,
+                &resource.region,
+            ) else {
+                continue;
+            };
             let key = ResourceKey::new(
                 resource.account_id.clone(),
-                resource.region.clone(),
+                region,
                 resource.resource_type.clone(),
-                resource.identifier.clone(),
+                identifier,
             );
             pending.insert(key, due);
             noted = true;

@@ -1,5 +1,6 @@
-//! The collect use case: one sweep of an account. For each region and resource type, list
-//! every resource through the collector, record what it found (unchanged resources record
+//! The collect use case: one sweep of an account. For each region and resource type (and once
+//! for each global type, IAM's, in the region `global`), list every resource through the
+//! collector, record what it found (unchanged resources record
 //! nothing), record a deletion for each resource a *complete* listing no longer has, judge the
 //! new versions, and report per scope. A listing that failed or was cut short deletes nothing,
 //! and an error on one scope does not stop the others.
@@ -8,7 +9,7 @@ pub use super::accounts::CollectRequest;
 use super::ingest::IngestReport;
 use super::{App, AppError};
 use crate::collector::aws::{sts, AwsClient};
-use crate::collector::{list_resources, Listing, COLLECTED_TYPES};
+use crate::collector::{is_global, list_resources, Listing, COLLECTED_TYPES, GLOBAL_REGION};
 use crate::evaluator::EvaluationCounts;
 use crate::ingest::describe::deleted::deleted_item;
 use crate::ingest::describe::DescribedItem;
@@ -98,7 +99,8 @@ impl App {
         Ok(types)
     }
 
-    /// Sweeps the account `client` signs for: every region and type of `request`.
+    /// Sweeps the account `client` signs for: every region and type of `request`, and each
+    /// global type once.
     pub fn collect(
         &self,
         client: &AwsClient,
@@ -135,18 +137,24 @@ impl App {
         let account_id = account_id.to_string();
         let mut scopes = Vec::new();
         let mut evaluations: Option<EvaluationCounts> = None;
-        for region in &request.regions {
-            for resource_type in &types {
-                let (scope, counts) =
-                    self.sweep_scope(client, &account_id, region, resource_type, request.evaluate)?;
-                self.store().put_scope_sweep(&scope)?;
-                if let Some(counts) = counts {
-                    evaluations
-                        .get_or_insert_with(Default::default)
-                        .merge(counts);
-                }
-                scopes.push(scope);
+        // Regional types in each region, then each global (IAM) type once, in its own scope.
+        let (global, regional): (Vec<&String>, Vec<&String>) =
+            types.iter().partition(|t| is_global(t));
+        let plan = request
+            .regions
+            .iter()
+            .flat_map(|region| regional.iter().map(move |t| (region.as_str(), t.as_str())))
+            .chain(global.iter().map(|t| (GLOBAL_REGION, t.as_str())));
+        for (region, resource_type) in plan {
+            let (scope, counts) =
+                self.sweep_scope(client, &account_id, region, resource_type, request.evaluate)?;
+            self.store().put_scope_sweep(&scope)?;
+            if let Some(counts) = counts {
+                evaluations
+                    .get_or_insert_with(Default::default)
+                    .merge(counts);
             }
+            scopes.push(scope);
         }
         let report = SweepReport {
             account_id,

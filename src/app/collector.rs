@@ -7,8 +7,9 @@ pub use super::accounts::{
 use super::collect::{is_deletion, SweepReport};
 use super::ingest::IngestReport;
 use super::{App, AppError};
-use crate::collector::describe_one;
+use crate::collector::{describe_one, named_by_name};
 use crate::model::{format_time, ResourceKey, ScopeSweep, Timestamp, TrailCursor};
+use crate::store::LatestState;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Instant;
@@ -156,9 +157,9 @@ impl App {
             now,
         ) {
             Ok(Some(described)) => described.into_record(),
-            Ok(None) => match self.store().latest_state(key)? {
-                Some(state) if !is_deletion(&state.status) => {
-                    self.deletion_record(key, state.latest.version, now)?
+            Ok(None) => match self.recorded(key)? {
+                Some((recorded, state)) if !is_deletion(&state.status) => {
+                    self.deletion_record(&recorded, state.latest.version, now)?
                 }
                 // Never recorded, or already deleted: nothing to say.
                 _ => return Ok(None),
@@ -178,6 +179,40 @@ impl App {
             "re-described after an API call"
         );
         Ok(Some(report))
+    }
+}
+
+impl App {
+    /// The recorded resource a re-describe key names, with its latest state. A key of a type
+    /// named by name (IAM's) holds the name, while the resource is recorded under its unique
+    /// id: it is found by its `resourceName`, a live one before a deleted one (a name may be
+    /// used again after a deletion).
+    fn recorded(&self, key: &ResourceKey) -> Result<Option<(ResourceKey, LatestState)>, AppError> {
+        if !named_by_name(&key.resource_type) {
+            return Ok(self
+                .store()
+                .latest_state(key)?
+                .map(|state| (key.clone(), state)));
+        }
+        let mut found: Option<(ResourceKey, LatestState)> = None;
+        for summary in self.store().resources(Some(&key.resource_type)) {
+            let summary = summary?;
+            let same = summary.key.account_id == key.account_id
+                && summary.key.region == key.region
+                && (summary.key.resource_id == key.resource_id
+                    || summary.state.resource_name.as_deref() == Some(key.resource_id.as_str()));
+            if !same {
+                continue;
+            }
+            let live = !is_deletion(&summary.state.status);
+            if live || found.is_none() {
+                found = Some((summary.key, summary.state));
+            }
+            if live {
+                break;
+            }
+        }
+        Ok(found)
     }
 }
 

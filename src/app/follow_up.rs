@@ -7,8 +7,9 @@ use crate::model::{RemediationJob, ResourceKey, VerdictRecord};
 use crate::notify::{self, Notifier};
 use crate::store::{Store, StoreError, StoredEvent};
 
-use super::accounts::Collector;
+use super::accounts::{Collector, REDESCRIBE_DELAY, SETTLED_AFTER};
 use super::{App, Wakes};
+use std::time::Duration;
 
 /// Who is told, and what is woken: the parts of the application a follow-up needs.
 #[derive(Clone)]
@@ -65,12 +66,22 @@ impl FollowUp {
             events.clone().into_iter().map(|stored| &stored.event),
         )?;
         self.deliveries_queued(queued);
-        self.collector.note_calls(
-            events
-                .into_iter()
-                .filter(|stored| stored.event.error_code.is_none() && !stored.event.read_only)
-                .flat_map(|stored| stored.touched.iter()),
-        );
+        // Calls that arrive long after they were made (a trail's log file) are described at
+        // once; live ones a moment after the last of their burst.
+        let settled_before = chrono::Utc::now()
+            - chrono::Duration::from_std(SETTLED_AFTER)
+                .unwrap_or_else(|_| chrono::Duration::zero());
+        let changing = events
+            .into_iter()
+            .filter(|stored| stored.event.error_code.is_none() && !stored.event.read_only);
+        let (settled, live): (Vec<&StoredEvent>, Vec<&StoredEvent>) =
+            changing.partition(|stored| stored.event.event_time < settled_before);
+        for (calls, delay) in [(settled, Duration::ZERO), (live, REDESCRIBE_DELAY)] {
+            if !calls.is_empty() {
+                self.collector
+                    .note_calls(calls.iter().flat_map(|stored| stored.touched.iter()), delay);
+            }
+        }
         Ok(())
     }
 

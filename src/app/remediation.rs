@@ -5,6 +5,7 @@ use super::follow_up::FollowUp;
 use super::{App, AppError};
 use serde_json::{json, Map, Value};
 
+use crate::collector::named_by_name;
 use crate::model::{Action, JobState, RemediationJob, ResourceKey};
 use crate::query::{api_path, resource_api_path, ResourceSelector};
 use crate::remediation::{self, Admission};
@@ -56,12 +57,25 @@ impl App {
         {
             // Verify at once rather than at the next sweep: the new version is judged, and
             // its verdict settles the job (verified, or not effective).
-            self.redescribe(account, &job.resource.key())?;
+            self.redescribe(account, &self.described_as(&job)?)?;
             if let Some(settled) = self.store().job(job.id)? {
                 return Ok(settled);
             }
         }
         Ok(job)
+    }
+
+    /// The key the collector describes the job's resource by: its name for the types API
+    /// calls name by name (IAM), as the judged version recorded it; else its id.
+    fn described_as(&self, job: &RemediationJob) -> Result<ResourceKey, AppError> {
+        let mut key = job.resource.key();
+        if named_by_name(&key.resource_type) {
+            let judged = self.store().version(&key, job.configuration_version)?;
+            if let Some(name) = judged.and_then(|item| item.resource_name) {
+                key.resource_id = name;
+            }
+        }
+        Ok(key)
     }
 
     /// What the action is told besides the job: the API calls linked to the version judged

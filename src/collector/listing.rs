@@ -1,12 +1,16 @@
 //! One complete listing of a resource type in a region: every resource AWS reports, mapped to
 //! its configuration item; and one resource described again.
 
+mod cloudtrail;
 mod ec2;
+mod iam;
 mod s3;
 
 use super::aws::{AwsClient, AwsError};
+use crate::ingest::describe::cloudtrail::TRAIL;
 use crate::ingest::describe::ec2_instance::INSTANCE;
 use crate::ingest::describe::ec2_network::{SUBNET, VPC};
+use crate::ingest::describe::iam::{GLOBAL, POLICY, ROLE, USER};
 use crate::ingest::describe::{ec2 as describe_ec2, s3 as describe_s3};
 use crate::ingest::describe::{DescribeError, DescribedItem};
 use crate::model::Timestamp;
@@ -15,7 +19,7 @@ use std::collections::BTreeSet;
 
 /// The resource types the collector describes, in the order a sweep of all of them goes: the
 /// account's Block Public Access before the buckets, so that the rules judging a bucket find
-/// the account's settings of the same sweep.
+/// the account's settings of the same sweep; the global (IAM) types last.
 pub const COLLECTED_TYPES: &[&str] = &[
     describe_ec2::SECURITY_GROUP,
     INSTANCE,
@@ -23,7 +27,62 @@ pub const COLLECTED_TYPES: &[&str] = &[
     SUBNET,
     describe_s3::ACCOUNT_PUBLIC_ACCESS_BLOCK,
     describe_s3::BUCKET,
+    TRAIL,
+    USER,
+    ROLE,
+    POLICY,
 ];
+
+/// The region AWS Config records global resources (IAM's) in.
+pub const GLOBAL_REGION: &str = GLOBAL;
+
+/// Whether AWS Config records `resource_type` in the region `global` (IAM's types): a sweep
+/// lists it once per account, in that region, not once per region.
+pub fn is_global(resource_type: &str) -> bool {
+    matches!(resource_type, USER | ROLE | POLICY)
+}
+
+/// Whether API calls name resources of `resource_type` by something other than their recorded
+/// id: IAM's calls name users, roles and policies by name (or ARN), while AWS Config records
+/// them by their unique id (`AIDA…`). Such a resource is described again by name, and found
+/// among the recorded ones by its `resourceName`.
+pub fn named_by_name(resource_type: &str) -> bool {
+    is_global(resource_type)
+}
+
+/// What to describe again when an API call names a resource of `resource_type` by
+/// `identifier` in `region`: the region and identifier [`describe_one`] takes, or `None` when
+/// the collector cannot describe it by what the call names. IAM resources and trails named by
+/// ARN are described by the name the ARN ends with (a trail in the region its ARN names); the
+/// other types only by their id.
+pub fn redescribe_target(
+    resource_type: &str,
+    identifier: &str,
+    region: &str,
+) -> Option<(String, String)> {
+    let arn_name = |arn: &str| {
+        arn.rsplit_once('/')
+            .map(|(_, name)| name.to_string())
+            .filter(|name| !name.is_empty())
+    };
+    let is_arn = identifier.starts_with("arn:");
+    match resource_type {
+        _ if is_global(resource_type) => {
+            let name = if is_arn {
+                arn_name(identifier)?
+            } else {
+                identifier.to_string()
+            };
+            Some((GLOBAL.to_string(), name))
+        }
+        TRAIL if is_arn => {
+            let region = identifier.split(':').nth(3).filter(|r| !r.is_empty())?;
+            Some((region.to_string(), arn_name(identifier)?))
+        }
+        _ if is_arn => None,
+        _ => Some((region.to_string(), identifier.to_string())),
+    }
+}
 
 /// What a listing found.
 #[derive(Debug, Default)]
@@ -57,7 +116,7 @@ impl Listing {
 }
 
 /// Lists every resource of `resource_type` in `region` of the account `account_id` (the one
-/// `client` signs for), every page. An error means the listing is incomplete and nothing may be
+/// `client` signs for), every page. A global type is listed whatever `region` says. An error means the listing is incomplete and nothing may be
 /// concluded from what is missing.
 pub fn list_resources(
     client: &AwsClient,
@@ -67,6 +126,8 @@ pub fn list_resources(
     captured_at: Timestamp,
 ) -> Result<Listing, AwsError> {
     match resource_type {
+        _ if is_global(resource_type) => iam::list(client, resource_type, captured_at),
+        TRAIL => cloudtrail::list(client, region, captured_at),
         describe_s3::BUCKET => s3::list_buckets(client, region, account_id, captured_at),
         describe_s3::ACCOUNT_PUBLIC_ACCESS_BLOCK => {
             s3::list_account_block(client, region, account_id, captured_at)
@@ -86,6 +147,10 @@ pub fn describe_one(
     captured_at: Timestamp,
 ) -> Result<Option<DescribedItem>, AwsError> {
     match resource_type {
+        _ if is_global(resource_type) => {
+            iam::describe(client, resource_type, resource_id, captured_at)
+        }
+        TRAIL => cloudtrail::describe(client, region, resource_id, captured_at),
         describe_s3::BUCKET => {
             s3::describe_bucket(client, region, account_id, resource_id, captured_at)
         }
@@ -118,4 +183,47 @@ fn text(value: &Value, key: &str) -> Option<String> {
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_name_resources_the_collector_describes_again_by_name_or_id() {
+        type Case<'a> = (&'a str, &'a str, &'a str, Option<(&'a str, &'a str)>);
+        let cases: [Case; 7] = [
+            (USER, "alice", "us-east-1", Some(("global", "alice"))),
+            (
+                POLICY,
+                "arn:aws:iam::123456789012:policy/team/ops-read",
+                "global",
+                Some(("global", "ops-read")),
+            ),
+            (
+                TRAIL,
+                "arn:aws:cloudtrail:eu-west-1:123456789012:trail/audit",
+                "us-east-1",
+                Some(("eu-west-1", "audit")),
+            ),
+            (TRAIL, "audit", "us-east-1", Some(("us-east-1", "audit"))),
+            (
+                describe_s3::BUCKET,
+                "logs",
+                "us-east-1",
+                Some(("us-east-1", "logs")),
+            ),
+            (describe_s3::BUCKET, "arn:aws:s3:::logs", "us-east-1", None),
+            (ROLE, "arn:aws:iam::123456789012:role/", "global", None),
+        ];
+        for (resource_type, identifier, region, expected) in cases {
+            assert_eq!(
+                redescribe_target(resource_type, identifier, region),
+                expected.map(|(r, i)| (r.to_string(), i.to_string())),
+                "{resource_type} {identifier}"
+            );
+        }
+        assert!(is_global(USER) && is_global(POLICY) && !is_global(TRAIL));
+        assert!(named_by_name(ROLE) && !named_by_name(describe_s3::BUCKET));
+    }
 }

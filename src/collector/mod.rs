@@ -11,4 +11,7 @@ pub mod aws;
 pub mod listing;
 pub mod trail;
 
-pub use listing::{describe_one, list_resources, Listing, COLLECTED_TYPES};
+pub use listing::{
+    describe_one, is_global, list_resources, named_by_name, redescribe_target, Listing,
+    COLLECTED_TYPES, GLOBAL_REGION,
+};

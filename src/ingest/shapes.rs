@@ -4,7 +4,8 @@
 use super::budget::parse_embedded;
 use super::cloudtrail::{parse_event, parse_event_with, Fallbacks};
 use super::config_item::parse_item;
-use super::describe::{ec2, ec2_instance, ec2_network, DescribeError, DescribedItem};
+use super::describe::iam::{self, DetailOutcome};
+use super::describe::{cloudtrail, ec2, ec2_instance, ec2_network, DescribeError, DescribedItem};
 use super::json_type::type_name;
 use super::{ParsedRecord, RecordOutcome};
 use chrono::Utc;
@@ -16,8 +17,10 @@ const MAX_ENVELOPE_DEPTH: usize = 8;
 /// The lists of envelopes that hold records, in the order [`classify_object`] looks for them:
 /// history and snapshot files, GetResourceConfigHistory and BatchGetResourceConfig output,
 /// CloudTrail log files (and Lambda, SQS and S3 batches), `aws cloudtrail lookup-events` output,
-/// EC2 DescribeSecurityGroups, DescribeInstances, DescribeVpcs and DescribeSubnets output.
-const LIST_KEYS: [&str; 8] = [
+/// EC2 DescribeSecurityGroups, DescribeInstances, DescribeVpcs and DescribeSubnets output,
+/// CloudTrail DescribeTrails output. (IAM's authorization details are read whole: a user's
+/// item needs the ids of groups and policies listed elsewhere in the file.)
+const LIST_KEYS: [&str; 9] = [
     "configurationItems",
     "baseConfigurationItems",
     "Records",
@@ -26,6 +29,7 @@ const LIST_KEYS: [&str; 8] = [
     ec2_instance::RESERVATIONS,
     ec2_network::VPCS,
     ec2_network::SUBNETS,
+    cloudtrail::TRAIL_LIST,
 ];
 
 /// The list key `key` is, if it is one (for reading such lists one element at a time).
@@ -67,6 +71,12 @@ fn classify_entry(
     } else if list == ec2_network::SUBNETS {
         push_described(
             ec2_network::subnet_item(entry, None, Utc::now()),
+            location,
+            out,
+        );
+    } else if list == cloudtrail::TRAIL_LIST {
+        push_described(
+            cloudtrail::trail_item(entry, None, Default::default(), Utc::now()),
             location,
             out,
         );
@@ -172,6 +182,10 @@ fn classify_object(
             }
             return;
         }
+    }
+    if iam::is_authorization_details(&obj) {
+        push_authorization_details(obj, location, out);
+        return;
     }
     if let Some(record) = obj.remove("CloudTrailEvent") {
         push_lookup_entry(record, obj, location, out);
@@ -407,6 +421,22 @@ fn push_reservation(reservation: Value, location: String, out: &mut Vec<ParsedRe
     }
 }
 
+/// `aws iam get-account-authorization-details` output: an item for each user, role and
+/// customer managed policy, each at its own location (`UserDetailList[2]`).
+fn push_authorization_details(
+    details: Map<String, Value>,
+    location: String,
+    out: &mut Vec<ParsedRecord>,
+) {
+    for (path, outcome) in iam::authorization_details_items(details, Utc::now()) {
+        let location = join(&location, &path);
+        match outcome {
+            DetailOutcome::Item(described) => push_described(*described, location, out),
+            DetailOutcome::Skipped(note) => out.push(skipped(location, note)),
+        }
+    }
+}
+
 /// A resource of describe output, mapped to AWS Config's item for it.
 fn push_described(
     described: Result<DescribedItem, DescribeError>,
@@ -443,6 +473,7 @@ fn list_noun(list_key: &str) -> &'static str {
         ec2_instance::RESERVATIONS => "an array of reservations",
         ec2_network::VPCS => "an array of VPCs",
         ec2_network::SUBNETS => "an array of subnets",
+        cloudtrail::TRAIL_LIST => "an array of trails",
         _ => "an array",
     }
 }

@@ -173,6 +173,36 @@ impl Request {
             host_label: None,
         }
     }
+
+    /// A JSON-protocol call (CloudTrail, awsJson1_1): `POST /` of the input as JSON, the
+    /// operation named in `X-Amz-Target` as `{target_prefix}.{operation}`.
+    pub fn json(
+        service: Service,
+        region: &str,
+        target_prefix: &str,
+        operation: &'static str,
+        input: &serde_json::Value,
+    ) -> Request {
+        Request {
+            service,
+            operation,
+            region: region.to_string(),
+            method: "POST",
+            path: "/".to_string(),
+            headers: vec![
+                (
+                    "content-type".to_string(),
+                    "application/x-amz-json-1.1".to_string(),
+                ),
+                (
+                    "x-amz-target".to_string(),
+                    format!("{target_prefix}.{operation}"),
+                ),
+            ],
+            body: input.to_string().into_bytes(),
+            host_label: None,
+        }
+    }
 }
 
 fn form_urlencoded(pairs: &[(&str, &str)]) -> String {
@@ -519,6 +549,30 @@ mod tests {
             "Action=DescribeSecurityGroups&Version=2016-11-15&NextToken=a%2Bb%2Fc%3D"
         );
         assert_eq!(r.method, "POST");
+    }
+
+    #[test]
+    fn json_requests_name_the_operation_in_the_target_header() {
+        let r = Request::json(
+            Service::CloudTrail,
+            "eu-west-1",
+            "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101",
+            "DescribeTrails",
+            &serde_json::json!({"includeShadowTrails": false}),
+        );
+        assert_eq!((r.method, r.path.as_str()), ("POST", "/"));
+        assert!(r.headers.contains(&(
+            "x-amz-target".to_string(),
+            "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails".to_string()
+        )));
+        assert!(r.headers.contains(&(
+            "content-type".to_string(),
+            "application/x-amz-json-1.1".to_string()
+        )));
+        assert_eq!(
+            String::from_utf8(r.body).unwrap(),
+            r#"{"includeShadowTrails":false}"#
+        );
     }
 
     fn endpoint(base: &str, custom: bool) -> Endpoint {

@@ -5,9 +5,11 @@
 
 pub mod changes;
 pub mod client;
+pub mod cloudtrail;
 pub mod credentials;
 pub mod ec2;
 pub mod endpoint;
+pub mod iam;
 pub mod model;
 pub mod retry;
 pub mod s3;
@@ -151,4 +153,102 @@ pub fn decode_rest_answer(
     let mut out = Map::new();
     out.insert(payload.clone(), value);
     Ok(Value::Object(out))
+}
+
+/// Decodes a JSON-protocol answer (CloudTrail) as boto3 returns it: the body's JSON, with the
+/// output shape's timestamps (epoch seconds on the wire) as ISO 8601 text, as the XML
+/// protocols give them. An empty body is an output with nothing in it.
+pub fn decode_json_answer(
+    model: &model::ServiceModel,
+    operation: &'static str,
+    body: &[u8],
+) -> Result<serde_json::Value, AwsError> {
+    use serde_json::{Map, Value};
+    let unreadable = |reason: String| AwsError::Answer { operation, reason };
+    let op = model
+        .operation(operation)
+        .ok_or_else(|| unreadable(format!("the {} model has no such operation", model.service)))?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Map::new()));
+    }
+    let mut value: Value = serde_json::from_slice(body).map_err(|e| unreadable(e.to_string()))?;
+    if !value.is_object() {
+        return Err(unreadable("the answer is not a JSON object".into()));
+    }
+    if let Some(output) = &op.output {
+        json_times(model, output, &mut value, 0);
+    }
+    Ok(value)
+}
+
+/// Shapes nest (event selectors hold lists of structures) but never this deep; a model that
+/// refers to itself stops here.
+const MAX_SHAPE_DEPTH: usize = 32;
+
+/// Rewrites the epoch-second timestamps in `value` (of shape `shape`) as ISO 8601 text.
+fn json_times(
+    model: &model::ServiceModel,
+    shape: &str,
+    value: &mut serde_json::Value,
+    depth: usize,
+) {
+    use serde_json::Value;
+    if depth > MAX_SHAPE_DEPTH {
+        return;
+    }
+    match (model.shape(shape), value) {
+        (Some(model::Shape::Scalar(model::ScalarKind::Time)), value) => {
+            if let Some(text) = value.as_f64().and_then(epoch_text) {
+                *value = Value::String(text);
+            }
+        }
+        (Some(model::Shape::Structure { members }), Value::Object(obj)) => {
+            for (name, member) in members {
+                if let Some(v) = obj.get_mut(name) {
+                    json_times(model, &member.shape, v, depth + 1);
+                }
+            }
+        }
+        (Some(model::Shape::List { member, .. }), Value::Array(items)) => {
+            for item in items {
+                json_times(model, &member.shape, item, depth + 1);
+            }
+        }
+        (Some(model::Shape::Map { value: v, .. }), Value::Object(obj)) => {
+            for item in obj.values_mut() {
+                json_times(model, &v.shape, item, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Epoch seconds (with a fraction) as ISO 8601 text in UTC.
+fn epoch_text(seconds: f64) -> Option<String> {
+    let millis = (seconds * 1000.0).round();
+    if !millis.is_finite() {
+        return None;
+    }
+    chrono::DateTime::from_timestamp_millis(millis as i64)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+
+    #[test]
+    fn json_answers_keep_their_members_and_get_iso_times() {
+        let body = br#"{"IsLogging": true, "StartLoggingTime": 1700000000.5, "LatestDeliveryError": null}"#;
+        let value =
+            decode_json_answer(model::cloudtrail().unwrap(), "GetTrailStatus", body).unwrap();
+        assert_eq!(value["IsLogging"], true);
+        assert_eq!(value["StartLoggingTime"], "2023-11-14T22:13:20.500Z");
+        let empty =
+            decode_json_answer(model::cloudtrail().unwrap(), "GetTrailStatus", b"").unwrap();
+        assert_eq!(empty, serde_json::json!({}));
+        let e =
+            decode_json_answer(model::cloudtrail().unwrap(), "GetTrailStatus", b"[1]").unwrap_err();
+        assert!(e.to_string().contains("GetTrailStatus"), "{e}");
+    }
 }

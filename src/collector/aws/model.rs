@@ -26,8 +26,11 @@ pub struct MemberRef {
 /// The scalar types of the models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScalarKind {
-    /// `string`, `timestamp` (kept as the service's text, ISO 8601 as the CLI shows it), `blob`.
+    /// `string`, `blob`.
     Text,
+    /// `timestamp`: kept as the service's text in XML (ISO 8601, as the CLI shows it); the JSON
+    /// protocol's epoch seconds are turned into that text.
+    Time,
     /// `integer`, `long`.
     Integer,
     /// `float`, `double`.
@@ -150,7 +153,8 @@ impl ServiceModel {
                 "integer" | "long" => Shape::Scalar(ScalarKind::Integer),
                 "float" | "double" => Shape::Scalar(ScalarKind::Float),
                 "boolean" => Shape::Scalar(ScalarKind::Boolean),
-                "string" | "timestamp" | "blob" => Shape::Scalar(ScalarKind::Text),
+                "string" | "blob" => Shape::Scalar(ScalarKind::Text),
+                "timestamp" => Shape::Scalar(ScalarKind::Time),
                 other => return Err(error(format!("shape {name} has unknown type {other}"))),
             };
             shapes.insert(name, decoded);
@@ -197,6 +201,22 @@ pub fn s3control() -> Result<&'static ServiceModel, ModelError> {
     )
 }
 
+/// The IAM model.
+pub fn iam() -> Result<&'static ServiceModel, ModelError> {
+    embedded(&IAM, "iam", include_str!("models/iam.json"))
+}
+
+/// The CloudTrail model.
+pub fn cloudtrail() -> Result<&'static ServiceModel, ModelError> {
+    embedded(
+        &CLOUDTRAIL,
+        "cloudtrail",
+        include_str!("models/cloudtrail.json"),
+    )
+}
+
+static IAM: OnceLock<Result<ServiceModel, ModelError>> = OnceLock::new();
+static CLOUDTRAIL: OnceLock<Result<ServiceModel, ModelError>> = OnceLock::new();
 static EC2: OnceLock<Result<ServiceModel, ModelError>> = OnceLock::new();
 static STS: OnceLock<Result<ServiceModel, ModelError>> = OnceLock::new();
 static S3: OnceLock<Result<ServiceModel, ModelError>> = OnceLock::new();
@@ -223,6 +243,8 @@ mod tests {
             sts().unwrap(),
             s3().unwrap(),
             s3control().unwrap(),
+            iam().unwrap(),
+            cloudtrail().unwrap(),
         ] {
             for (name, shape) in &model.shapes {
                 let refs: Vec<&MemberRef> = match shape {

@@ -346,7 +346,7 @@ fn scalar(kind: ScalarKind, text: &str, path: &str) -> Result<Value, XmlError> {
     };
     let text_trimmed = text.trim();
     Ok(match kind {
-        ScalarKind::Text => Value::String(text.to_string()),
+        ScalarKind::Text | ScalarKind::Time => Value::String(text.to_string()),
         ScalarKind::Integer => Value::Number(
             text_trimmed
                 .parse::<i64>()

@@ -9,12 +9,15 @@
 //! Supported so far: EC2 `DescribeSecurityGroups` ([`ec2`]), `DescribeInstances`
 //! ([`ec2_instance`]), `DescribeVpcs` and `DescribeSubnets` ([`ec2_network`]); S3 buckets,
 //! from the answers of S3's per-bucket calls, and the account's Block Public Access settings
-//! ([`s3`]).
+//! ([`s3`]); IAM users, roles and customer managed policies from `get-account-authorization-details`
+//! output or the collector's IAM calls ([`iam`]); CloudTrail trails ([`cloudtrail`]).
 
+pub mod cloudtrail;
 pub mod deleted;
 pub mod ec2;
 pub mod ec2_instance;
 pub mod ec2_network;
+pub mod iam;
 pub mod s3;
 
 use super::config_item::{arn_part, parse_item, region_of_zone};
