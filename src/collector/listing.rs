@@ -113,6 +113,30 @@ impl Listing {
         self.unmapped.push(format!("{id}: {why}"));
         self.seen.insert(id);
     }
+
+    /// Adds what describing each listed resource found, in order.
+    fn take(&mut self, found: Vec<Found>) {
+        for outcome in found {
+            match outcome {
+                Found::Nothing => {}
+                Found::Unlisted(why) => self.unmapped.push(why),
+                Found::Described(id, mapped) => self.add(Some(id), mapped.map(|item| *item)),
+                Found::Failed(id, e) => self.failed(id, &e),
+            }
+        }
+    }
+}
+
+/// What describing one listed resource found.
+enum Found {
+    /// Nothing to record: gone by now, or not in this region.
+    Nothing,
+    /// A listing entry that names no resource, with why.
+    Unlisted(String),
+    /// The resource (its id) and its item, or why it could not be mapped.
+    Described(String, Result<Box<DescribedItem>, DescribeError>),
+    /// The resource (its id) exists but could not be described.
+    Failed(String, AwsError),
 }
 
 /// Lists every resource of `resource_type` in `region` of the account `account_id` (the one

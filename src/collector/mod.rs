@@ -8,6 +8,7 @@
 //! `app::collect`.
 
 pub mod aws;
+pub mod each;
 pub mod listing;
 pub mod trail;
 

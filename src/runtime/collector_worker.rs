@@ -105,7 +105,7 @@ pub fn collector_from_file(app: &App, settings: &CollectorSettings) -> Result<Co
 }
 
 /// Until `stop`: sweeps each account when its interval has passed (the first time at once).
-pub(super) fn run_sweeps(app: &App, stop: &AtomicBool, sweeps: &AtomicUsize) {
+pub fn run_sweeps(app: &App, stop: &AtomicBool, sweeps: &AtomicUsize) {
     let collector = app.collector();
     if collector.accounts.is_empty() {
         return;
@@ -133,7 +133,7 @@ pub(super) fn run_sweeps(app: &App, stop: &AtomicBool, sweeps: &AtomicUsize) {
 /// Until `stop`: describes again the resources API calls named (a second after the last
 /// call), and reads each account's new trail files when its poll interval has passed or its
 /// queue announced some. Never waits for a sweep.
-pub(super) fn run_follower(app: &App, stop: &AtomicBool) {
+pub fn run_follower(app: &App, stop: &AtomicBool) {
     let collector = app.collector();
     if collector.accounts.is_empty() {
         return;
@@ -179,7 +179,7 @@ pub(super) fn run_follower(app: &App, stop: &AtomicBool) {
 
 /// Until `stop`: waits for the notifications of `account`'s trail queue, and has its trail
 /// read when some come. A failing queue is retried after a pause.
-pub(super) fn run_trail_queue(app: &App, account: &CollectorAccount, stop: &AtomicBool) {
+pub fn run_trail_queue(app: &App, account: &CollectorAccount, stop: &AtomicBool) {
     while !stop.load(Ordering::SeqCst) {
         if let Err(e) = app.watch_trail_queue(account) {
             tracing::warn!(account = %account.name, error = %e, "trail queue receive failed");

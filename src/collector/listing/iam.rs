@@ -3,9 +3,10 @@
 //! names it, so the two give the same item. Each description is put in the shape of
 //! `get-account-authorization-details` output for the mapping to read.
 
-use super::{text, unreadable, Listing};
+use super::{text, unreadable, Found, Listing};
 use crate::collector::aws::iam::{call, call_if_exists, list_all, pages};
 use crate::collector::aws::{AwsClient, AwsError};
+use crate::collector::each::describe_each;
 use crate::ingest::describe::iam::{self, Attachment, IamContext, GROUP, POLICY, ROLE, USER};
 use crate::ingest::describe::DescribedItem;
 use crate::model::Timestamp;
@@ -17,8 +18,7 @@ pub(super) fn list(
     resource_type: &str,
     captured_at: Timestamp,
 ) -> Result<Listing, AwsError> {
-    let mut listing = Listing::default();
-    match resource_type {
+    let found = match resource_type {
         USER | ROLE => {
             let (operation, list_key, id_key, name_key) = if resource_type == USER {
                 ("ListUsers", "Users", "UserId", "UserName")
@@ -26,12 +26,9 @@ pub(super) fn list(
                 ("ListRoles", "Roles", "RoleId", "RoleName")
             };
             let ctx = context(client)?;
-            for entry in list_all(client, operation, &[], list_key)? {
+            describe_each(list_all(client, operation, &[], list_key)?, |entry| {
                 let (Some(id), Some(name)) = (text(&entry, id_key), text(&entry, name_key)) else {
-                    listing
-                        .unmapped
-                        .push(format!("{operation}: an entry without a name or id"));
-                    continue;
+                    return Found::Unlisted(format!("{operation}: an entry without a name or id"));
                 };
                 let described = if resource_type == USER {
                     describe_user(client, &name, &ctx, captured_at)
@@ -40,30 +37,27 @@ pub(super) fn list(
                 };
                 match described {
                     // The name is gone by now, or is someone else's (deleted and made again).
-                    Ok(None) => {}
-                    Ok(Some(item)) if item.item.resource_id != id => {}
-                    Ok(Some(item)) => listing.add(Some(id), Ok(item)),
-                    Err(e) => listing.failed(id, &e),
+                    Ok(None) => Found::Nothing,
+                    Ok(Some(item)) if item.item.resource_id != id => Found::Nothing,
+                    Ok(Some(item)) => Found::Described(id, Ok(Box::new(item))),
+                    Err(e) => Found::Failed(id, e),
                 }
-            }
+            })
         }
-        POLICY => {
-            for entry in local_policies(client)? {
-                let (Some(id), Some(arn)) = (text(&entry, "PolicyId"), text(&entry, "Arn")) else {
-                    listing
-                        .unmapped
-                        .push("ListPolicies: an entry without an id or ARN".into());
-                    continue;
-                };
-                match describe_policy(client, &arn, captured_at) {
-                    Ok(None) => {}
-                    Ok(Some(item)) => listing.add(Some(id), Ok(item)),
-                    Err(e) => listing.failed(id, &e),
-                }
+        POLICY => describe_each(local_policies(client)?, |entry| {
+            let (Some(id), Some(arn)) = (text(&entry, "PolicyId"), text(&entry, "Arn")) else {
+                return Found::Unlisted("ListPolicies: an entry without an id or ARN".into());
+            };
+            match describe_policy(client, &arn, captured_at) {
+                Ok(None) => Found::Nothing,
+                Ok(Some(item)) => Found::Described(id, Ok(Box::new(item))),
+                Err(e) => Found::Failed(id, e),
             }
-        }
+        }),
         other => return Err(super::not_collected(other)),
-    }
+    };
+    let mut listing = Listing::default();
+    listing.take(found);
     Ok(listing)
 }
 

@@ -1,43 +1,43 @@
 //! S3 listings: buckets (each with its settings) and the account's Block Public Access.
 
-use super::{unreadable, Listing};
+use super::{unreadable, Found, Listing};
 use crate::collector::aws::{s3, AwsClient, AwsError};
+use crate::collector::each::describe_each;
 use crate::ingest::describe::s3 as describe_s3;
 use crate::ingest::describe::DescribedItem;
 use crate::model::Timestamp;
 
-/// Every bucket S3 lists, kept when located in `region`. One that S3 says is gone by the time
-/// it is asked about is not seen; one that fails otherwise (its location or one of its
-/// settings) is seen but unmapped, while the others go on.
+/// Every bucket S3 lists, kept when located in `region`, described a few at once. One that S3
+/// says is gone by the time it is asked about is not seen; one that fails otherwise (its
+/// location or one of its settings) is seen but unmapped, while the others go on.
 pub(super) fn list_buckets(
     client: &AwsClient,
     region: &str,
     account_id: &str,
     captured_at: Timestamp,
 ) -> Result<Listing, AwsError> {
-    let mut listing = Listing::default();
-    for bucket in s3::list_buckets(client, region, None)? {
+    let buckets = s3::list_buckets(client, region, None)?;
+    let found = describe_each(buckets, |bucket| {
         let location = match located(client, region, &bucket) {
             Ok(Some(location)) => location,
-            Ok(None) => continue,
-            Err(e) => {
-                // Perhaps in this region: not to be taken for deleted.
-                listing.failed(bucket.name, &e);
-                continue;
-            }
+            Ok(None) => return Found::Nothing,
+            // Perhaps in this region: not to be taken for deleted.
+            Err(e) => return Found::Failed(bucket.name, e),
         };
         if location != region {
-            continue;
+            return Found::Nothing;
         }
         match s3::describe_bucket(client, &bucket, region, account_id) {
-            Ok(Some(description)) => listing.add(
-                Some(bucket.name),
-                describe_s3::bucket_item(description, captured_at),
+            Ok(Some(description)) => Found::Described(
+                bucket.name,
+                describe_s3::bucket_item(description, captured_at).map(Box::new),
             ),
-            Ok(None) => {}
-            Err(e) => listing.failed(bucket.name, &e),
+            Ok(None) => Found::Nothing,
+            Err(e) => Found::Failed(bucket.name, e),
         }
-    }
+    });
+    let mut listing = Listing::default();
+    listing.take(found);
     Ok(listing)
 }
 
