@@ -13,6 +13,10 @@ pub fn agent() -> &'static ureq::Agent {
             .http_status_as_error(false)
             .max_redirects(0)
             .user_agent(concat!("conftrail/", env!("CARGO_PKG_VERSION")))
+            // The collector describes several resources of one endpoint at once, and
+            // remediation runs several actions: each keeps its connection (ureq keeps 3).
+            .max_idle_connections_per_host(8)
+            .max_idle_connections(64)
             .build()
             .into()
     })

@@ -46,17 +46,6 @@ fn group_ids(moto: &Moto) -> Vec<String> {
     serde_json::from_str(&out).expect("ids")
 }
 
-fn verdict(data: &Path, moto: &Moto, rule: &str, id: &str) -> String {
-    let summary = json(&moto.conftrail(data, &["compliance", "--rule", rule, "--json"]));
-    summary["verdicts"]
-        .as_array()
-        .expect("verdicts")
-        .iter()
-        .find(|v| v["resourceId"] == id)
-        .map(|v| v["compliance"].as_str().unwrap_or_default().to_string())
-        .unwrap_or_else(|| panic!("no verdict of {rule} on {id}: {summary}"))
-}
-
 #[test]
 fn a_sweep_records_judges_skips_the_unchanged_and_records_deletions() {
     let moto = Moto::start();
@@ -83,13 +72,10 @@ fn a_sweep_records_judges_skips_the_unchanged_and_records_deletions() {
     assert_eq!(scope["newVersions"], all.len(), "{shown}");
     assert_eq!(scope["errors"], serde_json::json!([]), "{shown}");
     assert_eq!(
-        verdict(&data, &moto, "restricted-ssh", &open),
+        moto.verdict(&data, "restricted-ssh", &open),
         "NON_COMPLIANT"
     );
-    assert_eq!(
-        verdict(&data, &moto, "restricted-ssh", &closed),
-        "COMPLIANT"
-    );
+    assert_eq!(moto.verdict(&data, "restricted-ssh", &closed), "COMPLIANT");
 
     // The item is AWS Config's shape, with the region and account the sweep knows.
     let item = json(&moto.conftrail(&data, &["show", SG, &open, "--json"]));
@@ -126,7 +112,7 @@ fn a_sweep_records_judges_skips_the_unchanged_and_records_deletions() {
     assert_eq!(scope["newVersions"], 1, "{shown}");
     assert_eq!(scope["deleted"], 1, "{shown}");
     assert_eq!(scope["resources"], all.len() - 1, "{shown}");
-    assert_eq!(verdict(&data, &moto, "restricted-ssh", &open), "COMPLIANT");
+    assert_eq!(moto.verdict(&data, "restricted-ssh", &open), "COMPLIANT");
     let history = json(&moto.conftrail(&data, &["history", SG, &closed, "--json"]));
     let latest = &history["configurationItems"][0];
     assert_eq!(
@@ -439,29 +425,9 @@ fn a_cloudtrail_call_gets_the_resource_described_again_and_linked_to_it() {
         "[[collector.accounts]]\nname = \"sandbox\"\nregions = [\"us-east-1\"]\ninterval = \"1h\"\n",
     );
     let timeline_path = format!("/v1/resources/{SG}/{group}/timeline");
-    let versions = |timeline: &Value| -> Vec<Value> {
-        timeline["entries"]
-            .as_array()
-            .map(|entries| {
-                entries
-                    .iter()
-                    .filter(|e| e.get("version").is_some())
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let versions = common::server::timeline_versions;
     let wait_for = |what: &str, done: &dyn Fn(&Value) -> bool| -> Value {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        loop {
-            let (_, body) = server.request(common::server::READ, "GET", &timeline_path, None);
-            let timeline: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-            if done(&timeline) {
-                return timeline;
-            }
-            assert!(std::time::Instant::now() < deadline, "{what}: {body}");
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
+        server.wait_json(&timeline_path, what, done)
     };
     wait_for("the first sweep", &|t| versions(t).len() == 1);
 
@@ -578,11 +544,11 @@ fn instances_vpcs_and_subnets_are_collected_and_a_terminated_instance_is_deleted
         "{item}"
     );
     assert_eq!(
-        verdict(&data, &moto, "ec2-instance-no-world-open-ssh", &instance),
+        moto.verdict(&data, "ec2-instance-no-world-open-ssh", &instance),
         "NON_COMPLIANT"
     );
     assert_eq!(
-        verdict(&data, &moto, "ec2-instance-no-public-ip", &instance),
+        moto.verdict(&data, "ec2-instance-no-public-ip", &instance),
         "NON_COMPLIANT"
     );
 

@@ -92,21 +92,6 @@ fn unique_ids(moto: &Moto) -> Value {
     serde_json::from_str(&out).expect("ids")
 }
 
-fn show(data: &Path, moto: &Moto, resource_type: &str, id: &str) -> Value {
-    json(&moto.conftrail(data, &["show", resource_type, id, "--json"]))
-}
-
-fn verdict(data: &Path, moto: &Moto, rule: &str, id: &str) -> String {
-    let summary = json(&moto.conftrail(data, &["compliance", "--rule", rule, "--json"]));
-    summary["verdicts"]
-        .as_array()
-        .expect("verdicts")
-        .iter()
-        .find(|v| v["resourceId"] == id)
-        .map(|v| v["compliance"].as_str().unwrap_or_default().to_string())
-        .unwrap_or_else(|| panic!("no verdict of {rule} on {id}: {summary}"))
-}
-
 /// A relationship as AWS Config writes it (stream spelling).
 fn related(resource_type: &str, id: &Value, name: &str, relationship: &str) -> Value {
     json!({"resourceType": resource_type, "resourceId": id, "resourceName": name, "name": relationship})
@@ -165,7 +150,7 @@ fn iam_and_trails_are_recorded_judged_and_followed() {
     }
 
     // alice: AWS Config's user item, with the MFA device and login profile the collector adds.
-    let alice = show(&data, &moto, USER, ids["alice"].as_str().expect("id"));
+    let alice = moto.show(&data, USER, ids["alice"].as_str().expect("id"));
     assert_eq!(alice["resourceName"], "alice", "{alice}");
     assert_eq!(alice["awsRegion"], "global", "{alice}");
     assert_eq!(alice["availabilityZone"], "Not Applicable", "{alice}");
@@ -227,7 +212,7 @@ fn iam_and_trails_are_recorded_judged_and_followed() {
     );
 
     // bob: no MFA (an empty list, not an unknown), an access key, an inline policy decoded.
-    let bob = show(&data, &moto, USER, ids["bob"].as_str().expect("id"));
+    let bob = moto.show(&data, USER, ids["bob"].as_str().expect("id"));
     let config = &bob["configuration"];
     assert_eq!(config["mfaDevices"], json!([]), "{bob}");
     let inline = &config["userPolicyList"][0];
@@ -258,7 +243,7 @@ fn iam_and_trails_are_recorded_judged_and_followed() {
     );
 
     // The role: its trust policy decoded, its policies, the link to the customer policy.
-    let app = show(&data, &moto, ROLE, ids["app"].as_str().expect("id"));
+    let app = moto.show(&data, ROLE, ids["app"].as_str().expect("id"));
     assert_eq!(app["resourceName"], "app", "{app}");
     assert_eq!(app["awsRegion"], "global", "{app}");
     let config = &app["configuration"];
@@ -293,7 +278,7 @@ fn iam_and_trails_are_recorded_judged_and_followed() {
     );
 
     // The policy: the default version's document, and who it is attached to.
-    let policy = show(&data, &moto, POLICY, ids["ops-read"].as_str().expect("id"));
+    let policy = moto.show(&data, POLICY, ids["ops-read"].as_str().expect("id"));
     assert_eq!(policy["ARN"], POLICY_ARN, "{policy}");
     assert_eq!(policy["resourceName"], "ops-read", "{policy}");
     let config = &policy["configuration"];
@@ -323,7 +308,7 @@ fn iam_and_trails_are_recorded_judged_and_followed() {
     );
 
     // The trails, named by name in their home region, with their status and selectors.
-    let audit = show(&data, &moto, TRAIL, "audit");
+    let audit = moto.show(&data, TRAIL, "audit");
     assert_eq!(audit["awsRegion"], "us-east-1", "{audit}");
     assert_eq!(audit["availabilityZone"], "Regional", "{audit}");
     assert_eq!(
@@ -348,7 +333,7 @@ fn iam_and_trails_are_recorded_judged_and_followed() {
         "{audit}"
     );
     assert_eq!(supplementary["Tags"], json!([]), "{audit}");
-    let paused = show(&data, &moto, TRAIL, "paused");
+    let paused = moto.show(&data, TRAIL, "paused");
     assert_eq!(
         paused["supplementaryConfiguration"]["TrailStatus"],
         json!({"isLogging": false}),
@@ -362,11 +347,11 @@ fn iam_and_trails_are_recorded_judged_and_followed() {
     // The managed rule reads the MFA devices collected.
     let rule = "iam-user-mfa-enabled";
     assert_eq!(
-        verdict(&data, &moto, rule, ids["alice"].as_str().expect("id")),
+        moto.verdict(&data, rule, ids["alice"].as_str().expect("id")),
         "COMPLIANT"
     );
     assert_eq!(
-        verdict(&data, &moto, rule, ids["bob"].as_str().expect("id")),
+        moto.verdict(&data, rule, ids["bob"].as_str().expect("id")),
         "NON_COMPLIANT"
     );
 
@@ -416,8 +401,8 @@ fn iam_and_trails_are_recorded_judged_and_followed() {
     ] {
         let id = ids[name].as_str().expect("id");
         assert_eq!(
-            leave_out(show(&ingested, &moto, resource_type, id), keys),
-            leave_out(show(&data, &moto, resource_type, id), keys),
+            leave_out(moto.show(&ingested, resource_type, id), keys),
+            leave_out(moto.show(&data, resource_type, id), keys),
             "{resource_type} {name}"
         );
     }
@@ -468,7 +453,7 @@ fn iam_and_trails_are_recorded_judged_and_followed() {
         latest["ARN"], "arn:aws:iam::123456789012:user/bob",
         "{history}"
     );
-    let audit = show(&data, &moto, TRAIL, "audit");
+    let audit = moto.show(&data, TRAIL, "audit");
     assert_eq!(
         audit["supplementaryConfiguration"]["TrailStatus"],
         json!({"isLogging": false}),
@@ -482,25 +467,8 @@ fn iam_and_trails_are_recorded_judged_and_followed() {
 
 /// A CloudTrail record of `event` by mallory, now, with these request parameters.
 fn trail_record(source: &str, event: &str, parameters: Value, event_id: &str) -> String {
-    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
-    json!({"Records": [{
-        "eventVersion": "1.09",
-        "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLE", "accountId": ACCOUNT,
-            "arn": format!("arn:aws:iam::{ACCOUNT}:user/mallory"), "userName": "mallory"},
-        "eventTime": now.to_string(),
-        "eventSource": source,
-        "eventName": event,
-        "awsRegion": "us-east-1",
-        "sourceIPAddress": "203.0.113.7",
-        "userAgent": "aws-cli/2.15",
-        "requestParameters": parameters,
-        "responseElements": null,
-        "eventID": event_id,
-        "eventType": "AwsApiCall",
-        "readOnly": false,
-        "recipientAccountId": ACCOUNT
-    }]})
-    .to_string()
+    let record = common::moto::trail_record(source, event, parameters, json!({}), event_id);
+    json!({ "Records": [record] }).to_string()
 }
 
 #[test]

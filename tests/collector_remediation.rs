@@ -5,7 +5,7 @@
 mod common;
 
 use common::moto::Moto;
-use common::server::{Server, READ};
+use common::server::{timeline_versions, Server, READ};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -65,11 +65,7 @@ fn versions(server: &Server, resource_type: &str, id: &str) -> usize {
         &format!("/v1/resources/{resource_type}/{id}/timeline"),
         None,
     );
-    let timeline: Value = serde_json::from_str(&body).expect("json");
-    timeline["entries"]
-        .as_array()
-        .map(|e| e.iter().filter(|e| e.get("version").is_some()).count())
-        .unwrap_or_default()
+    timeline_versions(&serde_json::from_str(&body).expect("json")).len()
 }
 
 #[test]

@@ -78,21 +78,6 @@ fn scope<'r>(report: &'r Value, resource_type: &str) -> &'r Value {
         .unwrap_or_else(|| panic!("no {resource_type} scope: {report}"))
 }
 
-fn verdict(data: &Path, moto: &Moto, rule: &str, id: &str) -> String {
-    let summary = json(&moto.conftrail(data, &["compliance", "--rule", rule, "--json"]));
-    summary["verdicts"]
-        .as_array()
-        .expect("verdicts")
-        .iter()
-        .find(|v| v["resourceId"] == id)
-        .map(|v| v["compliance"].as_str().unwrap_or_default().to_string())
-        .unwrap_or_else(|| panic!("no verdict of {rule} on {id}: {summary}"))
-}
-
-fn show(data: &Path, moto: &Moto, resource_type: &str, id: &str) -> Value {
-    json(&moto.conftrail(data, &["show", resource_type, id, "--json"]))
-}
-
 #[test]
 fn buckets_and_the_account_block_are_recorded_judged_and_followed() {
     let moto = Moto::start();
@@ -121,7 +106,7 @@ fn buckets_and_the_account_block_are_recorded_judged_and_followed() {
     );
 
     // The items are AWS Config's.
-    let item = show(&data, &moto, BUCKET, "public-read");
+    let item = moto.show(&data, BUCKET, "public-read");
     assert_eq!(item["awsRegion"], "us-east-1", "{item}");
     assert_eq!(item["awsAccountId"], ACCOUNT, "{item}");
     assert_eq!(item["ARN"], "arn:aws:s3:::public-read", "{item}");
@@ -164,7 +149,7 @@ fn buckets_and_the_account_block_are_recorded_judged_and_followed() {
         assert!(supplementary.get(absent).is_none(), "{absent}: {item}");
     }
 
-    let item = show(&data, &moto, BUCKET, "public-write");
+    let item = moto.show(&data, BUCKET, "public-write");
     let grants = item["supplementaryConfiguration"]["AccessControlList"]["grantList"]
         .as_array()
         .expect("grantList");
@@ -178,14 +163,14 @@ fn buckets_and_the_account_block_are_recorded_judged_and_followed() {
         "the owner's grant: {item}"
     );
 
-    let item = show(&data, &moto, BUCKET, "public-policy");
+    let item = moto.show(&data, BUCKET, "public-policy");
     let policy = item["supplementaryConfiguration"]["BucketPolicy"]["policyText"]
         .as_str()
         .expect("policy text");
     let policy: Value = serde_json::from_str(policy).expect("the policy is JSON");
     assert_eq!(policy["Statement"][0]["Principal"], "*", "{item}");
 
-    let item = show(&data, &moto, BUCKET, "versioned");
+    let item = moto.show(&data, BUCKET, "versioned");
     assert_eq!(
         item["supplementaryConfiguration"]["BucketVersioningConfiguration"]["status"], "Enabled",
         "{item}"
@@ -197,7 +182,7 @@ fn buckets_and_the_account_block_are_recorded_judged_and_followed() {
         "{item}"
     );
 
-    let item = show(&data, &moto, BUCKET, "encrypted");
+    let item = moto.show(&data, BUCKET, "encrypted");
     assert_eq!(
         item["supplementaryConfiguration"]["ServerSideEncryptionConfiguration"]["rules"][0]
             ["applyServerSideEncryptionByDefault"]["sseAlgorithm"],
@@ -205,7 +190,7 @@ fn buckets_and_the_account_block_are_recorded_judged_and_followed() {
         "{item}"
     );
 
-    let item = show(&data, &moto, BUCKET, "blocked");
+    let item = moto.show(&data, BUCKET, "blocked");
     assert_eq!(
         item["supplementaryConfiguration"]["PublicAccessBlockConfiguration"],
         json!({"blockPublicAcls": true, "ignorePublicAcls": true,
@@ -213,7 +198,7 @@ fn buckets_and_the_account_block_are_recorded_judged_and_followed() {
         "{item}"
     );
 
-    let item = show(&data, &moto, ACCOUNT_BLOCK, ACCOUNT);
+    let item = moto.show(&data, ACCOUNT_BLOCK, ACCOUNT);
     assert_eq!(item["awsRegion"], "us-east-1", "{item}");
     assert_eq!(item["configurationItemStatus"], "OK", "{item}");
     assert_eq!(
@@ -265,7 +250,7 @@ fn buckets_and_the_account_block_are_recorded_judged_and_followed() {
     for (rule, buckets) in expected {
         for (bucket, compliance) in buckets {
             assert_eq!(
-                verdict(&data, &moto, rule, bucket),
+                moto.verdict(&data, rule, bucket),
                 *compliance,
                 "{rule} on {bucket}"
             );
@@ -321,12 +306,7 @@ fn buckets_and_the_account_block_are_recorded_judged_and_followed() {
         "{history}"
     );
     assert_eq!(
-        verdict(
-            &data,
-            &moto,
-            "s3-bucket-public-read-prohibited",
-            "versioned"
-        ),
+        moto.verdict(&data, "s3-bucket-public-read-prohibited", "versioned"),
         "NON_COMPLIANT"
     );
 
@@ -355,29 +335,9 @@ fn a_cloudtrail_call_on_a_bucket_gets_it_described_again() {
         "[[collector.accounts]]\nname = \"sandbox\"\nregions = [\"us-east-1\"]\ntypes = [\"AWS::S3::Bucket\"]\ninterval = \"1h\"\n",
     );
     let timeline_path = format!("/v1/resources/{BUCKET}/shared/timeline");
-    let versions = |timeline: &Value| -> Vec<Value> {
-        timeline["entries"]
-            .as_array()
-            .map(|entries| {
-                entries
-                    .iter()
-                    .filter(|e| e.get("version").is_some())
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let versions = common::server::timeline_versions;
     let wait_for = |what: &str, done: &dyn Fn(&Value) -> bool| -> Value {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        loop {
-            let (_, body) = server.request(common::server::READ, "GET", &timeline_path, None);
-            let timeline: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
-            if done(&timeline) {
-                return timeline;
-            }
-            assert!(std::time::Instant::now() < deadline, "{what}: {body}");
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
+        server.wait_json(&timeline_path, what, done)
     };
     wait_for("the first sweep", &|t| versions(t).len() == 1);
 

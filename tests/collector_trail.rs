@@ -5,9 +5,9 @@
 mod common;
 
 use common::moto::{trail_record, Moto, ACCOUNT};
-use common::server::{Server, READ};
+use common::server::{timeline_versions, Server, READ};
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const SG: &str = "AWS::EC2::SecurityGroup";
 const BUCKET: &str = "trail-logs";
@@ -58,23 +58,9 @@ fn describe_record(event_id: &str) -> Value {
     )
 }
 
-fn status(server: &Server) -> Value {
-    let (code, body) = server.request(READ, "GET", "/v1/collector/status", None);
-    assert_eq!(code, 200, "{body}");
-    serde_json::from_str(&body).expect("json")
-}
-
 /// Polls the collector's status until `done` holds (a minute at most).
 fn wait_status(server: &Server, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let status = status(server);
-        if done(&status) {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "{what}: {status}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    server.wait_json("/v1/collector/status", what, done)
 }
 
 fn files_read(status: &Value) -> u64 {
@@ -114,23 +100,10 @@ fn a_call_in_a_new_trail_file_gets_its_group_described_again_and_no_file_is_read
         &[(log_key("1005", "a1"), vec![ingress_record(&group, opened)])],
     );
     let timeline_path = format!("/v1/resources/{SG}/{group}/timeline");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let latest = loop {
-        let (_, body) = server.request(READ, "GET", &timeline_path, None);
-        let timeline: Value = serde_json::from_str(&body).expect("json");
-        let versions: Vec<Value> = timeline["entries"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|e| e.get("version").is_some())
-            .cloned()
-            .collect();
-        if versions.len() == 2 {
-            break versions[1].clone();
-        }
-        assert!(Instant::now() < deadline, "no second version: {timeline}");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let timeline = server.wait_json(&timeline_path, "a second version", |t| {
+        timeline_versions(t).len() == 2
+    });
+    let latest = &timeline_versions(&timeline)[1];
     assert!(
         latest["apiCalls"]
             .as_array()

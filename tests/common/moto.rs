@@ -171,6 +171,23 @@ impl Moto {
         )
     }
 
+    /// The verdict `rule` gave the resource `id` in the store at `data` (`compliance --json`).
+    pub fn verdict(&self, data: &Path, rule: &str, id: &str) -> String {
+        let summary = stdout_json(&self.conftrail(data, &["compliance", "--rule", rule, "--json"]));
+        summary["verdicts"]
+            .as_array()
+            .expect("verdicts")
+            .iter()
+            .find(|v| v["resourceId"] == id)
+            .map(|v| v["compliance"].as_str().unwrap_or_default().to_string())
+            .unwrap_or_else(|| panic!("no verdict of {rule} on {id}: {summary}"))
+    }
+
+    /// The latest item of a resource in the store at `data` (`show --json`).
+    pub fn show(&self, data: &Path, resource_type: &str, id: &str) -> serde_json::Value {
+        stdout_json(&self.conftrail(data, &["show", resource_type, id, "--json"]))
+    }
+
     /// `conftrail --data-dir DIR ARGS...` with this server's environment.
     pub fn conftrail(&self, data_dir: &Path, args: &[&str]) -> std::process::Output {
         Command::new(env!("CARGO_BIN_EXE_conftrail"))
@@ -223,4 +240,15 @@ pub fn trail_record(
         record.extend(extra);
     }
     record
+}
+
+/// A command's standard output as JSON (this file is also part of a benchmark, which has no
+/// `common::json`).
+fn stdout_json(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "output is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
 }

@@ -99,6 +99,26 @@ impl Server {
         (status, response.body_mut().read_to_string().expect("body"))
     }
 
+    /// GETs `path` (read token) until `done` holds of its JSON answer, a minute at most.
+    pub fn wait_json(
+        &self,
+        path: &str,
+        what: &str,
+        done: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (_, body) = self.request(READ, "GET", path, None);
+            let answer: serde_json::Value =
+                serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);
+            if done(&answer) {
+                return answer;
+            }
+            assert!(Instant::now() < deadline, "{what}: {body}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -126,4 +146,15 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The configuration versions of a `/v1/resources/{type}/{id}/timeline` answer, oldest first.
+pub fn timeline_versions(timeline: &serde_json::Value) -> Vec<serde_json::Value> {
+    timeline["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e.get("version").is_some())
+        .cloned()
+        .collect()
 }
