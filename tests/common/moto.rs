@@ -208,7 +208,7 @@ impl Drop for Moto {
     }
 }
 
-/// A CloudTrail record of a successful call by mallory in us-east-1, now: `event` of
+/// A CloudTrail record of a successful call by mallory in us-east-1, this second: `event` of
 /// `source` (`ec2.amazonaws.com`) with its request parameters, and `extra` members (such as
 /// `resources`) added.
 pub fn trail_record(
@@ -218,7 +218,9 @@ pub fn trail_record(
     extra: serde_json::Value,
     event_id: &str,
 ) -> serde_json::Value {
-    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
+    // CloudTrail writes whole seconds: rounded up, so a version recorded earlier in this
+    // second is not taken for one made after the call.
+    let now = (chrono::Utc::now() + chrono::Duration::seconds(1)).format("%Y-%m-%dT%H:%M:%SZ");
     let mut record = serde_json::json!({
         "eventVersion": "1.09",
         "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLE", "accountId": ACCOUNT,
