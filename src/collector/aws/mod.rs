@@ -92,9 +92,7 @@ pub fn decode_answer(
     body: &[u8],
 ) -> Result<serde_json::Value, AwsError> {
     let unreadable = |reason: String| AwsError::Answer { operation, reason };
-    let op = model
-        .operation(operation)
-        .ok_or_else(|| unreadable(format!("the {} model has no such operation", model.service)))?;
+    let op = operation_of(model, operation)?;
     let root = xml::parse(body).map_err(|e| unreadable(e.to_string()))?;
     let Some(output) = &op.output else {
         return Ok(serde_json::Value::Object(Default::default()));
@@ -109,6 +107,17 @@ pub fn decode_answer(
     xml::decode(model, element, output).map_err(|e| unreadable(e.to_string()))
 }
 
+/// The operation as the model describes it; an error when the model lacks it (a build defect).
+fn operation_of<'m>(
+    model: &'m model::ServiceModel,
+    operation: &'static str,
+) -> Result<&'m model::Operation, AwsError> {
+    model.operation(operation).ok_or_else(|| AwsError::Answer {
+        operation,
+        reason: format!("the {} model has no such operation", model.service),
+    })
+}
+
 /// Decodes a rest-xml answer (S3, S3 Control) as the operation's output shape. With a payload
 /// member, the body is that member: its root element decoded as the member's shape, or, for a
 /// string or blob (`GetBucketPolicy`'s `Policy`), the body's text. Without one, the root element
@@ -120,9 +129,7 @@ pub fn decode_rest_answer(
 ) -> Result<serde_json::Value, AwsError> {
     use serde_json::{Map, Value};
     let unreadable = |reason: String| AwsError::Answer { operation, reason };
-    let op = model
-        .operation(operation)
-        .ok_or_else(|| unreadable(format!("the {} model has no such operation", model.service)))?;
+    let op = operation_of(model, operation)?;
     let Some(output) = &op.output else {
         return Ok(Value::Object(Map::new()));
     };
@@ -165,9 +172,7 @@ pub fn decode_json_answer(
 ) -> Result<serde_json::Value, AwsError> {
     use serde_json::{Map, Value};
     let unreadable = |reason: String| AwsError::Answer { operation, reason };
-    let op = model
-        .operation(operation)
-        .ok_or_else(|| unreadable(format!("the {} model has no such operation", model.service)))?;
+    let op = operation_of(model, operation)?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(Map::new()));
     }
