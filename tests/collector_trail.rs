@@ -118,13 +118,26 @@ fn a_call_in_a_new_trail_file_gets_its_group_described_again_and_no_file_is_read
     );
     assert!(body.contains("NON_COMPLIANT"), "{body}");
 
-    // A later file is read too; neither is read again on the next looks.
+    // A file that is not JSON is reported and passed; the file after it is read too; none is
+    // read again on the next looks.
+    moto.python(&format!(
+        "import gzip\ns3.put_object(Bucket='{BUCKET}', Key='{}', Body=gzip.compress(b'{{\"Records\": [not json'))",
+        log_key("1007", "broken")
+    ));
     let described = "1c2d3e4f-5061-7283-94a5-b6c7d8e9f0a1";
     put_log_files(
         &moto,
         &[(log_key("1010", "b2"), vec![describe_record(described)])],
     );
-    let status = wait_status(&server, "the second file", |s| files_read(s) == 2);
+    let status = wait_status(&server, "the two later files", |s| files_read(s) == 3);
+    let trail = &status["accounts"][0]["trail"];
+    assert_eq!(trail["rejected"], 1, "{status}");
+    assert!(
+        trail["lastRejected"]
+            .as_str()
+            .is_some_and(|p| p.contains("_broken.json.gz")),
+        "the rejected file is named: {status}"
+    );
     let cursor = &status["trails"][0];
     assert_eq!(cursor["accountId"], ACCOUNT, "{status}");
     assert_eq!(cursor["lastFile"], log_key("1010", "b2"), "{status}");
@@ -135,7 +148,7 @@ fn a_call_in_a_new_trail_file_gets_its_group_described_again_and_no_file_is_read
     std::thread::sleep(Duration::from_secs(3));
     let (_, metrics) = server.request(READ, "GET", "/metrics", None);
     assert!(
-        metrics.contains("conftrail_collector_trail_files_total{outcome=\"read\"} 2\n"),
+        metrics.contains("conftrail_collector_trail_files_total{outcome=\"read\"} 3\n"),
         "{metrics}"
     );
     let (_, events) = server.request(

@@ -134,6 +134,11 @@ pub struct TrailState {
     /// Why the last look failed, if it did (the next look tries again from the same file).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// Records (or whole files) rejected since the server started: read, reported, passed.
+    pub rejected: u64,
+    /// The last of them, with its file and place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_rejected: Option<String>,
 }
 
 impl CollectorAccount {

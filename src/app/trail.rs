@@ -3,7 +3,7 @@
 //! again), then its cursor kept durably. A restart resumes at the cursor.
 
 use super::accounts::{CollectorAccount, TrailState};
-use super::ingest::IngestReport;
+use super::ingest::{IngestReport, ProblemKind};
 use super::{App, AppError};
 use crate::collector::aws::{s3_objects, sqs};
 use crate::collector::trail::unread_log_files;
@@ -135,6 +135,16 @@ impl App {
 fn note_look(state: &mut TrailState, look: &TrailLook, outcome: &Result<(), AppError>, at: String) {
     state.files_read += look.files as u64;
     state.last_look_at = Some(at);
+    state.rejected += look.ingest.errors as u64;
+    if let Some(problem) = look
+        .ingest
+        .problems
+        .iter()
+        .rev()
+        .find(|p| p.kind == ProblemKind::Error)
+    {
+        state.last_rejected = Some(problem.to_string());
+    }
     state.last_error = match outcome {
         Err(e) => Some(e.to_string()),
         Ok(()) => (!look.errors.is_empty()).then(|| look.errors.join("; ")),
