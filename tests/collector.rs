@@ -39,6 +39,20 @@ fn collect(moto: &Moto, data: &Path, extra: &[&str]) -> (Option<i32>, Value, Str
     (out.status.code(), report, describe(&out))
 }
 
+/// Asserts that a sweep ended incomplete (exit status 4) with `why` in its first scope's
+/// errors and nothing deleted; returns what it printed.
+fn assert_incomplete((code, report, shown): (Option<i32>, Value, String), why: &str) -> String {
+    assert_eq!(code, Some(4), "{shown}");
+    let scope = &report["scopes"][0];
+    assert_eq!(scope["complete"], false, "{shown}");
+    assert_eq!(scope["deleted"], 0, "{shown}");
+    assert!(
+        scope["errors"][0].as_str().is_some_and(|e| e.contains(why)),
+        "{why} in: {shown}"
+    );
+    shown
+}
+
 fn group_ids(moto: &Moto) -> Vec<String> {
     let out = moto.python(
         "print(json.dumps([g['GroupId'] for g in ec2.describe_security_groups()['SecurityGroups']]))",
@@ -152,17 +166,7 @@ fn a_failed_listing_deletes_nothing_and_throttling_is_retried() {
             )
         })
     });
-    let (code, report, shown) = collect(&moto, &data, &endpoint);
-    assert_eq!(code, Some(4), "{shown}");
-    let scope = &report["scopes"][0];
-    assert_eq!(scope["complete"], false, "{shown}");
-    assert_eq!(scope["deleted"], 0, "{shown}");
-    assert!(
-        scope["errors"][0]
-            .as_str()
-            .is_some_and(|e| e.contains("InternalError") && e.contains("injected")),
-        "{shown}"
-    );
+    let shown = assert_incomplete(collect(&moto, &data, &endpoint), "InternalError: injected");
     assert!(
         shown.contains("INCOMPLETE") || shown.contains("InternalError"),
         "{shown}"
@@ -261,17 +265,7 @@ fn a_listing_cut_short_after_its_first_page_deletes_nothing() {
         assert_ne!(first, with_token, "moto's answer has the expected root: {first}");
         Some((200, with_token))
     });
-    let (code, report, shown) = collect(&moto, &data, &endpoint);
-    assert_eq!(code, Some(4), "{shown}");
-    let scope = &report["scopes"][0];
-    assert_eq!(scope["complete"], false, "{shown}");
-    assert_eq!(scope["deleted"], 0, "{shown}");
-    assert!(
-        scope["errors"][0]
-            .as_str()
-            .is_some_and(|e| e.contains("page 2 lost")),
-        "{shown}"
-    );
+    assert_incomplete(collect(&moto, &data, &endpoint), "page 2 lost");
     let pages: Vec<String> = proxy
         .seen()
         .into_iter()
@@ -438,17 +432,11 @@ fn a_cloudtrail_call_gets_the_resource_described_again_and_linked_to_it() {
         open_ssh()
     ));
     let event_id = "6f1f0a47-3b0e-4c51-9d2a-5d1c0b1e2f3a";
-    let (code, body) = server.request(
-        common::server::INGEST,
-        "POST",
-        "/v1/ingest",
-        Some(&trail_record(
-            "AuthorizeSecurityGroupIngress",
-            &group,
-            event_id,
-        )),
-    );
-    assert_eq!(code, 200, "{body}");
+    server.ingest(&trail_record(
+        "AuthorizeSecurityGroupIngress",
+        &group,
+        event_id,
+    ));
     let timeline = wait_for("a second version", &|t| versions(t).len() == 2);
     let latest = versions(&timeline).pop().expect("latest");
     let calls = latest["apiCalls"].as_array().expect("apiCalls");
@@ -468,17 +456,11 @@ fn a_cloudtrail_call_gets_the_resource_described_again_and_linked_to_it() {
 
     // The group is deleted; the DeleteSecurityGroup record gets its deletion recorded.
     moto.python(&format!("ec2.delete_security_group(GroupId='{group}')"));
-    let (code, body) = server.request(
-        common::server::INGEST,
-        "POST",
-        "/v1/ingest",
-        Some(&trail_record(
-            "DeleteSecurityGroup",
-            &group,
-            "0d6f7c36-9a0b-4a8e-8f53-2b1d3c4e5f60",
-        )),
-    );
-    assert_eq!(code, 200, "{body}");
+    server.ingest(&trail_record(
+        "DeleteSecurityGroup",
+        &group,
+        "0d6f7c36-9a0b-4a8e-8f53-2b1d3c4e5f60",
+    ));
     let timeline = wait_for("the deletion", &|t| {
         versions(t)
             .last()

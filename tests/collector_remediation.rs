@@ -204,13 +204,7 @@ fn an_aws_action_on_the_wrong_type_or_without_an_account_fails_at_once_saying_wh
     let file = bare.path().join("groups.json");
     let groups = moto.python("print(json.dumps(ec2.describe_security_groups(), default=str))");
     std::fs::write(&file, groups).expect("write");
-    let (code, body) = server.request(
-        common::server::INGEST,
-        "POST",
-        "/v1/ingest",
-        Some(&std::fs::read_to_string(&file).expect("read")),
-    );
-    assert_eq!(code, 200, "{body}");
+    server.ingest(&std::fs::read_to_string(&file).expect("read"));
     let jobs = settled_jobs(&server, "restricted-ssh");
     let message = jobs[0]["attempts"][0]["message"]
         .as_str()

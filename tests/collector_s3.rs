@@ -345,13 +345,7 @@ fn a_cloudtrail_call_on_a_bucket_gets_it_described_again() {
     // described again at once, with the creation date the sweep recorded (no spurious change).
     moto.python("s3.put_bucket_acl(Bucket='shared', ACL='public-read')");
     let event_id = "5b2d7c1e-8f3a-4e6b-9c0d-1a2b3c4d5e6f";
-    let (code, body) = server.request(
-        common::server::INGEST,
-        "POST",
-        "/v1/ingest",
-        Some(&trail_record("PutBucketAcl", "shared", event_id)),
-    );
-    assert_eq!(code, 200, "{body}");
+    server.ingest(&trail_record("PutBucketAcl", "shared", event_id));
     let timeline = wait_for("a second version", &|t| versions(t).len() == 2);
     let latest = versions(&timeline).pop().expect("latest");
     assert!(
@@ -388,17 +382,11 @@ fn a_cloudtrail_call_on_a_bucket_gets_it_described_again() {
 
     // The bucket is deleted; the DeleteBucket record gets its deletion recorded.
     moto.python("s3.delete_bucket(Bucket='shared')");
-    let (code, body) = server.request(
-        common::server::INGEST,
-        "POST",
-        "/v1/ingest",
-        Some(&trail_record(
-            "DeleteBucket",
-            "shared",
-            "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
-        )),
-    );
-    assert_eq!(code, 200, "{body}");
+    server.ingest(&trail_record(
+        "DeleteBucket",
+        "shared",
+        "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+    ));
     let timeline = wait_for("the deletion", &|t| {
         versions(t)
             .last()

@@ -99,6 +99,12 @@ impl Server {
         (status, response.body_mut().read_to_string().expect("body"))
     }
 
+    /// POSTs a document to `/v1/ingest` with the ingest token; asserts it was taken.
+    pub fn ingest(&self, body: &str) {
+        let (code, answer) = self.request(INGEST, "POST", "/v1/ingest", Some(body));
+        assert_eq!(code, 200, "{answer}");
+    }
+
     /// GETs `path` (read token) until `done` holds of its JSON answer, a minute at most.
     pub fn wait_json(
         &self,

@@ -179,6 +179,40 @@ struct IamResource {
     tags: Vec<(String, String)>,
 }
 
+/// A user's or role's name, id, ARN and creation time (`names` and `ids`: the member in IAM's
+/// answer and the key in AWS Config's item), and its configuration begun with them and its path,
+/// in AWS Config's order. Tags are read by the caller.
+fn principal(
+    f: &mut Fields,
+    resource_type: &'static str,
+    names: (&str, &str),
+    ids: (&str, &str),
+) -> Result<(IamResource, Map<String, Value>), DescribeError> {
+    let name = f.required_text(names.0)?;
+    let id = f.required_text(ids.0)?;
+    let arn = f.required_text("Arn")?;
+    let path = f.text("Path")?;
+    let created = f.time("CreateDate")?;
+    let mut configuration = Map::new();
+    configuration.insert("path".into(), path.into());
+    configuration.insert(names.1.into(), name.clone().into());
+    configuration.insert(ids.1.into(), id.clone().into());
+    configuration.insert("arn".into(), arn.clone().into());
+    configuration.insert(
+        "createDate".into(),
+        created.as_ref().map(format_time).into(),
+    );
+    let resource = IamResource {
+        resource_type,
+        id,
+        name,
+        arn,
+        created,
+        tags: Vec::new(),
+    };
+    Ok((resource, configuration))
+}
+
 fn iam_item(
     r: IamResource,
     mut configuration: Map<String, Value>,
@@ -230,11 +264,8 @@ pub fn user_item(
     captured_at: Timestamp,
 ) -> Result<DescribedItem, DescribeError> {
     let mut u = Fields::resource(user, "an IAM user")?;
-    let name = u.required_text("UserName")?;
-    let id = u.required_text("UserId")?;
-    let arn = u.required_text("Arn")?;
-    let path = u.text("Path")?;
-    let created = u.time("CreateDate")?;
+    let (mut resource, mut configuration) =
+        principal(&mut u, USER, ("UserName", "userName"), ("UserId", "userId"))?;
     let mut warnings = Vec::new();
     let mut relationships = Vec::new();
     let inline = u.objects("UserPolicyList", inline_policy)?;
@@ -257,15 +288,6 @@ pub fn user_item(
     }
     let attached = u.objects("AttachedManagedPolicies", attached_policy)?;
     let attached = attached_policies(attached, ctx, &mut relationships, &mut warnings);
-    let mut configuration = Map::new();
-    configuration.insert("path".into(), path.into());
-    configuration.insert("userName".into(), name.clone().into());
-    configuration.insert("userId".into(), id.clone().into());
-    configuration.insert("arn".into(), arn.clone().into());
-    configuration.insert(
-        "createDate".into(),
-        created.as_ref().map(format_time).into(),
-    );
     configuration.insert("userPolicyList".into(), inline.into());
     configuration.insert("groupList".into(), groups.into());
     configuration.insert("attachedManagedPolicies".into(), attached);
@@ -283,7 +305,7 @@ pub fn user_item(
         })?;
         configuration.insert("mfaDevices".into(), devices.into());
     }
-    let tags = u.tags()?;
+    resource.tags = u.tags()?;
     let mut supplementary = Map::new();
     if u.obj.get("AccessKeys").is_some_and(|v| !v.is_null()) {
         let keys = u.objects("AccessKeys", |k| {
@@ -303,14 +325,7 @@ pub fn user_item(
         supplementary.insert("LoginProfile".into(), profile);
     }
     iam_item(
-        IamResource {
-            resource_type: USER,
-            id,
-            name,
-            arn,
-            created,
-            tags,
-        },
+        resource,
         configuration,
         relationships,
         supplementary,
@@ -327,11 +342,8 @@ pub fn role_item(
     captured_at: Timestamp,
 ) -> Result<DescribedItem, DescribeError> {
     let mut r = Fields::resource(role, "an IAM role")?;
-    let name = r.required_text("RoleName")?;
-    let id = r.required_text("RoleId")?;
-    let arn = r.required_text("Arn")?;
-    let path = r.text("Path")?;
-    let created = r.time("CreateDate")?;
+    let (mut resource, mut configuration) =
+        principal(&mut r, ROLE, ("RoleName", "roleName"), ("RoleId", "roleId"))?;
     let trust = r.document("AssumeRolePolicyDocument")?;
     let mut warnings = Vec::new();
     let mut relationships = Vec::new();
@@ -347,15 +359,6 @@ pub fn role_item(
             ("CreateDate", Kind::Time),
         ])
     })?;
-    let mut configuration = Map::new();
-    configuration.insert("path".into(), path.into());
-    configuration.insert("roleName".into(), name.clone().into());
-    configuration.insert("roleId".into(), id.clone().into());
-    configuration.insert("arn".into(), arn.clone().into());
-    configuration.insert(
-        "createDate".into(),
-        created.as_ref().map(format_time).into(),
-    );
     configuration.insert("assumeRolePolicyDocument".into(), trust);
     configuration.insert("instanceProfileList".into(), profiles.into());
     configuration.insert("rolePolicyList".into(), inline.into());
@@ -368,16 +371,9 @@ pub fn role_item(
         ],
         &mut configuration,
     )?;
-    let tags = r.tags()?;
+    resource.tags = r.tags()?;
     iam_item(
-        IamResource {
-            resource_type: ROLE,
-            id,
-            name,
-            arn,
-            created,
-            tags,
-        },
+        resource,
         configuration,
         relationships,
         Map::new(),
