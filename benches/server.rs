@@ -75,13 +75,9 @@ fn main() {
     )
     .expect("server");
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let serving = runtime.spawn(conftrail::api::serve(
-        listener,
-        server.state.clone(),
-        async {
-            let _ = stop_rx.await;
-        },
-    ));
+    let serving = runtime.spawn(server.serve(listener, async {
+        let _ = stop_rx.await;
+    }));
     let base = Arc::new(format!("http://{addr}"));
     println!("server on {base}; {clients} clients");
 

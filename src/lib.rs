@@ -18,9 +18,11 @@
 
 pub mod api;
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod collector;
 pub mod config_file;
+pub mod console;
 pub mod diff;
 pub mod evaluator;
 pub mod http;

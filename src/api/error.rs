@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::auth::{Denied, Role};
+use crate::auth::{Denied, Role};
 use crate::app::{AppError, IngestError};
 use crate::query::QueryError;
 use crate::remediation::RunError;

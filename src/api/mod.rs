@@ -4,7 +4,7 @@
 //! document are both built from those declarations ([`routes`]).
 
 mod audit;
-pub mod auth;
+
 mod collector;
 mod error;
 mod events;
@@ -29,14 +29,14 @@ use axum::routing::MethodRouter;
 use axum::Router;
 use serde::de::DeserializeOwned;
 
-pub use auth::{Role, Tokens};
+pub use crate::auth::{Role, Tokens};
 pub use error::ApiError;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
 use crate::app::App;
 use crate::model::Actor;
-use auth::Denied;
+use crate::auth::{self, Denied};
 use axum::extract::ConnectInfo;
 use std::net::SocketAddr;
 
@@ -49,6 +49,9 @@ pub struct ApiState {
     pub app: App,
     /// Who may do what.
     pub tokens: Tokens,
+    /// The console's sessions: they may read through the API too (GET only, so a cookie
+    /// never authorises a change; the console's own forms carry a CSRF secret).
+    pub sessions: Arc<crate::auth::Sessions>,
     /// Whether `command` remediations (programs run on this host) may be set over the API.
     pub allow_command_actions: bool,
     /// Becomes true when the server stops, ending live streams (which would otherwise keep
@@ -266,12 +269,19 @@ async fn require(
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let source = client_address(request.extensions().get());
-    match state.tokens.check(header, role) {
+    let checked = match (header, session_of(&state, &request)) {
+        (None, Some(session)) if request.method() == axum::http::Method::GET => {
+            if session.role >= role {
+                Ok(session.name.as_str().to_string())
+            } else {
+                Err(Denied::Forbidden(session.role))
+            }
+        }
+        _ => state.tokens.check(header, role).map(str::to_string),
+    };
+    match checked {
         Ok(name) => {
-            let actor = Actor {
-                name: name.to_string(),
-                source,
-            };
+            let actor = Actor { name, source };
             let mut request = request;
             request.extensions_mut().insert(actor);
             next.run(request).await
@@ -281,6 +291,14 @@ async fn require(
             ApiError::denied(denied, role).into_response()
         }
     }
+}
+
+/// The console session the request's cookie names, if it is live.
+fn session_of(state: &ApiState, request: &Request) -> Option<crate::auth::Session> {
+    let cookies = request.headers().get(axum::http::header::COOKIE)?.to_str().ok()?;
+    state
+        .sessions
+        .get(crate::auth::sessions::session_cookie(cookies)?)
 }
 
 /// Records a refused authentication in the audit trail, at most one a second, off the async
@@ -315,30 +333,4 @@ fn record_refusal(
             tracing::warn!(error = %e, "cannot record a refused authentication");
         }
     });
-}
-
-/// Serves until `shutdown` resolves, then stops accepting and lets requests in flight finish.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: Arc<ApiState>,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    let closing = state.closing.clone();
-    // Small answers go out at once: without TCP_NODELAY a response written in two parts waits
-    // for the client's delayed ACK (tens of milliseconds on loopback).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        closing.send_replace(true);
-    })
-    .await
 }

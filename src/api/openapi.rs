@@ -12,7 +12,7 @@ use utoipa::openapi::{
 };
 use utoipa::{PartialSchema, ToSchema};
 
-use super::auth::Role;
+use crate::auth::Role;
 
 /// Every error answer: `{error, message}` with the status that says what went wrong.
 #[derive(Debug, Serialize, ToSchema)]

@@ -14,6 +14,7 @@ pub mod events;
 pub mod follow_up;
 pub mod ingest;
 pub mod lists;
+pub mod overview;
 pub mod queries;
 mod remediation;
 mod rules;

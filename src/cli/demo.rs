@@ -17,7 +17,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::client::{Body, Client, NO_QUERY};
-use crate::api::{self, Tokens};
+use crate::api::Tokens;
 use crate::app::App;
 use crate::config_file::ConfigFile;
 use crate::query::{self, ResourceSelector};
@@ -119,7 +119,7 @@ pub fn run(out: &mut impl Write, data_dir: Option<&Path>, args: DemoArgs) -> Res
         },
     )?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let serving = runtime.spawn(api::serve(listener, server.state.clone(), async {
+    let serving = runtime.spawn(server.serve(listener, async {
         let _ = stop_rx.await;
     }));
     let fixer = Arc::new(Mutex::new(Fixer {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use crate::api::{self, Tokens};
+use crate::api::Tokens;
 use crate::config_file::{self, ConfigFile};
 use crate::linker::EventMap;
 use crate::runtime::server::{Server, ServerSettings};
@@ -135,11 +135,7 @@ pub fn run_serve(
     writeln!(out, "listening on http://{addr}")?;
     out.flush()?;
     tracing::info!(%addr, data_dir = %dir.display(), "serving");
-    let served = runtime.block_on(api::serve(
-        listener,
-        server.state.clone(),
-        signals.stopped(),
-    ));
+    let served = runtime.block_on(server.serve(listener, signals.stopped()));
     server.stop()?;
     served.context("serving HTTP")?;
     writeln!(out, "stopped")?;

@@ -6,7 +6,7 @@ mod summary;
 
 pub use crate::model::{EvaluatedResource, LatestVerdict, VerdictRecord};
 pub use summary::{
-    compliance_summary, ComplianceFilter, ComplianceSummary, ResourceCompliance, RuleCompliance,
+    compliance_summary, ComplianceFilter, ComplianceSummary, Counts, ResourceCompliance, RuleCompliance,
     SummaryState,
 };
 

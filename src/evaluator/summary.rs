@@ -25,7 +25,8 @@ pub enum SummaryState {
 }
 
 impl SummaryState {
-    fn of(counts: &Counts) -> SummaryState {
+    /// The state of a resource or rule with these verdicts.
+    pub fn of(counts: &Counts) -> SummaryState {
         if counts.non_compliant > 0 {
             SummaryState::NonCompliant
         } else if counts.compliant > 0 {
@@ -61,7 +62,8 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, compliance: Compliance) {
+    /// Counts one verdict.
+    pub fn add(&mut self, compliance: Compliance) {
         match compliance {
             Compliance::Compliant => self.compliant += 1,
             Compliance::NonCompliant => self.non_compliant += 1,

@@ -64,4 +64,4 @@ pub use timestamp::{
 };
 pub use touched_resource::{Effect, TouchedResource};
 pub use trail_cursor::{name_minutes, TrailCursor};
-pub use verdict::{EvaluatedResource, LatestVerdict, RuleErrors, VerdictRecord};
+pub use verdict::{ComplianceDay, EvaluatedResource, LatestVerdict, RuleErrors, VerdictRecord};

@@ -277,6 +277,19 @@ mod tests {
     }
 }
 
+/// How many (resource, rule) pairs became non-compliant and stopped being so on one UTC day:
+/// the dashboard walks back from today's count with these to draw compliance over time.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ComplianceDay {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    /// Pairs whose latest verdict turned NON_COMPLIANT.
+    pub became_non_compliant: u64,
+    /// Pairs whose latest verdict stopped being NON_COMPLIANT (or was removed with its rule).
+    pub left_non_compliant: u64,
+}
+
 /// How often a rule failed to decide, and the last failure: what `rules list`, `compliance`
 /// and the API show so a broken rule is seen (its failures are not verdicts).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

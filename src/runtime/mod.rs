@@ -4,6 +4,7 @@
 
 pub mod collector_worker;
 mod cron_worker;
+pub mod http;
 mod queue_worker;
 mod queues;
 pub mod server;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::{Runtime, RuntimeOptions};
 use crate::api::{ApiState, Tokens};
+use crate::console::ConsoleState;
 use crate::app::{App, AppError};
 use crate::config_file::ConfigFile;
 
@@ -25,8 +26,10 @@ pub struct ServerSettings {
 
 /// The API state and the workers of a running server.
 pub struct Server {
-    /// Shared with every request.
+    /// Shared with every API request.
     pub state: Arc<ApiState>,
+    /// Shared with every console page.
+    pub console: Arc<ConsoleState>,
     runtime: Option<Runtime>,
 }
 
@@ -49,14 +52,40 @@ impl Server {
         } else {
             None
         };
+        let sessions = Arc::new(crate::auth::Sessions::default());
+        let closing = tokio::sync::watch::channel(false).0;
+        let console = Arc::new(ConsoleState {
+            app: app.clone(),
+            tokens: settings.tokens.clone(),
+            sessions: sessions.clone(),
+            open_csrf: crate::auth::sessions::random_hex()
+                .map_err(|e| AppError::Invalid(e.to_string()))?,
+            secure_cookies: false,
+            closing: closing.subscribe(),
+        });
         let state = Arc::new(ApiState {
             app,
             tokens: settings.tokens,
+            sessions,
             allow_command_actions: settings.file.api.allow_command_actions.unwrap_or(false),
-            closing: tokio::sync::watch::channel(false).0,
+            closing,
             last_refusal_recorded: Default::default(),
         });
-        Ok(Server { state, runtime })
+        Ok(Server {
+            state,
+            console,
+            runtime,
+        })
+    }
+
+    /// Serves the console and the API until `shutdown` resolves, then stops accepting and
+    /// lets requests in flight finish.
+    pub fn serve(
+        &self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> impl std::future::Future<Output = std::io::Result<()>> + Send + 'static {
+        super::http::serve(listener, self.state.clone(), self.console.clone(), shutdown)
     }
 
     /// Stops the workers (running actions finish; queued jobs stay queued) and flushes.

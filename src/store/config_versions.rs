@@ -388,8 +388,26 @@ impl Store {
         &self,
         resource_type: Option<&str>,
     ) -> impl Iterator<Item = Result<ResourceSummary, StoreError>> + '_ {
+        self.resources_after(resource_type, None)
+    }
+
+    /// [`Store::resources`] from just after `after` (a page's last resource).
+    pub fn resources_after(
+        &self,
+        resource_type: Option<&str>,
+        after: Option<&ResourceKey>,
+    ) -> impl Iterator<Item = Result<ResourceSummary, StoreError>> + '_ {
         let prefix = keys::family_type_prefix(LATEST, resource_type);
-        self.config.scan_prefix(prefix).map(|entry| {
+        let from = match after {
+            Some(key) => Bound::Excluded(keys::family_resource(LATEST, key)),
+            None => Bound::Included(prefix.clone()),
+        };
+        let to = keys::prefix_end(&prefix).map_or(Bound::Unbounded, Bound::Excluded);
+        let within = move |k: &[u8]| k.starts_with(&prefix);
+        self.config
+            .range((from, to))
+            .filter(move |entry| entry.as_ref().map_or(true, |(k, _)| within(k)))
+            .map(|entry| {
             let (k, v) = entry?;
             let (key, _) = keys::decode_resource(&k[1..])
                 .ok_or_else(|| corrupt("latest state key", "undecodable resource"))?;
@@ -398,6 +416,16 @@ impl Store {
                 state: decode_latest(&v)?,
             })
         })
+    }
+
+    /// How many resources are recorded (keys counted, values not decoded).
+    pub fn resource_count(&self) -> Result<usize, StoreError> {
+        let mut count = 0;
+        for entry in self.config.scan_prefix([LATEST]) {
+            entry?;
+            count += 1;
+        }
+        Ok(count)
     }
 
     /// The resource types recorded, sorted: one seek per type, not one read per resource.

@@ -31,6 +31,7 @@ pub use events::{
 };
 pub use kv::EngineError;
 pub use rules::ArtifactCheck;
+pub use verdicts::day_of;
 
 use kv::{Db as _, OpenError, Tree as _};
 

@@ -283,7 +283,7 @@ impl Store {
     }
 
     /// Every job, oldest first.
-    pub fn jobs(&self) -> impl Iterator<Item = Result<RemediationJob, StoreError>> + '_ {
+    pub fn jobs(&self) -> impl DoubleEndedIterator<Item = Result<RemediationJob, StoreError>> + '_ {
         self.remediation
             .scan_prefix([JOB])
             .map(|entry| decode("remediation job", &entry?.1))

@@ -3,18 +3,31 @@
 //! Keys: `h` + resource + rule + \0 + capture time + sequence → [`VerdictRecord`], so one
 //! resource's history is a prefix scan grouped by rule and ordered in time;
 //! `l` + rule + \0 + resource → [`LatestVerdict`], so one rule's results are a prefix scan;
-//! `e` + rule → [`RuleErrors`], the rule's failures counted as they are recorded.
+//! `e` + rule → [`RuleErrors`], the rule's failures counted as they are recorded;
+//! `d` + `YYYY-MM-DD` → [`ComplianceDay`], pairs that turned non-compliant and back that day.
 
 use std::collections::HashMap;
 
 use super::kv::{Batch as _, Db as _, Tree as _};
 use super::{decode_json as decode, encode_json as encode, keys, EngineBatch, Store, StoreError};
 use crate::model::ResourceKey;
-use crate::model::{LatestVerdict, RuleErrors, VerdictRecord};
+use crate::model::{Compliance, ComplianceDay, LatestVerdict, RuleErrors, Timestamp, VerdictRecord};
 
 const HISTORY: u8 = b'h';
 const LATEST: u8 = b'l';
 const ERRORS: u8 = b'e';
+const DAYS: u8 = b'd';
+
+fn day_key(day: &str) -> Vec<u8> {
+    let mut out = vec![DAYS];
+    out.extend_from_slice(day.as_bytes());
+    out
+}
+
+/// The UTC day of a time, as day keys spell it.
+pub fn day_of(t: &Timestamp) -> String {
+    t.format("%Y-%m-%d").to_string()
+}
 
 fn errors_key(rule: &str) -> Vec<u8> {
     let mut out = vec![ERRORS];
@@ -51,6 +64,7 @@ impl Store {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut latest: HashMap<Vec<u8>, Option<LatestVerdict>> = HashMap::new();
         let mut errors: HashMap<String, RuleErrors> = HashMap::new();
+        let mut days: HashMap<String, ComplianceDay> = HashMap::new();
         let mut batch = EngineBatch::default();
         let mut stored = Vec::with_capacity(records.len());
         for mut record in records {
@@ -69,6 +83,16 @@ impl Store {
             if changed {
                 record.compliance_changed = true;
                 record.changed_from = previous;
+                let now_bad = record.report.outcome.compliance() == Some(Compliance::NonCompliant);
+                let was_bad = previous == Some(Compliance::NonCompliant);
+                if now_bad != was_bad {
+                    let day = self.pending_day(&mut days, day_of(&record.evaluated_at))?;
+                    if now_bad {
+                        day.became_non_compliant += 1;
+                    } else {
+                        day.left_non_compliant += 1;
+                    }
+                }
             }
             let mut key = history_prefix(&resource);
             key.extend_from_slice(record.rule_name.as_bytes());
@@ -96,6 +120,9 @@ impl Store {
         }
         for (rule, counted) in &errors {
             batch.insert(errors_key(rule), encode("rule errors", counted)?);
+        }
+        for (day, counted) in &days {
+            batch.insert(day_key(day), encode("compliance day", counted)?);
         }
         self.verdicts.apply_batch(batch)?;
         Ok(stored)
@@ -139,6 +166,35 @@ impl Store {
             .transpose()
     }
 
+    /// The day's counts as stored, taken into `pending` (where this batch adds to them).
+    fn pending_day<'p>(
+        &self,
+        pending: &'p mut HashMap<String, ComplianceDay>,
+        day: String,
+    ) -> Result<&'p mut ComplianceDay, StoreError> {
+        use std::collections::hash_map::Entry;
+        match pending.entry(day) {
+            Entry::Occupied(known) => Ok(known.into_mut()),
+            Entry::Vacant(new) => {
+                let stored = self.compliance_day(new.key())?;
+                Ok(new.insert(stored))
+            }
+        }
+    }
+
+    /// One UTC day's compliance movement (zeros when nothing moved).
+    pub fn compliance_day(&self, day: &str) -> Result<ComplianceDay, StoreError> {
+        Ok(self
+            .verdicts
+            .get(day_key(day))?
+            .map(|v| decode("compliance day", &v))
+            .transpose()?
+            .unwrap_or_else(|| ComplianceDay {
+                day: day.to_string(),
+                ..ComplianceDay::default()
+            }))
+    }
+
     /// A rule's failures so far.
     pub fn rule_errors(&self, rule: &str) -> Result<RuleErrors, StoreError> {
         Ok(self
@@ -155,8 +211,24 @@ impl Store {
         let mut prefix = vec![LATEST];
         prefix.extend_from_slice(rule.as_bytes());
         prefix.push(0);
+        let mut left = 0;
         for entry in self.verdicts.scan_prefix(prefix) {
-            self.verdicts.remove(entry?.0)?;
+            let (key, value) = entry?;
+            let verdict: LatestVerdict = decode("latest verdict", &value)?;
+            if verdict.compliance == Compliance::NonCompliant {
+                left += 1;
+            }
+            self.verdicts.remove(key)?;
+        }
+        if left > 0 {
+            let _writer = self
+                .verdict_writer
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut day = self.compliance_day(&day_of(&crate::model::now_millis()))?;
+            day.left_non_compliant += left;
+            self.verdicts
+                .insert(day_key(&day.day), encode("compliance day", &day)?)?;
         }
         Ok(())
     }

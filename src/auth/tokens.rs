@@ -77,6 +77,16 @@ impl Tokens {
         !self.hashed.is_empty()
     }
 
+    /// The name and role of the token whose secret this is (sign-in), if any.
+    pub fn identify(&self, secret: &str) -> Option<(&str, Role)> {
+        let presented = hash(secret.trim());
+        // Hash comparison: the secret's bytes are never compared directly.
+        self.hashed
+            .iter()
+            .find(|t| t.hash == presented)
+            .map(|t| (t.name.as_str(), t.role))
+    }
+
     /// Checks an `Authorization` header value against the role a route needs; the name of
     /// the token that passed.
     pub fn check(&self, authorization: Option<&str>, needed: Role) -> Result<&str, Denied> {
@@ -87,17 +97,11 @@ impl Tokens {
             .and_then(|h| h.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or(Denied::Unauthenticated)?;
-        let presented = hash(secret);
-        // Hash comparison: the secret's bytes are never compared directly.
-        let token = self
-            .hashed
-            .iter()
-            .find(|t| t.hash == presented)
-            .ok_or(Denied::Unauthenticated)?;
-        if token.role >= needed {
-            Ok(&token.name)
+        let (name, role) = self.identify(secret).ok_or(Denied::Unauthenticated)?;
+        if role >= needed {
+            Ok(name)
         } else {
-            Err(Denied::Forbidden(token.role))
+            Err(Denied::Forbidden(role))
         }
     }
 }

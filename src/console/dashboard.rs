@@ -1,0 +1,275 @@
+//! The dashboard: compliance at a glance, how it moved, the latest changes and remediation
+//! outcomes; its panels reload when the server announces a change.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Response};
+use futures_util::StreamExt as _;
+
+use super::format::{resource_link, Badge, Time};
+use super::page::{render, Layout};
+use super::{blocking, ConsoleState, PageError, Viewer};
+use crate::app::overview::Dashboard;
+use crate::evaluator::SummaryState;
+
+/// Days the compliance chart covers.
+const TREND_DAYS: u32 = 14;
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    layout: Layout,
+    panels: Panels,
+}
+
+/// The parts that reload live.
+#[derive(Template)]
+#[template(path = "dashboard_panels.html")]
+struct Panels {
+    resources_recorded: usize,
+    overall: Badge,
+    resource_states: Vec<(Badge, usize, String)>,
+    rules: Vec<RuleRow>,
+    chart: Chart,
+    changes: Vec<ChangeRow>,
+    verdicts: Vec<VerdictRow>,
+    jobs: Vec<JobRow>,
+}
+
+struct RuleRow {
+    name: String,
+    link: String,
+    badge: Badge,
+    non_compliant: usize,
+    compliant: usize,
+    enabled: bool,
+}
+
+struct ChangeRow {
+    time: Time,
+    event_name: String,
+    user: String,
+    resources: Vec<(String, String)>,
+    record_link: String,
+}
+
+struct VerdictRow {
+    since: Time,
+    rule: String,
+    resource: String,
+    link: String,
+    badge: Badge,
+}
+
+struct JobRow {
+    time: Time,
+    rule: String,
+    resource: String,
+    link: String,
+    badge: Badge,
+}
+
+/// The compliance chart: a bar per day, drawn as SVG on the server (no script needed).
+struct Chart {
+    bars: Vec<Bar>,
+    max: u64,
+    summary: String,
+}
+
+struct Bar {
+    x: u32,
+    y: u32,
+    height: u32,
+    label: String,
+    title: String,
+}
+
+/// Chart drawing height in SVG units.
+const CHART_HEIGHT: u32 = 120;
+
+impl Panels {
+    fn of(d: Dashboard) -> Panels {
+        let counts = &d.summary.resource_counts;
+        let resource_states = [
+            SummaryState::NonCompliant,
+            SummaryState::Compliant,
+            SummaryState::NotApplicable,
+        ]
+        .into_iter()
+        .map(|s| {
+            (
+                Badge::compliance(s.as_str()),
+                counts.get(s.as_str()).copied().unwrap_or(0),
+                format!("/inventory?compliance={}", s.as_str()),
+            )
+        })
+        .collect();
+        let mut rules: Vec<RuleRow> = d
+            .summary
+            .rules
+            .iter()
+            .map(|r| RuleRow {
+                name: r.rule_name.clone(),
+                link: format!("/rules/{}", encode(&r.rule_name)),
+                badge: Badge::compliance(r.compliance.as_str()),
+                non_compliant: r.resources.non_compliant,
+                compliant: r.resources.compliant,
+                enabled: r.enabled,
+            })
+            .collect();
+        // Non-compliant first, then by how many resources fail.
+        rules.sort_by(|a, b| {
+            (a.badge.class != "bad", std::cmp::Reverse(a.non_compliant), &a.name).cmp(&(
+                b.badge.class != "bad",
+                std::cmp::Reverse(b.non_compliant),
+                &b.name,
+            ))
+        });
+        let max = d.trend.iter().map(|p| p.non_compliant).max().unwrap_or(0).max(1);
+        let bars = d
+            .trend
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let height = (p.non_compliant * u64::from(CHART_HEIGHT) / max) as u32;
+                Bar {
+                    x: 30 + i as u32 * 40,
+                    y: 10 + CHART_HEIGHT - height,
+                    height,
+                    label: p.day.get(5..).unwrap_or(&p.day).to_string(),
+                    title: format!(
+                        "{}: {} non-compliant at day's end (+{} / −{})",
+                        p.day, p.non_compliant, p.became, p.left
+                    ),
+                }
+            })
+            .collect();
+        let summary = match (d.trend.first(), d.trend.last()) {
+            (Some(first), Some(last)) => format!(
+                "Non-compliant resource–rule pairs went from {} on {} to {} now.",
+                first.non_compliant, first.day, last.non_compliant
+            ),
+            _ => String::new(),
+        };
+        Panels {
+            resources_recorded: d.resources_recorded,
+            overall: Badge::compliance(d.summary.compliance.as_str()),
+            resource_states,
+            rules,
+            chart: Chart { bars, max, summary },
+            changes: d
+                .recent_changes
+                .iter()
+                .map(|e| ChangeRow {
+                    time: Time::text(&e.event_time),
+                    event_name: e.event_name.clone(),
+                    user: e.username.clone(),
+                    resources: e
+                        .resources
+                        .iter()
+                        .map(|r| {
+                            (
+                                r.resource_name.clone(),
+                                format!(
+                                    "/inventory?text={}",
+                                    encode(&r.resource_name)
+                                ),
+                            )
+                        })
+                        .collect(),
+                    record_link: format!("/events?eventId={}", encode(&e.event_id)),
+                })
+                .collect(),
+            verdicts: d
+                .recent_verdicts
+                .iter()
+                .map(|v| VerdictRow {
+                    since: Time::of(&v.since),
+                    rule: v.rule_name.clone(),
+                    resource: v.resource.resource_id.clone(),
+                    link: resource_link(
+                        &v.resource.resource_type,
+                        &v.resource.resource_id,
+                        &v.resource.account_id,
+                        &v.resource.aws_region,
+                    ),
+                    badge: Badge::compliance(v.compliance.as_str()),
+                })
+                .collect(),
+            jobs: d
+                .recent_jobs
+                .iter()
+                .map(|j| JobRow {
+                    time: Time::of(&j.updated_at),
+                    rule: j.rule_name.clone(),
+                    resource: j.resource.resource_id.clone(),
+                    link: resource_link(
+                        &j.resource.resource_type,
+                        &j.resource.resource_id,
+                        &j.resource.account_id,
+                        &j.resource.aws_region,
+                    ),
+                    badge: Badge::job(j.state),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A path segment or query value, percent-encoded.
+pub(super) fn encode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// `GET /`.
+pub(super) async fn page(
+    State(state): State<Arc<ConsoleState>>,
+    viewer: Viewer,
+) -> Result<Html<String>, PageError> {
+    blocking(move || {
+        let panels = Panels::of(state.app.dashboard(TREND_DAYS)?);
+        render(&DashboardPage {
+            layout: Layout::new("Dashboard", &viewer, "dashboard"),
+            panels,
+        })
+    })
+    .await
+}
+
+/// `GET /dashboard/panels`: the panels alone (the live reload).
+pub(super) async fn panels(
+    State(state): State<Arc<ConsoleState>>,
+    _viewer: Viewer,
+) -> Result<Html<String>, PageError> {
+    blocking(move || render(&Panels::of(state.app.dashboard(TREND_DAYS)?))).await
+}
+
+/// `GET /live`: an event each time something was recorded, judged or remediated (no data:
+/// the page reloads what it shows), until the server stops.
+pub(super) async fn live(State(state): State<Arc<ConsoleState>>, _viewer: Viewer) -> Response {
+    let listener = state.app.notifier().listen();
+    let closing = state.closing.clone();
+    let stream = futures_util::stream::unfold(
+        (listener, closing),
+        |(mut listener, mut closing)| async move {
+            let event = tokio::select! {
+                next = listener.receiver.recv() => match next {
+                    Ok(_) => Event::default().event("change").data("{}"),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        Event::default().event("lagged").data("{}")
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                },
+                _ = closing.wait_for(|closing| *closing) => return None,
+            };
+            Some((Ok::<_, Infallible>(event), (listener, closing)))
+        },
+    );
+    Sse::new(stream.boxed())
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
