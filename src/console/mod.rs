@@ -52,6 +52,8 @@ pub fn router(state: Arc<ConsoleState>, fallback: Router) -> Router {
         .route("/", get(dashboard::page))
         .route("/dashboard/panels", get(dashboard::panels))
         .route("/live", get(dashboard::live))
+        .merge(rules::routes())
+        .merge(remediation::routes())
         .route("/sign-in", get(viewer::sign_in_page).post(viewer::sign_in))
         .route("/sign-out", post(viewer::sign_out))
         .route("/assets/{file}", get(assets::serve))
