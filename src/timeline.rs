@@ -8,7 +8,7 @@ use crate::linker::{self, LinkedCall, VersionSpan};
 use crate::model::{format_time, ApiEvent, ConfigurationItem, ResourceKey};
 use crate::remediation::{RemediationException, RemediationJob};
 use crate::rules::Trigger;
-use crate::store::{HistoryOrder, HistoryQuery, ResourceCall, Store, StoreError};
+use crate::store::{HistoryOrder, HistoryQuery, PageToken, ResourceCall, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -167,6 +167,17 @@ pub struct Timeline {
     pub pending_api_calls: Vec<ApiCallView>,
 }
 
+/// One page of a timeline, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelinePage {
+    /// Entries, newest first.
+    pub entries: Vec<TimelineEntry>,
+    /// The token of the next (older) page, when there is one.
+    pub older: Option<String>,
+    /// Calls after the latest version.
+    pub pending_api_calls: Vec<ApiCallView>,
+}
+
 /// Versions fetched per page while building a timeline.
 const PAGE: usize = 500;
 
@@ -241,15 +252,15 @@ pub fn linked_history(store: &Store, key: &ResourceKey) -> Result<LinkedHistory,
     })
 }
 
-/// Builds the timeline of a recorded resource.
-pub fn timeline(store: &Store, key: &ResourceKey) -> Result<Timeline, StoreError> {
-    let LinkedHistory {
-        versions,
-        diffs,
-        links,
-    } = linked_history(store, key)?;
-    let mut entries: Vec<(i64, u8, TimelineEntry)> = Vec::new();
-    for ((item, diff), calls) in versions.iter().zip(diffs).zip(&links.per_version) {
+/// Timeline entries with their ordering keys, before sorting.
+type Keyed = Vec<(i64, u8, TimelineEntry)>;
+
+/// The entries of versions (each with its diff and linked calls).
+fn version_entries<'a>(
+    entries: &mut Keyed,
+    versions: impl Iterator<Item = (&'a ConfigurationItem, ItemDiff, &'a [LinkedCall])>,
+) {
+    for (item, diff, calls) in versions {
         entries.push((
             item.configuration_item_capture_time.timestamp_millis(),
             0,
@@ -263,7 +274,16 @@ pub fn timeline(store: &Store, key: &ResourceKey) -> Result<Timeline, StoreError
             }),
         ));
     }
-    for evaluation in store.verdict_history(key)? {
+}
+
+/// The entries of evaluations, jobs and exceptions.
+fn other_entries(
+    entries: &mut Keyed,
+    evaluations: Vec<VerdictRecord>,
+    jobs: Vec<RemediationJob>,
+    exceptions: Vec<RemediationException>,
+) {
+    for evaluation in evaluations {
         let time = match evaluation.trigger {
             Trigger::Change => evaluation.configuration_item_capture_time,
             _ => evaluation.evaluated_at,
@@ -277,7 +297,7 @@ pub fn timeline(store: &Store, key: &ResourceKey) -> Result<Timeline, StoreError
             }),
         ));
     }
-    for job in store.jobs_of_resource(key)? {
+    for job in jobs {
         entries.push((
             job.created_at.timestamp_millis(),
             2,
@@ -288,7 +308,7 @@ pub fn timeline(store: &Store, key: &ResourceKey) -> Result<Timeline, StoreError
         ));
     }
     let now = crate::model::now_millis();
-    for exception in store.exceptions_of_resource(key)? {
+    for exception in exceptions {
         entries.push((
             exception.created_at.timestamp_millis(),
             3,
@@ -299,16 +319,181 @@ pub fn timeline(store: &Store, key: &ResourceKey) -> Result<Timeline, StoreError
             }),
         ));
     }
-    // Stable: by time, a version before the evaluations of it, then in insertion order.
+}
+
+/// Sorted: by time, a version before the evaluations of it, then in insertion order.
+fn sorted(mut entries: Keyed) -> Vec<TimelineEntry> {
     entries.sort_by_key(|(time, kind, _)| (*time, *kind));
+    entries.into_iter().map(|(_, _, entry)| entry).collect()
+}
+
+/// Builds the timeline of a recorded resource.
+pub fn timeline(store: &Store, key: &ResourceKey) -> Result<Timeline, StoreError> {
+    let LinkedHistory {
+        versions,
+        diffs,
+        links,
+    } = linked_history(store, key)?;
+    let mut entries = Keyed::new();
+    version_entries(
+        &mut entries,
+        versions
+            .iter()
+            .zip(diffs)
+            .zip(&links.per_version)
+            .map(|((item, diff), calls)| (item, diff, calls.as_slice())),
+    );
+    other_entries(
+        &mut entries,
+        store.verdict_history(key)?,
+        store.jobs_of_resource(key)?,
+        store.exceptions_of_resource(key)?,
+    );
     Ok(Timeline {
         resource_type: key.resource_type.clone(),
         resource_id: key.resource_id.clone(),
         account_id: key.account_id.clone(),
         aws_region: key.region.clone(),
         resource_name: versions.last().and_then(|item| item.resource_name.clone()),
-        entries: entries.into_iter().map(|(_, _, entry)| entry).collect(),
+        entries: sorted(entries),
         pending_api_calls: links.pending.iter().map(ApiCallView::pending).collect(),
+    })
+}
+
+/// One page of a resource's timeline, newest first: `versions` versions older than `before`
+/// (a previous page's token; none: the newest), each with its diff and linked calls, the
+/// evaluations of those versions, and the jobs and exceptions created in their span (on the
+/// first page, also every one after). Reads only that window of the history, so a page costs
+/// the same on a resource with ten versions or ten thousand; the entries are those the whole
+/// [`timeline`] has for that window.
+pub fn timeline_window(
+    store: &Store,
+    key: &ResourceKey,
+    before: Option<PageToken>,
+    versions: usize,
+) -> Result<TimelinePage, StoreError> {
+    let versions = versions.max(1);
+    // Newest first: the page's versions and two older ones (the diff and the links of the
+    // oldest shown need its predecessor and the one before).
+    let read = store.history(
+        key,
+        &HistoryQuery {
+            since: None,
+            until: None,
+            order: HistoryOrder::Reverse,
+            limit: versions + 2,
+            after: before,
+        },
+    )?;
+    let mut window: Vec<ConfigurationItem> = read.items;
+    window.reverse();
+    let shown = window.len().min(versions);
+    let first_shown = window.len() - shown;
+    // The version just newer than the page (the previous page's oldest).
+    let newer = match before {
+        Some(token) => store.version(key, token.version())?,
+        None => None,
+    };
+    let diffs: Vec<ItemDiff> = window
+        .iter()
+        .enumerate()
+        .map(|(i, item)| diff_items(i.checked_sub(1).map(|p| &window[p]), item))
+        .chain(newer.iter().map(|item| diff_items(window.last(), item)))
+        .collect();
+    // Spans from the version before the shown ones (if any) to the newer one (if any).
+    let span_from = first_shown.saturating_sub(1);
+    let all_versions: Vec<&ConfigurationItem> = window.iter().chain(newer.iter()).collect();
+    let spans: Vec<VersionSpan<'_>> = all_versions
+        .iter()
+        .zip(&diffs)
+        .skip(span_from)
+        .map(|(item, diff)| VersionSpan {
+            version: item.version_number().unwrap_or(0),
+            time_ms: item.configuration_item_capture_time.timestamp_millis(),
+            diff,
+        })
+        .collect();
+    let mut identifiers = BTreeSet::new();
+    identifiers.insert(key.resource_id.as_str());
+    for item in &all_versions {
+        identifiers.extend(item.resource_name.as_deref());
+        identifiers.extend(item.arn.as_deref());
+    }
+    let identifiers: Vec<&str> = identifiers.into_iter().collect();
+    let time_of =
+        |item: &ConfigurationItem| item.configuration_item_capture_time.timestamp_millis();
+    // Calls before the version preceding the page belong to it or older ones; calls after the
+    // newer version, to it or newer ones.
+    let since = (first_shown > 0).then(|| time_of(&window[first_shown - 1]));
+    let until = newer.as_ref().map(time_of);
+    let calls = store.calls_on_resource(
+        &key.resource_type,
+        &identifiers,
+        &key.account_id,
+        &key.region,
+        since,
+        until,
+    )?;
+    let links = linker::assign(&spans, calls);
+    let page_versions = &window[first_shown..];
+    let page_diffs = diffs[first_shown..first_shown + shown].to_vec();
+    let page_links = &links.per_version[first_shown - span_from..first_shown - span_from + shown];
+    let mut entries = Keyed::new();
+    version_entries(
+        &mut entries,
+        page_versions
+            .iter()
+            .zip(page_diffs)
+            .zip(page_links)
+            .map(|((item, diff), calls)| (item, diff, calls.as_slice())),
+    );
+    let numbers: BTreeSet<u64> = page_versions
+        .iter()
+        .filter_map(ConfigurationItem::version_number)
+        .collect();
+    let (low, high) = match (page_versions.first(), page_versions.last()) {
+        (Some(oldest), Some(newest)) => (time_of(oldest), time_of(newest)),
+        _ => (i64::MIN, i64::MAX),
+    };
+    let evaluations = store
+        .verdict_history_between(key, low, high)?
+        .into_iter()
+        .filter(|r| numbers.contains(&r.configuration_version))
+        .collect();
+    // Jobs and exceptions by when they were created: from the oldest shown version up to the
+    // newer version (the first page: up to now).
+    let older_pages = first_shown > 0;
+    let in_span = |t: i64| (!older_pages || t >= low) && until.is_none_or(|u| t < u);
+    let jobs = store
+        .jobs_of_resource(key)?
+        .into_iter()
+        .filter(|j| in_span(j.created_at.timestamp_millis()))
+        .collect();
+    let exceptions = store
+        .exceptions_of_resource(key)?
+        .into_iter()
+        .filter(|x| in_span(x.created_at.timestamp_millis()))
+        .collect();
+    other_entries(&mut entries, evaluations, jobs, exceptions);
+    let mut entries = sorted(entries);
+    entries.reverse();
+    let older = page_versions
+        .first()
+        .filter(|_| older_pages)
+        .and_then(|oldest| {
+            oldest
+                .version_number()
+                .map(|version| PageToken::at(time_of(oldest), version))
+        });
+    let pending = if before.is_none() {
+        links.pending.iter().map(ApiCallView::pending).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(TimelinePage {
+        entries,
+        older: older.map(|t| t.encode()),
+        pending_api_calls: pending,
     })
 }
 

@@ -4,8 +4,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use crate::auth::{Denied, Role};
 use crate::app::{AppError, IngestError};
+use crate::auth::{Denied, Role};
 use crate::query::QueryError;
 use crate::remediation::RunError;
 use crate::rules::RuleError;

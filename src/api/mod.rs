@@ -35,8 +35,8 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
 use crate::app::App;
-use crate::model::Actor;
 use crate::auth::{self, Denied};
+use crate::model::Actor;
 use axum::extract::ConnectInfo;
 use std::net::SocketAddr;
 
@@ -295,7 +295,11 @@ async fn require(
 
 /// The console session the request's cookie names, if it is live.
 fn session_of(state: &ApiState, request: &Request) -> Option<crate::auth::Session> {
-    let cookies = request.headers().get(axum::http::header::COOKIE)?.to_str().ok()?;
+    let cookies = request
+        .headers()
+        .get(axum::http::header::COOKIE)?
+        .to_str()
+        .ok()?;
     state
         .sessions
         .get(crate::auth::sessions::session_cookie(cookies)?)

@@ -12,7 +12,7 @@ use super::{App, AppError};
 use crate::evaluator::{ComplianceFilter, ComplianceSummary, Counts, SummaryState};
 use crate::model::{now_millis, LatestVerdict, RemediationJob, ResourceKey};
 use crate::query::{EventLookup, ResourceEntry};
-use crate::store::{day_of, ResourceSummary};
+use crate::store::{day_of, LatestDetails, ResourceSummary};
 
 /// Resources examined at most per inventory request: a filter that matches little answers a
 /// partial page and a token to search on, instead of reading the whole store at once.
@@ -191,14 +191,17 @@ impl App {
         };
         match (&judged, by_verdicts) {
             (Some(judged), true) => {
-                let start = after.clone().map_or(std::ops::Bound::Unbounded, |a| {
-                    std::ops::Bound::Excluded(a)
-                });
+                let start = after
+                    .clone()
+                    .map_or(std::ops::Bound::Unbounded, |a| std::ops::Bound::Excluded(a));
                 for key in judged
                     .range((start, std::ops::Bound::Unbounded))
                     .map(|(k, _)| k)
                 {
-                    if resource_type.as_ref().is_some_and(|t| *t != key.resource_type) {
+                    if resource_type
+                        .as_ref()
+                        .is_some_and(|t| *t != key.resource_type)
+                    {
                         continue;
                     }
                     let Some(state) = self.store().latest_state(key)? else {
@@ -289,13 +292,18 @@ impl App {
                     .is_some_and(|n| n.to_lowercase().contains(t))
         });
         if !cheap_text_match || query.tag.is_some() {
-            // The ARN and tags are in the latest version itself.
-            let Some(item) = self.store().version(key, summary.state.latest.version)? else {
-                return Ok(None);
+            // The ARN and tags: kept in the latest state, or (states written before they were
+            // kept) in the latest version itself.
+            let details = match &summary.state.details {
+                Some(details) => details.clone(),
+                None => match self.store().version(key, summary.state.latest.version)? {
+                    Some(item) => LatestDetails::of(&item),
+                    None => return Ok(None),
+                },
             };
             let arn_match = text.as_deref().is_none_or(|t| {
                 cheap_text_match
-                    || item
+                    || details
                         .arn
                         .as_deref()
                         .is_some_and(|a| a.to_lowercase().contains(t))
@@ -305,7 +313,8 @@ impl App {
                     Some((k, v)) => (k.trim(), Some(v.trim())),
                     None => (tag.trim(), None),
                 };
-                item.tags
+                details
+                    .tags
                     .get(k)
                     .is_some_and(|value| v.is_none_or(|v| value == v))
             });

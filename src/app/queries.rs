@@ -133,6 +133,29 @@ impl App {
         Ok(crate::timeline::timeline(self.store(), &key)?)
     }
 
+    /// One page of a resource's timeline, newest first: `versions` versions older than
+    /// `before` (a previous page's token) with what happened around them.
+    pub fn timeline_page(
+        &self,
+        sel: &ResourceSelector,
+        before: Option<&str>,
+        versions: usize,
+    ) -> Result<crate::timeline::TimelinePage, AppError> {
+        let key = self.resolve(sel)?;
+        let before = before
+            .map(|token| {
+                crate::store::PageToken::decode(token)
+                    .map_err(|e| AppError::Invalid(format!("before: {e}")))
+            })
+            .transpose()?;
+        Ok(crate::timeline::timeline_window(
+            self.store(),
+            &key,
+            before,
+            versions,
+        )?)
+    }
+
     /// Latest verdicts summarised per rule and resource; an unknown rule is an error.
     pub fn compliance(&self, filter: &ComplianceFilter) -> Result<ComplianceSummary, AppError> {
         let definitions = self.store().rule_definitions()?;

@@ -62,7 +62,7 @@ const FIXER_ROLE: &str =
 /// Arguments of `demo`.
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
-    /// Address to serve the API on while and after the scenario plays.
+    /// Address to serve the console and the API on while and after the scenario plays.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
     /// Exit after the scenario instead of serving until Ctrl-C.
@@ -134,6 +134,8 @@ pub fn run(out: &mut impl Write, data_dir: Option<&Path>, args: DemoArgs) -> Res
         .with_state(fixer.clone());
     runtime.spawn(async move { axum::serve(fixer_listener, fixer_app).await });
 
+    writeln!(out, "Console: {base}/ (open it in a browser)")?;
+    out.flush()?;
     let played = play(
         out,
         dir,
@@ -146,7 +148,10 @@ pub fn run(out: &mut impl Write, data_dir: Option<&Path>, args: DemoArgs) -> Res
         let signals = runtime
             .block_on(async { crate::runtime::signals::StopSignals::listen() })
             .context("catching stop signals")?;
-        writeln!(out, "\nServing {base} until Ctrl-C.")?;
+        writeln!(
+            out,
+            "\nServing until Ctrl-C: the console at {base}/, the API under {base}/v1."
+        )?;
         out.flush()?;
         runtime.block_on(signals.stopped());
     }

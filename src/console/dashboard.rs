@@ -123,13 +123,24 @@ impl Panels {
             .collect();
         // Non-compliant first, then by how many resources fail.
         rules.sort_by(|a, b| {
-            (a.badge.class != "bad", std::cmp::Reverse(a.non_compliant), &a.name).cmp(&(
-                b.badge.class != "bad",
-                std::cmp::Reverse(b.non_compliant),
-                &b.name,
-            ))
+            (
+                a.badge.class != "bad",
+                std::cmp::Reverse(a.non_compliant),
+                &a.name,
+            )
+                .cmp(&(
+                    b.badge.class != "bad",
+                    std::cmp::Reverse(b.non_compliant),
+                    &b.name,
+                ))
         });
-        let max = d.trend.iter().map(|p| p.non_compliant).max().unwrap_or(0).max(1);
+        let max = d
+            .trend
+            .iter()
+            .map(|p| p.non_compliant)
+            .max()
+            .unwrap_or(0)
+            .max(1);
         let bars = d
             .trend
             .iter()
@@ -174,10 +185,7 @@ impl Panels {
                         .map(|r| {
                             (
                                 r.resource_name.clone(),
-                                format!(
-                                    "/inventory?text={}",
-                                    encode(&r.resource_name)
-                                ),
+                                format!("/inventory?text={}", encode(&r.resource_name)),
                             )
                         })
                         .collect(),

@@ -31,14 +31,6 @@ impl Time {
             },
         }
     }
-
-    /// A time in epoch milliseconds.
-    pub fn millis(ms: i64) -> Time {
-        chrono::DateTime::from_timestamp_millis(ms).map_or_else(
-            || Time::text(&ms.to_string()),
-            |t| Time::of(&t),
-        )
-    }
 }
 
 /// A state as an icon, a word and a class (the colour).
@@ -124,7 +116,12 @@ pub fn query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> 
 }
 
 /// The link to a resource's page.
-pub fn resource_link(resource_type: &str, resource_id: &str, account: &str, region: &str) -> String {
+pub fn resource_link(
+    resource_type: &str,
+    resource_id: &str,
+    account: &str,
+    region: &str,
+) -> String {
     format!(
         "/resource?{}",
         query_string([

@@ -97,7 +97,15 @@ impl FromRequestParts<Arc<ConsoleState>> for Viewer {
     }
 }
 
-/// A write from a console form: an admin's, from this site, with the session's CSRF secret.
+/// A form posted by a signed-in viewer, from this site, with the session's CSRF secret.
+pub struct Posted<T> {
+    /// Who posted.
+    pub viewer: Viewer,
+    /// The form's fields.
+    pub form: T,
+}
+
+/// A write from a console form: a [`Posted`] form whose viewer is an admin.
 pub struct Write<T> {
     /// Who writes.
     pub viewer: Viewer,
@@ -105,18 +113,15 @@ pub struct Write<T> {
     pub form: T,
 }
 
-/// The CSRF field every write form carries.
+/// The CSRF field every form carries.
 #[derive(Deserialize)]
 struct CsrfField {
     csrf: Option<String>,
 }
 
-impl<T: DeserializeOwned> FromRequest<Arc<ConsoleState>> for Write<T> {
+impl<T: DeserializeOwned> FromRequest<Arc<ConsoleState>> for Posted<T> {
     type Rejection = PageError;
-    async fn from_request(
-        request: Request,
-        state: &Arc<ConsoleState>,
-    ) -> Result<Self, PageError> {
+    async fn from_request(request: Request, state: &Arc<ConsoleState>) -> Result<Self, PageError> {
         let (mut parts, body) = request.into_parts();
         let viewer = Viewer::from_request_parts(&mut parts, state).await?;
         check_origin(&parts.headers)?;
@@ -138,14 +143,22 @@ impl<T: DeserializeOwned> FromRequest<Arc<ConsoleState>> for Write<T> {
                 "the form's CSRF secret is missing or stale; reload the page and try again",
             ));
         }
+        let form = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|e| PageError::bad_request(format!("form: {e}")))?;
+        Ok(Posted { viewer, form })
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest<Arc<ConsoleState>> for Write<T> {
+    type Rejection = PageError;
+    async fn from_request(request: Request, state: &Arc<ConsoleState>) -> Result<Self, PageError> {
+        let Posted { viewer, form } = Posted::from_request(request, state).await?;
         if !viewer.is_admin() {
             return Err(PageError::forbidden(format!(
                 "this needs the admin role; you are signed in with a {} token",
                 viewer.role.as_str()
             )));
         }
-        let form = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|e| PageError::bad_request(format!("form: {e}")))?;
         Ok(Write { viewer, form })
     }
 }
@@ -253,9 +266,8 @@ pub(super) async fn sign_in(
 pub(super) async fn sign_out(
     State(state): State<Arc<ConsoleState>>,
     headers: HeaderMap,
-    write: Write<CsrfOnly>,
+    _posted: Posted<CsrfOnly>,
 ) -> Response {
-    let _ = write;
     if let Some(id) = headers
         .get(COOKIE)
         .and_then(|v| v.to_str().ok())

@@ -6,8 +6,8 @@ mod summary;
 
 pub use crate::model::{EvaluatedResource, LatestVerdict, VerdictRecord};
 pub use summary::{
-    compliance_summary, ComplianceFilter, ComplianceSummary, Counts, ResourceCompliance, RuleCompliance,
-    SummaryState,
+    compliance_summary, ComplianceFilter, ComplianceSummary, Counts, ResourceCompliance,
+    RuleCompliance, SummaryState,
 };
 
 use std::collections::hash_map::Entry;

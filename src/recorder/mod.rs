@@ -189,6 +189,7 @@ impl<'s> Recorder<'s> {
                 version_count: old.as_ref().map_or(0, |s| s.version_count) + 1,
                 next_version: version + 1,
                 first_time_ms: old.map_or(time_ms, |s| s.first_time_ms.min(time_ms)),
+                details: Some(crate::store::LatestDetails::of(item)),
             },
         };
         self.pending.put_version(&key, &head, encoded, &state)?;

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use super::{Runtime, RuntimeOptions};
 use crate::api::{ApiState, Tokens};
-use crate::console::ConsoleState;
 use crate::app::{App, AppError};
 use crate::config_file::ConfigFile;
+use crate::console::ConsoleState;
 
 /// Everything a server runs with, after file, environment and flags are merged.
 pub struct ServerSettings {

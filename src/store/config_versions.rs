@@ -10,6 +10,8 @@ use std::ops::Bound;
 
 /// Format byte in front of every stored value of this family.
 const FORMAT_V1: u8 = 1;
+/// Latest states with [`LatestDetails`] (versions are still format 1).
+const FORMAT_V2: u8 = 2;
 const HASH_LEN: usize = 32;
 
 /// Where one version sits: its number, capture time and content hash.
@@ -38,6 +40,39 @@ pub struct LatestState {
     pub next_version: u64,
     /// Capture time of the earliest version, epoch milliseconds.
     pub first_time_ms: i64,
+    /// The latest version's ARN and tags, so listings filter on them without reading the
+    /// version (none in states written before they were kept).
+    pub details: Option<LatestDetails>,
+}
+
+/// What listings filter on besides the id and name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatestDetails {
+    /// The ARN.
+    pub arn: Option<String>,
+    /// The tags.
+    pub tags: std::collections::BTreeMap<String, String>,
+}
+
+impl LatestDetails {
+    /// The details of an item.
+    pub fn of(item: &ConfigurationItem) -> LatestDetails {
+        LatestDetails {
+            arn: item.arn.clone(),
+            tags: item.tags.clone(),
+        }
+    }
+}
+
+/// A latest state as format 1 wrote it (before the details).
+#[derive(Deserialize)]
+struct LatestStateV1 {
+    latest: VersionHead,
+    status: String,
+    resource_name: Option<String>,
+    version_count: u64,
+    next_version: u64,
+    first_time_ms: i64,
 }
 
 /// A resource and its latest state, as listed by [`Store::resources`].
@@ -67,6 +102,16 @@ pub struct PageToken {
 }
 
 impl PageToken {
+    /// The position of a version (pages continue after it).
+    pub fn at(time_ms: i64, version: u64) -> PageToken {
+        PageToken { time_ms, version }
+    }
+
+    /// The version it points at.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
     /// The textual form handed to users.
     pub fn encode(&self) -> String {
         format!("{:016x}{:016x}", self.time_ms as u64, self.version)
@@ -117,7 +162,7 @@ pub struct HistoryPage {
 }
 
 fn encode_latest(state: &LatestState) -> Result<Vec<u8>, StoreError> {
-    let mut out = vec![FORMAT_V1];
+    let mut out = vec![FORMAT_V2];
     let body = postcard::to_allocvec(state).map_err(|e| StoreError::Encode {
         what: "latest state",
         detail: e.to_string(),
@@ -128,8 +173,21 @@ fn encode_latest(state: &LatestState) -> Result<Vec<u8>, StoreError> {
 
 fn decode_latest(bytes: &[u8]) -> Result<LatestState, StoreError> {
     match bytes.split_first() {
-        Some((&FORMAT_V1, body)) => {
+        Some((&FORMAT_V2, body)) => {
             postcard::from_bytes(body).map_err(|e| corrupt("latest state", e.to_string()))
+        }
+        Some((&FORMAT_V1, body)) => {
+            let old: LatestStateV1 =
+                postcard::from_bytes(body).map_err(|e| corrupt("latest state", e.to_string()))?;
+            Ok(LatestState {
+                latest: old.latest,
+                status: old.status,
+                resource_name: old.resource_name,
+                version_count: old.version_count,
+                next_version: old.next_version,
+                first_time_ms: old.first_time_ms,
+                details: None,
+            })
         }
         Some((other, _)) => Err(corrupt(
             "latest state",
@@ -408,14 +466,14 @@ impl Store {
             .range((from, to))
             .filter(move |entry| entry.as_ref().map_or(true, |(k, _)| within(k)))
             .map(|entry| {
-            let (k, v) = entry?;
-            let (key, _) = keys::decode_resource(&k[1..])
-                .ok_or_else(|| corrupt("latest state key", "undecodable resource"))?;
-            Ok(ResourceSummary {
-                key,
-                state: decode_latest(&v)?,
+                let (k, v) = entry?;
+                let (key, _) = keys::decode_resource(&k[1..])
+                    .ok_or_else(|| corrupt("latest state key", "undecodable resource"))?;
+                Ok(ResourceSummary {
+                    key,
+                    state: decode_latest(&v)?,
+                })
             })
-        })
     }
 
     /// How many resources are recorded (keys counted, values not decoded).

@@ -22,8 +22,8 @@ mod verdicts;
 
 pub(crate) use config_versions::PendingWrites;
 pub use config_versions::{
-    EncodedItem, HistoryOrder, HistoryPage, HistoryQuery, LatestState, PageToken, ResourceSummary,
-    VersionHead,
+    EncodedItem, HistoryOrder, HistoryPage, HistoryQuery, LatestDetails, LatestState, PageToken,
+    ResourceSummary, VersionHead,
 };
 pub use events::{
     EventAttribute, EventPage, EventPageToken, EventQuery, EventSpan, EventWrites, ResourceCall,

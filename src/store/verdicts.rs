@@ -11,7 +11,9 @@ use std::collections::HashMap;
 use super::kv::{Batch as _, Db as _, Tree as _};
 use super::{decode_json as decode, encode_json as encode, keys, EngineBatch, Store, StoreError};
 use crate::model::ResourceKey;
-use crate::model::{Compliance, ComplianceDay, LatestVerdict, RuleErrors, Timestamp, VerdictRecord};
+use crate::model::{
+    Compliance, ComplianceDay, LatestVerdict, RuleErrors, Timestamp, VerdictRecord,
+};
 
 const HISTORY: u8 = b'h';
 const LATEST: u8 = b'l';
@@ -137,6 +139,32 @@ impl Store {
             .scan_prefix(history_prefix(resource))
             .map(|entry| decode("verdict record", &entry?.1))
             .collect()
+    }
+
+    /// A resource's evaluations of versions captured from `from_ms` to `to_ms` (inclusive),
+    /// grouped by rule, oldest first: only those records are decoded.
+    pub fn verdict_history_between(
+        &self,
+        resource: &ResourceKey,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<VerdictRecord>, StoreError> {
+        let mut records = Vec::new();
+        for entry in self.verdicts.scan_prefix(history_prefix(resource)) {
+            let (key, value) = entry?;
+            // The key ends with the capture time and a sequence number, 8 bytes each.
+            let time = key
+                .len()
+                .checked_sub(16)
+                .and_then(|at| key.get(at..at + 8))
+                .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
+                .map(keys::decode_time)
+                .ok_or_else(|| super::corrupt("verdict record key", "too short"))?;
+            if (from_ms..=to_ms).contains(&time) {
+                records.push(decode("verdict record", &value)?);
+            }
+        }
+        Ok(records)
     }
 
     /// Latest verdicts, of one rule or of all.
