@@ -38,7 +38,7 @@ fn call(n: usize, minutes: i64, group_id: &str) -> Value {
             "arn": format!("arn:aws:iam::{ACCOUNT}:user/dev-{}", n % 17), "userName": format!("dev-{}", n % 17)},
         "eventTime": conftrail::model::format_time(&time),
         "eventSource": "ec2.amazonaws.com",
-        "eventName": if n % 2 == 0 { "AuthorizeSecurityGroupIngress" } else { "RevokeSecurityGroupIngress" },
+        "eventName": if n.is_multiple_of(2) { "AuthorizeSecurityGroupIngress" } else { "RevokeSecurityGroupIngress" },
         "awsRegion": "us-east-1",
         "sourceIPAddress": format!("198.51.100.{}", n % 250),
         "userAgent": "aws-cli/2.15.0",

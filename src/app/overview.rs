@@ -125,7 +125,7 @@ impl App {
             .take(10)
             .collect::<Result<Vec<_>, _>>()?;
         let mut recent_verdicts = summary.verdicts.clone();
-        recent_verdicts.sort_by(|a, b| b.since.cmp(&a.since));
+        recent_verdicts.sort_by_key(|v| std::cmp::Reverse(v.since));
         recent_verdicts.truncate(10);
         Ok(Dashboard {
             resources_recorded: self.store().resource_count()?,
@@ -193,7 +193,7 @@ impl App {
             (Some(judged), true) => {
                 let start = after
                     .clone()
-                    .map_or(std::ops::Bound::Unbounded, |a| std::ops::Bound::Excluded(a));
+                    .map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
                 for key in judged
                     .range((start, std::ops::Bound::Unbounded))
                     .map(|(k, _)| k)

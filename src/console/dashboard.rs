@@ -10,7 +10,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use futures_util::StreamExt as _;
 
-use super::format::{resource_link, Badge, Time};
+use super::format::{encode, resource_link, rule_link, Badge, Time};
 use super::page::{render, Layout};
 use super::{blocking, ConsoleState, PageError, Viewer};
 use crate::app::overview::Dashboard;
@@ -114,7 +114,7 @@ impl Panels {
             .iter()
             .map(|r| RuleRow {
                 name: r.rule_name.clone(),
-                link: format!("/rules/{}", encode(&r.rule_name)),
+                link: rule_link(&r.rule_name),
                 badge: Badge::compliance(r.compliance.as_str()),
                 non_compliant: r.resources.non_compliant,
                 compliant: r.resources.compliant,
@@ -226,11 +226,6 @@ impl Panels {
                 .collect(),
         }
     }
-}
-
-/// A path segment or query value, percent-encoded.
-pub(super) fn encode(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// `GET /`.

@@ -115,6 +115,23 @@ pub fn query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> 
     serde_urlencoded::to_string(pairs).unwrap_or_default()
 }
 
+/// What a link keeps as it is (names are mostly `a-z0-9-`).
+const KEPT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// A path segment or query value, percent-encoded.
+pub fn encode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, KEPT).to_string()
+}
+
+/// The link to a rule's page.
+pub fn rule_link(name: &str) -> String {
+    format!("/rules/{}", encode(name))
+}
+
 /// The link to a resource's page.
 pub fn resource_link(
     resource_type: &str,

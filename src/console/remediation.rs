@@ -246,7 +246,7 @@ fn config_row(config: &RemediationConfig) -> ConfigRow {
         automatic: config.automatic,
         max_attempts: config.max_attempts,
         timeout_ms: config.timeout_ms,
-        link: super::rules::rule_path(&config.rule_name),
+        link: super::format::rule_link(&config.rule_name),
     }
 }
 

@@ -90,7 +90,7 @@ struct CallRow {
 }
 
 fn call_row(call: &ApiCallView) -> CallRow {
-    let id = super::dashboard::encode(&call.event_id);
+    let id = super::format::encode(&call.event_id);
     CallRow {
         time: Time::text(&call.event_time),
         event_name: call.event_name.clone(),

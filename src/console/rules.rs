@@ -10,11 +10,10 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::format::{resource_link, Badge, Time};
+use super::format::{resource_link, rule_link, Badge, Time};
 use super::page::{render, Layout};
 use super::viewer::Write;
 use super::{blocking, ConsoleState, PageError, Viewer};
@@ -32,21 +31,6 @@ pub(super) fn routes() -> Router<Arc<ConsoleState>> {
         .route("/rules/{name}", get(detail))
         .route("/rules/{name}/settings", post(settings))
         .route("/rules/{name}/evaluate", post(evaluate))
-}
-
-/// What a path segment keeps as it is (rule names are mostly `a-z0-9-`).
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
-/// The path of a rule's page.
-pub(super) fn rule_path(name: &str) -> String {
-    format!(
-        "/rules/{}",
-        percent_encoding::utf8_percent_encode(name, SEGMENT)
-    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -133,7 +117,7 @@ async fn list(
                 let counts = found.map(|r| r.resources).unwrap_or_default();
                 let compliance = found.map_or(SummaryState::InsufficientData, |r| r.compliance);
                 RuleRow {
-                    link: rule_path(&rule.name),
+                    link: rule_link(&rule.name),
                     managed: rule.managed,
                     state: Badge::enabled(rule.enabled),
                     compliance: Badge::compliance(compliance.as_str()),
@@ -330,7 +314,7 @@ async fn detail(
                 last_error: v.last_error.clone(),
             })
             .collect();
-        let path = rule_path(&rule.name);
+        let path = rule_link(&rule.name);
         render(&RulePage {
             layout: Layout::new(format!("Rule {}", rule.name), &viewer, "rules"),
             notice: done.notice(),
@@ -447,7 +431,7 @@ async fn settings(
         Ok(())
     })
     .await?;
-    Ok(Redirect::to(&format!("{}?done={done}", rule_path(&name))).into_response())
+    Ok(Redirect::to(&format!("{}?done={done}", rule_link(&name))).into_response())
 }
 
 /// `POST /rules/{name}/evaluate`.
@@ -462,7 +446,7 @@ async fn evaluate(
         blocking(move || Ok(app.evaluate_now(Some(&rule), &ScopeFilter::default())?)).await?;
     Ok(Redirect::to(&format!(
         "{}?done=evaluated&evaluations={}&non_compliant={}&errors={}",
-        rule_path(&name),
+        rule_link(&name),
         counts.evaluations,
         counts.non_compliant,
         counts.errors
@@ -551,8 +535,8 @@ mod tests {
     }
 
     #[test]
-    fn rule_paths_keep_dashes_and_encode_the_rest() {
-        assert_eq!(rule_path("restricted-ssh"), "/rules/restricted-ssh");
-        assert_eq!(rule_path("a/b c"), "/rules/a%2Fb%20c");
+    fn rule_links_keep_dashes_and_encode_the_rest() {
+        assert_eq!(rule_link("restricted-ssh"), "/rules/restricted-ssh");
+        assert_eq!(rule_link("a/b c"), "/rules/a%2Fb%20c");
     }
 }
