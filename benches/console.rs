@@ -157,7 +157,7 @@ fn main() {
     time_page(
         &agent,
         &base,
-        "resource page (newest 25 entries)",
+        "resource page (newest 20 versions)",
         &resource,
         rounds,
     );

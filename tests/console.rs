@@ -101,7 +101,7 @@ async fn an_admin_follows_a_change_from_the_dashboard_to_its_cause_and_exempts_i
         .await
         .expect("choose filters");
     browser.click("form.filters button[type=submit]").await;
-    browser.wait_for_text("resources on this page").await;
+    browser.wait_for_text("Resources on this page").await;
     let table = browser.text("main table").await;
     assert!(table.contains(WEB_SG), "{table}");
     assert!(table.contains("restricted-ssh"), "{table}");
@@ -149,7 +149,67 @@ async fn an_admin_follows_a_change_from_the_dashboard_to_its_cause_and_exempts_i
     );
     browser.click("#diff-2 button[hx-get*='mode=split']").await;
     browser.wait_for("#diff-2 table.diff td.add").await;
+    browser
+        .client
+        .execute(
+            "document.querySelector('#diff-2').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .expect("scroll");
+    browser.screenshot("resource-diff").await;
+    browser
+        .client
+        .execute("window.scrollTo(0, 0);", vec![])
+        .await
+        .expect("scroll");
     browser.screenshot("resource").await;
+
+    // Keyboard: the first Tab reaches the skip link, the next ones the navigation, with a
+    // visible focus outline.
+    let resource_url = browser.client.current_url().await.expect("url");
+    browser.open(resource_url.as_str(), "ol.timeline").await;
+    let body = browser
+        .client
+        .find(fantoccini::Locator::Css("body"))
+        .await
+        .expect("body");
+    body.send_keys("\u{e004}").await.expect("tab");
+    let active = browser
+        .client
+        .execute(
+            "return [document.activeElement.textContent.trim(),
+                     getComputedStyle(document.activeElement).outlineStyle]",
+            vec![],
+        )
+        .await
+        .expect("active element");
+    assert_eq!(active, serde_json::json!(["Skip to content", "solid"]));
+
+    // A narrow window: the page reflows instead of scrolling sideways.
+    browser
+        .client
+        .set_window_size(420, 800)
+        .await
+        .expect("narrow window");
+    let overflow = browser
+        .client
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+            vec![],
+        )
+        .await
+        .expect("scroll width");
+    assert!(
+        overflow.as_i64().is_some_and(|o| o <= 0),
+        "sideways scroll: {overflow}"
+    );
+    browser.screenshot("resource-narrow").await;
+    browser
+        .client
+        .set_window_size(1280, 800)
+        .await
+        .expect("window size");
 
     // As admin, an exception, then seen on the timeline.
     browser

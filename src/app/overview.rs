@@ -16,7 +16,7 @@ use crate::store::{day_of, LatestDetails, ResourceSummary};
 
 /// Resources examined at most per inventory request: a filter that matches little answers a
 /// partial page and a token to search on, instead of reading the whole store at once.
-pub const INVENTORY_SCAN_BUDGET: usize = 20_000;
+pub const INVENTORY_SCAN_BUDGET: usize = 15_000;
 
 /// Rows per inventory page at most.
 pub const INVENTORY_MAX_PAGE: usize = 500;
@@ -271,17 +271,6 @@ impl App {
         {
             return Ok(None);
         }
-        let (counts, non_compliant_rules) = match judged {
-            Some(judged) => judged.get(key).cloned().unwrap_or_default(),
-            None => self.resource_verdicts(rules, key)?,
-        };
-        let compliance = SummaryState::of(&counts);
-        let judged_by_rule = counts != Counts::default();
-        if query.compliance.is_some_and(|c| c != compliance)
-            || (query.rule.is_some() && !judged_by_rule)
-        {
-            return Ok(None);
-        }
         let text = query.text.as_deref().map(str::to_lowercase);
         let cheap_text_match = text.as_deref().is_none_or(|t| {
             key.resource_id.to_lowercase().contains(t)
@@ -321,6 +310,17 @@ impl App {
             if !arn_match || !tag_match {
                 return Ok(None);
             }
+        }
+        let (counts, non_compliant_rules) = match judged {
+            Some(judged) => judged.get(key).cloned().unwrap_or_default(),
+            None => self.resource_verdicts(rules, key)?,
+        };
+        let compliance = SummaryState::of(&counts);
+        let judged_by_rule = counts != Counts::default();
+        if query.compliance.is_some_and(|c| c != compliance)
+            || (query.rule.is_some() && !judged_by_rule)
+        {
+            return Ok(None);
         }
         Ok(Some(InventoryRow {
             entry: ResourceEntry::from(summary),

@@ -110,10 +110,20 @@ impl App {
         sel: &ResourceSelector,
         which: VersionSelector,
     ) -> Result<ConfigurationItem, AppError> {
-        let key = self.resolve(sel)?;
-        let mut item = query::show(self.store(), &key, which)?;
+        let mut item = self.stored_version(sel, which)?;
         item.related_events = crate::timeline::related_events(self.store(), &item)?;
         Ok(item)
+    }
+
+    /// One version of a resource as stored: `relatedEvents` only as the item brought them
+    /// (linking the calls reads the whole history; [`App::show`] does it).
+    pub fn stored_version(
+        &self,
+        sel: &ResourceSelector,
+        which: VersionSelector,
+    ) -> Result<ConfigurationItem, AppError> {
+        let key = self.resolve(sel)?;
+        Ok(query::show(self.store(), &key, which)?)
     }
 
     /// What changed between two versions (default: the latest against the one before).

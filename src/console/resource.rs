@@ -352,9 +352,9 @@ pub(super) async fn page(
         let before = Some(params.before.trim().to_string()).filter(|b| !b.is_empty());
         let mut page: TimelinePage = app.timeline_page(&sel, before.as_deref(), PAGE_VERSIONS)?;
         page.entries.retain(|e| shown(e, all));
-        let latest = app.show(&sel, VersionSelector::Latest)?;
+        let latest = app.stored_version(&sel, VersionSelector::Latest)?;
         let shown_item = match as_of {
-            Some(t) => match app.show(&sel, VersionSelector::At(t)) {
+            Some(t) => match app.stored_version(&sel, VersionSelector::At(t)) {
                 Ok(item) => Some(item),
                 Err(AppError::Query(_)) => None,
                 Err(e) => return Err(e.into()),
@@ -519,10 +519,10 @@ pub(super) async fn diff(
     blocking(move || {
         let app = &state.app;
         let sel = params.which.selector()?;
-        let current = app.show(&sel, VersionSelector::Number(params.version))?;
+        let current = app.stored_version(&sel, VersionSelector::Number(params.version))?;
         let answer = app.diff(&sel, None, Some(params.version))?;
         let previous = match answer.from_version {
-            Some(n) => Some(app.show(&sel, VersionSelector::Number(n))?),
+            Some(n) => Some(app.stored_version(&sel, VersionSelector::Number(n))?),
             None => None,
         };
         let old = previous

@@ -1,6 +1,7 @@
 //! A real, headless Chromium driven through chromedriver (WebDriver, with `fantoccini`), for
 //! the console's end-to-end tests. Both come from Debian (`apt-get install chromium
-//! chromium-driver`, which `.ci/run` does); a missing one fails the test, it never skips.
+//! chromium-driver`): `.ci/browser` installs them, and runs here when they are missing; when
+//! that fails, so does the test (it never skips).
 //!
 //! Not part of `common/mod.rs`: only the console's tests compile it (`#[path]`).
 
@@ -16,6 +17,31 @@ use hyper_util::client::legacy::connect::HttpConnector;
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// chromedriver's binary.
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Installs Chromium and chromedriver with `.ci/browser` (apt) when either is missing, once
+/// per test binary; fails the test when that cannot be done.
+fn install() {
+    static INSTALLED: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    let mut installed = INSTALLED.lock().unwrap_or_else(|p| p.into_inner());
+    let present = || {
+        [CHROMIUM, CHROMEDRIVER]
+            .iter()
+            .all(|t| Path::new(t).exists())
+    };
+    if *installed || present() {
+        *installed = true;
+        return;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/browser");
+    let status = Command::new(&script).status().expect("run .ci/browser");
+    assert!(
+        status.success() && present(),
+        "Chromium and chromedriver are missing and {} could not install them \
+         (apt-get install chromium chromium-driver)",
+        script.display()
+    );
+    *installed = true;
+}
 
 /// A chromedriver process and a browser session on it; both end when dropped.
 pub struct Browser {
@@ -36,12 +62,7 @@ fn free_port() -> u16 {
 impl Browser {
     /// Starts chromedriver and a headless Chromium (1280×800).
     pub async fn start() -> Browser {
-        for tool in [CHROMIUM, CHROMEDRIVER] {
-            assert!(
-                Path::new(tool).exists(),
-                "{tool} is missing: install Debian's chromium and chromium-driver (.ci/run does)"
-            );
-        }
+        install();
         let port = free_port();
         let mut driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
