@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use common::{env_usize, security_group, ACCOUNT};
 use conftrail::app::App;
-use conftrail::runtime::server::{Server, ServerSettings};
 use conftrail::store::Store;
 use serde_json::{json, Value};
 
@@ -125,30 +124,8 @@ fn main() {
     let app = App::new(Store::open_with(tmp.path(), 64).expect("store")).expect("app");
     let group_id = build(&app, resources, versions, calls);
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let server = Server::start(
-        app,
-        ServerSettings {
-            listen: addr,
-            tokens: conftrail::api::Tokens::default(),
-            workers: false,
-            runtime: Default::default(),
-            file: Default::default(),
-        },
-    )
-    .expect("server");
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let serving = runtime.spawn(server.serve(listener, async {
-        let _ = stop_rx.await;
-    }));
-    let base = format!("http://{addr}");
+    let served = common::serve::Served::start(app);
+    let base = served.base.clone();
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -191,7 +168,5 @@ fn main() {
         rounds,
     );
     time_page(&agent, &base, "dashboard", "/", rounds.min(5));
-    let _ = stop_tx.send(());
-    let _ = runtime.block_on(serving);
-    server.stop().expect("stop");
+    served.stop();
 }

@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 use common::env_usize;
 use common::security_group;
 use conftrail::app::App;
-use conftrail::runtime::server::{Server, ServerSettings};
 use conftrail::store::Store;
 use serde_json::{json, Value};
 
@@ -52,33 +51,13 @@ fn main() {
     let batch = env_usize("BENCH_BATCH", 500);
     let total = env_usize("BENCH_ITEMS", 20_000);
     let tmp = tempfile::tempdir().expect("tempdir");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let server = Server::start(
+    let served = common::serve::Served::start(
         App::new(
             Store::open_with(tmp.path(), env_usize("BENCH_CACHE_MIB", 64) as u64).expect("store"),
         )
         .expect("app"),
-        ServerSettings {
-            listen: addr,
-            tokens: conftrail::api::Tokens::default(),
-            workers: false,
-            runtime: Default::default(),
-            file: Default::default(),
-        },
-    )
-    .expect("server");
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let serving = runtime.spawn(server.serve(listener, async {
-        let _ = stop_rx.await;
-    }));
-    let base = Arc::new(format!("http://{addr}"));
+    );
+    let base = Arc::new(served.base.clone());
     println!("server on {base}; {clients} clients");
 
     // Verdict latency at a moderate rate.
@@ -196,7 +175,5 @@ fn main() {
         })
         .unwrap_or_else(|| "unknown".into());
     println!("peak resident set (VmHWM): {peak}");
-    let _ = stop_tx.send(());
-    let _ = runtime.block_on(serving);
-    server.stop().expect("stop");
+    served.stop();
 }

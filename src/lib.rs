@@ -1,7 +1,8 @@
 //! conftrail: a self-hosted configuration compliance recorder.
 //!
 //! Layers, one direction only (each imports only from those below it):
-//! - front ends: [`cli`] (local, or a client of a running server) and [`api`] (HTTP);
+//! - front ends: [`cli`] (local, or a client of a running server), [`api`] (HTTP) and
+//!   [`console`] (web pages); [`auth`] holds the tokens and sessions both servers check;
 //! - [`runtime`]: the composition root of long-running processes (the server, the background
 //!   workers, signals);
 //! - [`app`]: the use cases every front end calls, and the one place that decides what follows

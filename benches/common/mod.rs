@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod serve;
+
 use serde_json::{json, Value};
 
 /// A count from the environment variable `name`, or `default` when it is unset or not a number.

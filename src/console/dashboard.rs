@@ -10,7 +10,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use futures_util::StreamExt as _;
 
-use super::format::{encode, resource_link, rule_link, Badge, Time};
+use super::format::{encode, judged_link, rule_link, Badge, Time};
 use super::page::{render, Layout};
 use super::{blocking, ConsoleState, PageError, Viewer};
 use crate::app::overview::Dashboard;
@@ -199,12 +199,7 @@ impl Panels {
                     since: Time::of(&v.since),
                     rule: v.rule_name.clone(),
                     resource: v.resource.resource_id.clone(),
-                    link: resource_link(
-                        &v.resource.resource_type,
-                        &v.resource.resource_id,
-                        &v.resource.account_id,
-                        &v.resource.aws_region,
-                    ),
+                    link: judged_link(&v.resource),
                     badge: Badge::compliance(v.compliance.as_str()),
                 })
                 .collect(),
@@ -215,12 +210,7 @@ impl Panels {
                     time: Time::of(&j.updated_at),
                     rule: j.rule_name.clone(),
                     resource: j.resource.resource_id.clone(),
-                    link: resource_link(
-                        &j.resource.resource_type,
-                        &j.resource.resource_id,
-                        &j.resource.account_id,
-                        &j.resource.aws_region,
-                    ),
+                    link: judged_link(&j.resource),
                     badge: Badge::job(j.state),
                 })
                 .collect(),

@@ -9,7 +9,7 @@ use axum::extract::{Query, State};
 use axum::response::Html;
 use serde::Deserialize;
 
-use super::format::{query_string, Time};
+use super::format::{given, query_string, Time};
 use super::page::{render, Layout};
 use super::{blocking, ConsoleState, PageError, Viewer};
 use crate::app::events::LookupEvent;
@@ -37,10 +37,6 @@ pub(super) struct Filters {
     since: String,
     until: String,
     next: String,
-}
-
-fn given(text: &str) -> Option<String> {
-    Some(text.trim().to_string()).filter(|t| !t.is_empty())
 }
 
 impl Filters {

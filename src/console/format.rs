@@ -132,6 +132,21 @@ pub fn rule_link(name: &str) -> String {
     format!("/rules/{}", encode(name))
 }
 
+/// The link to the page of a judged resource.
+pub fn judged_link(resource: &crate::model::EvaluatedResource) -> String {
+    resource_link(
+        &resource.resource_type,
+        &resource.resource_id,
+        &resource.account_id,
+        &resource.aws_region,
+    )
+}
+
+/// A filter's value as given, trimmed; none when empty.
+pub fn given(text: &str) -> Option<String> {
+    Some(text.trim().to_string()).filter(|t| !t.is_empty())
+}
+
 /// The link to a resource's page.
 pub fn resource_link(
     resource_type: &str,

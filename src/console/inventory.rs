@@ -8,7 +8,7 @@ use axum::extract::{Query, State};
 use axum::response::Html;
 use serde::Deserialize;
 
-use super::format::{query_string, resource_link, Badge, Time};
+use super::format::{given, query_string, resource_link, Badge, Time};
 use super::page::{render, Layout};
 use super::{blocking, ConsoleState, PageError, Viewer};
 use crate::app::overview::{InventoryPage, InventoryQuery, INVENTORY_SCAN_BUDGET};
@@ -31,10 +31,6 @@ pub(super) struct Filters {
     text: String,
     deleted: Option<String>,
     after: String,
-}
-
-fn given(text: &str) -> Option<String> {
-    Some(text.trim().to_string()).filter(|t| !t.is_empty())
 }
 
 impl Filters {

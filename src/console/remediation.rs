@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
-use super::format::{query_string, resource_link, Badge, Time};
+use super::format::{judged_link, query_string, Badge, Time};
 use super::page::{render, Layout};
 use super::viewer::Write;
 use super::{blocking, ConsoleState, PageError, Viewer};
@@ -192,12 +192,7 @@ fn job_row(job: &RemediationJob) -> JobRow {
         rule: job.rule_name.clone(),
         resource_id: r.resource_id.clone(),
         resource_type: r.resource_type.clone(),
-        link: resource_link(
-            &r.resource_type,
-            &r.resource_id,
-            &r.account_id,
-            &r.aws_region,
-        ),
+        link: judged_link(r),
         badge: Badge::job(job.state),
         reason: job.state_reason.clone(),
         origin: match job.origin {
@@ -258,12 +253,7 @@ fn exception_row(e: &RemediationException, now: Timestamp) -> ExceptionRow {
         resource_id: r.resource_id.clone(),
         account: r.account_id.clone(),
         region: r.aws_region.clone(),
-        link: resource_link(
-            &r.resource_type,
-            &r.resource_id,
-            &r.account_id,
-            &r.aws_region,
-        ),
+        link: judged_link(r),
         reason: e.reason.clone(),
         expires: e.expires_at.as_ref().map(Time::of),
         created: Time::of(&e.created_at),

@@ -13,7 +13,7 @@ use axum::Router;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::format::{resource_link, rule_link, Badge, Time};
+use super::format::{judged_link, rule_link, Badge, Time};
 use super::page::{render, Layout};
 use super::viewer::Write;
 use super::{blocking, ConsoleState, PageError, Viewer};
@@ -300,12 +300,7 @@ async fn detail(
                 resource_type: v.resource.resource_type.clone(),
                 resource_id: v.resource.resource_id.clone(),
                 place: format!("{} {}", v.resource.account_id, v.resource.aws_region),
-                link: resource_link(
-                    &v.resource.resource_type,
-                    &v.resource.resource_id,
-                    &v.resource.account_id,
-                    &v.resource.aws_region,
-                ),
+                link: judged_link(&v.resource),
                 badge: Badge::compliance(v.compliance.as_str()),
                 annotation: v.annotation.clone(),
                 since: Time::of(&v.since),
