@@ -221,3 +221,61 @@ fn the_inventory_filters_and_pages_without_losing_a_resource() {
         })
         .is_err());
 }
+
+#[test]
+fn the_dashboard_counts_each_resource_once_in_its_worst_state_and_follows_a_fix() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = App::new(Store::open(dir.path()).expect("store")).expect("app");
+    let items: Vec<Value> = (0..5)
+        .map(|n| {
+            let ports: &[u16] = if n < 2 { &[22] } else { &[] };
+            group(&format!("sg-dash{n}"), n, ports, json!({}))
+        })
+        .collect();
+    ingest(&app, json!({ "configurationItems": items }));
+    let before = app.dashboard(3).expect("dashboard");
+    assert_eq!(before.compliance, SummaryState::NonCompliant);
+    assert_eq!(before.resource_counts["NON_COMPLIANT"], 2);
+    assert_eq!(before.resource_counts["COMPLIANT"], 3);
+    assert_eq!(before.resources_recorded, 5);
+    let ssh = before
+        .rules
+        .iter()
+        .find(|r| r.rule_name == "restricted-ssh")
+        .expect("restricted-ssh");
+    assert_eq!(
+        (ssh.resources.non_compliant, ssh.resources.compliant),
+        (2, 3)
+    );
+    assert!(before
+        .recent_verdicts
+        .iter()
+        .all(|v| v.compliance == conftrail::model::Compliance::NonCompliant));
+    let failing_pairs = before.trend.last().expect("today").non_compliant;
+    assert!(failing_pairs >= 2, "{failing_pairs}");
+
+    // SSH closed on one group: it moves to compliant, and today's movement says so.
+    ingest(
+        &app,
+        json!({ "configurationItems": [group("sg-dash0", 60, &[], json!({}))] }),
+    );
+    let after = app.dashboard(3).expect("dashboard");
+    assert_eq!(after.resource_counts["NON_COMPLIANT"], 1);
+    assert_eq!(after.resource_counts["COMPLIANT"], 4);
+    let today = after.trend.last().expect("today");
+    assert!(today.non_compliant < failing_pairs);
+    assert!(today.left >= 1, "{today:?}");
+    let page = app
+        .inventory(&InventoryQuery {
+            compliance: Some(SummaryState::NonCompliant),
+            limit: 50,
+            ..InventoryQuery::default()
+        })
+        .expect("inventory");
+    let ids: Vec<&str> = page
+        .rows
+        .iter()
+        .map(|r| r.entry.resource_id.as_str())
+        .collect();
+    assert_eq!(ids, ["sg-dash1"]);
+}

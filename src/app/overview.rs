@@ -2,21 +2,24 @@
 //! changes and remediation outcomes) and the inventory (recorded resources, filtered and
 //! paged, each with its compliance).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use base64::Engine as _;
 use chrono::Duration;
 
 use super::events::LookupEvent;
 use super::{App, AppError};
-use crate::evaluator::{ComplianceFilter, ComplianceSummary, Counts, SummaryState};
-use crate::model::{now_millis, LatestVerdict, RemediationJob, ResourceKey};
+use crate::evaluator::{Counts, RuleCompliance, SummaryState};
+use crate::model::{now_millis, Compliance, LatestVerdict, RemediationJob, ResourceKey};
 use crate::query::{EventLookup, ResourceEntry};
-use crate::store::{day_of, LatestDetails, ResourceSummary};
+use crate::store::{day_of, LatestDetails, ResourceSummary, StoreError};
 
 /// Resources examined at most per inventory request: a filter that matches little answers a
 /// partial page and a token to search on, instead of reading the whole store at once.
 pub const INVENTORY_SCAN_BUDGET: usize = 15_000;
+
+/// Non-compliant pairs read at most to find the newest non-compliance for the dashboard.
+pub const NEWEST_NON_COMPLIANCE_SCAN: usize = 2_000;
 
 /// Rows per inventory page at most.
 pub const INVENTORY_MAX_PAGE: usize = 500;
@@ -24,8 +27,12 @@ pub const INVENTORY_MAX_PAGE: usize = 500;
 /// Compliance at a glance.
 #[derive(Debug, Clone)]
 pub struct Dashboard {
-    /// Latest verdicts summarised per rule and resource.
-    pub summary: ComplianceSummary,
+    /// Overall: NON_COMPLIANT if any resource is.
+    pub compliance: SummaryState,
+    /// Resources by their compliance (the worst any rule gave them).
+    pub resource_counts: BTreeMap<&'static str, usize>,
+    /// Every rule with its resources by verdict.
+    pub rules: Vec<RuleCompliance>,
     /// Resources recorded.
     pub resources_recorded: usize,
     /// Non-compliant (resource, rule) pairs at the end of each of the last days, oldest first.
@@ -34,8 +41,11 @@ pub struct Dashboard {
     pub recent_changes: Vec<LookupEvent>,
     /// The latest remediation jobs, newest first.
     pub recent_jobs: Vec<RemediationJob>,
-    /// The latest compliance changes, newest first.
+    /// The newest non-compliance, newest first (of the first [`NEWEST_NON_COMPLIANCE_SCAN`]
+    /// non-compliant pairs in resource order).
     pub recent_verdicts: Vec<LatestVerdict>,
+    /// Whether there were more non-compliant pairs than that.
+    pub recent_verdicts_partial: bool,
 }
 
 /// One day of the compliance trend.
@@ -98,19 +108,70 @@ pub struct InventoryPage {
     pub budget_spent: bool,
 }
 
-/// The latest verdicts per resource, for the rows.
-type VerdictsByResource = BTreeMap<ResourceKey, (Counts, Vec<String>)>;
+/// A resource's verdict counts and the rules it does not comply with.
+type Verdicts = (Counts, Vec<String>);
 
 impl App {
-    /// Compliance at a glance, with the trend over the last `days` days.
+    /// Compliance at a glance, with the trend over the last `days` days. Reads the latest
+    /// verdicts' by-state index (keys only), never every verdict.
     pub fn dashboard(&self, days: u32) -> Result<Dashboard, AppError> {
-        let summary = self.compliance(&ComplianceFilter::default())?;
-        let non_compliant_now = summary
-            .verdicts
-            .iter()
-            .filter(|v| v.compliance == crate::model::Compliance::NonCompliant)
-            .count() as u64;
-        let trend = self.trend(non_compliant_now, days)?;
+        let store = self.store();
+        let mut per_rule: BTreeMap<String, Counts> = BTreeMap::new();
+        let mut seen: HashSet<ResourceKey> = HashSet::new();
+        let mut resource_counts = BTreeMap::new();
+        let mut non_compliant_pairs = 0u64;
+        // Worst state first: a resource counts once, in the worst state any rule gave it.
+        for state in [
+            Compliance::NonCompliant,
+            Compliance::Compliant,
+            Compliance::NotApplicable,
+        ] {
+            let mut resources = 0;
+            for pair in store.pairs_in_state(state, None) {
+                let (resource, rule) = pair?;
+                per_rule.entry(rule).or_default().add(state);
+                if state == Compliance::NonCompliant {
+                    non_compliant_pairs += 1;
+                }
+                if seen.insert(resource) {
+                    resources += 1;
+                }
+            }
+            resource_counts.insert(state.as_str(), resources);
+        }
+        let count = |state: Compliance| resource_counts.get(state.as_str()).copied().unwrap_or(0);
+        let compliance = SummaryState::of(&Counts {
+            non_compliant: count(Compliance::NonCompliant),
+            compliant: count(Compliance::Compliant),
+            not_applicable: count(Compliance::NotApplicable),
+        });
+        let definitions = store.rule_definitions()?;
+        let mut rules = Vec::with_capacity(definitions.len());
+        for definition in definitions {
+            let counts = per_rule.remove(&definition.name).unwrap_or_default();
+            rules.push(RuleCompliance {
+                compliance: SummaryState::of(&counts),
+                resources: counts,
+                evaluation_errors: store.rule_errors(&definition.name)?,
+                enabled: definition.enabled,
+                rule_name: definition.name,
+            });
+        }
+        let mut recent_verdicts = Vec::new();
+        let mut recent_verdicts_partial = false;
+        for (n, pair) in store
+            .pairs_in_state(Compliance::NonCompliant, None)
+            .enumerate()
+        {
+            if n == NEWEST_NON_COMPLIANCE_SCAN {
+                recent_verdicts_partial = true;
+                break;
+            }
+            let (resource, rule) = pair?;
+            recent_verdicts.extend(store.latest_verdict(&rule, &resource)?);
+        }
+        recent_verdicts.sort_by_key(|v| std::cmp::Reverse(v.since));
+        recent_verdicts.truncate(10);
         let recent_changes = self
             .events(&EventLookup {
                 read_only: Some("false".into()),
@@ -118,22 +179,17 @@ impl App {
                 ..EventLookup::default()
             })?
             .events;
-        let recent_jobs = self
-            .store()
-            .jobs()
-            .rev()
-            .take(10)
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut recent_verdicts = summary.verdicts.clone();
-        recent_verdicts.sort_by_key(|v| std::cmp::Reverse(v.since));
-        recent_verdicts.truncate(10);
+        let recent_jobs = store.jobs().rev().take(10).collect::<Result<Vec<_>, _>>()?;
         Ok(Dashboard {
-            resources_recorded: self.store().resource_count()?,
-            summary,
-            trend,
+            resources_recorded: store.resource_count()?,
+            compliance,
+            resource_counts,
+            rules,
+            trend: self.trend(non_compliant_pairs, days)?,
             recent_changes,
             recent_jobs,
             recent_verdicts,
+            recent_verdicts_partial,
         })
     }
 
@@ -158,7 +214,9 @@ impl App {
         Ok(points)
     }
 
-    /// One page of the inventory.
+    /// One page of the inventory. A compliance filter walks the latest verdicts' by-state
+    /// index (in resource order); anything else walks the resources themselves. Either stops
+    /// after [`INVENTORY_SCAN_BUDGET`] resources.
     pub fn inventory(&self, query: &InventoryQuery) -> Result<InventoryPage, AppError> {
         let resource_type = self.known_type_filter(query.resource_type.as_deref())?;
         let rules: Vec<String> = match &query.rule {
@@ -167,62 +225,55 @@ impl App {
         };
         let after = query.after.as_deref().map(decode_cursor).transpose()?;
         let limit = query.limit.clamp(1, INVENTORY_MAX_PAGE);
-        // With a rule or a state that needs verdicts, the verdicts choose the candidates.
-        let by_verdicts = query.rule.is_some()
-            || query
-                .compliance
-                .is_some_and(|c| c != SummaryState::InsufficientData);
-        let judged = if by_verdicts || query.compliance.is_some() {
-            Some(self.verdicts_by_resource(query.rule.as_deref())?)
-        } else {
-            None
-        };
         let mut rows = Vec::new();
         let mut scanned = 0;
         let mut last: Option<ResourceKey> = None;
-        let mut exhausted = true;
-        let mut consider = |summary: ResourceSummary| -> Result<bool, AppError> {
-            scanned += 1;
-            last = Some(summary.key.clone());
-            if let Some(row) = self.inventory_row(query, &rules, judged.as_ref(), summary)? {
-                rows.push(row);
-            }
-            Ok(rows.len() < limit && scanned < INVENTORY_SCAN_BUDGET)
-        };
-        match (&judged, by_verdicts) {
-            (Some(judged), true) => {
-                let start = after
-                    .clone()
-                    .map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
-                for key in judged
-                    .range((start, std::ops::Bound::Unbounded))
-                    .map(|(k, _)| k)
-                {
-                    if resource_type
+        // Counts a resource against the budget and adds its row if it passes; `passed` when
+        // it was already ruled out. False once the page is full or the budget spent.
+        let mut consider =
+            |key: ResourceKey, known: Option<Verdicts>, passed: bool| -> Result<bool, AppError> {
+                scanned += 1;
+                last = Some(key.clone());
+                if !passed
+                    && resource_type
                         .as_ref()
-                        .is_some_and(|t| *t != key.resource_type)
-                    {
-                        continue;
+                        .is_none_or(|t| *t == key.resource_type)
+                {
+                    if let Some(state) = self.store().latest_state(&key)? {
+                        let summary = ResourceSummary { key, state };
+                        if let Some(row) = self.inventory_row(query, &rules, known, summary)? {
+                            rows.push(row);
+                        }
                     }
-                    let Some(state) = self.store().latest_state(key)? else {
-                        continue;
-                    };
-                    let summary = ResourceSummary {
-                        key: key.clone(),
-                        state,
-                    };
-                    if !consider(summary)? {
+                }
+                Ok(rows.len() < limit && scanned < INVENTORY_SCAN_BUDGET)
+            };
+        let indexed = match query.compliance {
+            Some(SummaryState::NonCompliant) => Some(Compliance::NonCompliant),
+            Some(SummaryState::Compliant) => Some(Compliance::Compliant),
+            Some(SummaryState::NotApplicable) => Some(Compliance::NotApplicable),
+            Some(SummaryState::InsufficientData) | None => None,
+        };
+        let mut exhausted = true;
+        match indexed {
+            Some(state) => {
+                for group in ResourceGroups::new(self.store().pairs_in_state(state, after.as_ref()))
+                {
+                    let (key, in_state) = group?;
+                    let known = self.verdicts_in_state(state, &rules, &key, in_state)?;
+                    let passed = known.is_none();
+                    if !consider(key, known, passed)? {
                         exhausted = false;
                         break;
                     }
                 }
             }
-            _ => {
+            None => {
                 for summary in self
                     .store()
                     .resources_after(resource_type.as_deref(), after.as_ref())
                 {
-                    if !consider(summary?)? {
+                    if !consider(summary?.key, None, false)? {
                         exhausted = false;
                         break;
                     }
@@ -241,18 +292,40 @@ impl App {
         })
     }
 
-    /// Latest verdicts grouped per resource (of one rule, or of all).
-    fn verdicts_by_resource(&self, rule: Option<&str>) -> Result<VerdictsByResource, AppError> {
-        let mut judged = VerdictsByResource::new();
-        for verdict in self.store().latest_verdicts(rule) {
-            let verdict = verdict?;
-            let (counts, bad) = judged.entry(verdict.resource.key()).or_default();
-            counts.add(verdict.compliance);
-            if verdict.compliance == crate::model::Compliance::NonCompliant {
-                bad.push(verdict.rule_name);
+    /// What the by-state index says of a resource whose rules `in_state` are in `state`:
+    /// none when the rule filtered on is not among them, or (over every rule) when a worse
+    /// state applies to the resource too.
+    fn verdicts_in_state(
+        &self,
+        state: Compliance,
+        rules: &[String],
+        key: &ResourceKey,
+        in_state: Vec<String>,
+    ) -> Result<Option<Verdicts>, AppError> {
+        let in_state: Vec<String> = in_state.into_iter().filter(|r| rules.contains(r)).collect();
+        if in_state.is_empty() {
+            return Ok(None);
+        }
+        if rules.len() > 1 {
+            for worse in [Compliance::NonCompliant, Compliance::Compliant] {
+                if worse == state {
+                    break;
+                }
+                if self.store().has_pair_in_state(worse, key)? {
+                    return Ok(None);
+                }
             }
         }
-        Ok(judged)
+        let mut counts = Counts::default();
+        for _ in &in_state {
+            counts.add(state);
+        }
+        let failing = if state == Compliance::NonCompliant {
+            in_state
+        } else {
+            Vec::new()
+        };
+        Ok(Some((counts, failing)))
     }
 
     /// The row of a resource, if it passes the query's filters.
@@ -260,7 +333,7 @@ impl App {
         &self,
         query: &InventoryQuery,
         rules: &[String],
-        judged: Option<&VerdictsByResource>,
+        known: Option<Verdicts>,
         summary: ResourceSummary,
     ) -> Result<Option<InventoryRow>, AppError> {
         let key = &summary.key;
@@ -311,8 +384,8 @@ impl App {
                 return Ok(None);
             }
         }
-        let (counts, non_compliant_rules) = match judged {
-            Some(judged) => judged.get(key).cloned().unwrap_or_default(),
+        let (counts, non_compliant_rules) = match known {
+            Some(known) => known,
             None => self.resource_verdicts(rules, key)?,
         };
         let compliance = SummaryState::of(&counts);
@@ -340,12 +413,46 @@ impl App {
         for rule in rules {
             if let Some(verdict) = self.store().latest_verdict(rule, key)? {
                 counts.add(verdict.compliance);
-                if verdict.compliance == crate::model::Compliance::NonCompliant {
+                if verdict.compliance == Compliance::NonCompliant {
                     bad.push(verdict.rule_name);
                 }
             }
         }
         Ok((counts, bad))
+    }
+}
+
+/// Consecutive (resource, rule) pairs of one resource, as one item.
+struct ResourceGroups<I: Iterator> {
+    pairs: std::iter::Peekable<I>,
+}
+
+impl<I: Iterator<Item = Result<(ResourceKey, String), StoreError>>> ResourceGroups<I> {
+    fn new(pairs: I) -> Self {
+        ResourceGroups {
+            pairs: pairs.peekable(),
+        }
+    }
+}
+
+impl<I: Iterator<Item = Result<(ResourceKey, String), StoreError>>> Iterator for ResourceGroups<I> {
+    type Item = Result<(ResourceKey, Vec<String>), StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (key, rule) = match self.pairs.next()? {
+            Ok(pair) => pair,
+            Err(e) => return Some(Err(e)),
+        };
+        let mut rules = vec![rule];
+        while let Some(Ok((next, _))) = self.pairs.peek() {
+            if *next != key {
+                break;
+            }
+            if let Some(Ok((_, rule))) = self.pairs.next() {
+                rules.push(rule);
+            }
+        }
+        Some(Ok((key, rules)))
     }
 }
 

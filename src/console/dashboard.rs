@@ -13,7 +13,7 @@ use futures_util::StreamExt as _;
 use super::format::{encode, judged_link, rule_link, Badge, Time};
 use super::page::{render, Layout};
 use super::{blocking, ConsoleState, PageError, Viewer};
-use crate::app::overview::Dashboard;
+use crate::app::overview::{Dashboard, NEWEST_NON_COMPLIANCE_SCAN};
 use crate::evaluator::SummaryState;
 
 /// Days the compliance chart covers.
@@ -37,6 +37,8 @@ struct Panels {
     chart: Chart,
     changes: Vec<ChangeRow>,
     verdicts: Vec<VerdictRow>,
+    verdicts_partial: bool,
+    verdicts_scanned: usize,
     jobs: Vec<JobRow>,
 }
 
@@ -93,7 +95,7 @@ const CHART_HEIGHT: u32 = 120;
 
 impl Panels {
     fn of(d: Dashboard) -> Panels {
-        let counts = &d.summary.resource_counts;
+        let counts = &d.resource_counts;
         let resource_states = [
             SummaryState::NonCompliant,
             SummaryState::Compliant,
@@ -109,7 +111,6 @@ impl Panels {
         })
         .collect();
         let mut rules: Vec<RuleRow> = d
-            .summary
             .rules
             .iter()
             .map(|r| RuleRow {
@@ -168,7 +169,7 @@ impl Panels {
         };
         Panels {
             resources_recorded: d.resources_recorded,
-            overall: Badge::compliance(d.summary.compliance.as_str()),
+            overall: Badge::compliance(d.compliance.as_str()),
             resource_states,
             rules,
             chart: Chart { bars, max, summary },
@@ -203,6 +204,8 @@ impl Panels {
                     badge: Badge::compliance(v.compliance.as_str()),
                 })
                 .collect(),
+            verdicts_partial: d.recent_verdicts_partial,
+            verdicts_scanned: NEWEST_NON_COMPLIANCE_SCAN,
             jobs: d
                 .recent_jobs
                 .iter()

@@ -197,6 +197,7 @@ impl Store {
             remediation_writer: Arc::new(Mutex::new(())),
             flush_epochs: Arc::default(),
         };
+        store.ensure_verdict_state_index()?;
         Ok(store)
     }
 

@@ -4,9 +4,13 @@
 //! resource's history is a prefix scan grouped by rule and ordered in time;
 //! `l` + rule + \0 + resource → [`LatestVerdict`], so one rule's results are a prefix scan;
 //! `e` + rule → [`RuleErrors`], the rule's failures counted as they are recorded;
-//! `d` + `YYYY-MM-DD` → [`ComplianceDay`], pairs that turned non-compliant and back that day.
+//! `d` + `YYYY-MM-DD` → [`ComplianceDay`], pairs that turned non-compliant and back that day;
+//! `s` + state + resource + rule → nothing: the latest verdicts by compliance, so "what is
+//! non-compliant" and the counts per state read keys only, in resource order (built once
+//! for stores written before it, see [`Store::ensure_verdict_state_index`]).
 
 use std::collections::HashMap;
+use std::ops::Bound;
 
 use super::kv::{Batch as _, Db as _, Tree as _};
 use super::{decode_json as decode, encode_json as encode, keys, EngineBatch, Store, StoreError};
@@ -19,6 +23,28 @@ const HISTORY: u8 = b'h';
 const LATEST: u8 = b'l';
 const ERRORS: u8 = b'e';
 const DAYS: u8 = b'd';
+const BY_STATE: u8 = b's';
+/// Set once the by-state index holds every latest verdict.
+const BY_STATE_BUILT: &[u8] = b"S";
+
+fn state_byte(compliance: Compliance) -> u8 {
+    match compliance {
+        Compliance::NonCompliant => b'N',
+        Compliance::Compliant => b'C',
+        Compliance::NotApplicable => b'A',
+    }
+}
+
+fn state_prefix(compliance: Compliance) -> Vec<u8> {
+    vec![BY_STATE, state_byte(compliance)]
+}
+
+fn state_key(compliance: Compliance, resource: &ResourceKey, rule: &str) -> Vec<u8> {
+    let mut out = state_prefix(compliance);
+    out.extend_from_slice(&keys::resource(resource));
+    out.extend_from_slice(rule.as_bytes());
+    out
+}
 
 fn day_key(day: &str) -> Vec<u8> {
     let mut out = vec![DAYS];
@@ -83,6 +109,12 @@ impl Store {
             let previous = current.as_ref().map(|c| c.compliance);
             let (next, changed) = LatestVerdict::fold(current, &record);
             if changed {
+                if let Some(before) = previous {
+                    batch.remove(state_key(before, &resource, &record.rule_name));
+                }
+                if let Some(now) = next.as_ref().map(|n| n.compliance) {
+                    batch.insert(state_key(now, &resource, &record.rule_name), []);
+                }
                 record.compliance_changed = true;
                 record.changed_from = previous;
                 let now_bad = record.report.outcome.compliance() == Some(Compliance::NonCompliant);
@@ -139,6 +171,82 @@ impl Store {
             .scan_prefix(history_prefix(resource))
             .map(|entry| decode("verdict record", &entry?.1))
             .collect()
+    }
+
+    /// The (resource, rule) pairs whose latest verdict is `state`, in resource order, from
+    /// just after the resource `after` (keys only: nothing is decoded but the names).
+    pub fn pairs_in_state(
+        &self,
+        state: Compliance,
+        after: Option<&ResourceKey>,
+    ) -> impl Iterator<Item = Result<(ResourceKey, String), StoreError>> + '_ {
+        let prefix = state_prefix(state);
+        let from = match after {
+            // Past every rule of that resource: its encoding ends with a separator, and no
+            // rule name starts with 0xff.
+            Some(resource) => {
+                let mut past = prefix.clone();
+                past.extend_from_slice(&keys::resource(resource));
+                past.push(0xff);
+                Bound::Included(past)
+            }
+            None => Bound::Included(prefix.clone()),
+        };
+        let to = keys::prefix_end(&prefix).map_or(Bound::Unbounded, Bound::Excluded);
+        self.verdicts.range((from, to)).map(move |entry| {
+            let (key, _) = entry?;
+            key.get(2..)
+                .and_then(keys::decode_resource)
+                .and_then(|(resource, rule)| {
+                    String::from_utf8(rule.to_vec()).ok().map(|r| (resource, r))
+                })
+                .ok_or_else(|| super::corrupt("verdict state key", "undecodable"))
+        })
+    }
+
+    /// Whether any rule's latest verdict on `resource` is `state`.
+    pub fn has_pair_in_state(
+        &self,
+        state: Compliance,
+        resource: &ResourceKey,
+    ) -> Result<bool, StoreError> {
+        let mut prefix = state_prefix(state);
+        prefix.extend_from_slice(&keys::resource(resource));
+        Ok(self
+            .verdicts
+            .scan_prefix(prefix)
+            .next()
+            .transpose()?
+            .is_some())
+    }
+
+    /// Builds the by-state index of latest verdicts if this store predates it (once).
+    pub fn ensure_verdict_state_index(&self) -> Result<(), StoreError> {
+        if self.verdicts.get(BY_STATE_BUILT)?.is_some() {
+            return Ok(());
+        }
+        let _writer = self
+            .verdict_writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut batch = EngineBatch::default();
+        let mut indexed = 0usize;
+        for verdict in self.latest_verdicts(None) {
+            let verdict = verdict?;
+            batch.insert(
+                state_key(
+                    verdict.compliance,
+                    &verdict.resource.key(),
+                    &verdict.rule_name,
+                ),
+                [],
+            );
+            indexed += 1;
+        }
+        batch.insert(BY_STATE_BUILT, []);
+        self.verdicts.apply_batch(batch)?;
+        tracing::info!(indexed, "latest verdicts indexed by compliance");
+        Ok(())
     }
 
     /// A resource's evaluations of versions captured from `from_ms` to `to_ms` (inclusive),
@@ -246,6 +354,11 @@ impl Store {
             if verdict.compliance == Compliance::NonCompliant {
                 left += 1;
             }
+            self.verdicts.remove(state_key(
+                verdict.compliance,
+                &verdict.resource.key(),
+                &verdict.rule_name,
+            ))?;
             self.verdicts.remove(key)?;
         }
         if left > 0 {
