@@ -58,6 +58,21 @@ async fn an_admin_follows_a_change_from_the_dashboard_to_its_cause_and_exempts_i
     browser
         .wait_for_text("That token is not one this server knows.")
         .await;
+    // The refusal is in the audit trail (written off the request's thread).
+    let started = std::time::Instant::now();
+    loop {
+        let (code, audit) = server.request(ADMIN, "GET", "/v1/audit", None);
+        assert_eq!(code, 200, "{audit}");
+        if audit.contains("POST /sign-in") {
+            assert!(audit.contains("unauthenticated"), "{audit}");
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "no refusal recorded: {audit}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     sign_in(&browser, &server, ADMIN).await;
 
     // The dashboard: rules by state, non-compliant first, and it updates live.

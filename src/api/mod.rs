@@ -57,9 +57,8 @@ pub struct ApiState {
     /// Becomes true when the server stops, ending live streams (which would otherwise keep
     /// graceful shutdown waiting forever).
     pub closing: tokio::sync::watch::Sender<bool>,
-    /// The second of the last refused authentication recorded in the audit trail: at most one
-    /// a second is recorded, so a flood of bad tokens cannot fill the disk.
-    pub last_refusal_recorded: std::sync::atomic::AtomicI64,
+    /// Refused authentications recorded in the audit trail (shared with the console).
+    pub refusals: Arc<crate::auth::Refusals>,
 }
 
 /// The application acting as the caller: its changes are recorded in the audit trail under
@@ -287,7 +286,8 @@ async fn require(
             next.run(request).await
         }
         Err(denied) => {
-            record_refusal(&state, &request, source, denied);
+            let target = format!("{} {}", request.method(), request.uri().path());
+            state.refusals.record(&state.app, target, source, denied);
             ApiError::denied(denied, role).into_response()
         }
     }
@@ -303,38 +303,4 @@ fn session_of(state: &ApiState, request: &Request) -> Option<crate::auth::Sessio
     state
         .sessions
         .get(crate::auth::sessions::session_cookie(cookies)?)
-}
-
-/// Records a refused authentication in the audit trail, at most one a second, off the async
-/// threads and without delaying the answer.
-fn record_refusal(
-    state: &Arc<ApiState>,
-    request: &Request,
-    source: Option<String>,
-    denied: Denied,
-) {
-    use std::sync::atomic::Ordering;
-    let second = crate::model::now_millis().timestamp();
-    if state.last_refusal_recorded.swap(second, Ordering::Relaxed) == second {
-        tracing::debug!("refused authentication not recorded (one a second)");
-        return;
-    }
-    let target = format!("{} {}", request.method(), request.uri().path());
-    let why = match denied {
-        Denied::Unauthenticated => "no valid token".to_string(),
-        Denied::Forbidden(role) => format!("the token's role is {}", role.as_str()),
-    };
-    let actor = Actor {
-        name: match denied {
-            Denied::Unauthenticated => "unauthenticated".into(),
-            Denied::Forbidden(role) => format!("a {} token", role.as_str()),
-        },
-        source,
-    };
-    let app = state.app.clone();
-    tokio::task::spawn_blocking(move || {
-        if let Err(e) = app.audit_refused(&actor, &target, &why) {
-            tracing::warn!(error = %e, "cannot record a refused authentication");
-        }
-    });
 }

@@ -40,8 +40,8 @@ pub struct ConsoleState {
     /// The CSRF secret of a server without tokens (no sessions there, but a page on another
     /// site must still not be able to post to it).
     pub open_csrf: String,
-    /// Whether cookies are marked Secure (the server is reached over HTTPS).
-    pub secure_cookies: bool,
+    /// Refused sign-ins recorded in the audit trail (shared with the API).
+    pub refusals: Arc<crate::auth::Refusals>,
     /// Becomes true when the server stops (ends the live stream).
     pub closing: tokio::sync::watch::Receiver<bool>,
 }

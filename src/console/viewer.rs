@@ -236,6 +236,7 @@ pub(super) struct SignInForm {
 /// `POST /sign-in`: a token for a session cookie.
 pub(super) async fn sign_in(
     State(state): State<Arc<ConsoleState>>,
+    extensions: axum::http::Extensions,
     headers: HeaderMap,
     axum::extract::Form(form): axum::extract::Form<SignInForm>,
 ) -> Result<Response, PageError> {
@@ -243,6 +244,14 @@ pub(super) async fn sign_in(
     let next = local_path(form.next);
     let Some((name, role)) = state.tokens.identify(&form.token) else {
         tracing::warn!("console sign-in refused: unknown token");
+        state.refusals.record(
+            &state.app,
+            "POST /sign-in".into(),
+            extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.to_string()),
+            crate::auth::Denied::Unauthenticated,
+        );
         let page = render(&SignInPage {
             layout: Layout::anonymous("Sign in"),
             next,
@@ -255,11 +264,11 @@ pub(super) async fn sign_in(
         .start(name, role)
         .map_err(|e| PageError::internal(e.to_string()))?;
     tracing::info!(token = name, "console sign-in");
-    Ok((
-        [(SET_COOKIE, set_cookie(&id, state.secure_cookies))],
-        Redirect::to(&next),
-    )
-        .into_response())
+    // Behind a proxy that terminates TLS, the cookie must only travel over HTTPS.
+    let secure = headers
+        .get("x-forwarded-proto")
+        .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"));
+    Ok(([(SET_COOKIE, set_cookie(&id, secure))], Redirect::to(&next)).into_response())
 }
 
 /// `POST /sign-out`.

@@ -53,6 +53,7 @@ impl Server {
             None
         };
         let sessions = Arc::new(crate::auth::Sessions::default());
+        let refusals = Arc::new(crate::auth::Refusals::default());
         let closing = tokio::sync::watch::channel(false).0;
         let console = Arc::new(ConsoleState {
             app: app.clone(),
@@ -60,7 +61,7 @@ impl Server {
             sessions: sessions.clone(),
             open_csrf: crate::auth::sessions::random_hex()
                 .map_err(|e| AppError::Invalid(e.to_string()))?,
-            secure_cookies: false,
+            refusals: refusals.clone(),
             closing: closing.subscribe(),
         });
         let state = Arc::new(ApiState {
@@ -69,7 +70,7 @@ impl Server {
             sessions,
             allow_command_actions: settings.file.api.allow_command_actions.unwrap_or(false),
             closing,
-            last_refusal_recorded: Default::default(),
+            refusals: refusals.clone(),
         });
         Ok(Server {
             state,

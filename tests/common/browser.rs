@@ -117,26 +117,26 @@ impl Browser {
         self.wait_for(css).await;
     }
 
-    /// Waits (10 s at most) until `css` matches an element.
+    /// Waits (20 s at most) until `css` matches an element.
     pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
         self.client
             .wait()
-            .at_most(Duration::from_secs(10))
+            .at_most(Duration::from_secs(20))
             .for_element(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
     }
 
-    /// Waits (10 s at most) until the page's text contains `text`.
+    /// Waits (20 s at most) until the page's text contains `text`.
     pub async fn wait_for_text(&self, text: &str) {
         let started = Instant::now();
         loop {
-            let body = self.text("body").await;
+            let body = self.try_text("body").await.unwrap_or_default();
             if body.contains(text) {
                 return;
             }
             assert!(
-                started.elapsed() < Duration::from_secs(10),
+                started.elapsed() < Duration::from_secs(20),
                 "{text:?} never appeared; the page says:\n{body}"
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -144,17 +144,27 @@ impl Browser {
     }
 
     /// The visible text of the first element matching `css`, its whitespace (the line breaks
-    /// between boxes) collapsed to single spaces.
+    /// between boxes) collapsed to single spaces; waits (20 s at most) for it, and reads it
+    /// again when a page load or a live update replaces it while it is read.
     pub async fn text(&self, css: &str) -> String {
-        let text = self
-            .client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no {css}: {e}"))
-            .text()
-            .await
-            .expect("text");
-        text.split_whitespace().collect::<Vec<_>>().join(" ")
+        let started = Instant::now();
+        loop {
+            if let Some(text) = self.try_text(css).await {
+                return text;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "no {css} to read"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// [`Browser::text`] once: none when the element is missing or was replaced meanwhile.
+    async fn try_text(&self, css: &str) -> Option<String> {
+        let element = self.client.find(Locator::Css(css)).await.ok()?;
+        let text = element.text().await.ok()?;
+        Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
     }
 
     /// Types into the field matching `css` (replacing what it held).
