@@ -153,6 +153,16 @@ async fn an_admin_follows_a_change_from_the_dashboard_to_its_cause_and_exempts_i
         version_2.starts_with("CONFIGURATION Version 2"),
         "{version_2}"
     );
+    // A linked call opens its request and full record.
+    browser
+        .click("li.configuration .call details summary")
+        .await;
+    browser.wait_for_text("Full record").await;
+    let record = browser.text("li.configuration .call details").await;
+    assert!(
+        record.contains("\"groupId\": \"sg-0d3m0web00000001\""),
+        "{record}"
+    );
     browser
         .click("li.configuration button[hx-get^='/resource/diff']")
         .await;
