@@ -153,6 +153,18 @@ async fn an_admin_follows_a_change_from_the_dashboard_to_its_cause_and_exempts_i
         version_2.starts_with("CONFIGURATION Version 2"),
         "{version_2}"
     );
+    // A version's JSON, to copy.
+    browser
+        .click("li.configuration button[hx-get^='/resource/version']")
+        .await;
+    browser.wait_for("#json-2").await;
+    let json = browser.text("#diff-2").await;
+    assert!(json.contains("Copy JSON of version 2"), "{json}");
+    assert!(
+        json.contains("\"resourceId\": \"sg-0d3m0web00000001\""),
+        "{json}"
+    );
+
     // A linked call opens its request and full record.
     browser
         .click("li.configuration .call details summary")
@@ -262,6 +274,17 @@ async fn an_admin_follows_a_change_from_the_dashboard_to_its_cause_and_exempts_i
         "{exception}"
     );
     assert!(exception.contains("Active"), "{exception}");
+
+    // Bad input is an error page that names it.
+    browser
+        .open(&format!("{base}/inventory?compliance=bogus"), "h1")
+        .await;
+    assert_eq!(browser.text("h1").await, "400 Bad Request");
+    assert!(browser.text("main").await.contains("compliance: \"bogus\""));
+    browser
+        .open(&format!("{base}/inventory?after=garbage"), "h1")
+        .await;
+    assert!(browser.text("main").await.contains("after: not a token"));
 
     // Event history: read-only calls hidden, a search, a record, the CSV download.
     browser
