@@ -252,19 +252,19 @@ async fn an_admin_follows_a_change_from_the_dashboard_to_its_cause_and_exempts_i
     browser
         .client
         .execute(
-            "document.querySelector('form[action=\"/resource/exception\"] select[name=rule]').value = 'restricted-ssh';",
+            "document.querySelector('form[action=\"/remediation/exceptions\"] select[name=rule]').value = 'restricted-ssh';",
             vec![],
         )
         .await
         .expect("choose rule");
     browser
         .fill(
-            "form[action='/resource/exception'] input[name=reason]",
+            "form[action='/remediation/exceptions'] input[name=reason]",
             "bastion access during the migration",
         )
         .await;
     browser
-        .click("form[action='/resource/exception'] button")
+        .click("form[action='/remediation/exceptions'] button")
         .await;
     browser.wait_for("li.exception").await;
     let exception = browser.text("li.exception").await;
@@ -362,7 +362,7 @@ async fn a_read_token_sees_no_write_control_and_a_forced_write_is_refused() {
              const csrf = JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRF-Token'];
              const body = new URLSearchParams({csrf, type: 'AWS::EC2::SecurityGroup',
                  id: 'sg-0d3m0web00000001', rule: 'restricted-ssh', reason: 'forced'});
-             fetch('/resource/exception', {method: 'POST', body}).then(r => done(r.status));",
+             fetch('/remediation/exceptions', {method: 'POST', body}).then(r => done(r.status));",
             vec![],
         )
         .await

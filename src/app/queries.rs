@@ -72,6 +72,11 @@ impl App {
         known_resource_type(given, &recorded).map_err(|e| AppError::Invalid(e.to_string()))
     }
 
+    /// The resource types recorded, sorted.
+    pub fn recorded_types(&self) -> Result<Vec<String>, AppError> {
+        Ok(self.store().recorded_types()?)
+    }
+
     /// [`App::known_type`] of an optional filter.
     pub fn known_type_filter(&self, given: Option<&str>) -> Result<Option<String>, AppError> {
         given.map(|t| self.known_type(t)).transpose()

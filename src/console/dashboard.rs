@@ -36,10 +36,10 @@ struct Panels {
     rules: Vec<RuleRow>,
     chart: Chart,
     changes: Vec<ChangeRow>,
-    verdicts: Vec<VerdictRow>,
+    verdicts: Vec<ResourceRow>,
     verdicts_partial: bool,
     verdicts_scanned: usize,
-    jobs: Vec<JobRow>,
+    jobs: Vec<ResourceRow>,
 }
 
 struct RuleRow {
@@ -59,20 +59,30 @@ struct ChangeRow {
     record_link: String,
 }
 
-struct VerdictRow {
-    since: Time,
+/// A rule's verdict or job on a resource, as the dashboard lists it.
+struct ResourceRow {
+    time: Time,
     rule: String,
     resource: String,
     link: String,
     badge: Badge,
 }
 
-struct JobRow {
-    time: Time,
-    rule: String,
-    resource: String,
-    link: String,
-    badge: Badge,
+impl ResourceRow {
+    fn new(
+        time: &crate::model::Timestamp,
+        rule: &str,
+        resource: &crate::model::EvaluatedResource,
+        badge: Badge,
+    ) -> ResourceRow {
+        ResourceRow {
+            time: Time::of(time),
+            rule: rule.to_string(),
+            resource: resource.resource_id.clone(),
+            link: judged_link(resource),
+            badge,
+        }
+    }
 }
 
 /// The compliance chart: a bar per day, drawn as SVG on the server (no script needed).
@@ -196,12 +206,13 @@ impl Panels {
             verdicts: d
                 .recent_verdicts
                 .iter()
-                .map(|v| VerdictRow {
-                    since: Time::of(&v.since),
-                    rule: v.rule_name.clone(),
-                    resource: v.resource.resource_id.clone(),
-                    link: judged_link(&v.resource),
-                    badge: Badge::compliance(v.compliance.as_str()),
+                .map(|v| {
+                    ResourceRow::new(
+                        &v.since,
+                        &v.rule_name,
+                        &v.resource,
+                        Badge::compliance(v.compliance.as_str()),
+                    )
                 })
                 .collect(),
             verdicts_partial: d.recent_verdicts_partial,
@@ -209,12 +220,13 @@ impl Panels {
             jobs: d
                 .recent_jobs
                 .iter()
-                .map(|j| JobRow {
-                    time: Time::of(&j.updated_at),
-                    rule: j.rule_name.clone(),
-                    resource: j.resource.resource_id.clone(),
-                    link: judged_link(&j.resource),
-                    badge: Badge::job(j.state),
+                .map(|j| {
+                    ResourceRow::new(
+                        &j.updated_at,
+                        &j.rule_name,
+                        &j.resource,
+                        Badge::job(j.state),
+                    )
                 })
                 .collect(),
         }

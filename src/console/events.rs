@@ -9,7 +9,7 @@ use axum::extract::{Query, State};
 use axum::response::Html;
 use serde::Deserialize;
 
-use super::format::{given, query_string, Time};
+use super::format::{dom_id, given, query_string, Time};
 use super::page::{render, Layout};
 use super::{blocking, ConsoleState, PageError, Viewer};
 use crate::app::events::LookupEvent;
@@ -137,7 +137,7 @@ fn row(event: &LookupEvent, open: bool) -> Row {
             })
             .collect(),
         read_only: event.read_only == "true",
-        error_code: event.error_code().unwrap_or_default(),
+        error_code: record["errorCode"].as_str().unwrap_or_default().to_string(),
         source_ip: record["sourceIPAddress"]
             .as_str()
             .unwrap_or_default()
@@ -219,14 +219,7 @@ pub(super) async fn record(
             serde_json::from_str(&event.cloud_trail_event).unwrap_or_default();
         let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
         render(&RecordFragment {
-            dom_id: format!(
-                "record-{}",
-                params
-                    .id
-                    .chars()
-                    .filter(char::is_ascii_alphanumeric)
-                    .collect::<String>()
-            ),
+            dom_id: dom_id("record", &params.id),
             request: pretty(&record["requestParameters"]),
             record: pretty(&record),
         })

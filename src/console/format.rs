@@ -127,6 +127,12 @@ pub fn encode(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, KEPT).to_string()
 }
 
+/// An element id made of `prefix` and the letters and digits of `name`.
+pub fn dom_id(prefix: &str, name: &str) -> String {
+    let safe: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
+    format!("{prefix}-{safe}")
+}
+
 /// The link to a rule's page.
 pub fn rule_link(name: &str) -> String {
     format!("/rules/{}", encode(name))

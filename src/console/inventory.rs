@@ -144,10 +144,7 @@ pub(super) async fn page(
         let budget_spent = page.budget_spent;
         render(&Page {
             layout: Layout::new("Inventory", &viewer, "inventory"),
-            types: app
-                .store()
-                .recorded_types()
-                .map_err(crate::app::AppError::from)?,
+            types: app.recorded_types()?,
             rules: app.rules()?.into_iter().map(|r| r.name).collect(),
             states: vec![
                 ("NON_COMPLIANT", "Non-compliant"),

@@ -17,6 +17,7 @@ mod remediation;
 mod resource;
 mod rules;
 mod viewer;
+mod which;
 
 use std::sync::Arc;
 
@@ -56,7 +57,6 @@ pub fn router(state: Arc<ConsoleState>, fallback: Router) -> Router {
         .route("/resource", get(resource::page))
         .route("/resource/diff", get(resource::diff))
         .route("/resource/version", get(resource::version_json))
-        .route("/resource/exception", post(resource::add_exception))
         .route("/events", get(events::page))
         .route("/events/record", get(events::record))
         .merge(rules::routes())

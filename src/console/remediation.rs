@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::format::{judged_link, query_string, Badge, Time};
 use super::page::{render, Layout};
 use super::viewer::Write;
+use super::which::Which;
 use super::{blocking, ConsoleState, PageError, Viewer};
 use crate::app::queries::JobFilter;
 use crate::model::{
@@ -334,18 +335,15 @@ async fn page(
 struct TargetForm {
     #[serde(default)]
     rule: String,
-    #[serde(default, rename = "type")]
-    resource_type: String,
-    #[serde(default)]
-    id: String,
-    #[serde(default)]
-    account: String,
-    #[serde(default)]
-    region: String,
+    #[serde(flatten)]
+    which: Which,
     #[serde(default)]
     reason: String,
     #[serde(default)]
     expires: String,
+    /// Where to go afterwards (a page of this site; the remediation page when absent).
+    #[serde(default)]
+    back: Option<String>,
 }
 
 impl TargetForm {
@@ -358,25 +356,9 @@ impl TargetForm {
         Ok(rule.to_string())
     }
 
-    /// The resource the form names: type and id required, account and region optional.
+    /// The resource the form names.
     fn selector(&self) -> Result<ResourceSelector, PageError> {
-        let resource_type = self.resource_type.trim();
-        let id = self.id.trim();
-        if resource_type.is_empty() {
-            return Err(PageError::bad_request(
-                "type: give the resource type, e.g. AWS::EC2::SecurityGroup",
-            ));
-        }
-        if id.is_empty() {
-            return Err(PageError::bad_request("id: give the resource id"));
-        }
-        let optional = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
-        Ok(ResourceSelector {
-            resource_type: resource_type.to_string(),
-            resource_id: id.to_string(),
-            account_id: optional(&self.account),
-            region: optional(&self.region),
-        })
+        self.which.selector()
     }
 }
 
@@ -448,7 +430,15 @@ async fn add_exception(
         Ok(())
     })
     .await?;
-    Ok(back("exception-added", None))
+    Ok(match write.form.back.clone() {
+        // From a resource's page: back there, where the exception now shows.
+        Some(page) => {
+            let page = super::viewer::local_path(Some(page));
+            let joiner = if page.contains('?') { '&' } else { '?' };
+            Redirect::to(&format!("{page}{joiner}done=exception")).into_response()
+        }
+        None => back("exception-added", None),
+    })
 }
 
 /// `POST /remediation/exceptions/remove`.
@@ -496,24 +486,8 @@ mod tests {
     }
 
     #[test]
-    fn the_target_form_names_its_missing_field() {
-        let form = TargetForm {
-            rule: "restricted-ssh".into(),
-            resource_type: " AWS::EC2::SecurityGroup ".into(),
-            id: "sg-1".into(),
-            region: "eu-west-1".into(),
-            ..TargetForm::default()
-        };
-        let sel = form.selector().expect("selector");
-        assert_eq!(sel.resource_type, "AWS::EC2::SecurityGroup");
-        assert_eq!(sel.account_id, None);
-        assert_eq!(sel.region.as_deref(), Some("eu-west-1"));
+    fn the_target_form_names_its_missing_rule() {
         assert!(status(TargetForm::default().rule()).1.starts_with("rule:"));
-        let no_id = TargetForm {
-            id: " ".into(),
-            ..form
-        };
-        assert!(status(no_id.selector()).1.starts_with("id:"));
     }
 
     #[test]

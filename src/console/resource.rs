@@ -8,13 +8,13 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::Html;
 use serde::Deserialize;
 
 use super::diff_view::{self, SplitRow, UnifiedLine};
-use super::format::{query_string, resource_link, Badge, Time};
+use super::format::{dom_id, query_string, resource_link, Badge, Time};
 use super::page::{render, Layout};
-use super::viewer::Write;
+use super::which::Which;
 use super::{blocking, ConsoleState, PageError, Viewer};
 use crate::app::AppError;
 use crate::model::{
@@ -25,38 +25,6 @@ use crate::timeline::{ApiCallView, TimelineEntry, TimelinePage};
 
 /// Versions per timeline page (with their evaluations, jobs and exceptions).
 const PAGE_VERSIONS: usize = 20;
-
-/// Which resource, as links spell it.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub(super) struct Which {
-    #[serde(rename = "type")]
-    resource_type: String,
-    id: String,
-    account: String,
-    region: String,
-}
-
-impl Which {
-    fn selector(&self) -> Result<ResourceSelector, PageError> {
-        if self.resource_type.trim().is_empty() || self.id.trim().is_empty() {
-            return Err(PageError::bad_request(
-                "type and id: say which resource (type=AWS::…&id=…)",
-            ));
-        }
-        let optional = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
-        Ok(ResourceSelector {
-            resource_type: self.resource_type.clone(),
-            resource_id: self.id.clone(),
-            account_id: optional(&self.account),
-            region: optional(&self.region),
-        })
-    }
-
-    fn link(&self) -> String {
-        resource_link(&self.resource_type, &self.id, &self.account, &self.region)
-    }
-}
 
 /// The page's options.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -102,13 +70,7 @@ fn call_row(call: &ApiCallView) -> CallRow {
         likely_cause: call.likely_cause,
         record_link: format!("/events?eventId={id}"),
         record_fragment: format!("/events/record?id={id}"),
-        dom_id: format!(
-            "rec-{}",
-            call.event_id
-                .chars()
-                .filter(char::is_ascii_alphanumeric)
-                .collect::<String>()
-        ),
+        dom_id: dom_id("rec", &call.event_id),
     }
 }
 
@@ -599,36 +561,6 @@ pub(super) async fn version_json(
             version: params.version,
             json: pretty(&item)?,
         })
-    })
-    .await
-}
-
-/// The exception form on a resource's page.
-#[derive(Debug, Deserialize)]
-pub(super) struct ExceptionForm {
-    #[serde(flatten)]
-    which: Which,
-    rule: String,
-    reason: String,
-    #[serde(default)]
-    expires: String,
-}
-
-/// `POST /resource/exception`: exempts the resource from a rule's automatic remediation.
-pub(super) async fn add_exception(
-    State(state): State<Arc<ConsoleState>>,
-    write: Write<ExceptionForm>,
-) -> Result<Response, PageError> {
-    blocking(move || {
-        let form = write.form;
-        let sel = form.which.selector()?;
-        let expires = time_arg("expires", &form.expires, false)?;
-        write
-            .viewer
-            .app(&state.app)
-            .add_exception(&form.rule, &sel, &form.reason, expires)?;
-        let back = format!("{}&done=exception", form.which.link());
-        Ok(Redirect::to(&back).into_response())
     })
     .await
 }

@@ -205,7 +205,7 @@ pub(super) struct Next {
 }
 
 /// Only paths on this site (never `//host` or a scheme).
-fn local_path(next: Option<String>) -> String {
+pub(super) fn local_path(next: Option<String>) -> String {
     next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
         .unwrap_or_else(|| "/".into())
 }
